@@ -1,0 +1,32 @@
+"""An event-sourced state machine for bilateral negotiations on an append-only SQL log."""
+
+from .aggregate import Negotiation
+from .errors import (
+    ConcurrencyConflict,
+    CorruptHistory,
+    DuplicateEvent,
+    IllegalTransition,
+    InvalidEvent,
+    NegotiationError,
+    StorageError,
+    UnknownNegotiation,
+)
+from .events import RecordedEvent
+from .ledger import Ledger
+from .machine import EVENT_TYPES, STATES
+
+__all__ = [
+    "EVENT_TYPES",
+    "STATES",
+    "ConcurrencyConflict",
+    "CorruptHistory",
+    "DuplicateEvent",
+    "IllegalTransition",
+    "InvalidEvent",
+    "Ledger",
+    "Negotiation",
+    "NegotiationError",
+    "RecordedEvent",
+    "StorageError",
+    "UnknownNegotiation",
+]

@@ -1,0 +1,155 @@
+"""The negotiation aggregate: a value rebuilt by folding its events in order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from . import machine
+from .errors import CorruptHistory, IllegalTransition, InvalidEvent
+from .events import NewEvent
+
+
+class StoredEvent(Protocol):
+    """What folding needs of a recorded event."""
+
+    @property
+    def version(self) -> int: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def data(self) -> Mapping[str, Any]: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Negotiation:
+    """One bilateral negotiation as its history makes it."""
+
+    id: str
+    state: str = machine.NOT_OPENED
+    version: int = 0
+    parties: tuple[str, ...] = ()
+    terms: dict[str, Any] = field(default_factory=dict)
+    open_disputes: tuple[str, ...] = ()
+    instruments: tuple[str, ...] = ()
+    opened_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def allowed_events(self) -> tuple[str, ...]:
+        """Event types the negotiation would accept next."""
+        return machine.allowed_events(self.state, self)
+
+    @property
+    def is_open(self) -> bool:
+        return self.state not in (machine.NOT_OPENED, machine.FINALISED)
+
+
+class _Draft:
+    """A mutable copy used while folding, so a long history is not copied once per event."""
+
+    __slots__ = ("id", "state", "version", "parties", "terms", "open_disputes",
+                 "instruments", "opened_at", "updated_at")
+
+    def __init__(self, start: Negotiation) -> None:
+        self.id = start.id
+        self.state = start.state
+        self.version = start.version
+        self.parties = start.parties
+        self.terms = dict(start.terms)
+        self.open_disputes = list(start.open_disputes)
+        self.instruments = start.instruments
+        self.opened_at = start.opened_at
+        self.updated_at = start.updated_at
+
+    def apply(self, event_type: str, data: Mapping[str, Any], occurred_at: datetime | None) -> None:
+        """Apply a payload's effect; the state itself is moved by the caller."""
+        if event_type == "AgreedInPrinciple":
+            self.parties = tuple(data["parties"])
+            self.opened_at = occurred_at
+        elif event_type == "TermsDisputed":
+            self.open_disputes.append(data["point"])
+        elif event_type == "DisputeResolved":
+            self.open_disputes.remove(data["point"])
+        elif event_type == "AgreementFinalised":
+            self.instruments = tuple(data["instruments"])
+        if "terms" in data:
+            self.terms.update(data["terms"])
+        self.updated_at = occurred_at
+        self.version += 1
+
+    def freeze(self) -> Negotiation:
+        return Negotiation(
+            id=self.id,
+            state=self.state,
+            version=self.version,
+            parties=self.parties,
+            terms=self.terms,
+            open_disputes=tuple(self.open_disputes),
+            instruments=self.instruments,
+            opened_at=self.opened_at,
+            updated_at=self.updated_at,
+        )
+
+
+def fold(negotiation_id: str, events: Iterable[StoredEvent], start: Negotiation | None = None) -> Negotiation:
+    """Replay recorded events onto ``start`` (or a negotiation not yet opened).
+
+    Every event must be the next version and a step the machine allows; a
+    history that breaks either is corrupt and is reported, never skipped.
+    """
+    draft = _Draft(start or Negotiation(id=negotiation_id))
+    for event in events:
+        if event.version != draft.version + 1:
+            raise CorruptHistory(
+                f"negotiation {negotiation_id!r}: expected version {draft.version + 1}, "
+                f"found {event.version}"
+            )
+        dest = machine.follow(draft.state, event.type, draft)
+        if dest is None:
+            raise CorruptHistory(
+                f"negotiation {negotiation_id!r} version {event.version}: "
+                f"{event.type} is not allowed in state {draft.state}"
+            )
+        draft.apply(event.type, event.data, event.occurred_at)
+        draft.state = dest
+    return draft.freeze()
+
+
+def decide(current: Negotiation, event: NewEvent, occurred_at: datetime) -> Negotiation:
+    """Check ``event`` against the negotiation's state and return the negotiation after it.
+
+    Raises IllegalTransition (or InvalidEvent for a payload that contradicts the
+    negotiation) and changes nothing when the event is refused.
+    """
+    state = current.state
+    allowed = current.allowed_events
+
+    def refuse(reason: str | None) -> IllegalTransition:
+        return IllegalTransition(current.id, state, event.type, allowed, reason)
+
+    if event.type not in allowed:
+        raise refuse(machine.refusal_reason(state, event.type, current))
+    point = event.data.get("point")
+    if event.type == "DisputeResolved" and point not in current.open_disputes:
+        raise refuse(f"{point!r} is not an open point; open: {', '.join(current.open_disputes)}")
+    if event.type == "TermsDisputed" and point in current.open_disputes:
+        raise refuse(f"{point!r} is already an open point")
+    strangers = set(event.data.get("positions", ())) - set(current.parties)
+    if strangers:
+        raise InvalidEvent(
+            f"TermsDisputed data: positions: {', '.join(sorted(strangers))} "
+            f"not a party to {current.id!r} ({', '.join(current.parties)})"
+        )
+
+    dest = machine.fire(state, event.type, current)
+    if dest is None:  # the table and the machine disagree: a bug, not user input
+        raise AssertionError(f"machine refused {event.type} from {state} after allowing it")
+    draft = _Draft(current)
+    draft.apply(event.type, event.data, occurred_at)
+    draft.state = dest
+    return draft.freeze()

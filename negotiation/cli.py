@@ -1,0 +1,200 @@
+"""The ``negotiation`` command: record, inspect and replay negotiations from a shell."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+import orjson
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from . import migrate, render
+from .errors import NegotiationError
+from .ledger import Ledger
+from .loading import load_streams, read_streams, seed_files
+from .store import EventStore, make_engine, resolve_url
+
+console = Console()
+
+
+class Commands(click.Group):
+    """Turns library errors into one line on stderr and exit status 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except NegotiationError as e:
+            raise click.ClickException(str(e)) from e
+        except FileNotFoundError as e:
+            raise click.ClickException(f"{e.strerror}: {e.filename}") from e
+
+
+@contextmanager
+def opened(ctx: click.Context) -> Iterator[Ledger]:
+    with Ledger.open(ctx.obj["url"]) as ledger:
+        yield ledger
+
+
+@click.group(cls=Commands)
+@click.option("--url", envvar="NEGOTIATION_DB_URL", default=None, metavar="URL",
+              help="Database URL (default: $NEGOTIATION_DB_URL, else sqlite:///negotiations.db).")
+@click.version_option(package_name="negotiation")
+@click.pass_context
+def main(ctx: click.Context, url: str | None) -> None:
+    """Track bilateral negotiations as an append-only log of events.
+
+    Example: negotiation --url sqlite:///talks.db show us-japan-2025
+    """
+    ctx.obj = {"url": url}
+
+
+@main.group()
+def db() -> None:
+    """Manage the database schema.
+
+    Example: negotiation db upgrade
+    """
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Bring the database schema to the latest migration.
+
+    Example: negotiation --url postgresql+psycopg://localhost/talks db upgrade
+    """
+    url = resolve_url(ctx.obj["url"])
+    engine = make_engine(url)
+    try:
+        with EventStore(engine).translating_errors():
+            before, after = migrate.upgrade(engine)
+    finally:
+        engine.dispose()
+    shown = engine.url.render_as_string(hide_password=True)
+    if before == after:
+        console.print(f"{shown}: already at revision {after}")
+    else:
+        console.print(f"{shown}: upgraded from {before or 'an empty database'} to revision {after}")
+
+
+@main.command()
+@click.argument("negotiation_id")
+@click.argument("event_type")
+@click.option("--data", "data_json", default="{}", metavar="JSON", help="The event's data as a JSON object.")
+@click.option("--occurred-at", metavar="DATE", help="When it happened (ISO date or datetime; default now).")
+@click.option("--source", "sources", multiple=True, metavar="NAME", help="Who reported it; repeatable.")
+@click.option("--expect-version", type=int, default=None, metavar="N",
+              help="Refuse unless the negotiation is at version N (0: must not exist yet).")
+@click.option("--event-id", default=None, metavar="UUID", help="An id for the event, so a retry is not recorded twice.")
+@click.pass_context
+def record(ctx: click.Context, negotiation_id: str, event_type: str, data_json: str, occurred_at: str | None,
+           sources: tuple[str, ...], expect_version: int | None, event_id: str | None) -> None:
+    """Record one event, if the negotiation's state allows it.
+
+    Example: negotiation record us-japan-2025 TermsDisputed --data '{"point": "profit sharing"}' --source Reuters
+    """
+    try:
+        data = orjson.loads(data_json)
+    except orjson.JSONDecodeError as e:
+        raise click.BadParameter(f"not valid JSON ({e})", param_hint="--data") from None
+    with opened(ctx) as ledger:
+        event = ledger.record(negotiation_id, event_type, data, occurred_at=occurred_at, sources=sources,
+                              expected_version=expect_version, event_id=event_id)
+        negotiation = ledger.get(negotiation_id)
+    console.print(f"recorded {event.type} as version {event.version} of {event.negotiation_id} "
+                  f"(position {event.position}, id {event.event_id})")
+    console.print("state now:", render.state_text(negotiation.state))
+
+
+@main.command()
+@click.argument("negotiation_id")
+@click.option("--at-version", type=int, default=None, metavar="N", help="Show it as it stood after event N.")
+@click.pass_context
+def show(ctx: click.Context, negotiation_id: str, at_version: int | None) -> None:
+    """Show a negotiation: state, parties, terms, open points and what may happen next.
+
+    Example: negotiation show us-japan-2025 --at-version 6
+    """
+    with opened(ctx) as ledger:
+        negotiation = ledger.replay(negotiation_id, until_version=at_version)
+    title = negotiation.id if at_version is None else f"{negotiation.id} as of version {at_version}"
+    console.print(render.negotiation_panel(negotiation, title))
+
+
+@main.command()
+@click.argument("negotiation_id")
+@click.pass_context
+def history(ctx: click.Context, negotiation_id: str) -> None:
+    """List a negotiation's recorded events in order.
+
+    Example: negotiation history us-japan-2025
+    """
+    with opened(ctx) as ledger:
+        events = ledger.history(negotiation_id)
+    console.print(render.history_table(events, title=negotiation_id))
+
+
+@main.command("list")
+@click.pass_context
+def list_negotiations(ctx: click.Context) -> None:
+    """List every negotiation with its state.
+
+    Example: negotiation list
+    """
+    with opened(ctx) as ledger:
+        negotiations = [ledger.get(nid) for nid in ledger.negotiations()]
+    if not negotiations:
+        console.print("no negotiations recorded yet")
+        return
+    console.print(render.negotiations_table(negotiations))
+
+
+def _load(ledger: Ledger, paths: list[str]) -> None:
+    streams = read_streams(paths)
+    total = sum(len(stream.events) for stream in streams)
+    columns = (TextColumn("loading"), BarColumn(), MofNCompleteColumn(), TextColumn("events"),
+               TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("load", total=total)
+        report = load_streams(ledger, streams, lambda n: bar.advance(task, n))
+    console.print(f"loaded {report.negotiations} negotiation{'s' if report.negotiations != 1 else ''}: "
+                  f"{report.recorded} events recorded, {report.already_stored} already stored")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.pass_context
+def load(ctx: click.Context, files: tuple[str, ...]) -> None:
+    """Load event files (YAML or JSON); loading the same file again records nothing new.
+
+    Example: negotiation load seeds/us-japan-2025.yaml seeds/india-japan-2025.yaml
+    """
+    with opened(ctx) as ledger:
+        _load(ledger, list(files))
+
+
+@main.command()
+@click.pass_context
+def demo(ctx: click.Context) -> None:
+    """Load the seed story, show each negotiation, then replay US–Japan step by step.
+
+    Example: negotiation demo
+    """
+    with opened(ctx) as ledger:
+        console.rule(f"loading the seed story into {ledger.url}")
+        _load(ledger, [str(path) for path in seed_files()])
+        for negotiation_id in ledger.negotiations():
+            console.rule(negotiation_id)
+            console.print(render.history_table(ledger.history(negotiation_id), title="history"))
+            console.print(render.negotiation_panel(ledger.get(negotiation_id), "now"))
+        if "us-japan-2025" in ledger.negotiations():
+            console.rule("replaying us-japan-2025 one event at a time")
+            console.print(render.steps_table(ledger.steps("us-japan-2025")))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

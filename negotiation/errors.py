@@ -1,0 +1,73 @@
+"""The errors the ledger raises: one root, one subclass per thing that went wrong."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class NegotiationError(Exception):
+    """Root of every error the ledger raises on purpose."""
+
+
+class InvalidEvent(NegotiationError):
+    """An event, its payload or one of its identifiers is malformed."""
+
+
+class UnknownNegotiation(NegotiationError):
+    """No event has ever been recorded for this negotiation id."""
+
+    def __init__(self, negotiation_id: str) -> None:
+        self.negotiation_id = negotiation_id
+        super().__init__(f"negotiation {negotiation_id!r} has no recorded events")
+
+
+class IllegalTransition(NegotiationError):
+    """The event is not allowed in the negotiation's current state."""
+
+    def __init__(
+        self,
+        negotiation_id: str,
+        state: str,
+        event_type: str,
+        allowed: Sequence[str],
+        reason: str | None = None,
+    ) -> None:
+        self.negotiation_id = negotiation_id
+        self.state = state
+        self.event_type = event_type
+        self.allowed = tuple(allowed)
+        self.reason = reason
+        allowed_text = ", ".join(self.allowed) if self.allowed else "nothing (the negotiation is closed)"
+        why = f" ({reason})" if reason else ""
+        super().__init__(
+            f"{event_type} is not allowed for negotiation {negotiation_id!r} "
+            f"in state {state}{why}; allowed: {allowed_text}"
+        )
+
+
+class ConcurrencyConflict(NegotiationError):
+    """The negotiation is not at the version the writer expected."""
+
+    def __init__(self, negotiation_id: str, expected: int, actual: int) -> None:
+        self.negotiation_id = negotiation_id
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"negotiation {negotiation_id!r} is at version {actual}, expected version {expected}"
+        )
+
+
+class DuplicateEvent(NegotiationError):
+    """An event id is already stored with different content."""
+
+    def __init__(self, event_id: str, detail: str) -> None:
+        self.event_id = event_id
+        super().__init__(f"event {event_id} is already recorded with different content ({detail})")
+
+
+class CorruptHistory(NegotiationError):
+    """The stored history cannot be replayed (a gap, a wrong version or an illegal step)."""
+
+
+class StorageError(NegotiationError):
+    """The database failed or could not be reached."""

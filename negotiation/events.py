@@ -1,0 +1,267 @@
+"""Event types, their payloads and the recorded-event value.
+
+Payloads are validated on the way in; what is stored is the normalised JSON
+form, so a replay reads back exactly what was checked.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Annotated, Any
+
+import pycountry
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+
+from .errors import InvalidEvent
+from .machine import EVENT_TYPES
+
+#: Version of the payload schemas below, stored with every event so later
+#: schema changes can upcast old payloads.
+PAYLOAD_SCHEMA_VERSION = 1
+
+NEGOTIATION_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+MAX_ID_LENGTH = 64
+
+
+def _known_country(code: str) -> str:
+    if pycountry.countries.get(alpha_2=code) is None:
+        raise ValueError(f"{code!r} is not an ISO 3166 alpha-2 country code")
+    return code
+
+
+# Text must say something: at least one non-space character, and a sane size.
+Text = Annotated[str, StringConstraints(min_length=1, max_length=4000, pattern=r"\S")]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"\S")]
+Party = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$"), AfterValidator(_known_country)]
+# Term values are JSON scalars; integers stay within what every JSON reader keeps exact.
+TermValue = (
+    StrictBool
+    | Annotated[StrictInt, Field(ge=-(2**53), le=2**53)]
+    | Annotated[StrictFloat, Field(allow_inf_nan=False)]
+    | Text
+)
+Terms = dict[Name, TermValue]
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AgreedInPrinciple(Payload):
+    """A deal is announced between two parties; this opens the negotiation."""
+
+    parties: tuple[Party, Party]
+    terms: Terms = {}
+    summary: Text | None = None
+
+    @model_validator(mode="after")
+    def _distinct_parties(self) -> AgreedInPrinciple:
+        if self.parties[0] == self.parties[1]:
+            raise ValueError("parties must be two distinct countries")
+        return self
+
+
+class TermsDisputed(Payload):
+    """A point of the deal is openly contested."""
+
+    point: Name
+    positions: dict[Party, Text] = {}
+
+
+class DisputeResolved(Payload):
+    """An open disputed point is settled."""
+
+    point: Name
+    resolution: Text | None = None
+
+
+class VisitCancelled(Payload):
+    """A planned high-level visit to settle the deal is called off."""
+
+    envoy: Name
+    planned_for: date | None = None
+    reason: Text | None = None
+
+
+class WorkingLevelTalksOpened(Payload):
+    """Officials below the principals take up the details."""
+
+    agenda: list[Name] = []
+    venue: Name | None = None
+
+
+class AgreementFinalised(Payload):
+    """The deal is enacted or signed in one or more instruments."""
+
+    instruments: list[Text] = Field(min_length=1)
+    terms: Terms = {}
+
+
+class TermsAmended(Payload):
+    """The recorded terms change."""
+
+    terms: Terms = Field(min_length=1)
+
+
+PAYLOADS: dict[str, type[Payload]] = {
+    model.__name__: model
+    for model in (
+        AgreedInPrinciple,
+        TermsDisputed,
+        DisputeResolved,
+        VisitCancelled,
+        WorkingLevelTalksOpened,
+        AgreementFinalised,
+        TermsAmended,
+    )
+}
+assert tuple(PAYLOADS) == EVENT_TYPES, "every event type of the machine needs a payload"
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event checked for shape, not yet checked against any negotiation's state."""
+
+    event_id: str
+    negotiation_id: str
+    type: str
+    data: dict[str, Any]
+    occurred_at: datetime | None
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    """An event as the ledger stored it."""
+
+    event_id: str
+    negotiation_id: str
+    version: int
+    position: int
+    type: str
+    data: dict[str, Any]
+    occurred_at: datetime
+    recorded_at: datetime
+    sources: tuple[str, ...]
+    schema_version: int = PAYLOAD_SCHEMA_VERSION
+
+
+def check_negotiation_id(value: object) -> str:
+    """Return ``value`` if it is a valid negotiation slug, else raise InvalidEvent."""
+    if not isinstance(value, str) or not value:
+        raise InvalidEvent(f"negotiation id must be a non-empty string, got {value!r}")
+    if len(value) > MAX_ID_LENGTH or not NEGOTIATION_ID.fullmatch(value):
+        raise InvalidEvent(
+            f"negotiation id {value!r} is malformed: use lower-case letters, digits and "
+            f"single hyphens, at most {MAX_ID_LENGTH} characters"
+        )
+    return value
+
+
+def check_event_type(value: object) -> str:
+    if value not in PAYLOADS:
+        raise InvalidEvent(f"unknown event type {value!r}; known: {', '.join(EVENT_TYPES)}")
+    assert isinstance(value, str)
+    return value
+
+
+def check_payload(event_type: str, data: object) -> dict[str, Any]:
+    """Validate ``data`` for ``event_type`` and return its normalised JSON form."""
+    model = PAYLOADS[check_event_type(event_type)]
+    if not isinstance(data, Mapping):
+        raise InvalidEvent(f"{event_type} data must be an object, got {type(data).__name__}")
+    try:
+        payload = model.model_validate(dict(data))
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "data"
+        raise InvalidEvent(f"{event_type} data: {where}: {first['msg']}") from None
+    return payload.model_dump(mode="json", exclude_defaults=True)
+
+
+def to_utc(value: object, field: str = "occurred_at") -> datetime:
+    """Read an ISO date or datetime (or a ``date``/``datetime``) as an aware UTC datetime.
+
+    A bare date means midnight UTC of that day; a naive datetime is taken as UTC.
+    """
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
+        except ValueError:
+            raise InvalidEvent(f"{field}: {value!r} is not an ISO 8601 date or datetime") from None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+    raise InvalidEvent(f"{field}: expected an ISO date or datetime, got {type(value).__name__}")
+
+
+def check_sources(value: object) -> tuple[str, ...]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise InvalidEvent(f"sources must be a list of names, got {value!r}")
+    sources = tuple(value)
+    for source in sources:
+        if not isinstance(source, str) or not source.strip() or len(source) > 200:
+            raise InvalidEvent(f"sources: each source must be a non-empty name, got {source!r}")
+    return sources
+
+
+def check_event_id(value: object) -> str:
+    """Return the canonical text of a UUID event id; a new one when ``value`` is None."""
+    if value is None:
+        return str(uuid.uuid4())
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        raise InvalidEvent(f"event_id {value!r} is not a UUID") from None
+
+
+def new_event(
+    negotiation_id: object,
+    event_type: object,
+    data: object,
+    *,
+    occurred_at: object = None,
+    sources: object = (),
+    event_id: object = None,
+) -> NewEvent:
+    """Check everything about an event that does not depend on the negotiation's state."""
+    negotiation_id = check_negotiation_id(negotiation_id)
+    event_type = check_event_type(event_type)
+    return NewEvent(
+        event_id=check_event_id(event_id),
+        negotiation_id=negotiation_id,
+        type=event_type,
+        data=check_payload(event_type, data),
+        occurred_at=None if occurred_at is None else to_utc(occurred_at),
+        sources=check_sources(sources),
+    )
+
+
+def content_difference(stored: RecordedEvent, new: NewEvent) -> str | None:
+    """Return what differs between a stored event and a retried one, or None if nothing does."""
+    for field in ("negotiation_id", "type", "data", "sources"):
+        if getattr(stored, field) != getattr(new, field):
+            return f"{field} differs"
+    if new.occurred_at is not None and new.occurred_at != stored.occurred_at:
+        return "occurred_at differs"
+    return None

@@ -1,0 +1,165 @@
+"""The negotiation state machine, declared as data and run by ``transitions``.
+
+One shared ``Machine`` holds the states and the transition table; it has no
+models and no callbacks, so replaying history can never fire a side effect.
+Negotiations are plain values: the machine is asked which transition an event
+takes from a state, and the fold in ``aggregate`` follows the same table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from transitions import Machine, MachineError
+
+NOT_OPENED = "not_opened"
+AGREED = "agreed_in_principle"
+DISPUTED = "disputed_terms"
+VISIT_CANCELLED = "visit_cancelled"
+TALKS = "working_level_talks"
+FINALISED = "finalised"
+
+#: Every state, in the order the table reads; ``not_opened`` is a negotiation with no events yet.
+STATES: tuple[str, ...] = (NOT_OPENED, AGREED, DISPUTED, VISIT_CANCELLED, TALKS, FINALISED)
+
+#: Every event type, in the order the table reads.
+EVENT_TYPES: tuple[str, ...] = (
+    "AgreedInPrinciple",
+    "TermsDisputed",
+    "DisputeResolved",
+    "VisitCancelled",
+    "WorkingLevelTalksOpened",
+    "AgreementFinalised",
+    "TermsAmended",
+)
+
+
+class HasOpenDisputes(Protocol):
+    open_disputes: Sequence[str]
+
+
+# Guards look only at the negotiation as it stands before the event.
+def has_open_points(negotiation: HasOpenDisputes) -> bool:
+    return len(negotiation.open_disputes) > 0
+
+
+def has_no_open_point(negotiation: HasOpenDisputes) -> bool:
+    return len(negotiation.open_disputes) == 0
+
+
+def closes_last_point(negotiation: HasOpenDisputes) -> bool:
+    # The resolved point is checked to be open before the machine runs, so a
+    # single open point means this resolution closes the last one.
+    return len(negotiation.open_disputes) == 1
+
+
+#: Why a guard refused, for the error a user reads.
+GUARD_REFUSALS: dict[Callable[[HasOpenDisputes], bool], str] = {
+    has_open_points: "no disputed point is open",
+    has_no_open_point: "disputed points are still open",
+}
+
+# One row per allowed (state, event) cell; ``dest=None`` keeps the state.
+# Where a cell has two rows the first whose conditions pass wins.
+TRANSITIONS: list[dict[str, object]] = [
+    {"trigger": "AgreedInPrinciple", "source": NOT_OPENED, "dest": AGREED},
+    {"trigger": "TermsDisputed", "source": AGREED, "dest": DISPUTED},
+    {"trigger": "VisitCancelled", "source": AGREED, "dest": VISIT_CANCELLED},
+    {"trigger": "WorkingLevelTalksOpened", "source": AGREED, "dest": TALKS},
+    {"trigger": "AgreementFinalised", "source": AGREED, "dest": FINALISED},
+    {"trigger": "TermsAmended", "source": AGREED, "dest": None},
+    {"trigger": "TermsDisputed", "source": DISPUTED, "dest": None},
+    {"trigger": "DisputeResolved", "source": DISPUTED, "dest": AGREED, "conditions": [closes_last_point]},
+    {"trigger": "DisputeResolved", "source": DISPUTED, "dest": None},
+    {"trigger": "VisitCancelled", "source": DISPUTED, "dest": VISIT_CANCELLED},
+    {"trigger": "WorkingLevelTalksOpened", "source": DISPUTED, "dest": TALKS},
+    {"trigger": "TermsAmended", "source": DISPUTED, "dest": None},
+    {"trigger": "TermsDisputed", "source": VISIT_CANCELLED, "dest": DISPUTED},
+    {"trigger": "DisputeResolved", "source": VISIT_CANCELLED, "dest": None, "conditions": [has_open_points]},
+    {"trigger": "WorkingLevelTalksOpened", "source": VISIT_CANCELLED, "dest": TALKS},
+    {"trigger": "TermsAmended", "source": VISIT_CANCELLED, "dest": None},
+    {"trigger": "TermsDisputed", "source": TALKS, "dest": DISPUTED},
+    {"trigger": "DisputeResolved", "source": TALKS, "dest": None, "conditions": [has_open_points]},
+    {"trigger": "VisitCancelled", "source": TALKS, "dest": VISIT_CANCELLED},
+    {"trigger": "AgreementFinalised", "source": TALKS, "dest": FINALISED, "conditions": [has_no_open_point]},
+    {"trigger": "TermsAmended", "source": TALKS, "dest": None},
+]
+
+MACHINE = Machine(
+    model=None,
+    states=[*STATES[:-1], {"name": FINALISED, "final": True}],
+    transitions=TRANSITIONS,
+    initial=NOT_OPENED,
+    auto_transitions=False,
+    ignore_invalid_triggers=False,
+    name="negotiation",
+)
+
+Guard = Callable[[HasOpenDisputes], bool]
+Route = tuple[str | None, tuple[tuple[Guard, bool], ...]]
+
+
+def _compile_routes() -> dict[tuple[str, str], tuple[Route, ...]]:
+    """Read the machine's own transitions into a lookup table for folding.
+
+    Folding a long history through ``Event.trigger`` costs microseconds per
+    event; this table is the same data, read once from the machine.
+    """
+    routes: dict[tuple[str, str], tuple[Route, ...]] = {}
+    for event_type, event in MACHINE.events.items():
+        for source, transitions in event.transitions.items():
+            routes[(source, event_type)] = tuple(
+                (t.dest, tuple((c.func, c.target) for c in t.conditions)) for t in transitions
+            )
+    return routes
+
+
+ROUTES = _compile_routes()
+
+
+class _Cursor:
+    """The only thing the shared machine moves: a state name, nothing else."""
+
+    __slots__ = ("state",)
+
+    def __init__(self, state: str) -> None:
+        self.state = state
+
+
+def fire(state: str, event_type: str, negotiation: HasOpenDisputes) -> str | None:
+    """Run ``event_type`` from ``state`` on the shared machine.
+
+    Returns the state the negotiation ends in, or None when the machine refuses.
+    """
+    event = MACHINE.events.get(event_type)
+    if event is None:
+        return None
+    cursor = _Cursor(state)
+    try:
+        moved = event.trigger(cursor, negotiation)
+    except MachineError:
+        return None
+    return cursor.state if moved else None
+
+
+def follow(state: str, event_type: str, negotiation: HasOpenDisputes) -> str | None:
+    """The state ``event_type`` leads to from ``state``, read from the compiled table."""
+    for dest, guards in ROUTES.get((state, event_type), ()):
+        if all(guard(negotiation) is target for guard, target in guards):
+            return state if dest is None else dest
+    return None
+
+
+def allowed_events(state: str, negotiation: HasOpenDisputes) -> tuple[str, ...]:
+    """Event types the machine would accept next, in table order."""
+    return tuple(e for e in EVENT_TYPES if follow(state, e, negotiation) is not None)
+
+
+def refusal_reason(state: str, event_type: str, negotiation: HasOpenDisputes) -> str | None:
+    """Why a guard refused ``event_type`` in ``state``, when a guard is what refused it."""
+    for _dest, guards in ROUTES.get((state, event_type), ()):
+        for guard, target in guards:
+            if guard(negotiation) is not target and guard in GUARD_REFUSALS:
+                return GUARD_REFUSALS[guard]
+    return None

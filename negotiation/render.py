@@ -1,0 +1,120 @@
+"""How negotiations and events look on a terminal (rich renderables, no I/O)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from rich.console import Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from .aggregate import Negotiation
+from .events import RecordedEvent
+
+STATE_STYLES = {
+    "agreed_in_principle": "cyan",
+    "disputed_terms": "yellow",
+    "visit_cancelled": "red",
+    "working_level_talks": "magenta",
+    "finalised": "green",
+}
+
+
+def state_text(state: str) -> Text:
+    return Text(state, style=f"bold {STATE_STYLES.get(state, 'white')}")
+
+
+def day(moment: datetime | None) -> str:
+    if moment is None:
+        return "—"
+    if (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0):
+        return moment.date().isoformat()
+    return moment.isoformat(timespec="seconds")
+
+
+def describe(event_type: str, data: Mapping[str, Any]) -> str:
+    """One line saying what an event did, in a reader's words."""
+    if event_type == "AgreedInPrinciple":
+        return f"{' and '.join(data['parties'])} agree in principle"
+    if event_type == "TermsDisputed":
+        return f"point disputed: {data['point']}"
+    if event_type == "DisputeResolved":
+        return f"point resolved: {data['point']}"
+    if event_type == "VisitCancelled":
+        planned = f" (planned for {data['planned_for']})" if "planned_for" in data else ""
+        return f"visit by {data['envoy']} cancelled{planned}"
+    if event_type == "WorkingLevelTalksOpened":
+        agenda = f" on {', '.join(data['agenda'])}" if data.get("agenda") else ""
+        return f"working-level talks open{agenda}"
+    if event_type == "AgreementFinalised":
+        count = len(data["instruments"])
+        return f"finalised in {count} instrument{'s' if count != 1 else ''}"
+    if event_type == "TermsAmended":
+        return f"terms amended: {', '.join(data['terms'])}"
+    return event_type
+
+
+def negotiation_panel(negotiation: Negotiation, title: str | None = None) -> Panel:
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold")
+    facts.add_column()
+    facts.add_row("state", state_text(negotiation.state))
+    facts.add_row("version", str(negotiation.version))
+    facts.add_row("parties", " – ".join(negotiation.parties))
+    facts.add_row("opened", day(negotiation.opened_at))
+    facts.add_row("last event", day(negotiation.updated_at))
+    facts.add_row("open points", ", ".join(negotiation.open_disputes) or "none")
+    if negotiation.instruments:
+        facts.add_row("instruments", "\n".join(negotiation.instruments))
+    facts.add_row("allowed next", ", ".join(negotiation.allowed_events) or "nothing: the negotiation is closed")
+    parts: list[Any] = [facts]
+    if negotiation.terms:
+        terms = Table(title="terms", title_justify="left", show_edge=False, expand=True)
+        terms.add_column("term", style="bold", ratio=1)
+        terms.add_column("value", ratio=2)
+        for name, value in negotiation.terms.items():
+            terms.add_row(name, f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value))
+        parts.append(terms)
+    return Panel(Group(*parts), title=title or negotiation.id, title_align="left")
+
+
+def history_table(events: Iterable[RecordedEvent], title: str | None = None) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column("v", justify="right")
+    table.add_column("occurred")
+    table.add_column("event", no_wrap=True)
+    table.add_column("what happened")
+    table.add_column("sources")
+    for event in events:
+        table.add_row(str(event.version), day(event.occurred_at), event.type,
+                      describe(event.type, event.data), ", ".join(event.sources))
+    return table
+
+
+def steps_table(steps: Iterable[tuple[RecordedEvent, Negotiation]], title: str | None = None) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column("v", justify="right")
+    table.add_column("occurred")
+    table.add_column("event", no_wrap=True)
+    table.add_column("state after", no_wrap=True)
+    table.add_column("open points")
+    for event, negotiation in steps:
+        table.add_row(str(event.version), day(event.occurred_at), event.type,
+                      state_text(negotiation.state), ", ".join(negotiation.open_disputes) or "—")
+    return table
+
+
+def negotiations_table(negotiations: Iterable[Negotiation]) -> Table:
+    table = Table()
+    table.add_column("negotiation")
+    table.add_column("parties")
+    table.add_column("state", no_wrap=True)
+    table.add_column("version", justify="right")
+    table.add_column("last event")
+    for negotiation in negotiations:
+        table.add_row(negotiation.id, " – ".join(negotiation.parties), state_text(negotiation.state),
+                      str(negotiation.version), day(negotiation.updated_at))
+    return table

@@ -1,0 +1,86 @@
+"""The event log's tables: one ``MetaData``, owned by Alembic's migrations.
+
+Nothing here creates tables; ``migrations/`` does, and a test checks that the
+two agree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Dialect,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A point in time stored in UTC and always read back time-zone aware.
+
+    SQLite keeps no offset, so values are written as naive UTC there and
+    given their zone back on read; PostgreSQL stores ``timestamptz``.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+Position = BigInteger().with_variant(Integer(), "sqlite")  # SQLite's rowid must be INTEGER
+
+events = Table(
+    "negotiation_events",
+    metadata,
+    # Global order across all negotiations; consumers follow it with read_all(after=...).
+    Column("position", Position, primary_key=True, autoincrement=True),
+    Column("event_id", Uuid(as_uuid=False), nullable=False, unique=True),
+    Column("negotiation_id", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("data", Json, nullable=False),
+    Column("schema_version", SmallInteger, nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("sources", Json, nullable=False),
+    # A lost race between two writers becomes an error here, never a lost event.
+    UniqueConstraint("negotiation_id", "version"),
+    CheckConstraint("version >= 1", name="version_positive"),
+)

@@ -1,0 +1,178 @@
+"""The append-only event log in SQL, through SQLAlchemy Core.
+
+A small face: append rows in a write transaction, read one negotiation's
+stream, read everything after a position. Driver errors become
+``NegotiationError``s here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Engine, Row, create_engine, event, func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from .errors import NegotiationError, StorageError
+from .events import RecordedEvent
+from .schema import events
+
+DEFAULT_URL = "sqlite:///negotiations.db"
+URL_VARIABLE = "NEGOTIATION_DB_URL"
+BUSY_TIMEOUT_SECONDS = 30.0
+
+_COLUMNS = (
+    events.c.event_id,
+    events.c.negotiation_id,
+    events.c.version,
+    events.c.position,
+    events.c.type,
+    events.c.data,
+    events.c.occurred_at,
+    events.c.recorded_at,
+    events.c.sources,
+    events.c.schema_version,
+)
+
+
+class WriteRace(NegotiationError):
+    """Another writer stored the same event id or version first; the ledger reports the conflict."""
+
+
+def resolve_url(url: str | None) -> str:
+    """The URL given, else ``$NEGOTIATION_DB_URL``, else a SQLite file in the working directory."""
+    chosen = url or os.environ.get(URL_VARIABLE) or DEFAULT_URL
+    parsed = make_url(chosen)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, not psycopg2
+    return parsed.render_as_string(hide_password=False)
+
+
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, json_serializer=_json_dumps, json_deserializer=orjson.loads,
+                             pool_pre_ping=True)
+    engine = create_engine(url, json_serializer=_json_dumps, json_deserializer=orjson.loads,
+                           connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control from the driver so BEGIN can be IMMEDIATE for writes.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if parsed.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        # A writer takes the write lock before reading the state it decides on,
+        # so two writers queue (busy timeout) instead of one failing mid-way.
+        immediate = conn.get_execution_options().get("write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def _record(row: Row[Any]) -> RecordedEvent:
+    return RecordedEvent(
+        event_id=row.event_id,
+        negotiation_id=row.negotiation_id,
+        version=row.version,
+        position=row.position,
+        type=row.type,
+        data=row.data,
+        occurred_at=row.occurred_at,
+        recorded_at=row.recorded_at,
+        sources=tuple(row.sources),
+        schema_version=row.schema_version,
+    )
+
+
+def _describe(error: DBAPIError) -> str:
+    return str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
+
+
+class EventStore:
+    """Reads and appends rows of ``negotiation_events``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @contextmanager
+    def translating_errors(self) -> Iterator[None]:
+        """Turn driver errors into ``NegotiationError``s with a one-line message."""
+        try:
+            yield
+        except IntegrityError as e:
+            # Only a concurrent writer can break uniqueness here: every id and
+            # version was checked inside the same transaction before appending.
+            raise WriteRace(_describe(e)) from e
+        except DBAPIError as e:
+            raise StorageError(f"database error: {_describe(e)}") from e
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A read transaction: one consistent view of the log."""
+        with self.translating_errors(), self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """A write transaction: everything in it is stored, or nothing is."""
+        with (self.translating_errors(),
+              self.engine.connect().execution_options(write=True) as conn,
+              conn.begin()):
+            yield conn
+
+    @staticmethod
+    def stream(conn: Connection, negotiation_id: str, until_version: int | None = None) -> list[RecordedEvent]:
+        query = select(*_COLUMNS).where(events.c.negotiation_id == negotiation_id)
+        if until_version is not None:
+            query = query.where(events.c.version <= until_version)
+        return [_record(row) for row in conn.execute(query.order_by(events.c.version))]
+
+    @staticmethod
+    def version(conn: Connection, negotiation_id: str) -> int:
+        """The negotiation's latest version; 0 when it has no events."""
+        query = select(func.max(events.c.version)).where(events.c.negotiation_id == negotiation_id)
+        return conn.scalar(query) or 0
+
+    @staticmethod
+    def by_ids(conn: Connection, event_ids: Sequence[str]) -> dict[str, RecordedEvent]:
+        if not event_ids:
+            return {}
+        rows = conn.execute(select(*_COLUMNS).where(events.c.event_id.in_(event_ids)))
+        return {row.event_id: _record(row) for row in rows}
+
+    @staticmethod
+    def append(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
+        """Insert rows in order and return their global positions."""
+        result = conn.execute(
+            events.insert().returning(events.c.position, sort_by_parameter_order=True), list(rows)
+        )
+        return [position for (position,) in result]
+
+    @staticmethod
+    def all_after(conn: Connection, after: int, limit: int | None) -> list[RecordedEvent]:
+        query = select(*_COLUMNS).where(events.c.position > after).order_by(events.c.position)
+        if limit is not None:
+            query = query.limit(limit)
+        return [_record(row) for row in conn.execute(query)]
+
+    @staticmethod
+    def negotiation_ids(conn: Connection) -> list[str]:
+        query = (select(events.c.negotiation_id)
+                 .group_by(events.c.negotiation_id)
+                 .order_by(func.min(events.c.position)))
+        return list(conn.scalars(query))
