@@ -67,7 +67,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("position", name="pk_negotiation_events"),
         sa.UniqueConstraint("event_id", name="uq_negotiation_events_event_id"),
         sa.UniqueConstraint("negotiation_id", "version", name="uq_negotiation_events_negotiation_id_version"),
-        sa.CheckConstraint("version >= 1", name="ck_negotiation_events_version_positive"),
+        sa.CheckConstraint("version >= 1", name=op.f("ck_negotiation_events_version_positive")),
     )
     guards = POSTGRES_GUARDS if op.get_bind().dialect.name == "postgresql" else SQLITE_GUARDS
     for statement in guards:
