@@ -18,7 +18,10 @@ from .ledger import Ledger
 from .loading import load_streams, read_streams, seed_files
 from .store import EventStore, make_engine, resolve_url
 
-console = Console()
+
+def console() -> Console:
+    """The console of the running command, made per invocation so it sees the terminal's width."""
+    return click.get_current_context().obj["console"]
 
 
 class Commands(click.Group):
@@ -49,7 +52,7 @@ def main(ctx: click.Context, url: str | None) -> None:
 
     Example: negotiation --url sqlite:///talks.db show us-japan-2025
     """
-    ctx.obj = {"url": url}
+    ctx.obj = {"url": url, "console": Console()}
 
 
 @main.group()
@@ -76,9 +79,9 @@ def db_upgrade(ctx: click.Context) -> None:
         engine.dispose()
     shown = engine.url.render_as_string(hide_password=True)
     if before == after:
-        console.print(f"{shown}: already at revision {after}")
+        console().print(f"{shown}: already at revision {after}")
     else:
-        console.print(f"{shown}: upgraded from {before or 'an empty database'} to revision {after}")
+        console().print(f"{shown}: upgraded from {before or 'an empty database'} to revision {after}")
 
 
 @main.command()
@@ -105,9 +108,9 @@ def record(ctx: click.Context, negotiation_id: str, event_type: str, data_json: 
         event = ledger.record(negotiation_id, event_type, data, occurred_at=occurred_at, sources=sources,
                               expected_version=expect_version, event_id=event_id)
         negotiation = ledger.get(negotiation_id)
-    console.print(f"recorded {event.type} as version {event.version} of {event.negotiation_id} "
+    console().print(f"recorded {event.type} as version {event.version} of {event.negotiation_id} "
                   f"(position {event.position}, id {event.event_id})")
-    console.print("state now:", render.state_text(negotiation.state))
+    console().print("state now:", render.state_text(negotiation.state))
 
 
 @main.command()
@@ -122,7 +125,7 @@ def show(ctx: click.Context, negotiation_id: str, at_version: int | None) -> Non
     with opened(ctx) as ledger:
         negotiation = ledger.replay(negotiation_id, until_version=at_version)
     title = negotiation.id if at_version is None else f"{negotiation.id} as of version {at_version}"
-    console.print(render.negotiation_panel(negotiation, title))
+    console().print(render.negotiation_panel(negotiation, title))
 
 
 @main.command()
@@ -135,7 +138,7 @@ def history(ctx: click.Context, negotiation_id: str) -> None:
     """
     with opened(ctx) as ledger:
         events = ledger.history(negotiation_id)
-    console.print(render.history_table(events, title=negotiation_id))
+    console().print(render.history_table(events, title=negotiation_id))
 
 
 @main.command("list")
@@ -148,9 +151,9 @@ def list_negotiations(ctx: click.Context) -> None:
     with opened(ctx) as ledger:
         negotiations = [ledger.get(nid) for nid in ledger.negotiations()]
     if not negotiations:
-        console.print("no negotiations recorded yet")
+        console().print("no negotiations recorded yet")
         return
-    console.print(render.negotiations_table(negotiations))
+    console().print(render.negotiations_table(negotiations))
 
 
 def _load(ledger: Ledger, paths: list[str]) -> None:
@@ -161,7 +164,7 @@ def _load(ledger: Ledger, paths: list[str]) -> None:
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("load", total=total)
         report = load_streams(ledger, streams, lambda n: bar.advance(task, n))
-    console.print(f"loaded {report.negotiations} negotiation{'s' if report.negotiations != 1 else ''}: "
+    console().print(f"loaded {report.negotiations} negotiation{'s' if report.negotiations != 1 else ''}: "
                   f"{report.recorded} events recorded, {report.already_stored} already stored")
 
 
@@ -185,15 +188,15 @@ def demo(ctx: click.Context) -> None:
     Example: negotiation demo
     """
     with opened(ctx) as ledger:
-        console.rule(f"loading the seed story into {ledger.url}")
+        console().rule(f"loading the seed story into {ledger.url}")
         _load(ledger, [str(path) for path in seed_files()])
         for negotiation_id in ledger.negotiations():
-            console.rule(negotiation_id)
-            console.print(render.history_table(ledger.history(negotiation_id), title="history"))
-            console.print(render.negotiation_panel(ledger.get(negotiation_id), "now"))
+            console().rule(negotiation_id)
+            console().print(render.history_table(ledger.history(negotiation_id), title="history"))
+            console().print(render.negotiation_panel(ledger.get(negotiation_id), "now"))
         if "us-japan-2025" in ledger.negotiations():
-            console.rule("replaying us-japan-2025 one event at a time")
-            console.print(render.steps_table(ledger.steps("us-japan-2025")))
+            console().rule("replaying us-japan-2025 one event at a time")
+            console().print(render.steps_table(ledger.steps("us-japan-2025")))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,6 +6,7 @@ form, so a replay reads back exactly what was checked.
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
 from collections.abc import Iterable, Mapping
@@ -17,6 +18,7 @@ import pycountry
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -48,13 +50,19 @@ def _known_country(code: str) -> str:
 Text = Annotated[str, StringConstraints(min_length=1, max_length=4000, pattern=r"\S")]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"\S")]
 Party = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$"), AfterValidator(_known_country)]
-# Term values are JSON scalars; integers stay within what every JSON reader keeps exact.
-TermValue = (
-    StrictBool
-    | Annotated[StrictInt, Field(ge=-(2**53), le=2**53)]
-    | Annotated[StrictFloat, Field(allow_inf_nan=False)]
-    | Text
-)
+
+
+def _json_scalar(value: object) -> object:
+    # Checked before the union, which would otherwise quietly turn a huge int into a float.
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
+        raise ValueError("integers must lie within ±2**53 so every JSON reader keeps them exact")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("numbers must be finite")
+    return value
+
+
+# Term values are JSON scalars: text, a whole number, a number or yes/no.
+TermValue = Annotated[StrictBool | StrictInt | StrictFloat | Text, BeforeValidator(_json_scalar)]
 Terms = dict[Name, TermValue]
 
 

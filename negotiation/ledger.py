@@ -99,6 +99,12 @@ class Ledger:
             raise InvalidEvent("record_many needs at least one event")
         return self._append(negotiation_id, batch, expected_version)
 
+    def check_many(self, negotiation_id: str, events: Iterable[Mapping[str, Any]]) -> None:
+        """Raise what ``record_many`` would raise for these events, writing nothing either way."""
+        negotiation_id = check_negotiation_id(negotiation_id)
+        batch = [self._batch_item(negotiation_id, i, item) for i, item in enumerate(events)]
+        self._append(negotiation_id, batch, None, write=False)
+
     @staticmethod
     def _batch_item(negotiation_id: str, index: int, item: Mapping[str, Any]) -> NewEvent:
         if not isinstance(item, Mapping):
@@ -116,7 +122,7 @@ class Ledger:
             raise InvalidEvent(f"events[{index}]: {e}") from None
 
     def _append(self, negotiation_id: str, batch: Sequence[NewEvent],
-                expected_version: int | None) -> list[RecordedEvent]:
+                expected_version: int | None, write: bool = True) -> list[RecordedEvent]:
         if expected_version is not None and (
             isinstance(expected_version, bool) or not isinstance(expected_version, int) or expected_version < 0
         ):
@@ -127,7 +133,7 @@ class Ledger:
         seen: list[int] = []
         try:
             with self._store.writing() as conn:
-                return self._append_in(conn, negotiation_id, batch, expected_version, seen)
+                return self._append_in(conn, negotiation_id, batch, expected_version, seen, write)
         except WriteRace:
             # Another writer appended between our read and our insert.
             with self._store.reading() as conn:
@@ -136,7 +142,7 @@ class Ledger:
             raise ConcurrencyConflict(negotiation_id, expected, actual) from None
 
     def _append_in(self, conn: Connection, negotiation_id: str, batch: Sequence[NewEvent],
-                   expected_version: int | None, seen: list[int]) -> list[RecordedEvent]:
+                   expected_version: int | None, seen: list[int], write: bool) -> list[RecordedEvent]:
         stored = EventStore.by_ids(conn, [event.event_id for event in batch])
         for event in batch:
             if event.event_id in stored:
@@ -167,6 +173,8 @@ class Ledger:
                 "recorded_at": now,
                 "sources": list(event.sources),
             })
+        if not write:
+            return []
         positions = EventStore.append(conn, rows)
         written = {
             row["event_id"]: RecordedEvent(

@@ -6,12 +6,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import NegotiationError
 from .ledger import Ledger
 from .seedfile import SeedStream, read_seed_file
 
 #: Events per transaction when loading a long negotiation: big enough to be
 #: fast, small enough that progress shows and an interrupted load keeps most.
 CHUNK = 1000
+
+
+class LoadError(NegotiationError):
+    """An event file holds an event the ledger refuses; nothing from the load was written."""
 
 
 @dataclass
@@ -44,7 +49,17 @@ def load_streams(
     streams: Iterable[SeedStream],
     progress: Callable[[int], None] = lambda _n: None,
 ) -> LoadReport:
-    """Record every stream's events; events already stored with the same content are skipped."""
+    """Record every stream's events; events already stored with the same content are skipped.
+
+    Every stream is checked against the stored state before anything is written,
+    so a file with a refused event leaves the database as it was.
+    """
+    streams = list(streams)
+    for stream in streams:
+        try:
+            ledger.check_many(stream.negotiation_id, stream.events)
+        except NegotiationError as e:
+            raise LoadError(f"{stream.source}: {stream.negotiation_id}: {e}") from e
     report = LoadReport()
     for stream in streams:
         report.negotiations += 1

@@ -54,7 +54,7 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'negotiations.db'}"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest) -> str:
     """One database per test, on each backend the ledger supports."""
     return str(request.getfixturevalue(f"{request.param}_url"))
@@ -80,3 +80,11 @@ def read_rows(url: str) -> list[tuple[object, ...]]:
 def stored_rows(database_url: str) -> Callable[[], list[tuple[object, ...]]]:
     """Every stored row, read behind the ledger's back: compare before and after a refusal."""
     return lambda: read_rows(database_url)
+
+
+@pytest.fixture
+def seeds() -> list[Path]:
+    """The seed files of the repository."""
+    found = sorted((Path(__file__).parent.parent / "seeds").glob("*.yaml"))
+    assert found, "seeds/ holds no seed files"
+    return found

@@ -1,0 +1,143 @@
+"""The command line: every command, readable output, one-line errors and no tracebacks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner, Result
+
+from negotiation import Ledger
+from negotiation.cli import main
+
+OPENING = '{"parties": ["US", "JP"], "terms": {"reciprocal tariff": "15%"}}'
+
+
+@pytest.fixture
+def run(database_url: str) -> "Runner":
+    return Runner(database_url)
+
+
+class Runner:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def __call__(self, *args: str) -> Result:
+        # A wide terminal, so table cells are not wrapped mid-phrase.
+        return CliRunner(env={"COLUMNS": "200"}).invoke(main, ["--url", self.url, *args], catch_exceptions=False)
+
+
+def test_record_show_history_and_list(run: Runner) -> None:
+    recorded = run("record", "us-japan-2025", "AgreedInPrinciple", "--data", OPENING,
+                   "--occurred-at", "2025-07-22", "--source", "Reuters", "--source", "Kyodo")
+    disputed = run("record", "us-japan-2025", "TermsDisputed", "--data", '{"point": "profit sharing"}',
+                   "--expect-version", "1")
+    shown = run("show", "us-japan-2025")
+    history = run("history", "us-japan-2025")
+    listed = run("list")
+
+    assert recorded.exit_code == 0, recorded.output
+    assert "recorded AgreedInPrinciple as version 1 of us-japan-2025" in recorded.output
+    assert "state now: agreed_in_principle" in recorded.output
+    assert "state now: disputed_terms" in disputed.output
+    for expected in ("disputed_terms", "US – JP", "reciprocal tariff", "15%", "profit sharing",
+                     "DisputeResolved", "VisitCancelled"):
+        assert expected in shown.output
+    assert "2025-07-22" in history.output and "Reuters, Kyodo" in history.output
+    assert "point disputed: profit sharing" in history.output
+    assert "us-japan-2025" in listed.output and "disputed_terms" in listed.output
+
+
+def test_show_at_an_earlier_version(run: Runner) -> None:
+    run("record", "us-japan-2025", "AgreedInPrinciple", "--data", OPENING)
+    run("record", "us-japan-2025", "TermsDisputed", "--data", '{"point": "profit sharing"}')
+
+    earlier = run("show", "us-japan-2025", "--at-version", "1")
+
+    assert "as of version 1" in earlier.output
+    assert "agreed_in_principle" in earlier.output
+    assert "profit sharing" not in earlier.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["record", "us-japan-2025", "TermsDisputed", "--data", '{"point": "x"}'],
+         "TermsDisputed is not allowed for negotiation 'us-japan-2025' in state not_opened"),
+        (["record", "us-japan-2025", "AgreedInPrinciple", "--data", "{parties"], "--data"),
+        (["record", "us-japan-2025", "AgreedInPrinciple", "--data", '{"parties": ["US"]}'], "parties"),
+        (["record", "us-japan-2025", "AgreedInPrinciple", "--data", OPENING, "--expect-version", "4"],
+         "expected version 4"),
+        (["record", "us-japan-2025", "AgreedInPrinciple", "--data", OPENING, "--occurred-at", "July"],
+         "occurred_at"),
+        (["show", "nowhere"], "'nowhere' has no recorded events"),
+        (["history", "Bad Id"], "negotiation id 'Bad Id' is malformed"),
+        (["load", "missing.yaml"], "missing.yaml"),
+    ],
+)
+def test_errors_are_one_line_on_stderr_with_a_failing_exit(
+    run: Runner, stored_rows: object, args: list[str], message: str
+) -> None:
+    result = CliRunner().invoke(main, ["--url", run.url, *args])
+
+    assert result.exit_code != 0
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+    assert len([line for line in result.stderr.splitlines() if line.strip()]) <= 3  # usage hint + error
+
+
+def test_a_storage_failure_is_reported_not_raised(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'no' / 'such' / 'dir' / 'x.db'}"
+
+    result = CliRunner().invoke(main, ["--url", url, "list"])
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: database error: unable to open database file")
+
+
+def test_load_is_idempotent_and_reports_counts(run: Runner, seeds: list[Path]) -> None:
+    first = run("load", *map(str, seeds))
+    second = run("load", *map(str, seeds))
+
+    assert first.exit_code == 0, first.output
+    assert "loaded 2 negotiations: 13 events recorded, 0 already stored" in first.output
+    assert "loaded 2 negotiations: 0 events recorded, 13 already stored" in second.output
+    with Ledger.open(run.url) as ledger:
+        assert len(ledger.read_all()) == 13
+
+
+def test_demo_loads_the_story_and_replays_us_japan_step_by_step(run: Runner) -> None:
+    result = run("demo")
+
+    assert result.exit_code == 0, result.output
+    for expected in ("us-japan-2025", "india-japan-summit-2025", "replaying us-japan-2025",
+                     "visit_cancelled", "working_level_talks", "finalised", "2025-08-28", "Ryosei Akazawa"):
+        assert expected in result.output
+    assert result.output.index("visit_cancelled") < result.output.rindex("finalised")
+
+
+def test_db_upgrade_reports_what_it_did(run: Runner) -> None:
+    first = run("db", "upgrade")
+    second = run("db", "upgrade")
+
+    assert "upgraded from an empty database to revision" in first.output
+    assert "already at revision" in second.output
+
+
+def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    found = []
+    for name, command in group.commands.items():
+        found.append((f"{prefix}{name}", command))
+        if isinstance(command, click.Group):
+            found.extend(_commands(command, f"{prefix}{name} "))
+    return found
+
+
+@pytest.mark.parametrize(("name", "command"), _commands(main))
+def test_every_command_has_help_ending_in_an_example(name: str, command: click.Command) -> None:
+    result = CliRunner().invoke(main, [*name.split(), "--help"])
+
+    assert result.exit_code == 0
+    assert command.help and "Example: negotiation" in command.help.strip().splitlines()[-1], name

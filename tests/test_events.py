@@ -1,0 +1,104 @@
+"""Event shapes: payloads, ids and times are checked before any negotiation is consulted."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from negotiation import InvalidEvent
+from negotiation.events import check_payload, new_event, to_utc
+
+
+@pytest.mark.parametrize(
+    ("event_type", "data", "named"),
+    [
+        ("AgreedInPrinciple", {}, "parties"),
+        ("AgreedInPrinciple", {"parties": ["US"]}, "parties"),
+        ("AgreedInPrinciple", {"parties": ["US", "US"]}, "distinct"),
+        ("AgreedInPrinciple", {"parties": ["US", "XX"]}, "ISO 3166"),
+        ("AgreedInPrinciple", {"parties": ["us", "jp"]}, "parties"),
+        ("AgreedInPrinciple", {"parties": ["US", "JP"], "summary": "   "}, "summary"),
+        ("AgreedInPrinciple", {"parties": ["US", "JP"], "terms": {"rate": [1, 2]}}, "terms"),
+        ("AgreedInPrinciple", {"parties": ["US", "JP"], "terms": {"rate": float("nan")}}, "terms"),
+        ("AgreedInPrinciple", {"parties": ["US", "JP"], "terms": {"rate": 2**64}}, "terms"),
+        ("AgreedInPrinciple", {"parties": ["US", "JP"], "colour": "blue"}, "colour"),
+        ("TermsDisputed", {"point": ""}, "point"),
+        ("TermsDisputed", {"point": "x", "positions": {"USA": "no"}}, "positions"),
+        ("DisputeResolved", {}, "point"),
+        ("VisitCancelled", {"envoy": "Akazawa", "planned_for": "late August"}, "planned_for"),
+        ("VisitCancelled", {"reason": "no envoy"}, "envoy"),
+        ("WorkingLevelTalksOpened", {"agenda": "tariffs"}, "agenda"),
+        ("AgreementFinalised", {"instruments": []}, "instruments"),
+        ("AgreementFinalised", {}, "instruments"),
+        ("TermsAmended", {"terms": {}}, "terms"),
+        ("TermsAmended", {"terms": {"": "15%"}}, "terms"),
+    ],
+)
+def test_a_bad_payload_is_refused_naming_the_field(event_type: str, data: dict[str, object], named: str) -> None:
+    with pytest.raises(InvalidEvent) as refused:
+        check_payload(event_type, data)
+
+    message = str(refused.value)
+    assert named in message
+    assert event_type in message or "ISO" in message or "distinct" in message
+    assert "\n" not in message
+
+
+def test_payloads_are_stored_in_their_normalised_json_form() -> None:
+    data = check_payload("VisitCancelled", {"envoy": "Ryosei Akazawa", "planned_for": date(2025, 8, 28)})
+
+    assert data == {"envoy": "Ryosei Akazawa", "planned_for": "2025-08-28"}
+
+
+def test_an_unknown_event_type_is_refused_listing_the_known_ones() -> None:
+    with pytest.raises(InvalidEvent, match="unknown event type 'TalksCollapsed'; known: AgreedInPrinciple"):
+        new_event("us-japan-2025", "TalksCollapsed", {})
+
+
+@pytest.mark.parametrize("bad_id", ["", "US-Japan", "us_japan", "-us", "us--japan", "a" * 65, 42, None])
+def test_a_malformed_negotiation_id_is_refused(bad_id: object) -> None:
+    with pytest.raises(InvalidEvent, match="negotiation id"):
+        new_event(bad_id, "TermsAmended", {"terms": {"a": 1}})
+
+
+def test_an_event_id_must_be_a_uuid_and_is_kept_in_canonical_form() -> None:
+    given = uuid.uuid4()
+
+    event = new_event("us-japan-2025", "TermsAmended", {"terms": {"a": 1}}, event_id=given.hex)
+
+    assert event.event_id == str(given)
+    with pytest.raises(InvalidEvent, match="event_id 'retry-1' is not a UUID"):
+        new_event("us-japan-2025", "TermsAmended", {"terms": {"a": 1}}, event_id="retry-1")
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("2025-07-22", datetime(2025, 7, 22, tzinfo=timezone.utc)),
+        (date(2025, 7, 22), datetime(2025, 7, 22, tzinfo=timezone.utc)),
+        ("2025-09-04T09:30:00+09:00", datetime(2025, 9, 4, 0, 30, tzinfo=timezone.utc)),
+        ("2025-09-04T00:30:00Z", datetime(2025, 9, 4, 0, 30, tzinfo=timezone.utc)),
+        (datetime(2025, 9, 4, 0, 30), datetime(2025, 9, 4, 0, 30, tzinfo=timezone.utc)),
+        (datetime(2025, 9, 3, 20, 30, tzinfo=timezone(timedelta(hours=-4))),
+         datetime(2025, 9, 4, 0, 30, tzinfo=timezone.utc)),
+    ],
+)
+def test_times_are_read_as_time_zone_aware_utc(given: object, expected: datetime) -> None:
+    moment = to_utc(given)
+
+    assert moment == expected
+    assert moment.tzinfo == timezone.utc
+
+
+@pytest.mark.parametrize("bad", ["22 July 2025", "2025-13-01", 1753142400, ""])
+def test_a_time_that_is_not_iso_8601_is_refused(bad: object) -> None:
+    with pytest.raises(InvalidEvent, match="occurred_at"):
+        to_utc(bad)
+
+
+@pytest.mark.parametrize("bad", ["Reuters", [""], ["  "], [42]])
+def test_sources_must_be_a_list_of_names(bad: object) -> None:
+    with pytest.raises(InvalidEvent, match="sources"):
+        new_event("us-japan-2025", "TermsAmended", {"terms": {"a": 1}}, sources=bad)

@@ -1,0 +1,278 @@
+"""The public API on every backend: recording, refusing without writing, replaying."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+import pytest
+
+from negotiation import (
+    ConcurrencyConflict,
+    DuplicateEvent,
+    IllegalTransition,
+    InvalidEvent,
+    Ledger,
+    UnknownNegotiation,
+)
+
+Rows = Callable[[], list[tuple[object, ...]]]
+OPENING = {"parties": ["US", "JP"], "terms": {"reciprocal tariff": "15%", "investment (USD)": 550_000_000_000}}
+US_JAPAN = "us-japan-2025"
+
+
+def open_us_japan(ledger: Ledger) -> None:
+    ledger.record(US_JAPAN, "AgreedInPrinciple", OPENING, occurred_at="2025-07-22", sources=["Reuters"])
+
+
+def test_recording_returns_the_stored_event_with_plain_values(ledger: Ledger) -> None:
+    event = ledger.record(US_JAPAN, "AgreedInPrinciple", OPENING, occurred_at="2025-07-22",
+                          sources=["Reuters", "The Japan Times"])
+
+    assert uuid.UUID(event.event_id)
+    assert (event.negotiation_id, event.version, event.type) == (US_JAPAN, 1, "AgreedInPrinciple")
+    assert event.position >= 1
+    assert event.data == OPENING
+    assert event.occurred_at == datetime(2025, 7, 22, tzinfo=timezone.utc)
+    assert event.recorded_at.tzinfo == timezone.utc
+    assert event.sources == ("Reuters", "The Japan Times")
+    assert ledger.history(US_JAPAN) == [event]
+
+
+def test_get_gives_state_parties_terms_open_points_and_allowed_events(ledger: Ledger) -> None:
+    open_us_japan(ledger)
+    ledger.record(US_JAPAN, "TermsDisputed", {"point": "profit sharing", "positions": {"US": "90% of returns"}})
+
+    negotiation = ledger.get(US_JAPAN)
+
+    assert negotiation.id == US_JAPAN
+    assert negotiation.state == "disputed_terms"
+    assert negotiation.version == 2
+    assert negotiation.parties == ("US", "JP")
+    assert negotiation.terms == OPENING["terms"]
+    assert negotiation.open_disputes == ("profit sharing",)
+    assert negotiation.allowed_events == ("TermsDisputed", "DisputeResolved", "VisitCancelled",
+                                          "WorkingLevelTalksOpened", "TermsAmended")
+
+
+def test_an_illegal_event_is_refused_naming_everything_and_writes_nothing(ledger: Ledger, stored_rows: Rows) -> None:
+    open_us_japan(ledger)
+    before = stored_rows()
+
+    with pytest.raises(IllegalTransition) as refused:
+        ledger.record(US_JAPAN, "DisputeResolved", {"point": "profit sharing"})
+
+    error = refused.value
+    assert (error.negotiation_id, error.state, error.event_type) == (US_JAPAN, "agreed_in_principle", "DisputeResolved")
+    assert error.allowed == ("TermsDisputed", "VisitCancelled", "WorkingLevelTalksOpened",
+                             "AgreementFinalised", "TermsAmended")
+    for part in (US_JAPAN, "agreed_in_principle", "DisputeResolved", "TermsDisputed", "AgreementFinalised"):
+        assert part in str(error)
+    assert stored_rows() == before
+
+
+@pytest.mark.parametrize(
+    ("negotiation_id", "event_type", "data", "named"),
+    [
+        (US_JAPAN, "TermsDisputed", {"point": ""}, "point"),
+        (US_JAPAN, "TermsAmended", {"terms": {"rate": None}}, "terms"),
+        (US_JAPAN, "Gossip", {}, "unknown event type"),
+        ("US JAPAN", "TermsAmended", {"terms": {"a": 1}}, "negotiation id"),
+        (US_JAPAN, "TermsDisputed", {"point": "beef", "positions": {"KR": "no"}}, "positions"),
+    ],
+)
+def test_a_bad_event_is_refused_naming_the_field_and_writes_nothing(
+    ledger: Ledger, stored_rows: Rows, negotiation_id: str, event_type: str, data: dict[str, object], named: str
+) -> None:
+    open_us_japan(ledger)
+    before = stored_rows()
+
+    with pytest.raises(InvalidEvent, match=named):
+        ledger.record(negotiation_id, event_type, data)
+
+    assert stored_rows() == before
+
+
+def test_an_event_for_a_negotiation_never_opened_is_illegal(ledger: Ledger, stored_rows: Rows) -> None:
+    with pytest.raises(IllegalTransition, match="in state not_opened; allowed: AgreedInPrinciple"):
+        ledger.record("india-japan-2025", "TermsDisputed", {"point": "investment"})
+
+    assert stored_rows() == []
+
+
+def test_reading_an_unknown_negotiation_is_an_error(ledger: Ledger) -> None:
+    with pytest.raises(UnknownNegotiation, match="'nowhere' has no recorded events"):
+        ledger.get("nowhere")
+    with pytest.raises(UnknownNegotiation):
+        ledger.history("nowhere")
+
+
+def test_expected_version_must_match_or_the_write_conflicts(ledger: Ledger, stored_rows: Rows) -> None:
+    open_us_japan(ledger)
+    before = stored_rows()
+
+    with pytest.raises(ConcurrencyConflict) as conflict:
+        ledger.record(US_JAPAN, "TermsAmended", {"terms": {"a": 1}}, expected_version=0)
+
+    assert (conflict.value.expected, conflict.value.actual) == (0, 1)
+    assert "at version 1, expected version 0" in str(conflict.value)
+    assert stored_rows() == before
+    assert ledger.record(US_JAPAN, "TermsAmended", {"terms": {"a": 1}}, expected_version=1).version == 2
+
+
+def test_expected_version_zero_means_the_negotiation_must_not_exist(ledger: Ledger) -> None:
+    first = ledger.record(US_JAPAN, "AgreedInPrinciple", OPENING, expected_version=0)
+
+    assert first.version == 1
+    with pytest.raises(ConcurrencyConflict):
+        ledger.record("other-talks", "AgreedInPrinciple", OPENING, expected_version=3)
+
+
+@pytest.mark.parametrize("bad", [-1, "1", 1.0, True])
+def test_a_malformed_expected_version_is_refused(ledger: Ledger, bad: object) -> None:
+    with pytest.raises(InvalidEvent, match="expected_version"):
+        ledger.record(US_JAPAN, "AgreedInPrinciple", OPENING, expected_version=bad)  # type: ignore[arg-type]
+
+
+def test_a_retried_event_id_returns_the_stored_event_and_writes_nothing(ledger: Ledger, stored_rows: Rows) -> None:
+    event_id = uuid.uuid4()
+    first = ledger.record(US_JAPAN, "AgreedInPrinciple", OPENING, occurred_at="2025-07-22",
+                          sources=["Reuters"], event_id=event_id)
+    before = stored_rows()
+
+    retried = ledger.record(US_JAPAN, "AgreedInPrinciple", OPENING, occurred_at="2025-07-22",
+                            sources=["Reuters"], event_id=str(event_id))
+
+    assert retried == first
+    assert stored_rows() == before
+
+
+def test_an_event_id_reused_with_other_content_is_refused(ledger: Ledger, stored_rows: Rows) -> None:
+    event_id = str(uuid.uuid4())
+    ledger.record(US_JAPAN, "AgreedInPrinciple", OPENING, event_id=event_id)
+    before = stored_rows()
+
+    with pytest.raises(DuplicateEvent, match=f"{event_id} is already recorded with different content"):
+        ledger.record(US_JAPAN, "TermsAmended", {"terms": {"a": 1}}, event_id=event_id)
+
+    assert stored_rows() == before
+
+
+def test_record_many_is_all_or_nothing(ledger: Ledger, stored_rows: Rows) -> None:
+    open_us_japan(ledger)
+    before = stored_rows()
+    batch = [
+        {"type": "TermsDisputed", "data": {"point": "profit sharing"}, "occurred_at": "2025-08-28"},
+        {"type": "VisitCancelled", "data": {"envoy": "Ryosei Akazawa"}, "sources": ["Kyodo"]},
+        {"type": "AgreementFinalised", "data": {"instruments": ["executive order"]}},
+    ]
+
+    with pytest.raises(IllegalTransition, match="AgreementFinalised is not allowed .* in state visit_cancelled"):
+        ledger.record_many(US_JAPAN, batch)
+
+    assert stored_rows() == before
+    recorded = ledger.record_many(US_JAPAN, batch[:2], expected_version=1)
+    assert [(e.version, e.type) for e in recorded] == [(2, "TermsDisputed"), (3, "VisitCancelled")]
+    assert recorded[0].position < recorded[1].position
+    assert ledger.get(US_JAPAN).state == "visit_cancelled"
+
+
+@pytest.mark.parametrize(
+    ("batch", "named"),
+    [
+        ([], "at least one event"),
+        ([{"data": {}}], r"events\[0\] has no type"),
+        ([{"type": "TermsAmended", "data": {"terms": {"a": 1}}, "when": "now"}], "unknown keys: when"),
+        (["TermsAmended"], "must be a mapping"),
+        ([{"type": "TermsAmended", "data": {"terms": {"a": 1}}, "occurred_at": "soon"}], r"events\[0\]: occurred_at"),
+    ],
+)
+def test_a_malformed_batch_is_refused_naming_the_item(
+    ledger: Ledger, stored_rows: Rows, batch: list[object], named: str
+) -> None:
+    open_us_japan(ledger)
+    before = stored_rows()
+
+    with pytest.raises(InvalidEvent, match=named):
+        ledger.record_many(US_JAPAN, batch)  # type: ignore[arg-type]
+
+    assert stored_rows() == before
+
+
+def test_record_many_skips_items_already_stored_with_the_same_content(ledger: Ledger) -> None:
+    ids = [str(uuid.uuid4()) for _ in range(3)]
+    batch = [
+        {"event_id": ids[0], "type": "AgreedInPrinciple", "data": OPENING, "occurred_at": "2025-07-22"},
+        {"event_id": ids[1], "type": "TermsDisputed", "data": {"point": "tariff stacking"}, "occurred_at": "2025-08-05"},
+        {"event_id": ids[2], "type": "DisputeResolved", "data": {"point": "tariff stacking"}, "occurred_at": "2025-09-04"},
+    ]
+    first = ledger.record_many(US_JAPAN, batch[:2])
+
+    again = ledger.record_many(US_JAPAN, batch)
+
+    assert again[:2] == first
+    assert [e.version for e in again] == [1, 2, 3]
+    assert len(ledger.history(US_JAPAN)) == 3
+
+
+def test_replay_gives_the_negotiation_as_it_stood_at_any_version(ledger: Ledger) -> None:
+    open_us_japan(ledger)
+    ledger.record(US_JAPAN, "TermsDisputed", {"point": "profit sharing"})
+    ledger.record(US_JAPAN, "VisitCancelled", {"envoy": "Ryosei Akazawa", "planned_for": "2025-08-28"})
+
+    states = [ledger.replay(US_JAPAN, until_version=v).state for v in (1, 2, 3)]
+
+    assert states == ["agreed_in_principle", "disputed_terms", "visit_cancelled"]
+    assert ledger.replay(US_JAPAN) == ledger.get(US_JAPAN)
+    with pytest.raises(InvalidEvent, match="has only 3 events, not 4"):
+        ledger.replay(US_JAPAN, until_version=4)
+    with pytest.raises(InvalidEvent, match="until_version"):
+        ledger.replay(US_JAPAN, until_version=0)
+
+
+def test_replaying_writes_nothing(ledger: Ledger, stored_rows: Rows) -> None:
+    open_us_japan(ledger)
+    ledger.record(US_JAPAN, "TermsDisputed", {"point": "profit sharing"})
+    before = stored_rows()
+
+    for _ in range(3):
+        ledger.replay(US_JAPAN, until_version=1)
+        list(ledger.steps(US_JAPAN))
+
+    assert stored_rows() == before
+
+
+def test_read_all_follows_the_global_order_across_negotiations(ledger: Ledger) -> None:
+    open_us_japan(ledger)
+    ledger.record("india-japan-2025", "AgreedInPrinciple", {"parties": ["IN", "JP"]})
+    ledger.record(US_JAPAN, "TermsAmended", {"terms": {"auto tariff": "15%"}})
+
+    everything = ledger.read_all()
+    after_first = ledger.read_all(after=everything[0].position)
+    one = ledger.read_all(after=everything[0].position, limit=1)
+
+    assert [(e.negotiation_id, e.version) for e in everything] == [
+        (US_JAPAN, 1), ("india-japan-2025", 1), (US_JAPAN, 2)]
+    assert [e.position for e in everything] == sorted(e.position for e in everything)
+    assert after_first == everything[1:]
+    assert one == everything[1:2]
+    assert ledger.negotiations() == [US_JAPAN, "india-japan-2025"]
+    with pytest.raises(InvalidEvent, match="after"):
+        ledger.read_all(after=-1)
+
+
+def test_without_occurred_at_the_event_is_dated_when_recorded(ledger: Ledger) -> None:
+    event = ledger.record(US_JAPAN, "AgreedInPrinciple", OPENING)
+
+    assert event.occurred_at == event.recorded_at
+    assert ledger.history(US_JAPAN)[0].occurred_at == event.recorded_at
+
+
+def test_unicode_and_large_values_round_trip(ledger: Ledger) -> None:
+    data = {"parties": ["IN", "JP"], "summary": "日印首脳会談 — ₹ & ¥ «résumé» 🤝",
+            "terms": {"investment (JPY)": 10_000_000_000_000, "ratio": 0.9, "signed": False}}
+
+    event = ledger.record("india-japan-2025", "AgreedInPrinciple", data)
+
+    assert ledger.history("india-japan-2025")[0].data == data == event.data

@@ -1,0 +1,109 @@
+"""The schema comes from Alembic, agrees with the models, and refuses to rewrite history."""
+
+from __future__ import annotations
+
+import pytest
+from alembic import command
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.exc import DBAPIError
+
+from negotiation import Ledger
+from negotiation.migrate import alembic_config, head_revision
+
+
+def test_opening_a_ledger_brings_an_empty_database_to_head(database_url: str) -> None:
+    with Ledger.open(database_url):
+        pass
+
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        revision = conn.scalar(text("SELECT version_num FROM alembic_version"))
+        tables = set(inspect(conn).get_table_names())
+    engine.dispose()
+    assert revision == head_revision()
+    assert "negotiation_events" in tables
+
+
+def test_models_and_migrations_agree(database_url: str) -> None:
+    with Ledger.open(database_url):
+        pass
+    engine = create_engine(database_url)
+
+    with engine.begin() as conn:
+        command.check(alembic_config(conn))  # raises if autogenerate would find a difference
+
+    engine.dispose()
+
+
+def test_a_ledger_opened_without_upgrade_leaves_an_empty_database_alone(database_url: str) -> None:
+    with Ledger.open(database_url, upgrade=False):
+        pass
+
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        tables = inspect(conn).get_table_names()
+    engine.dispose()
+    assert "negotiation_events" not in tables
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE negotiation_events SET type = 'TermsAmended'",
+        "UPDATE negotiation_events SET data = '{}' WHERE version = 1",
+        "DELETE FROM negotiation_events",
+    ],
+)
+def test_the_database_refuses_to_rewrite_or_delete_events(ledger: Ledger, database_url: str, statement: str) -> None:
+    ledger.record("us-japan-2025", "AgreedInPrinciple", {"parties": ["US", "JP"]})
+    before = ledger.history("us-japan-2025")
+    engine = create_engine(database_url)
+
+    with pytest.raises(DBAPIError, match="append-only"):
+        with engine.begin() as conn:
+            conn.execute(text(statement))
+
+    engine.dispose()
+    assert ledger.history("us-japan-2025") == before
+
+
+def test_sqlite_runs_in_wal_mode(sqlite_url: str) -> None:
+    with Ledger.open(sqlite_url):
+        pass
+
+    engine = create_engine(sqlite_url)
+    with engine.connect() as conn:
+        mode = conn.scalar(text("PRAGMA journal_mode"))
+    engine.dispose()
+    assert mode == "wal"
+
+
+def test_postgres_stores_data_as_jsonb_and_times_with_zones(postgres_url: str) -> None:
+    with Ledger.open(postgres_url):
+        pass
+
+    engine = create_engine(postgres_url)
+    with engine.connect() as conn:
+        columns = {c["name"]: c["type"] for c in inspect(conn).get_columns("negotiation_events")}
+    engine.dispose()
+    assert str(columns["data"]) == str(columns["sources"]) == "JSONB"
+    assert columns["occurred_at"].timezone and columns["recorded_at"].timezone
+    assert str(columns["event_id"]) == "UUID"
+
+
+def test_migrations_downgrade_and_upgrade_again(database_url: str) -> None:
+    with Ledger.open(database_url):
+        pass
+    engine = create_engine(database_url)
+
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "base")
+    with engine.connect() as conn:
+        emptied = "negotiation_events" not in inspect(conn).get_table_names()
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "head")
+    with engine.connect() as conn:
+        restored = "negotiation_events" in inspect(conn).get_table_names()
+
+    engine.dispose()
+    assert emptied and restored
