@@ -12,10 +12,13 @@ from .errors import (
     UnknownNegotiation,
 )
 from .events import RecordedEvent
-from .ledger import Ledger
+from .chain import BrokenLink
+from .ledger import Ledger, VerifyReport
 from .machine import EVENT_TYPES, STATES
 
 __all__ = [
+    "BrokenLink",
+    "VerifyReport",
     "EVENT_TYPES",
     "STATES",
     "ConcurrencyConflict",

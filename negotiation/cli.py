@@ -182,6 +182,23 @@ def load(ctx: click.Context, files: tuple[str, ...]) -> None:
 
 @main.command()
 @click.pass_context
+def verify(ctx: click.Context) -> None:
+    """Check every negotiation's hash chain; exit 1 naming the first altered event of each.
+
+    Example: negotiation --url sqlite:///talks.db verify
+    """
+    with opened(ctx) as ledger:
+        report = ledger.verify()
+    if report.intact:
+        console().print(f"intact: {report.events} events in {report.negotiations} negotiations")
+        return
+    for broken in report.broken:
+        console().print(f"[bold red]altered[/] {broken}", highlight=False)
+    raise click.exceptions.Exit(1)
+
+
+@main.command()
+@click.pass_context
 def demo(ctx: click.Context) -> None:
     """Load the seed story, show each negotiation, then replay US–Japan step by step.
 

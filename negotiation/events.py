@@ -46,9 +46,22 @@ def _known_country(code: str) -> str:
     return code
 
 
+def storable_text(value: str) -> str:
+    """Refuse text no database stores faithfully: NUL characters and unpaired surrogates."""
+    if "\x00" in value:
+        raise ValueError("text must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text must be valid Unicode (no unpaired surrogates)") from None
+    return value
+
+
 # Text must say something: at least one non-space character, and a sane size.
-Text = Annotated[str, StringConstraints(min_length=1, max_length=4000, pattern=r"\S")]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"\S")]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=4000, pattern=r"\S"),
+                 AfterValidator(storable_text)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"\S"),
+                 AfterValidator(storable_text)]
 Party = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$"), AfterValidator(_known_country)]
 
 
@@ -166,6 +179,7 @@ class RecordedEvent:
     occurred_at: datetime
     recorded_at: datetime
     sources: tuple[str, ...]
+    hash: str
     schema_version: int = PAYLOAD_SCHEMA_VERSION
 
 
@@ -228,6 +242,10 @@ def check_sources(value: object) -> tuple[str, ...]:
     for source in sources:
         if not isinstance(source, str) or not source.strip() or len(source) > 200:
             raise InvalidEvent(f"sources: each source must be a non-empty name, got {source!r}")
+        try:
+            storable_text(source)
+        except ValueError as e:
+            raise InvalidEvent(f"sources: {e}") from None
     return sources
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from itertools import groupby
 from datetime import datetime, timezone
 from typing import Any
 
@@ -10,6 +12,7 @@ from sqlalchemy import Connection
 
 from . import migrate
 from .aggregate import Negotiation, decide, fold
+from .chain import GENESIS, BrokenLink, event_hash, walk
 from .errors import ConcurrencyConflict, DuplicateEvent, InvalidEvent, UnknownNegotiation
 from .events import (
     PAYLOAD_SCHEMA_VERSION,
@@ -22,6 +25,19 @@ from .events import (
 from .store import EventStore, WriteRace, make_engine, resolve_url
 
 _BATCH_KEYS = {"type", "data", "occurred_at", "sources", "event_id"}
+
+
+@dataclass
+class VerifyReport:
+    """What ``Ledger.verify`` found: how much it walked and every broken chain."""
+
+    negotiations: int = 0
+    events: int = 0
+    broken: list[BrokenLink] = field(default_factory=list)
+
+    @property
+    def intact(self) -> bool:
+        return not self.broken
 
 
 class Ledger:
@@ -153,37 +169,29 @@ class Ledger:
         if not fresh:  # a retried write: everything is already there
             return [stored[event.event_id] for event in batch]
 
-        current = fold(negotiation_id, EventStore.stream(conn, negotiation_id))
+        stream = EventStore.stream(conn, negotiation_id)
+        current = fold(negotiation_id, stream)
         seen.append(current.version)
         if expected_version is not None and expected_version != current.version:
             raise ConcurrencyConflict(negotiation_id, expected_version, current.version)
+        previous_hash = stream[-1].hash if stream else GENESIS
         now = datetime.now(timezone.utc)
-        rows = []
+        pending = []
         for event in fresh:
             occurred_at = event.occurred_at or now
             current = decide(current, event, occurred_at)
-            rows.append({
-                "event_id": event.event_id,
-                "negotiation_id": negotiation_id,
-                "version": current.version,
-                "type": event.type,
-                "data": event.data,
-                "schema_version": PAYLOAD_SCHEMA_VERSION,
-                "occurred_at": occurred_at,
-                "recorded_at": now,
-                "sources": list(event.sources),
-            })
+            unhashed = RecordedEvent(
+                event_id=event.event_id, negotiation_id=negotiation_id, version=current.version,
+                position=0, type=event.type, data=event.data, occurred_at=occurred_at,
+                recorded_at=now, sources=event.sources, hash="", schema_version=PAYLOAD_SCHEMA_VERSION,
+            )
+            previous_hash = event_hash(previous_hash, unhashed)
+            pending.append(replace(unhashed, hash=previous_hash))
         if not write:
             return []
-        positions = EventStore.append(conn, rows)
-        written = {
-            row["event_id"]: RecordedEvent(
-                event_id=row["event_id"], negotiation_id=negotiation_id, version=row["version"],
-                position=position, type=row["type"], data=row["data"],
-                occurred_at=row["occurred_at"], recorded_at=now, sources=tuple(row["sources"]),
-            )
-            for row, position in zip(rows, positions)
-        }
+        positions = EventStore.append(conn, pending)
+        written = {event.event_id: replace(event, position=position)
+                   for event, position in zip(pending, positions)}
         return [stored.get(event.event_id) or written[event.event_id] for event in batch]
 
     # -- reading ---------------------------------------------------------------------------
@@ -236,6 +244,18 @@ class Ledger:
         """Ids of every negotiation with at least one event, in the order they were opened."""
         with self._store.reading() as conn:
             return EventStore.negotiation_ids(conn)
+
+    def verify(self) -> VerifyReport:
+        """Walk the whole log and report, per negotiation, the first event that breaks its hash chain."""
+        report = VerifyReport()
+        with self._store.reading() as conn:
+            for _negotiation_id, stream in groupby(EventStore.every_stream(conn), key=lambda e: e.negotiation_id):
+                count, broken = walk(stream)
+                report.negotiations += 1
+                report.events += count
+                if broken is not None:
+                    report.broken.append(broken)
+        return report
 
     def read_all(self, after: int = 0, limit: int | None = None) -> list[RecordedEvent]:
         """Recorded events with a position greater than ``after``, in position order."""

@@ -80,6 +80,8 @@ events = Table(
     Column("occurred_at", UTCDateTime, nullable=False),
     Column("recorded_at", UTCDateTime, nullable=False),
     Column("sources", Json, nullable=False),
+    # SHA-256 chaining the event to the previous one of its negotiation (see chain.py).
+    Column("hash", String(64), nullable=False),
     # A lost race between two writers becomes an error here, never a lost event.
     UniqueConstraint("negotiation_id", "version"),
     CheckConstraint("version >= 1", name="version_positive"),

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, Row, create_engine, event, func, select
+from sqlalchemy import Connection, Engine, Row, create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -24,6 +24,8 @@ from .schema import events
 DEFAULT_URL = "sqlite:///negotiations.db"
 URL_VARIABLE = "NEGOTIATION_DB_URL"
 BUSY_TIMEOUT_SECONDS = 30.0
+#: PostgreSQL advisory lock held by every appending transaction (ASCII "nego").
+APPEND_LOCK_KEY = 0x6E65676F
 
 _COLUMNS = (
     events.c.event_id,
@@ -35,6 +37,7 @@ _COLUMNS = (
     events.c.occurred_at,
     events.c.recorded_at,
     events.c.sources,
+    events.c.hash,
     events.c.schema_version,
 )
 
@@ -95,6 +98,7 @@ def _record(row: Row[Any]) -> RecordedEvent:
         occurred_at=row.occurred_at,
         recorded_at=row.recorded_at,
         sources=tuple(row.sources),
+        hash=row.hash,
         schema_version=row.schema_version,
     )
 
@@ -129,10 +133,19 @@ class EventStore:
 
     @contextmanager
     def writing(self) -> Iterator[Connection]:
-        """A write transaction: everything in it is stored, or nothing is."""
+        """A write transaction: everything in it is stored, or nothing is.
+
+        Writers are serialised for the whole transaction: SQLite by ``BEGIN
+        IMMEDIATE``, PostgreSQL by a transaction-level advisory lock taken first.
+        So positions are handed out in commit order and a reader following
+        ``read_all(after=...)`` can never see position n+1 before position n
+        commits; the price is one appending transaction at a time per database.
+        """
         with (self.translating_errors(),
               self.engine.connect().execution_options(write=True) as conn,
               conn.begin()):
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
             yield conn
 
     @staticmethod
@@ -156,11 +169,24 @@ class EventStore:
         return {row.event_id: _record(row) for row in rows}
 
     @staticmethod
-    def append(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
-        """Insert rows in order and return their global positions."""
-        result = conn.execute(
-            events.insert().returning(events.c.position, sort_by_parameter_order=True), list(rows)
-        )
+    def append(conn: Connection, recorded: Sequence[RecordedEvent]) -> list[int]:
+        """Insert events in order and return the global positions the database gave them."""
+        rows = [
+            {
+                "event_id": event.event_id,
+                "negotiation_id": event.negotiation_id,
+                "version": event.version,
+                "type": event.type,
+                "data": event.data,
+                "schema_version": event.schema_version,
+                "occurred_at": event.occurred_at,
+                "recorded_at": event.recorded_at,
+                "sources": list(event.sources),
+                "hash": event.hash,
+            }
+            for event in recorded
+        ]
+        result = conn.execute(events.insert().returning(events.c.position, sort_by_parameter_order=True), rows)
         return [position for (position,) in result]
 
     @staticmethod
@@ -169,6 +195,13 @@ class EventStore:
         if limit is not None:
             query = query.limit(limit)
         return [_record(row) for row in conn.execute(query)]
+
+    @staticmethod
+    def every_stream(conn: Connection, page: int = 5000) -> Iterator[RecordedEvent]:
+        """Every event, grouped by negotiation in version order, streamed rather than loaded whole."""
+        query = select(*_COLUMNS).order_by(events.c.negotiation_id, events.c.version)
+        for row in conn.execution_options(yield_per=page).execute(query):
+            yield _record(row)
 
     @staticmethod
     def negotiation_ids(conn: Connection) -> list[str]:

@@ -107,3 +107,16 @@ def test_migrations_downgrade_and_upgrade_again(database_url: str) -> None:
 
     engine.dispose()
     assert emptied and restored
+
+
+def test_postgres_refuses_to_truncate_the_log(postgres_url: str) -> None:
+    with Ledger.open(postgres_url) as ledger:
+        ledger.record("us-japan-2025", "AgreedInPrinciple", {"parties": ["US", "JP"]})
+        engine = create_engine(postgres_url)
+
+        with pytest.raises(DBAPIError, match="append-only: TRUNCATE refused"):
+            with engine.begin() as conn:
+                conn.execute(text("TRUNCATE negotiation_events"))
+
+        engine.dispose()
+        assert len(ledger.history("us-japan-2025")) == 1

@@ -1,0 +1,112 @@
+"""Tamper evidence: each event's hash covers its content and the previous event's hash.
+
+Rewriting, deleting or reordering a stored event behind the ledger's back (a
+superuser who disabled the triggers, a restored backup) breaks the chain from
+that event on; ``verify`` names the first broken link.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+import orjson
+
+#: The hash of "nothing before": the first event of a negotiation chains to it.
+GENESIS = "0" * 64
+
+
+class Hashable(Protocol):
+    @property
+    def event_id(self) -> str: ...
+    @property
+    def negotiation_id(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def data(self) -> Any: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+    @property
+    def recorded_at(self) -> datetime: ...
+    @property
+    def sources(self) -> Any: ...
+    @property
+    def schema_version(self) -> int: ...
+
+
+def event_hash(previous: str, event: Hashable) -> str:
+    """SHA-256 over the previous hash and the event's canonical JSON form.
+
+    This function defines stored hashes: changing it breaks every chain, so it
+    must stay as it is (a new scheme would need a new column and migration).
+    """
+    content = orjson.dumps(
+        {
+            "event_id": event.event_id,
+            "negotiation_id": event.negotiation_id,
+            "version": event.version,
+            "type": event.type,
+            "data": event.data,
+            "occurred_at": event.occurred_at.isoformat(timespec="microseconds"),
+            "recorded_at": event.recorded_at.isoformat(timespec="microseconds"),
+            "sources": list(event.sources),
+            "schema_version": event.schema_version,
+        },
+        option=orjson.OPT_SORT_KEYS,
+    )
+    return hashlib.sha256(previous.encode() + content).hexdigest()
+
+
+@dataclass(frozen=True)
+class BrokenLink:
+    """The first event of a negotiation whose stored hash or place does not fit the chain."""
+
+    negotiation_id: str
+    version: int
+    event_id: str
+    position: int
+    reason: str
+
+    def __str__(self) -> str:
+        return (f"{self.negotiation_id}: version {self.version} (event {self.event_id}, "
+                f"position {self.position}): {self.reason}")
+
+
+class Chained(Hashable, Protocol):
+    @property
+    def position(self) -> int: ...
+    @property
+    def hash(self) -> str: ...
+
+
+def _problem(previous: str, expected_version: int, last_position: int, event: Chained) -> str | None:
+    if event.version != expected_version:
+        return f"expected version {expected_version} here: an event is missing or was moved"
+    if event.position <= last_position:
+        return "recorded out of order: its position is not after the previous event's"
+    if event_hash(previous, event) != event.hash:
+        return "content or order altered: the hash does not match"
+    return None
+
+
+def walk(events: Iterable[Chained]) -> tuple[int, BrokenLink | None]:
+    """Walk one negotiation's events in stored version order.
+
+    Returns how many events were walked and the first that breaks the chain, if any.
+    """
+    count, first = 0, None
+    previous, expected_version, last_position = GENESIS, 1, 0
+    for event in events:
+        count += 1
+        if first is None:
+            problem = _problem(previous, expected_version, last_position, event)
+            if problem is not None:
+                first = BrokenLink(event.negotiation_id, event.version, event.event_id, event.position, problem)
+        previous, expected_version, last_position = event.hash, event.version + 1, event.position
+    return count, first
