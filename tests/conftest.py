@@ -88,3 +88,22 @@ def seeds() -> list[Path]:
     found = sorted((Path(__file__).parent.parent / "seeds").glob("*.yaml"))
     assert found, "seeds/ holds no seed files"
     return found
+
+
+#: Figures measured by the concurrency and fault tests, printed after the run.
+FIGURES: dict[str, str] = {}
+
+
+@pytest.fixture
+def report_figure() -> Callable[[str, str], None]:
+    def report(name: str, value: str) -> None:
+        FIGURES[name] = value
+
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if FIGURES:
+        terminalreporter.section("measured figures")
+        for name, value in sorted(FIGURES.items()):
+            terminalreporter.write_line(f"{name}: {value}")

@@ -1,0 +1,125 @@
+"""Crashes and lost connections leave whole transactions only, and a re-run completes the work."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import create_engine, event, text
+
+from negotiation import Ledger, StorageError
+from negotiation.loading import CHUNK
+
+TESTS = Path(__file__).parent
+
+
+def child(*args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(TESTS)}
+    return subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env)
+
+
+def stored_count(url: str) -> int:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.scalar(text("SELECT count(*) FROM negotiation_events")) or 0)
+    finally:
+        engine.dispose()
+
+
+def integrity_ok(url: str) -> bool:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                return conn.scalar(text("PRAGMA integrity_check")) == "ok"
+            return conn.scalar(text("SELECT count(*) FROM negotiation_events")) is not None
+    finally:
+        engine.dispose()
+
+
+def long_story(path: Path, events: int) -> Path:
+    lines = ["negotiation: long-talks-2025", "events:",
+             "  - type: AgreedInPrinciple", "    occurred_at: 2025-07-22", "    data: {parties: [US, JP]}"]
+    for i in range(events - 1):
+        lines += ["  - type: TermsAmended", f"    data: {{terms: {{round: {i}}}}}"]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_a_load_killed_midway_keeps_whole_chunks_and_a_rerun_completes_it(
+    ledger: Ledger, database_url: str, tmp_path: Path, report_figure: Callable[[str, str], None]
+) -> None:
+    total = 12 * CHUNK
+    story = long_story(tmp_path / "long.yaml", total)
+    loader = child("-m", "negotiation.cli", "--url", database_url, "load", str(story))
+    deadline = time.monotonic() + 120
+    while stored_count(database_url) == 0 and loader.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+    loader.send_signal(signal.SIGKILL)
+    loader.wait(timeout=30)
+    survived = stored_count(database_url)
+
+    assert 0 < survived < total, "the load must be killed while it is writing"
+    assert survived % CHUNK == 0  # only whole transactions
+    assert integrity_ok(database_url)
+    assert ledger.verify().intact
+    rerun = subprocess.run([sys.executable, "-m", "negotiation.cli", "--url", database_url, "load", str(story)],
+                           capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"{total - survived} events recorded, {survived} already stored" in rerun.stdout
+    history = ledger.history("long-talks-2025")
+    assert [e.version for e in history] == list(range(1, total + 1))
+    assert len({e.event_id for e in history}) == total
+    backend = database_url.split(":", 1)[0].split("+")[0]
+    report_figure(f"crash {backend}", f"load of {total} events killed with {survived} stored "
+                  f"({survived // CHUNK} whole chunks); re-run added {total - survived}, duplicates 0")
+
+
+def test_a_writer_killed_before_commit_leaves_nothing(ledger: Ledger, database_url: str) -> None:
+    writer = child("-c", f"import workers; workers.stall_inside_a_write({database_url!r}, 'killed-talks', 500)")
+    assert writer.stdout is not None
+    announced = writer.stdout.readline().strip()
+
+    writer.send_signal(signal.SIGKILL)
+    writer.wait(timeout=30)
+
+    assert announced == "inserted, not committed", writer.stderr.read() if writer.stderr else ""
+    assert stored_count(database_url) == 0
+    assert integrity_ok(database_url)
+    assert ledger.negotiations() == []
+    ledger.record("killed-talks", "AgreedInPrinciple", {"parties": ["US", "JP"]})  # the lock was released
+    assert ledger.version("killed-talks") == 1
+
+
+def test_a_connection_lost_mid_write_is_a_clear_error_and_writes_nothing(postgres_url: str) -> None:
+    with Ledger.open(postgres_url) as ledger:
+        ledger.record("us-japan-2025", "AgreedInPrinciple", {"parties": ["US", "JP"]})
+        engine = ledger._store.engine  # the test reaches in only to cut the wire
+
+        def cut(conn: object, cursor: object, statement: str, *args: object) -> None:
+            if statement.lstrip().upper().startswith("INSERT INTO NEGOTIATION_EVENTS"):
+                pid = cursor.connection.info.backend_pid  # type: ignore[attr-defined]
+                admin_url = postgres_url.replace("postgresql+psycopg", "postgresql")
+                with psycopg.connect(admin_url, autocommit=True) as admin:
+                    admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+        event.listen(engine, "before_cursor_execute", cut)
+        with pytest.raises(StorageError) as lost:
+            ledger.record_many("us-japan-2025", [{"type": "TermsDisputed", "data": {"point": "beef"}},
+                                                 {"type": "VisitCancelled", "data": {"envoy": "Akazawa"}}])
+        event.remove(engine, "before_cursor_execute", cut)
+
+        assert str(lost.value).startswith("database error:")
+        assert "\n" not in str(lost.value)
+        assert [e.type for e in ledger.history("us-japan-2025")] == ["AgreedInPrinciple"]
+        assert ledger.record("us-japan-2025", "TermsDisputed", {"point": "beef"}).version == 2

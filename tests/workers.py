@@ -1,0 +1,76 @@
+"""Code run in child processes by the concurrency and fault tests (importable under spawn)."""
+
+from __future__ import annotations
+
+import sys
+import time
+import uuid
+from typing import Any
+
+from negotiation import ConcurrencyConflict, Ledger
+
+
+def append(url: str, worker: int, negotiation_ids: list[str], events: int, check_version: bool) -> dict[str, Any]:
+    """Append ``events`` amendments spread over the negotiations; retry a lost race."""
+    accepted, conflicts, ids = 0, 0, []
+    with Ledger.open(url, upgrade=False) as ledger:
+        for i in range(events):
+            negotiation_id = negotiation_ids[(worker + i) % len(negotiation_ids)]
+            event_id = str(uuid.uuid4())
+            while True:
+                expected = ledger.version(negotiation_id) if check_version else None
+                try:
+                    ledger.record(negotiation_id, "TermsAmended", {"terms": {f"w{worker}": i}},
+                                  expected_version=expected, event_id=event_id)
+                except ConcurrencyConflict:
+                    conflicts += 1
+                    continue
+                accepted += 1
+                ids.append(event_id)
+                break
+    return {"accepted": accepted, "conflicts": conflicts, "ids": ids}
+
+
+def follow(url: str, total: int, seconds: float) -> list[tuple[int, str]]:
+    """Follow the log by position until ``total`` events were seen (or time runs out)."""
+    seen: list[tuple[int, str]] = []
+    after = 0
+    deadline = time.monotonic() + seconds
+    with Ledger.open(url, upgrade=False) as ledger:
+        while len(seen) < total and time.monotonic() < deadline:
+            page = ledger.read_all(after=after, limit=50)
+            seen.extend((event.position, event.event_id) for event in page)
+            after = page[-1].position if page else after
+            if not page:
+                time.sleep(0.002)
+    return seen
+
+
+def stall_inside_a_write(url: str, negotiation_id: str, events: int) -> None:
+    """Record a long batch, announce once its rows are inserted, then wait to be killed before commit."""
+    from sqlalchemy import event
+
+    from negotiation.store import make_engine
+
+    original = make_engine
+
+    def stalling_engine(url: str) -> Any:
+        engine = original(url)
+
+        @event.listens_for(engine, "after_cursor_execute")
+        def _stall(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            if statement.lstrip().upper().startswith("INSERT INTO NEGOTIATION_EVENTS"):
+                print("inserted, not committed", flush=True)
+                time.sleep(60)
+
+        return engine
+
+    import negotiation.ledger as ledger_module
+
+    ledger_module.make_engine = stalling_engine  # type: ignore[attr-defined]
+    batch = [{"type": "AgreedInPrinciple", "data": {"parties": ["US", "JP"]}}]
+    batch += [{"type": "TermsAmended", "data": {"terms": {"n": i}}} for i in range(events - 1)]
+    with Ledger.open(url, upgrade=False) as ledger:
+        ledger.record_many(negotiation_id, batch)
+    print("committed", flush=True)
+    sys.exit(0)
