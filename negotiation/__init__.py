@@ -1,6 +1,7 @@
 """An event-sourced state machine for bilateral negotiations on an append-only SQL log."""
 
 from .aggregate import Negotiation
+from .chain import BrokenLink
 from .errors import (
     ConcurrencyConflict,
     CorruptHistory,
@@ -12,7 +13,6 @@ from .errors import (
     UnknownNegotiation,
 )
 from .events import RecordedEvent
-from .chain import BrokenLink
 from .ledger import Ledger, VerifyReport
 from .machine import EVENT_TYPES, STATES
 

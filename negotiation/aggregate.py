@@ -120,36 +120,64 @@ def fold(negotiation_id: str, events: Iterable[StoredEvent], start: Negotiation 
     return draft.freeze()
 
 
-def decide(current: Negotiation, event: NewEvent, occurred_at: datetime) -> Negotiation:
-    """Check ``event`` against the negotiation's state and return the negotiation after it.
+def decide(current: Negotiation, events: Iterable[tuple[NewEvent, datetime]]) -> Negotiation:
+    """Check new events, each against the state the ones before it leave, and return the result.
 
     Raises IllegalTransition (or InvalidEvent for a payload that contradicts the
-    negotiation) and changes nothing when the event is refused.
+    negotiation) at the first refused event; ``current`` is never changed.
     """
-    state = current.state
-    allowed = current.allowed_events
+    draft = _Draft(current)
+    for event, occurred_at in events:
+        dest = machine.follow(draft.state, event.type, draft)
+        _check(draft, event, dest)
+        draft.apply(event.type, event.data, occurred_at)
+        draft.state = dest  # type: ignore[assignment]  # _check refused a None
+    return draft.freeze()
 
+
+def _check(draft: _Draft, event: NewEvent, dest: str | None) -> None:
     def refuse(reason: str | None) -> IllegalTransition:
-        return IllegalTransition(current.id, state, event.type, allowed, reason)
+        allowed = machine.allowed_events(draft.state, draft)
+        return IllegalTransition(draft.id, draft.state, event.type, allowed, reason)
 
-    if event.type not in allowed:
-        raise refuse(machine.refusal_reason(state, event.type, current))
+    if dest is None:
+        raise refuse(machine.refusal_reason(draft.state, event.type, draft))
     point = event.data.get("point")
-    if event.type == "DisputeResolved" and point not in current.open_disputes:
-        raise refuse(f"{point!r} is not an open point; open: {', '.join(current.open_disputes)}")
-    if event.type == "TermsDisputed" and point in current.open_disputes:
+    if event.type == "DisputeResolved" and point not in draft.open_disputes:
+        raise refuse(f"{point!r} is not an open point; open: {', '.join(draft.open_disputes)}")
+    if event.type == "TermsDisputed" and point in draft.open_disputes:
         raise refuse(f"{point!r} is already an open point")
-    strangers = set(event.data.get("positions", ())) - set(current.parties)
+    positions = event.data.get("positions")
+    strangers = set(positions) - set(draft.parties) if positions else ()
     if strangers:
         raise InvalidEvent(
             f"TermsDisputed data: positions: {', '.join(sorted(strangers))} "
-            f"not a party to {current.id!r} ({', '.join(current.parties)})"
+            f"not a party to {draft.id!r} ({', '.join(draft.parties)})"
         )
 
-    dest = machine.fire(state, event.type, current)
-    if dest is None:  # the table and the machine disagree: a bug, not user input
-        raise AssertionError(f"machine refused {event.type} from {state} after allowing it")
-    draft = _Draft(current)
-    draft.apply(event.type, event.data, occurred_at)
-    draft.state = dest
-    return draft.freeze()
+
+def snapshot(negotiation: Negotiation) -> dict[str, Any]:
+    """The negotiation as plain JSON, for the state projection kept beside the log."""
+    return {
+        "parties": list(negotiation.parties),
+        "terms": negotiation.terms,
+        "open_disputes": list(negotiation.open_disputes),
+        "instruments": list(negotiation.instruments),
+        "opened_at": negotiation.opened_at.isoformat() if negotiation.opened_at else None,
+        "updated_at": negotiation.updated_at.isoformat() if negotiation.updated_at else None,
+    }
+
+
+def from_snapshot(negotiation_id: str, state: str, version: int, data: Mapping[str, Any]) -> Negotiation:
+    opened_at, updated_at = data["opened_at"], data["updated_at"]
+    return Negotiation(
+        id=negotiation_id,
+        state=state,
+        version=version,
+        parties=tuple(data["parties"]),
+        terms=data["terms"],
+        open_disputes=tuple(data["open_disputes"]),
+        instruments=tuple(data["instruments"]),
+        opened_at=datetime.fromisoformat(opened_at) if opened_at else None,
+        updated_at=datetime.fromisoformat(updated_at) if updated_at else None,
+    )

@@ -8,7 +8,7 @@ that event on; ``verify`` names the first broken link.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -41,6 +41,13 @@ class Hashable(Protocol):
 
 
 def event_hash(previous: str, event: Hashable) -> str:
+    """The hash of a recorded event chained to ``previous``."""
+    return event_hash_of(previous, event.event_id, event.negotiation_id, event.version, event.type, event.data,
+                         event.occurred_at, event.recorded_at, event.sources, event.schema_version)
+
+
+def event_hash_of(previous: str, event_id: str, negotiation_id: str, version: int, type: str, data: Any,
+                  occurred_at: datetime, recorded_at: datetime, sources: Sequence[str], schema_version: int) -> str:
     """SHA-256 over the previous hash and the event's canonical JSON form.
 
     This function defines stored hashes: changing it breaks every chain, so it
@@ -48,15 +55,15 @@ def event_hash(previous: str, event: Hashable) -> str:
     """
     content = orjson.dumps(
         {
-            "event_id": event.event_id,
-            "negotiation_id": event.negotiation_id,
-            "version": event.version,
-            "type": event.type,
-            "data": event.data,
-            "occurred_at": event.occurred_at.isoformat(timespec="microseconds"),
-            "recorded_at": event.recorded_at.isoformat(timespec="microseconds"),
-            "sources": list(event.sources),
-            "schema_version": event.schema_version,
+            "event_id": event_id,
+            "negotiation_id": negotiation_id,
+            "version": version,
+            "type": type,
+            "data": data,
+            "occurred_at": occurred_at.isoformat(timespec="microseconds"),
+            "recorded_at": recorded_at.isoformat(timespec="microseconds"),
+            "sources": list(sources),
+            "schema_version": schema_version,
         },
         option=orjson.OPT_SORT_KEYS,
     )

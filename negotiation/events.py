@@ -164,6 +164,7 @@ class NewEvent:
     data: dict[str, Any]
     occurred_at: datetime | None
     sources: tuple[str, ...]
+    id_given: bool = False  # by the caller, so the event may be a retry of a stored one
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,6 +281,7 @@ def new_event(
         data=check_payload(event_type, data),
         occurred_at=None if occurred_at is None else to_utc(occurred_at),
         sources=check_sources(sources),
+        id_given=event_id is not None,
     )
 
 

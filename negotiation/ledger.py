@@ -3,26 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from datetime import datetime
 from itertools import groupby
-from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Connection
-
-from . import migrate
-from .aggregate import Negotiation, decide, fold
-from .chain import GENESIS, BrokenLink, event_hash, walk
-from .errors import ConcurrencyConflict, DuplicateEvent, InvalidEvent, UnknownNegotiation
+from . import migrate, writer
+from .aggregate import Negotiation, fold
+from .chain import BrokenLink, walk
+from .errors import InvalidEvent, UnknownNegotiation
 from .events import (
-    PAYLOAD_SCHEMA_VERSION,
     NewEvent,
     RecordedEvent,
     check_negotiation_id,
-    content_difference,
     new_event,
 )
-from .store import EventStore, WriteRace, make_engine, resolve_url
+from .store import EventStore, make_engine, resolve_url
 
 _BATCH_KEYS = {"type", "data", "occurred_at", "sources", "event_id"}
 
@@ -146,53 +142,7 @@ class Ledger:
         ids = [event.event_id for event in batch]
         if len(set(ids)) != len(ids):
             raise InvalidEvent("the same event_id appears twice in one batch")
-        seen: list[int] = []
-        try:
-            with self._store.writing() as conn:
-                return self._append_in(conn, negotiation_id, batch, expected_version, seen, write)
-        except WriteRace:
-            # Another writer appended between our read and our insert.
-            with self._store.reading() as conn:
-                actual = EventStore.version(conn, negotiation_id)
-            expected = expected_version if expected_version is not None else seen[0] if seen else 0
-            raise ConcurrencyConflict(negotiation_id, expected, actual) from None
-
-    def _append_in(self, conn: Connection, negotiation_id: str, batch: Sequence[NewEvent],
-                   expected_version: int | None, seen: list[int], write: bool) -> list[RecordedEvent]:
-        stored = EventStore.by_ids(conn, [event.event_id for event in batch])
-        for event in batch:
-            if event.event_id in stored:
-                difference = content_difference(stored[event.event_id], event)
-                if difference:
-                    raise DuplicateEvent(event.event_id, difference)
-        fresh = [event for event in batch if event.event_id not in stored]
-        if not fresh:  # a retried write: everything is already there
-            return [stored[event.event_id] for event in batch]
-
-        stream = EventStore.stream(conn, negotiation_id)
-        current = fold(negotiation_id, stream)
-        seen.append(current.version)
-        if expected_version is not None and expected_version != current.version:
-            raise ConcurrencyConflict(negotiation_id, expected_version, current.version)
-        previous_hash = stream[-1].hash if stream else GENESIS
-        now = datetime.now(timezone.utc)
-        pending = []
-        for event in fresh:
-            occurred_at = event.occurred_at or now
-            current = decide(current, event, occurred_at)
-            unhashed = RecordedEvent(
-                event_id=event.event_id, negotiation_id=negotiation_id, version=current.version,
-                position=0, type=event.type, data=event.data, occurred_at=occurred_at,
-                recorded_at=now, sources=event.sources, hash="", schema_version=PAYLOAD_SCHEMA_VERSION,
-            )
-            previous_hash = event_hash(previous_hash, unhashed)
-            pending.append(replace(unhashed, hash=previous_hash))
-        if not write:
-            return []
-        positions = EventStore.append(conn, pending)
-        written = {event.event_id: replace(event, position=position)
-                   for event, position in zip(pending, positions)}
-        return [stored.get(event.event_id) or written[event.event_id] for event in batch]
+        return writer.append(self._store, negotiation_id, batch, expected_version, write=write)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -206,8 +156,17 @@ class Ledger:
         return recorded
 
     def get(self, negotiation_id: str) -> Negotiation:
-        """The negotiation as its whole history makes it now."""
-        return self.replay(negotiation_id)
+        """The negotiation as its whole history makes it now.
+
+        Read from the state kept beside the log in the same transaction as every
+        append, so a long negotiation loads as fast as a short one.
+        """
+        negotiation_id = check_negotiation_id(negotiation_id)
+        with self._store.reading(single_statement=True) as conn:
+            head = EventStore.head(conn, negotiation_id)
+        if head is None:
+            raise UnknownNegotiation(negotiation_id)
+        return head.negotiation
 
     def replay(self, negotiation_id: str, until_version: int | None = None) -> Negotiation:
         """The negotiation as it stood after ``until_version`` (default: its latest event)."""
@@ -246,15 +205,25 @@ class Ledger:
             return EventStore.negotiation_ids(conn)
 
     def verify(self) -> VerifyReport:
-        """Walk the whole log and report, per negotiation, the first event that breaks its hash chain."""
+        """Walk the whole log and report, per negotiation, the first event that breaks its hash chain.
+
+        Also checks that the state kept beside the log is what replaying the log gives.
+        """
         report = VerifyReport()
         with self._store.reading() as conn:
-            for _negotiation_id, stream in groupby(EventStore.every_stream(conn), key=lambda e: e.negotiation_id):
-                count, broken = walk(stream)
+            for negotiation_id, stream in groupby(EventStore.every_stream(conn), key=lambda e: e.negotiation_id):
+                events = list(stream)
+                count, broken = walk(events)
                 report.negotiations += 1
                 report.events += count
                 if broken is not None:
                     report.broken.append(broken)
+                    continue
+                head = EventStore.head(conn, negotiation_id)
+                if head is None or head.negotiation != fold(negotiation_id, events):
+                    last = events[-1]
+                    report.broken.append(BrokenLink(negotiation_id, last.version, last.event_id, last.position,
+                                                    "the stored current state is not what its history gives"))
         return report
 
     def read_all(self, after: int = 0, limit: int | None = None) -> list[RecordedEvent]:

@@ -86,3 +86,19 @@ events = Table(
     UniqueConstraint("negotiation_id", "version"),
     CheckConstraint("version >= 1", name="version_positive"),
 )
+
+# The state each negotiation's log folds to, written in the same transaction as
+# its events: a writer or a reader gets the current state from one row instead
+# of replaying the whole history. It is derived data (rebuilt from the log by
+# migration 0003 and checked against it by ``Ledger.verify``), so it may change.
+heads = Table(
+    "negotiation_heads",
+    metadata,
+    Column("negotiation_id", String(64), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("snapshot", Json, nullable=False),
+    Column("last_hash", String(64), nullable=False),
+    # Where the negotiation's first event sits in the log, to list them in opening order.
+    Column("opened_at_position", Position, nullable=False, index=True),
+)

@@ -10,16 +10,19 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, Row, create_engine, event, func, select, text
+from sqlalchemy import Connection, Engine, Row, bindparam, create_engine, event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from . import fastpath
+from .aggregate import Negotiation, from_snapshot, snapshot
 from .errors import NegotiationError, StorageError
 from .events import RecordedEvent
-from .schema import events
+from .schema import events, heads
 
 DEFAULT_URL = "sqlite:///negotiations.db"
 URL_VARIABLE = "NEGOTIATION_DB_URL"
@@ -81,10 +84,34 @@ def make_engine(url: str) -> Engine:
     def _begin(conn: Connection) -> None:
         # A writer takes the write lock before reading the state it decides on,
         # so two writers queue (busy timeout) instead of one failing mid-way.
-        immediate = conn.get_execution_options().get("write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # A single SELECT is consistent on its own and needs no BEGIN at all.
+        kind = conn.get_execution_options().get("transaction", "read")
+        if kind != "single":
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if kind == "write" else "BEGIN")
 
     return engine
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """A negotiation's current state and the hash its next event chains to."""
+
+    negotiation: Negotiation
+    last_hash: str
+
+
+_HEAD = select(heads.c.version, heads.c.state, heads.c.snapshot, heads.c.last_hash).where(
+    heads.c.negotiation_id == bindparam("negotiation_id")
+)
+_INSERT = events.insert().values({c: bindparam(c.key) for c in events.c if c.key != "position"})
+_APPEND = _INSERT.returning(events.c.position, sort_by_parameter_order=True)
+_INSERT_HEAD = heads.insert().values({c: bindparam(c.key) for c in heads.c})
+_UPDATE_HEAD = (
+    heads.update()
+    .where(heads.c.negotiation_id == bindparam("key"))
+    .values(version=bindparam("version"), state=bindparam("state"), snapshot=bindparam("snapshot"),
+            last_hash=bindparam("last_hash"))
+)
 
 
 def _record(row: Row[Any]) -> RecordedEvent:
@@ -126,9 +153,16 @@ class EventStore:
             raise StorageError(f"database error: {_describe(e)}") from e
 
     @contextmanager
-    def reading(self) -> Iterator[Connection]:
-        """A read transaction: one consistent view of the log."""
-        with self.translating_errors(), self.engine.connect() as conn, conn.begin():
+    def reading(self, *, single_statement: bool = False) -> Iterator[Connection]:
+        """A read transaction: one consistent view of the log.
+
+        With ``single_statement`` the caller promises to run one SELECT, which
+        is consistent by itself, and SQLite skips the BEGIN and COMMIT round.
+        """
+        kind = "single" if single_statement else "read"
+        with (self.translating_errors(),
+              self.engine.connect().execution_options(transaction=kind) as conn,
+              conn.begin()):
             yield conn
 
     @contextmanager
@@ -142,7 +176,7 @@ class EventStore:
         commits; the price is one appending transaction at a time per database.
         """
         with (self.translating_errors(),
-              self.engine.connect().execution_options(write=True) as conn,
+              self.engine.connect().execution_options(transaction="write") as conn,
               conn.begin()):
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
@@ -156,9 +190,37 @@ class EventStore:
         return [_record(row) for row in conn.execute(query.order_by(events.c.version))]
 
     @staticmethod
+    def head(conn: Connection, negotiation_id: str) -> Head | None:
+        """The negotiation's state as kept beside its log; None when it has no events."""
+        params = {"negotiation_id": negotiation_id}
+        if conn.dialect.name == "sqlite":
+            row = fastpath.fetch_one(conn, _HEAD, params)
+        else:
+            row = conn.execute(_HEAD, params).first()
+        if row is None:
+            return None
+        version, state, data, last_hash = row
+        return Head(from_snapshot(negotiation_id, state, version, data), last_hash)
+
+    @staticmethod
+    def save_head(conn: Connection, negotiation: Negotiation, last_hash: str, opened_at_position: int | None) -> None:
+        """Write the state after an append; ``opened_at_position`` is given for a new negotiation only."""
+        values = {"version": negotiation.version, "state": negotiation.state,
+                  "snapshot": snapshot(negotiation), "last_hash": last_hash}
+        if opened_at_position is None:
+            statement, params = _UPDATE_HEAD, {"key": negotiation.id, **values}
+        else:
+            statement = _INSERT_HEAD
+            params = {"negotiation_id": negotiation.id, "opened_at_position": opened_at_position, **values}
+        if conn.dialect.name == "sqlite":
+            fastpath.execute(conn, statement, params)
+        else:
+            conn.execute(statement, params)
+
+    @staticmethod
     def version(conn: Connection, negotiation_id: str) -> int:
         """The negotiation's latest version; 0 when it has no events."""
-        query = select(func.max(events.c.version)).where(events.c.negotiation_id == negotiation_id)
+        query = select(heads.c.version).where(heads.c.negotiation_id == negotiation_id)
         return conn.scalar(query) or 0
 
     @staticmethod
@@ -169,25 +231,18 @@ class EventStore:
         return {row.event_id: _record(row) for row in rows}
 
     @staticmethod
-    def append(conn: Connection, recorded: Sequence[RecordedEvent]) -> list[int]:
-        """Insert events in order and return the global positions the database gave them."""
-        rows = [
-            {
-                "event_id": event.event_id,
-                "negotiation_id": event.negotiation_id,
-                "version": event.version,
-                "type": event.type,
-                "data": event.data,
-                "schema_version": event.schema_version,
-                "occurred_at": event.occurred_at,
-                "recorded_at": event.recorded_at,
-                "sources": list(event.sources),
-                "hash": event.hash,
-            }
-            for event in recorded
-        ]
-        result = conn.execute(events.insert().returning(events.c.position, sort_by_parameter_order=True), rows)
-        return [position for (position,) in result]
+    def append(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
+        """Insert event rows in order and return the global positions the database gave them."""
+        if conn.dialect.name != "sqlite":
+            return list(conn.scalars(_APPEND, rows))
+        # SQLite gives an INTEGER PRIMARY KEY the next rowid and this writer holds
+        # the only write lock, so the rows get consecutive positions ending at the
+        # last one inserted; RETURNING would cost more than it tells.
+        try:
+            last = fastpath.insert_many(conn, _INSERT, rows)
+        except fastpath.UniqueViolation as e:
+            raise WriteRace(str(e)) from e
+        return list(range(last - len(rows) + 1, last + 1))
 
     @staticmethod
     def all_after(conn: Connection, after: int, limit: int | None) -> list[RecordedEvent]:
@@ -205,7 +260,4 @@ class EventStore:
 
     @staticmethod
     def negotiation_ids(conn: Connection) -> list[str]:
-        query = (select(events.c.negotiation_id)
-                 .group_by(events.c.negotiation_id)
-                 .order_by(func.min(events.c.position)))
-        return list(conn.scalars(query))
+        return list(conn.scalars(select(heads.c.negotiation_id).order_by(heads.c.opened_at_position)))

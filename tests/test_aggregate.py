@@ -35,7 +35,7 @@ HISTORY = [
 
 
 def step(current: Negotiation, event_type: str, data: dict[str, Any]) -> Negotiation:
-    return decide(current, new_event(current.id, event_type, data), DAY)
+    return decide(current, [(new_event(current.id, event_type, data), DAY)])
 
 
 def test_folding_the_history_gives_state_parties_terms_and_open_points() -> None:

@@ -93,6 +93,20 @@ def test_an_altered_event_is_named_with_its_negotiation(
     assert "india-japan-2025" not in result.output
 
 
+def test_a_current_state_altered_behind_the_ledgers_back_is_reported(ledger: Ledger, database_url: str) -> None:
+    record_story(ledger)
+    engine = create_engine(database_url)
+
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE negotiation_heads SET state = 'finalised' WHERE negotiation_id = :id"),
+                     {"id": US_JAPAN})
+    engine.dispose()
+    report = ledger.verify()
+
+    assert [(b.negotiation_id, b.version) for b in report.broken] == [(US_JAPAN, 3)]
+    assert "not what its history gives" in report.broken[0].reason
+
+
 def test_upgrading_an_existing_database_backfills_the_chain(database_url: str) -> None:
     engine = create_engine(database_url)
     with engine.begin() as conn:

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 
 import pytest
-
 import workers
+
 from negotiation import Ledger
 
 WRITERS = 4

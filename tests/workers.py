@@ -48,26 +48,16 @@ def follow(url: str, total: int, seconds: float) -> list[tuple[int, str]]:
 
 def stall_inside_a_write(url: str, negotiation_id: str, events: int) -> None:
     """Record a long batch, announce once its rows are inserted, then wait to be killed before commit."""
-    from sqlalchemy import event
+    from negotiation.store import EventStore
 
-    from negotiation.store import make_engine
+    save_head = EventStore.save_head
 
-    original = make_engine
+    def stalling_save_head(*args: Any) -> None:
+        save_head(*args)  # the events and the head are written; only the commit is left
+        print("inserted, not committed", flush=True)
+        time.sleep(60)
 
-    def stalling_engine(url: str) -> Any:
-        engine = original(url)
-
-        @event.listens_for(engine, "after_cursor_execute")
-        def _stall(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-            if statement.lstrip().upper().startswith("INSERT INTO NEGOTIATION_EVENTS"):
-                print("inserted, not committed", flush=True)
-                time.sleep(60)
-
-        return engine
-
-    import negotiation.ledger as ledger_module
-
-    ledger_module.make_engine = stalling_engine  # type: ignore[attr-defined]
+    EventStore.save_head = staticmethod(stalling_save_head)  # type: ignore[method-assign]
     batch = [{"type": "AgreedInPrinciple", "data": {"parties": ["US", "JP"]}}]
     batch += [{"type": "TermsAmended", "data": {"terms": {"n": i}}} for i in range(events - 1)]
     with Ledger.open(url, upgrade=False) as ledger:

@@ -16,7 +16,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
-
 from sqlalchemy.dialects import postgresql
 
 from negotiation.chain import GENESIS, event_hash
