@@ -102,20 +102,27 @@ def fold(negotiation_id: str, events: Iterable[StoredEvent], start: Negotiation 
     Every event must be the next version and a step the machine allows; a
     history that breaks either is corrupt and is reported, never skipped.
     """
+    rows = ((e.version, e.type, e.data, e.occurred_at) for e in events)
+    return fold_rows(negotiation_id, rows, start)
+
+
+def fold_rows(negotiation_id: str, rows: Iterable[tuple[int, str, Mapping[str, Any], Any]],
+              start: Negotiation | None = None) -> Negotiation:
+    """``fold`` over plain (version, type, data, occurred_at) tuples, as a log scan yields them."""
     draft = _Draft(start or Negotiation(id=negotiation_id))
-    for event in events:
-        if event.version != draft.version + 1:
+    follow, unguarded = machine.follow, machine.UNGUARDED
+    for version, event_type, data, occurred_at in rows:
+        if version != draft.version + 1:
             raise CorruptHistory(
-                f"negotiation {negotiation_id!r}: expected version {draft.version + 1}, "
-                f"found {event.version}"
+                f"negotiation {negotiation_id!r}: expected version {draft.version + 1}, found {version}"
             )
-        dest = machine.follow(draft.state, event.type, draft)
+        dest = unguarded.get((draft.state, event_type)) or follow(draft.state, event_type, draft)
         if dest is None:
             raise CorruptHistory(
-                f"negotiation {negotiation_id!r} version {event.version}: "
-                f"{event.type} is not allowed in state {draft.state}"
+                f"negotiation {negotiation_id!r} version {version}: "
+                f"{event_type} is not allowed in state {draft.state}"
             )
-        draft.apply(event.type, event.data, event.occurred_at)
+        draft.apply(event_type, data, occurred_at)
         draft.state = dest
     return draft.freeze()
 

@@ -12,7 +12,7 @@ connection and transaction. Everything else goes through Core as usual.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -34,6 +34,10 @@ class Plan:
     sql: str
     binds: tuple[tuple[str, Processor], ...]
     results: tuple[Processor, ...]
+
+
+def result_processor(conn: Connection, statement: Executable, column: int) -> Processor:
+    return plan(conn.dialect, statement).results[column]
 
 
 @cache
@@ -70,6 +74,15 @@ def fetch_one(conn: Connection, statement: Executable, params: Mapping[str, Any]
     if row is None:
         return None
     return tuple(value if process is None else process(value) for value, process in zip(row, p.results))
+
+
+def pages(conn: Connection, statement: Executable, params: Mapping[str, Any],
+          size: int = 5000) -> Iterator[list[tuple[Any, ...]]]:
+    """The rows of a SELECT a page at a time, as the driver gives them (see ``result_processor``)."""
+    p = plan(conn.dialect, statement)
+    cursor = _translated(lambda: _driver(conn).execute(p.sql, _values(p.binds, params)))
+    while page := _translated(lambda: cursor.fetchmany(size)):
+        yield page
 
 
 def execute(conn: Connection, statement: Executable, params: Mapping[str, Any]) -> None:

@@ -193,6 +193,15 @@ class Ledger:
             state = fold(negotiation_id, [recorded], state)
             yield recorded, state
 
+    def rebuild_all(self) -> Iterator[Negotiation]:
+        """Every negotiation rebuilt by replaying its whole log, ordered by id.
+
+        The log is streamed, so memory stays flat however long it grows; the
+        read is one transaction, so the result is one consistent moment.
+        """
+        with self._store.reading() as conn:
+            yield from EventStore.rebuild_all(conn)
+
     def version(self, negotiation_id: str) -> int:
         """The negotiation's latest version: 0 if nothing is recorded for it yet."""
         negotiation_id = check_negotiation_id(negotiation_id)

@@ -117,6 +117,14 @@ def _compile_routes() -> dict[tuple[str, str], tuple[Route, ...]]:
 
 ROUTES = _compile_routes()
 
+#: The cells whose one route has no guard, mapped straight to the state they lead to:
+#: most steps of a replay are these, and need no guard evaluated.
+UNGUARDED: dict[tuple[str, str], str] = {
+    (source, event_type): source if routes[0][0] is None else str(routes[0][0])
+    for (source, event_type), routes in ROUTES.items()
+    if len(routes) == 1 and not routes[0][1]
+}
+
 
 class _Cursor:
     """The only thing the shared machine moves: a state name, nothing else."""
@@ -146,7 +154,7 @@ def fire(state: str, event_type: str, negotiation: HasOpenDisputes) -> str | Non
 def follow(state: str, event_type: str, negotiation: HasOpenDisputes) -> str | None:
     """The state ``event_type`` leads to from ``state``, read from the compiled table."""
     for dest, guards in ROUTES.get((state, event_type), ()):
-        if all(guard(negotiation) is target for guard, target in guards):
+        if not guards or all(guard(negotiation) is target for guard, target in guards):
             return state if dest is None else dest
     return None
 

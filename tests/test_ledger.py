@@ -276,3 +276,16 @@ def test_unicode_and_large_values_round_trip(ledger: Ledger) -> None:
     event = ledger.record("india-japan-2025", "AgreedInPrinciple", data)
 
     assert ledger.history("india-japan-2025")[0].data == data == event.data
+
+
+def test_rebuilding_everything_gives_what_get_gives(ledger: Ledger) -> None:
+    open_us_japan(ledger)
+    ledger.record(US_JAPAN, "TermsDisputed", {"point": "profit sharing"}, occurred_at="2025-08-28")
+    ledger.record("india-japan-2025", "AgreedInPrinciple", {"parties": ["IN", "JP"]}, occurred_at="2025-08-29")
+    ledger.record("india-japan-2025", "AgreementFinalised", {"instruments": ["Joint Vision"]})
+
+    rebuilt = list(ledger.rebuild_all())
+
+    assert [n.id for n in rebuilt] == ["india-japan-2025", US_JAPAN]
+    assert rebuilt == [ledger.get("india-japan-2025"), ledger.get(US_JAPAN)]
+    assert rebuilt[1].opened_at == datetime(2025, 7, 22, tzinfo=timezone.utc)

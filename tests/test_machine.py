@@ -136,3 +136,9 @@ def test_a_guard_refusal_says_why() -> None:
     reason = machine.refusal_reason("working_level_talks", "AgreementFinalised", ONE_OPEN)
 
     assert reason == "disputed points are still open"
+
+
+def test_the_unguarded_shortcut_used_by_replay_agrees_with_the_machine() -> None:
+    for (state, event), dest in machine.UNGUARDED.items():
+        for point in (NONE_OPEN, ONE_OPEN, TWO_OPEN):
+            assert machine.fire(state, event, point) == dest, (state, event)
