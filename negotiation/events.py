@@ -38,6 +38,7 @@ PAYLOAD_SCHEMA_VERSION = 1
 
 NEGOTIATION_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 MAX_ID_LENGTH = 64
+CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def _known_country(code: str) -> str:
@@ -254,6 +255,8 @@ def check_event_id(value: object) -> str:
     """Return the canonical text of a UUID event id; a new one when ``value`` is None."""
     if value is None:
         return str(uuid.uuid4())
+    if type(value) is str and CANONICAL_UUID.fullmatch(value):
+        return value  # already canonical: skip the parse, which costs more than the rest of the check
     if isinstance(value, uuid.UUID):
         return str(value)
     try:

@@ -93,7 +93,19 @@ def execute(conn: Connection, statement: Executable, params: Mapping[str, Any]) 
 def insert_many(conn: Connection, statement: Executable, rows: Sequence[Mapping[str, Any]]) -> int:
     """Insert rows in one executemany; returns the rowid of the last one."""
     p = plan(conn.dialect, statement)
-    values = [_values(p.binds, row) for row in rows]
+    # The rows of one append share objects (the recording time, often the day it
+    # happened): convert each shared object once. Ids are stable while ``rows`` lives.
+    converted: dict[tuple[str, int], Any] = {}
+
+    def convert(name: str, process: Processor, value: Any) -> Any:
+        if process is None:
+            return value
+        key = (name, id(value))
+        if key not in converted:
+            converted[key] = process(value)
+        return converted[key]
+
+    values = [tuple(convert(name, process, row[name]) for name, process in p.binds) for row in rows]
 
     def run() -> int:
         driver = _driver(conn)
