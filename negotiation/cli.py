@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
@@ -214,6 +215,33 @@ def demo(ctx: click.Context) -> None:
         if "us-japan-2025" in ledger.negotiations():
             console().rule("replaying us-japan-2025 one event at a time")
             console().print(render.steps_table(ledger.steps("us-japan-2025")))
+
+
+@main.command()
+@click.option("--out", "out_dir", default="build/spec", show_default=True, type=click.Path(file_okay=False),
+              help="Directory to write spec.md and index.html into.")
+@click.option("--features", "features_dir", default=None, type=click.Path(exists=True, file_okay=False),
+              help="The Gherkin features (default: features/ of this checkout, else ./features).")
+@click.option("--coverage", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="The feature suite's coverage report (default: build/spec-coverage.json beside the features).")
+def docs(out_dir: str, features_dir: str | None, coverage: str | None) -> None:
+    """Write the spec book: the machine's diagram and transition table, then every feature, as Markdown and HTML.
+
+    Example: negotiation docs --out build/spec
+    """
+    # Imported here: the Gherkin parser, Markdown renderer and diagram engine serve this command only.
+    from . import docs as spec_book
+    from .spec_features import FeatureFileError
+
+    features = Path(features_dir) if features_dir else spec_book.default_features_dir()
+    try:
+        book = spec_book.write(Path(out_dir), features, Path(coverage) if coverage else None)
+    except FeatureFileError as e:
+        raise click.ClickException(str(e)) from e
+    for warning in book.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"wrote {Path(out_dir) / 'spec.md'} and {Path(out_dir) / 'index.html'}"
+               + (f" ({book.summary})" if book.summary else " (no coverage report: run pytest to link the cells)"))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,116 @@
+Feature: Disputes and their resolution
+  A point of the deal is disputed when the parties openly contest it, and it
+  stays open until it is resolved. Only an open point can be resolved, and a
+  point cannot be disputed twice while it is open. When the last open point of
+  a negotiation in disputed terms is resolved, the negotiation is back to
+  agreed in principle; during a cancelled visit or working-level talks,
+  resolving a point keeps the state.
+
+  Background:
+    Given a negotiation "us-japan-2025" between "US" and "JP" agreed in principle
+
+  Scenario Outline: Disputing a point puts the negotiation in disputed terms
+    Given it is in state "<state>"
+    When "TermsDisputed" is recorded for the point "profit sharing"
+    Then "TermsDisputed" was recorded as version <version>
+    And the negotiation is "disputed_terms"
+    And the open points are "profit sharing"
+
+    Examples:
+      | state               | version |
+      | agreed_in_principle | 2       |
+      | visit_cancelled     | 3       |
+      | working_level_talks | 3       |
+
+  Scenario: Another point can be disputed while one is open
+    Given the point "tariff stacking" is disputed
+    When "TermsDisputed" is recorded for the point "profit sharing"
+    Then "TermsDisputed" was recorded as version 3
+    And the negotiation is "disputed_terms"
+    And the open points are "tariff stacking, profit sharing"
+
+  Scenario: A point that is already open cannot be disputed again
+    Given the point "tariff stacking" is disputed
+    When "TermsDisputed" is recorded for the point "tariff stacking"
+    Then the event is refused as not allowed in state "disputed_terms"
+    And the message says why: "'tariff stacking' is already an open point"
+    And nothing was recorded
+
+  Scenario: The positions of the parties are recorded with the disputed point
+    When the point "profit sharing" is disputed with these positions:
+      | party | position                                 |
+      | US    | the US keeps up to 90% of the returns    |
+      | JP    | the returns must benefit both sides      |
+    Then "TermsDisputed" was recorded as version 2
+    And the recorded positions are:
+      | party | position                                 |
+      | US    | the US keeps up to 90% of the returns    |
+      | JP    | the returns must benefit both sides      |
+
+  Scenario: Only the parties to the negotiation take positions
+    When the point "profit sharing" is disputed with these positions:
+      | party | position                      |
+      | IN    | the returns should be shared  |
+    Then the event is refused as invalid: "IN not a party to 'us-japan-2025' (US, JP)"
+    And nothing was recorded
+
+  Scenario: Resolving the last open point brings the negotiation back to agreed in principle
+    Given the point "tariff stacking" is disputed
+    When "DisputeResolved" is recorded for the point "tariff stacking"
+    Then "DisputeResolved" was recorded as version 3
+    And the negotiation is "agreed_in_principle"
+    And no point is open
+
+  Scenario: Resolving one of several open points keeps the terms disputed
+    Given the point "tariff stacking" is disputed
+    And the point "profit sharing" is disputed
+    When "DisputeResolved" is recorded for the point "tariff stacking"
+    Then "DisputeResolved" was recorded as version 4
+    And the negotiation is "disputed_terms"
+    And the open points are "profit sharing"
+
+  Scenario Outline: A point resolved while the visit is off or officials talk keeps the state
+    Given the point "tariff stacking" is disputed
+    And it is in state "<state>"
+    When "DisputeResolved" is recorded for the point "tariff stacking"
+    Then "DisputeResolved" was recorded as version 4
+    And the negotiation is "<state>"
+    And no point is open
+
+    Examples:
+      | state               |
+      | visit_cancelled     |
+      | working_level_talks |
+
+  Scenario: Nothing can be resolved in a deal agreed in principle
+    When "DisputeResolved" is recorded for the point "tariff stacking"
+    Then the event is refused as not allowed in state "agreed_in_principle"
+    And the message says what is allowed: "TermsDisputed, VisitCancelled, WorkingLevelTalksOpened, AgreementFinalised, TermsAmended"
+    And nothing was recorded
+
+  Scenario Outline: Nothing can be resolved while no point is open
+    Given it is in state "<state>"
+    When "DisputeResolved" is recorded for the point "tariff stacking"
+    Then the event is refused as not allowed in state "<state>"
+    And the message says why: "no disputed point is open"
+    And the message says what is allowed: "<allowed instead>"
+    And nothing was recorded
+
+    Examples:
+      | state               | allowed instead                                                 |
+      | visit_cancelled     | TermsDisputed, WorkingLevelTalksOpened, TermsAmended            |
+      | working_level_talks | TermsDisputed, VisitCancelled, AgreementFinalised, TermsAmended |
+
+  Scenario Outline: Only an open point can be resolved
+    Given the point "tariff stacking" is disputed
+    And it is in state "<state>"
+    When "DisputeResolved" is recorded for the point "profit sharing"
+    Then the event is refused as not allowed in state "<state>"
+    And the message says why: "'profit sharing' is not an open point; open: tariff stacking"
+    And nothing was recorded
+
+    Examples:
+      | state               |
+      | disputed_terms      |
+      | visit_cancelled     |
+      | working_level_talks |

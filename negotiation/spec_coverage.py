@@ -1,0 +1,252 @@
+"""Which cells of the transition table the behaviour specs exercise, checked against the machine.
+
+While the feature suite runs, every step that records an event notes an
+``Observation``: the state the negotiation was in, the event, and what the
+ledger did with it. This module is the pure half: the cells the machine
+defines and the comparison of observations with them. It knows nothing of
+pytest, so unit tests and the docs generator use it too.
+
+The rules, precisely:
+
+* A cell (state, event) is **allowed** when the machine has at least one
+  transition for it, else **refused**. An allowed cell is **guarded** when
+  every one of its transitions has a condition: whether the machine takes the
+  event then depends on the negotiation (its open points).
+* An observation is one of three kinds:
+
+  - *allowed*: the event was recorded;
+  - *refused by the machine*: refused, and the event was not among those the
+    negotiation would accept next (the refusal's "allowed" list);
+  - *refused for its content*: refused although the machine would take the
+    event, because of what it says (resolving a point that is not open,
+    disputing one that already is).
+* It agrees with the machine when: *allowed* happens in an allowed cell and
+  ends in one of the cell's destinations; *refused by the machine* happens in
+  a refused cell, or in a guarded cell (then a guard refused it); *refused for
+  its content* happens in an allowed cell (the machine offered the event).
+* A cell is **covered** when scenarios saw: a refused cell refused by the
+  machine; an allowed cell allowed, once for each state it can lead to (so
+  resolving the last open point and resolving one of several both have a
+  scenario); a guarded cell also refused by a guard, so each side of the guard
+  is specified.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from . import machine
+
+Outcome = Literal["allowed", "refused"]
+
+MACHINE_REFUSAL = "refused by the machine"
+GUARD_REFUSAL = "refused by a guard"
+CONTENT_REFUSAL = "refused for its content"
+
+
+def allowed_to(state: str) -> str:
+    """The kind of an observation that recorded the event and ended in ``state``."""
+    return f"allowed, leading to {state}"
+
+
+def scenario_label(feature: str, scenario: str) -> str:
+    """How a scenario is named in coverage reports and found again in the spec book."""
+    return f"{feature}: {scenario}"
+
+
+@dataclass(frozen=True)
+class Route:
+    """One transition of a cell: where it leads and the guards it needs (``not g`` for an ``unless``)."""
+
+    dest: str
+    guards: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One state × event cell of the machine."""
+
+    state: str
+    event: str
+    routes: tuple[Route, ...] = ()
+
+    @property
+    def expected(self) -> Outcome:
+        return "allowed" if self.routes else "refused"
+
+    @property
+    def guarded(self) -> bool:
+        return bool(self.routes) and all(route.guards for route in self.routes)
+
+    @property
+    def destinations(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(route.dest for route in self.routes))
+
+    @property
+    def needs(self) -> tuple[str, ...]:
+        """The kinds of observation that cover this cell."""
+        if not self.routes:
+            return (MACHINE_REFUSAL,)
+        allowed = tuple(allowed_to(dest) for dest in self.destinations)
+        return (*allowed, GUARD_REFUSAL) if self.guarded else allowed
+
+    @property
+    def name(self) -> str:
+        return f"{self.state} × {self.event}"
+
+
+def _guard_name(condition: Any) -> str:
+    func = condition.func
+    name = func if isinstance(func, str) else getattr(func, "__name__", repr(func))
+    return name if condition.target else f"not {name}"
+
+
+def expected_cells() -> list[Cell]:
+    """Every state × event cell, read from the machine's own transitions, in table order."""
+    cells = []
+    for state in machine.STATES:
+        for event in machine.EVENT_TYPES:
+            trigger = machine.MACHINE.events.get(event)
+            transitions = trigger.transitions.get(state, []) if trigger is not None else []
+            routes = tuple(
+                Route(dest=t.dest or state, guards=tuple(_guard_name(c) for c in t.conditions))
+                for t in transitions
+            )
+            cells.append(Cell(state, event, routes))
+    return cells
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What one scenario saw when it recorded one event.
+
+    ``after`` is the state once the event was recorded (allowed only);
+    ``offered`` says, for a refusal, whether the event was among those the
+    negotiation would have accepted next.
+    """
+
+    state: str
+    event: str
+    outcome: Outcome
+    scenario: str
+    after: str | None = None
+    offered: bool = False
+
+
+@dataclass
+class CellReport:
+    """One cell with what the scenarios saw of it."""
+
+    cell: Cell
+    scenarios: list[str] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        return tuple(kind for kind in self.cell.needs if kind not in self.seen)
+
+    @property
+    def covered(self) -> bool:
+        return not self.missing
+
+
+@dataclass
+class Report:
+    """The comparison of observations with the machine."""
+
+    cells: list[CellReport]
+    disagreements: list[str]
+
+    @property
+    def uncovered(self) -> list[CellReport]:
+        return [report for report in self.cells if not report.covered]
+
+    @property
+    def ok(self) -> bool:
+        return not self.uncovered and not self.disagreements
+
+    def summary(self) -> str:
+        covered = len(self.cells) - len(self.uncovered)
+        text = f"{covered}/{len(self.cells)} transition cells covered"
+        if self.disagreements:
+            text += f", {len(self.disagreements)} observed outcomes disagree with the machine"
+        return text
+
+    def problems(self) -> list[str]:
+        """One line per uncovered cell and per disagreement, for the failure message."""
+        lines = [
+            f"{report.cell.name}: no scenario shows it {', nor '.join(report.missing)} "
+            f"(the machine: {report.cell.expected}{', guarded' if report.cell.guarded else ''})"
+            for report in self.uncovered
+        ]
+        return lines + self.disagreements
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "summary": self.summary(),
+            "cells": [
+                {
+                    "state": r.cell.state,
+                    "event": r.cell.event,
+                    "expected": r.cell.expected,
+                    "guarded": r.cell.guarded,
+                    "destinations": list(r.cell.destinations),
+                    "observed": sorted(r.seen),
+                    "scenarios": r.scenarios,
+                }
+                for r in self.cells
+            ],
+            "uncovered": [
+                {"state": r.cell.state, "event": r.cell.event, "expected": r.cell.expected,
+                 "missing": list(r.missing)}
+                for r in self.uncovered
+            ],
+            "disagreements": self.disagreements,
+        }
+
+
+def _kind(cell: Cell, seen: Observation) -> tuple[str, str | None]:
+    """Classify an observation in its cell; the second item says why it disagrees, if it does."""
+    if seen.outcome == "allowed":
+        kind = allowed_to(str(seen.after))
+        if not cell.routes:
+            return kind, "the machine refuses it, but it was recorded"
+        if seen.after not in cell.destinations:
+            return kind, (f"it was recorded and led to {seen.after}, but the machine leads to "
+                          f"{' or '.join(cell.destinations)}")
+        return kind, None
+    if seen.offered:
+        if not cell.routes:
+            return CONTENT_REFUSAL, "the machine refuses it, yet the refusal listed it as allowed"
+        return CONTENT_REFUSAL, None
+    if not cell.routes:
+        return MACHINE_REFUSAL, None
+    if cell.guarded:
+        return GUARD_REFUSAL, None
+    return MACHINE_REFUSAL, "the machine always allows it, but it was refused as not allowed"
+
+
+def compare(observations: Iterable[Observation], cells: Sequence[Cell] | None = None) -> Report:
+    """Compare what the scenarios observed with the machine's cells."""
+    reports = {(c.state, c.event): CellReport(c) for c in (expected_cells() if cells is None else cells)}
+    disagreements: list[str] = []
+    for seen in observations:
+        report = reports.get((seen.state, seen.event))
+        if report is None:
+            disagreements.append(f"{seen.state} × {seen.event} is not a cell of the machine "
+                                 f"(seen in «{seen.scenario}»)")
+            continue
+        kind, problem = _kind(report.cell, seen)
+        if problem:
+            disagreements.append(f"{report.cell.name}: {problem} (seen in «{seen.scenario}»)")
+        report.seen.add(kind)
+        if seen.scenario not in report.scenarios:
+            report.scenarios.append(seen.scenario)
+    return Report(list(reports.values()), disagreements)
+
+
+def scenarios_by_cell(report: Mapping[str, Any]) -> dict[tuple[str, str], list[str]]:
+    """Read a coverage report written by ``Report.to_json``: the scenarios of each cell."""
+    return {(cell["state"], cell["event"]): list(cell["scenarios"]) for cell in report.get("cells", ())}

@@ -1,0 +1,332 @@
+"""The step vocabulary shared by every feature: thin steps over the public API.
+
+In a step text, ``"{name}"`` stands for quoted text, ``{name:d}`` for a whole
+number, ``{name:date}`` for a date such as 22 July 2025 and ``{name:text}`` for
+the rest of the line (``phrases.py``). Every scenario gets a ``world`` (``world.py``) on a fresh ledger
+per backend; its *When* steps go through ``world.record``, which feeds the
+transition coverage (``coverage.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from pytest_bdd import given, then, when
+
+from negotiation import (
+    ConcurrencyConflict,
+    DuplicateEvent,
+    IllegalTransition,
+    InvalidEvent,
+    Ledger,
+    NegotiationError,
+)
+
+from .coverage import PLUGIN_NAME, SpecCoverage
+from .phrases import day, pairs, phrase, points, rows, shown
+from .world import Rows, World, seed_story
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.pluginmanager.has_plugin(PLUGIN_NAME):
+        config.pluginmanager.register(SpecCoverage(config), PLUGIN_NAME)
+
+
+@pytest.fixture
+def world(ledger: Ledger, stored_rows: Callable[[], Rows], request: pytest.FixtureRequest) -> Iterator[World]:
+    plugin = request.config.pluginmanager.get_plugin(PLUGIN_NAME)
+    assert isinstance(plugin, SpecCoverage)
+    scene = World(ledger, stored_rows, plugin.observe)
+    yield scene
+    scene.settled()  # a refusal no step expected must not pass silently
+
+
+# -- Given -----------------------------------------------------------------------------------
+
+
+@given(phrase('no negotiation "{negotiation}" has been recorded yet'))
+def _(world: World, negotiation: str) -> None:
+    world.negotiation_id = negotiation
+    assert world.ledger.version(negotiation) == 0
+
+
+@given(phrase('a negotiation "{negotiation}" between "{first}" and "{second}" agreed in principle'))
+def _(world: World, negotiation: str, first: str, second: str) -> None:
+    world.negotiation_id = negotiation
+    world.setup("AgreedInPrinciple", {"parties": [first, second]})
+
+
+@given(phrase('a negotiation "{negotiation}" between "{first}" and "{second}" '
+              'agreed in principle on these terms:'))
+def _(world: World, negotiation: str, first: str, second: str, datatable: list[list[str]]) -> None:
+    world.negotiation_id = negotiation
+    terms = {row["term"]: row["value"] for row in rows(datatable)}
+    world.setup("AgreedInPrinciple", {"parties": [first, second], "terms": terms})
+
+
+@given(phrase('it is in state "{state}"'))
+def _(world: World, state: str) -> None:
+    world.drive(state)
+
+
+@given(phrase('the point "{point}" is disputed'))
+def _(world: World, point: str) -> None:
+    world.setup("TermsDisputed", {"point": point})
+
+
+@given(phrase('the point "{point}" is resolved'))
+def _(world: World, point: str) -> None:
+    world.setup("DisputeResolved", {"point": point})
+
+
+@given(phrase('the visit by "{envoy}" is cancelled'))
+def _(world: World, envoy: str) -> None:
+    world.setup("VisitCancelled", {"envoy": envoy})
+
+
+@given("working-level talks have opened")
+def _(world: World) -> None:
+    world.setup("WorkingLevelTalksOpened")
+
+
+@given(phrase('the seed story "{negotiation}"'))
+def _(world: World, negotiation: str) -> None:
+    world.negotiation_id, world.story = negotiation, seed_story(negotiation)
+    world.story_length = len(world.story)
+
+
+@given(phrase('the seed story "{negotiation}" has been recorded in full'))
+def _(world: World, negotiation: str) -> None:
+    world.negotiation_id = negotiation
+    world.ledger.record_many(negotiation, seed_story(negotiation))
+
+
+# -- When ------------------------------------------------------------------------------------
+
+
+@when(phrase('"{event}" is recorded'))
+def _(world: World, event: str) -> None:
+    world.record(event)
+
+
+@when(phrase('"{event}" is recorded for the point "{point}"'))
+def _(world: World, event: str, point: str) -> None:
+    world.record(event, {"point": point})
+
+
+@when(phrase('"{event}" is recorded for the point "{point}" with the event id "{event_id}"'))
+@when(phrase('"{event}" is recorded for the point "{point}" with the event id "{event_id}" again'))
+def _(world: World, event: str, point: str, event_id: str) -> None:
+    world.record(event, {"point": point}, event_id=event_id)
+
+
+@when(phrase('a writer who read version {version:d} records "{event}"'),
+      converters={"version": int})
+@when(phrase('another writer who also read version {version:d} records "{event}"'),
+      converters={"version": int})
+def _(world: World, version: int, event: str) -> None:
+    world.record(event, expected_version=version)
+
+
+@when(phrase('the deal between "{first}" and "{second}" is announced'))
+def _(world: World, first: str, second: str) -> None:
+    world.record("AgreedInPrinciple", {"parties": [first, second]})
+
+
+@when(phrase('the deal between "{first}" and "{second}" is announced on these terms:'))
+def _(world: World, first: str, second: str, datatable: list[list[str]]) -> None:
+    terms = {row["term"]: row["value"] for row in rows(datatable)}
+    world.record("AgreedInPrinciple", {"parties": [first, second], "terms": terms})
+
+
+@when(phrase('the point "{point}" is disputed with these positions:'))
+def _(world: World, point: str, datatable: list[list[str]]) -> None:
+    positions = {row["party"]: row["position"] for row in rows(datatable)}
+    world.record("TermsDisputed", {"point": point, "positions": positions})
+
+
+@when("a visit is cancelled:")
+def _(world: World, datatable: list[list[str]]) -> None:
+    details = pairs(datatable)
+    world.record("VisitCancelled", {name.replace(" ", "_"): value for name, value in details.items()})
+
+
+@when("working-level talks open:")
+def _(world: World, datatable: list[list[str]]) -> None:
+    details = pairs(datatable)
+    world.record("WorkingLevelTalksOpened", {"venue": details["venue"], "agenda": points(details["agenda"])})
+
+
+@when("the agreement is finalised in these instruments:")
+def _(world: World, datatable: list[list[str]]) -> None:
+    world.record("AgreementFinalised", {"instruments": [row["instrument"] for row in rows(datatable)]})
+
+
+@when("the terms are amended:")
+def _(world: World, datatable: list[list[str]]) -> None:
+    world.record("TermsAmended", {"terms": {row["term"]: row["value"] for row in rows(datatable)}})
+
+
+@when(phrase('its next event, "{event}" of {date:date}, is recorded'))
+def _(world: World, event: str, date: str) -> None:
+    assert world.story, "the story has no events left"
+    told = world.story.pop(0)
+    assert (told["type"], str(told["occurred_at"])) == (event, day(date)), f"the story's next event is {told}"
+    world.record(told["type"], told["data"], occurred_at=told["occurred_at"], sources=told["sources"])
+
+
+@when(phrase("the negotiation is replayed up to version {version:d}"), converters={"version": int})
+def _(world: World, version: int) -> None:
+    world.replay(until_version=version)
+
+
+@when("the negotiation is replayed")
+def _(world: World) -> None:
+    world.replay()
+
+
+@when(phrase('the negotiation "{negotiation}" is replayed'))
+def _(world: World, negotiation: str) -> None:
+    world.replay(negotiation)
+
+
+# -- Then ------------------------------------------------------------------------------------
+
+
+@then(phrase('the negotiation is "{state}"'))
+def _(world: World, state: str) -> None:
+    world.settled()
+    assert world.state() == state
+
+
+@then(phrase('"{event}" was recorded as version {version:d}'), converters={"version": int})
+def _(world: World, event: str, version: int) -> None:
+    recorded = world.recorded()
+    assert (recorded.type, recorded.version) == (event, version)
+    assert world.ledger.history(world.negotiation_id)[-1] == recorded
+
+
+@then(phrase('the event is refused as not allowed in state "{state}"'))
+def _(world: World, state: str) -> None:
+    message = str(world.refusal(IllegalTransition))
+    assert message.startswith(f"{world.attempted} is not allowed"), message
+    assert f"for negotiation {world.negotiation_id!r}" in message, message
+    assert f"in state {state}" in message, message
+
+
+@then(phrase('the message says what is allowed: "{allowed}"'))
+def _(world: World, allowed: str) -> None:
+    message = str(world.refusal(NegotiationError))
+    assert message.endswith(f"; allowed: {allowed}"), message
+
+
+@then(phrase('the message says why: "{reason}"'))
+def _(world: World, reason: str) -> None:
+    message = str(world.refusal(NegotiationError))
+    assert f"({reason})" in message, message
+
+
+@then(phrase('the event is refused as invalid: "{message}"'))
+def _(world: World, message: str) -> None:
+    assert message in str(world.refusal(InvalidEvent))
+
+
+@then(phrase("the event is refused because the negotiation is at version {actual:d}, not {expected:d}"),
+      converters={"actual": int, "expected": int})
+def _(world: World, actual: int, expected: int) -> None:
+    conflict = world.refusal(ConcurrencyConflict)
+    assert (conflict.actual, conflict.expected) == (actual, expected)
+    assert f"is at version {actual}, expected version {expected}" in str(conflict)
+
+
+@then("the event is refused as a different event under an id already recorded")
+def _(world: World) -> None:
+    assert "already recorded with different content" in str(world.refusal(DuplicateEvent))
+
+
+@then("nothing was recorded")
+def _(world: World) -> None:
+    assert world.ledger.read_all() == world.log_before
+    assert world.stored_rows() == world.rows_before
+
+
+@then(phrase('the parties are "{first}" and "{second}"'))
+def _(world: World, first: str, second: str) -> None:
+    assert world.negotiation().parties == (first, second)
+
+
+@then(phrase('the open points are "{expected}"'))
+def _(world: World, expected: str) -> None:
+    assert list(world.negotiation().open_disputes) == points(expected)
+
+
+@then("no point is open")
+def _(world: World) -> None:
+    assert world.negotiation().open_disputes == ()
+
+
+@then("the recorded terms include:")
+def _(world: World, datatable: list[list[str]]) -> None:
+    terms = world.negotiation().terms
+    assert {row["term"]: shown(terms.get(row["term"])) for row in rows(datatable)} == {
+        row["term"]: row["value"] for row in rows(datatable)}
+
+
+@then("the recorded positions are:")
+def _(world: World, datatable: list[list[str]]) -> None:
+    assert world.recorded().data["positions"] == {row["party"]: row["position"] for row in rows(datatable)}
+
+
+@then("the recorded event says:")
+def _(world: World, datatable: list[list[str]]) -> None:
+    data = world.recorded().data
+    expected = pairs(datatable)
+    assert {name: shown(data.get(name.replace(" ", "_"))) for name in expected} == expected
+
+
+@then("the agreement stands in these instruments:")
+def _(world: World, datatable: list[list[str]]) -> None:
+    assert list(world.negotiation().instruments) == [row["instrument"] for row in rows(datatable)]
+
+
+@then(phrase("the answer is the event already stored as version {version:d}"), converters={"version": int})
+def _(world: World, version: int) -> None:
+    answer = world.recorded()
+    assert answer.version == version
+    assert world.ledger.history(world.negotiation_id)[version - 1] == answer
+
+
+@then(phrase("the negotiation has {count:d} events"), converters={"count": int})
+def _(world: World, count: int) -> None:
+    assert len(world.ledger.history(world.negotiation_id)) == count
+    assert world.ledger.version(world.negotiation_id) == count
+
+
+@then(phrase('it stood in state "{state}" with open points: {expected:text}'))
+def _(world: World, state: str, expected: str) -> None:
+    world.settled()
+    assert world.replayed is not None
+    assert (world.replayed.state, list(world.replayed.open_disputes)) == (state, points(expected))
+
+
+@then(phrase('the replay is refused: "{message}"'))
+def _(world: World, message: str) -> None:
+    assert message in str(world.refusal(NegotiationError))
+
+
+@then("every event of the story has been recorded")
+def _(world: World) -> None:
+    assert world.story == []
+    assert len(world.ledger.history(world.negotiation_id)) == world.story_length
+
+
+@then("its history reads:")
+def _(world: World, datatable: list[list[str]]) -> None:
+    told = [
+        {"version": str(event.version), "date": f"{event.occurred_at.day} {event.occurred_at:%B %Y}",
+         "event": event.type, "state after": negotiation.state,
+         "open points after": ", ".join(negotiation.open_disputes) or "none"}
+        for event, negotiation in world.ledger.steps(world.negotiation_id)
+    ]
+    assert told == rows(datatable)

@@ -1,0 +1,127 @@
+"""A pytest plugin that measures which transition cells the feature suite exercises.
+
+Each scenario's recording step reports what it saw (``observe``); when the
+session ends, the observations are compared with the machine's own table
+(``negotiation.spec_coverage``), the report is written to
+``build/spec-coverage.json`` and one summary line is printed. The session
+fails when a cell has no scenario or an outcome disagrees with the machine.
+
+The check needs the whole feature suite, so it runs only when every scenario
+of every feature file (every row of every Examples table) ran on at least one
+backend; a run narrowed with ``-k``, a node id or ``-x`` prints why it was not
+checked instead. ``-k sqlite`` runs every scenario, so it is checked.
+
+Environment: ``NEGOTIATION_FEATURES_DIR`` runs the features of another
+directory; ``NEGOTIATION_SPEC_COVERAGE`` writes the report elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_bdd.feature import get_features
+from pytest_bdd.parser import Feature, Scenario
+
+from negotiation.spec_coverage import Observation, Outcome, Report, compare, scenario_label
+
+PLUGIN_NAME = "negotiation-spec-coverage"
+FEATURES_ENV = "NEGOTIATION_FEATURES_DIR"
+REPORT_ENV = "NEGOTIATION_SPEC_COVERAGE"
+
+# A scenario as run: its file, its line and its steps with the Examples row filled in.
+Instance = tuple[str, int, tuple[str, ...]]
+
+
+def feature_paths() -> list[str]:
+    """What ``scenarios()`` collects: the override directory, else the configured base directory."""
+    override = os.environ.get(FEATURES_ENV)
+    return [str(Path(override).resolve())] if override else [""]
+
+
+def features_dir(config: pytest.Config) -> Path:
+    override = os.environ.get(FEATURES_ENV)
+    if override:
+        return Path(override).resolve()
+    return (config.rootpath / str(config.getini("bdd_features_base_dir") or "features")).resolve()
+
+
+def instance(filename: str, scenario: Scenario) -> Instance:
+    return (os.path.abspath(filename), scenario.line_number, tuple(step.name for step in scenario.steps))
+
+
+def all_instances(directory: Path) -> set[Instance]:
+    """Every scenario the feature files hold, one per Examples row, as pytest-bdd runs them."""
+    found = set()
+    for feature in get_features([str(directory)]):
+        for template in feature.scenarios.values():
+            contexts = [context for examples in template.examples for context in examples.as_contexts()]
+            for context in contexts or [{}]:
+                found.add(instance(feature.filename, template.render(context)))
+    return found
+
+
+class SpecCoverage:
+    """Collects observations during the run and checks them against the machine at the end."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.observations: list[Observation] = []
+        self.ran: set[Instance] = set()
+        self.current: str | None = None
+        self.report: Report | None = None
+        self.not_checked: str | None = None
+
+    @pytest.hookimpl
+    def pytest_bdd_before_scenario(self, feature: Feature, scenario: Scenario) -> None:
+        # Name the scenario as written (an outline's name before its Examples fill it in).
+        templates = feature.scenarios.values()
+        template = next((t for t in templates if t.line_number == scenario.line_number), None)
+        self.current = scenario_label(feature.name, template.name if template else scenario.name)
+        self.ran.add(instance(feature.filename, scenario))
+
+    @pytest.hookimpl
+    def pytest_bdd_after_scenario(self) -> None:
+        self.current = None
+
+    def observe(self, state: str, event: str, outcome: Outcome, *, after: str | None = None,
+                offered: bool = False) -> None:
+        """Note what the running scenario saw when it recorded one event."""
+        if self.current is None:
+            raise RuntimeError("an event was recorded outside a scenario")
+        self.observations.append(Observation(state, event, outcome, self.current, after, offered))
+
+    @pytest.hookimpl
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if not self.ran:
+            return
+        expected = all_instances(features_dir(self.config))
+        missing = expected - self.ran
+        if missing:
+            self.not_checked = f"{len(missing)} of {len(expected)} feature scenarios did not run"
+            return
+        self.report = compare(self.observations)
+        out = Path(os.environ.get(REPORT_ENV) or self.config.rootpath / "build" / "spec-coverage.json")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(self.report.to_json(), indent=2, ensure_ascii=False) + "\n",
+                       encoding="utf-8")
+        if not self.report.ok and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    @pytest.hookimpl
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.report is None:
+            if self.not_checked:
+                terminalreporter.write_line(f"spec coverage not checked: {self.not_checked}")
+            return
+        if self.report.ok:
+            terminalreporter.write_line(self.report.summary(), green=True)
+            return
+        terminalreporter.write_sep("=", "spec coverage FAILED: the features do not match the machine",
+                                   red=True)
+        for problem in self.report.problems():
+            terminalreporter.write_line(f"  {problem}", red=True)
+        terminalreporter.write_line(self.report.summary(), red=True)

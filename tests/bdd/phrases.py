@@ -1,0 +1,45 @@
+"""How step texts and their data tables are read: patterns for the step vocabulary and table helpers."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from pytest_bdd import parsers
+
+_FIELD = re.compile(r'"\{(\w+)\}"|\{(\w+):(\w+)\}')
+_KINDS = {"d": r"\d+", "date": r"\d{1,2} [A-Z][a-z]+ \d{4}", "text": r".+"}
+
+
+def phrase(text: str) -> parsers.re:
+    """A step pattern where quoted fields cannot swallow quotes, so no two steps match one line."""
+    parts, end = [], 0
+    for field in _FIELD.finditer(text):
+        parts.append(re.escape(text[end:field.start()]))
+        quoted, name, kind = field.groups()
+        parts.append(f'"(?P<{quoted}>[^"]*)"' if quoted else f"(?P<{name}>{_KINDS[kind]})")
+        end = field.end()
+    return parsers.re("".join(parts) + re.escape(text[end:]))
+
+
+def pairs(datatable: list[list[str]]) -> dict[str, str]:
+    """A two-column table of names and values, without a header row."""
+    return {name.strip(): value.strip() for name, value in datatable}
+
+
+def rows(datatable: list[list[str]]) -> list[dict[str, str]]:
+    """A table whose first row names the columns."""
+    header, *body = datatable
+    return [dict(zip(header, row)) for row in body]
+
+
+def points(text: str) -> list[str]:
+    return [] if text.strip() == "none" else [point.strip() for point in text.split(",")]
+
+
+def day(text: str) -> str:
+    return datetime.strptime(text, "%d %B %Y").date().isoformat()
+
+
+def shown(value: object) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)

@@ -1,0 +1,255 @@
+"""The spec book: generated from the features and the machine, readable on a code host and offline."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from negotiation import EVENT_TYPES, STATES, docs, machine
+from negotiation.cli import main
+from negotiation.diagram import mermaid
+from negotiation.spec_coverage import Observation, compare, expected_cells, scenario_label
+from negotiation.spec_features import read_features
+
+ROOT = Path(__file__).resolve().parent.parent
+FEATURES = ROOT / "features"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def labels() -> list[str]:
+    return [scenario_label(f.name, s.name) for f in read_features(FEATURES) for s in f.scenarios]
+
+
+@pytest.fixture
+def coverage(tmp_path: Path) -> Path:
+    """A coverage report as the feature suite writes it, naming real scenarios (independent of test order)."""
+    names = labels()
+    seen = []
+    for i, cell in enumerate(expected_cells()):
+        seen += [Observation(cell.state, cell.event, "allowed", names[i % len(names)], after=dest)
+                 for dest in cell.destinations]
+        if not cell.routes or cell.guarded:
+            seen.append(Observation(cell.state, cell.event, "refused", names[(i + 7) % len(names)]))
+    path = tmp_path / "spec-coverage.json"
+    path.write_text(json.dumps(compare(seen).to_json()), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def book(tmp_path: Path, coverage: Path) -> Path:
+    out = tmp_path / "spec"
+    docs.write(out, FEATURES, coverage)
+    return out
+
+
+def table_rows(markdown: str) -> list[list[str]]:
+    section = markdown.split("## Transition table", 1)[1].split("## Features", 1)[0]
+    lines = [line for line in section.splitlines() if line.startswith("| ")]
+    return [[cell.strip() for cell in line.strip("|").split(" | ")] for line in lines]
+
+
+# -- spec.md -----------------------------------------------------------------------------------
+
+
+def test_the_book_opens_with_a_mermaid_state_diagram_naming_every_state(book: Path) -> None:
+    markdown = (book / "spec.md").read_text(encoding="utf-8")
+
+    block = re.search(r"```mermaid\n(.*?)\n```", markdown, re.DOTALL)
+
+    assert block, "no mermaid block"
+    assert "stateDiagram-v2" in block[1]
+    for state in STATES:
+        assert f'state "{state}" as {state}' in block[1]
+
+
+def test_the_mermaid_diagram_draws_every_transition_of_the_machine() -> None:
+    drawn = mermaid()
+
+    for transition in machine.TRANSITIONS:
+        source, trigger = transition["source"], transition["trigger"]
+        dest = transition["dest"] or source
+        assert re.search(rf"^\s*{source} --> {dest}: .*\b{trigger}\b", drawn, re.MULTILINE), (source, trigger)
+    assert f"[*] --> {machine.NOT_OPENED}" in drawn
+    assert "s_active" not in drawn.split("classDef s_previous", 1)[1], "a spec marks no state as current"
+
+
+def test_the_transition_table_has_a_row_per_state_and_a_column_per_event(book: Path) -> None:
+    rows = table_rows((book / "spec.md").read_text(encoding="utf-8"))
+
+    assert rows[0] == ["state \\ event", *EVENT_TYPES]
+    assert [row[0].replace("\\_", "_") for row in rows[1:]] == list(STATES)
+    finalised = rows[1 + STATES.index("finalised")]
+    assert all(cell.startswith("✗") for cell in finalised[1:])
+    talks = rows[1 + STATES.index("working_level_talks")]
+    finalising = talks[1 + EVENT_TYPES.index("AgreementFinalised")].replace("\\_", "_")
+    assert "finalised once no point is open" in finalising
+
+
+def test_every_cell_links_to_scenario_headings_further_down(book: Path) -> None:
+    markdown = (book / "spec.md").read_text(encoding="utf-8")
+    anchors = set(re.findall(r'<a id="([^"]+)"></a>', markdown))
+
+    cells = [cell for row in table_rows(markdown)[1:] for cell in row[1:]]
+    targets = [re.findall(r"\]\(#([^)]+)\)", cell) for cell in cells]
+
+    assert len(cells) == 42
+    assert all(targets), "a cell without a link to its scenarios"
+    for anchor in {t for found in targets for t in found}:
+        assert anchor in anchors
+        assert re.search(rf'<a id="{anchor}"></a>\n\n#### S\d+\. ', markdown)
+
+
+def test_every_feature_and_scenario_reads_as_prose(book: Path) -> None:
+    markdown = (book / "spec.md").read_text(encoding="utf-8")
+
+    for feature in read_features(FEATURES):
+        assert f"### {docs.md(feature.name)}" in markdown
+        for scenario in feature.scenarios:
+            assert re.search(rf"#### S\d+\. {re.escape(docs.md(scenario.name))}\n", markdown), scenario.name
+    assert '- **When** "`<event>`" is recorded' in markdown  # an outline's parameter survives Markdown
+    assert "| reciprocal tariff | 15% |" in markdown  # a step's data table
+    assert "**Examples**" in markdown
+
+
+def test_without_a_coverage_report_the_book_says_how_to_link_the_cells(tmp_path: Path) -> None:
+    book = docs.build(FEATURES, tmp_path / "missing.json")
+
+    assert "No coverage report was found" in book.markdown
+    assert "](#s" not in book.markdown.split("## Features", 1)[0]
+    assert book.summary is None
+
+
+def test_a_coverage_report_naming_an_unknown_scenario_is_a_warning(tmp_path: Path, coverage: Path) -> None:
+    report = json.loads(coverage.read_text(encoding="utf-8"))
+    report["cells"][0]["scenarios"].append("Opening a negotiation: a scenario since renamed")
+    coverage.write_text(json.dumps(report), encoding="utf-8")
+
+    book = docs.build(FEATURES, coverage)
+
+    assert book.warnings == [("the coverage report names «Opening a negotiation: a scenario since renamed», "
+                              "which no feature has (a stale report?)")]
+
+
+def test_two_scenarios_with_one_name_are_a_warning(tmp_path: Path) -> None:
+    features = tmp_path / "features"
+    features.mkdir()
+    (features / "a.feature").write_text(
+        "Feature: Twins\n\n  Scenario: Same\n    Given it is in state \"finalised\"\n\n"
+        "  Scenario: Same\n    Given it is in state \"disputed_terms\"\n", encoding="utf-8")
+
+    book = docs.build(features, tmp_path / "none.json")
+
+    assert book.warnings == ["two scenarios are named «Twins: Same»; pytest-bdd runs only the last"]
+
+
+# -- index.html --------------------------------------------------------------------------------
+
+
+def test_the_html_page_needs_no_network_and_no_script(book: Path) -> None:
+    html = (book / "index.html").read_text(encoding="utf-8")
+
+    assert "<script" not in html
+    assert re.findall(r"(?:src|href)=\"https?:", html) == []
+    assert "<svg" in html and "```mermaid" not in html
+
+
+class _Rendered(HTMLParser):
+    """The names drawn in the diagram and the rows of the transition table, from a DOM dump."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.svg_text: list[str] = []
+        self.rows: list[list[str]] = []
+        self._in: list[str] = []
+        self._table = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._in.append(tag)
+        if tag == "table" and ("class", "cells") in attrs:
+            self._table = True
+        if self._table and tag == "tr":
+            self.rows.append([])
+        if self._table and tag in ("td", "th") and self.rows:
+            self.rows[-1].append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "table":
+            self._table = False
+        while self._in and self._in.pop() != tag:
+            pass
+
+    def handle_data(self, data: str) -> None:
+        if "svg" in self._in and self._in[-1] == "text":
+            self.svg_text.append(data)
+        elif self._table and self.rows and self.rows[-1] and self._in[-1] in ("td", "th", "a", "br", "wbr"):
+            self.rows[-1][-1] += data
+
+
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    if IN_CI:
+        pytest.fail("chromium is not installed (CI=true requires it: apt-get install chromium)")
+    pytest.skip("chromium is not installed: apt-get install chromium chromium-driver")
+
+
+def test_the_html_page_renders_the_diagram_and_the_table_in_headless_chromium(
+        book: Path, tmp_path: Path) -> None:
+    browser = chromium()
+    flags = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--no-first-run",
+             f"--user-data-dir={tmp_path / 'profile'}"]
+    page = (book / "index.html").as_uri()
+
+    dom = subprocess.run([*flags, "--dump-dom", page], capture_output=True, text=True, timeout=120,
+                         check=False)
+    shot = subprocess.run([*flags, "--window-size=1400,1800", f"--screenshot={tmp_path / 'page.png'}", page],
+                          capture_output=True, timeout=120, check=False)
+
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    rendered = _Rendered()
+    rendered.feed(dom.stdout)
+    for state in STATES:
+        assert state in rendered.svg_text, f"{state} is not drawn"
+    assert [row[0] for row in rendered.rows] == ["state \\ event", *STATES]
+    assert ["".join(cell.split()) for cell in rendered.rows[0][1:]] == list(EVENT_TYPES)
+    assert shot.returncode == 0
+    png = (tmp_path / "page.png").read_bytes()
+    assert png.startswith(b"\x89PNG") and len(png) > 20_000  # a page with a drawing, not a blank one
+
+
+# -- the command -------------------------------------------------------------------------------
+
+
+def test_the_docs_command_writes_the_book(tmp_path: Path, coverage: Path) -> None:
+    out = tmp_path / "book"
+
+    result = CliRunner().invoke(main, ["docs", "--out", str(out), "--features", str(FEATURES),
+                                       "--coverage", str(coverage)])
+
+    assert result.exit_code == 0, result.output
+    assert "42/42 transition cells covered" in result.output
+    assert (out / "spec.md").is_file() and (out / "index.html").is_file()
+
+
+def test_the_docs_command_without_features_fails_in_one_line(tmp_path: Path) -> None:
+    empty = tmp_path / "features"
+    empty.mkdir()
+
+    result = CliRunner().invoke(main, ["docs", "--out", str(tmp_path / "book"), "--features", str(empty)])
+
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [f"Error: no feature files in: {empty}"]
+
+
+def test_the_docs_command_finds_the_features_of_this_checkout() -> None:
+    assert docs.default_features_dir() == FEATURES

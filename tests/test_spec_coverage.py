@@ -1,0 +1,276 @@
+"""Transition coverage: comparing with the machine, and the feature suite failing when specs fall short."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from negotiation import EVENT_TYPES, STATES
+from negotiation.machine import ROUTES
+from negotiation.spec_coverage import (
+    GUARD_REFUSAL,
+    Cell,
+    Observation,
+    allowed_to,
+    compare,
+    expected_cells,
+)
+from negotiation.spec_features import read_feature
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIO = "A feature: a scenario"
+
+
+def cell(state: str, event: str) -> Cell:
+    return next(c for c in expected_cells() if (c.state, c.event) == (state, event))
+
+
+def covering(target: Cell) -> list[Observation]:
+    """Observations that cover ``target`` the way a complete feature suite would."""
+    seen = [Observation(target.state, target.event, "allowed", SCENARIO, after=dest)
+            for dest in target.destinations]
+    if not target.routes or target.guarded:
+        seen.append(Observation(target.state, target.event, "refused", SCENARIO))
+    return seen
+
+
+def everything() -> list[Observation]:
+    return [seen for c in expected_cells() for seen in covering(c)]
+
+
+# -- the cells ---------------------------------------------------------------------------------
+
+
+def test_every_state_and_event_of_the_machine_is_one_cell() -> None:
+    cells = expected_cells()
+
+    assert [(c.state, c.event) for c in cells] == [(s, e) for s in STATES for e in EVENT_TYPES]
+    assert len(cells) == 42
+
+
+def test_a_cell_is_allowed_exactly_where_the_machine_has_a_transition() -> None:
+    allowed = {(c.state, c.event) for c in expected_cells() if c.expected == "allowed"}
+
+    assert allowed == set(ROUTES)
+
+
+def test_only_cells_whose_every_transition_has_a_condition_are_guarded() -> None:
+    guarded = {(c.state, c.event) for c in expected_cells() if c.guarded}
+
+    assert guarded == {("visit_cancelled", "DisputeResolved"), ("working_level_talks", "DisputeResolved"),
+                       ("working_level_talks", "AgreementFinalised")}
+    assert cell("disputed_terms", "DisputeResolved").destinations == ("agreed_in_principle", "disputed_terms")
+
+
+# -- comparing observations --------------------------------------------------------------------
+
+
+def test_observations_that_agree_everywhere_cover_all_42_cells() -> None:
+    report = compare(everything())
+
+    assert report.ok, report.problems()
+    assert report.summary() == "42/42 transition cells covered"
+
+
+def test_no_observations_leave_every_cell_uncovered() -> None:
+    report = compare([])
+
+    assert not report.ok
+    assert report.summary() == "0/42 transition cells covered"
+    assert len(report.problems()) == 42
+
+
+def test_a_missing_cell_is_named() -> None:
+    missing = ("working_level_talks", "WorkingLevelTalksOpened")
+    seen = [o for o in everything() if (o.state, o.event) != missing]
+
+    report = compare(seen)
+
+    assert report.summary() == "41/42 transition cells covered"
+    assert report.problems() == [("working_level_talks × WorkingLevelTalksOpened: no scenario shows it "
+                                  "refused by the machine (the machine: refused)")]
+
+
+def test_an_event_recorded_where_the_machine_refuses_it_disagrees() -> None:
+    wrong = Observation("finalised", "TermsAmended", "allowed", "Finalisation: reopened", after="finalised")
+
+    report = compare([*everything(), wrong])
+
+    assert not report.ok
+    assert report.disagreements == [("finalised × TermsAmended: the machine refuses it, but it was recorded "
+                                     "(seen in «Finalisation: reopened»)")]
+    assert report.summary() == "42/42 transition cells covered, 1 observed outcomes disagree with the machine"
+
+
+def test_a_refusal_where_the_machine_always_allows_the_event_disagrees() -> None:
+    wrong = Observation("agreed_in_principle", "TermsAmended", "refused", SCENARIO)
+
+    report = compare([*everything(), wrong])
+
+    assert report.disagreements == [("agreed_in_principle × TermsAmended: the machine always allows it, "
+                                     f"but it was refused as not allowed (seen in «{SCENARIO}»)")]
+
+
+def test_an_allowed_event_that_ends_in_another_state_disagrees() -> None:
+    wrong = Observation("working_level_talks", "TermsDisputed", "allowed", SCENARIO,
+                        after="working_level_talks")
+
+    report = compare([*everything(), wrong])
+
+    assert report.disagreements == [("working_level_talks × TermsDisputed: it was recorded and led to "
+                                     "working_level_talks, but the machine leads to disputed_terms "
+                                     f"(seen in «{SCENARIO}»)")]
+
+
+def test_a_refusal_by_a_guard_agrees_in_a_guarded_cell() -> None:
+    seen = Observation("working_level_talks", "AgreementFinalised", "refused", SCENARIO)
+
+    report = compare([seen])
+
+    assert report.disagreements == []
+    target = next(r for r in report.cells if (r.cell.state, r.cell.event) == ("working_level_talks",
+                                                                              "AgreementFinalised"))
+    assert target.seen == {GUARD_REFUSAL}
+    assert target.missing == (allowed_to("finalised"),)
+
+
+def test_a_guarded_cell_needs_both_sides_of_its_guard() -> None:
+    guard_refusal = ("working_level_talks", "AgreementFinalised", "refused")
+    only_allowed = [o for o in everything() if (o.state, o.event, o.outcome) != guard_refusal]
+
+    report = compare(only_allowed)
+
+    assert [r.cell.name for r in report.uncovered] == ["working_level_talks × AgreementFinalised"]
+    assert report.uncovered[0].missing == (GUARD_REFUSAL,)
+
+
+def test_a_cell_with_two_destinations_needs_a_scenario_for_each() -> None:
+    stays_only = [o for o in everything() if o.after != "agreed_in_principle" or o.state != "disputed_terms"]
+
+    report = compare(stays_only)
+
+    assert [(r.cell.name, r.missing) for r in report.uncovered] == [
+        ("disputed_terms × DisputeResolved", (allowed_to("agreed_in_principle"),))]
+
+
+def test_a_refusal_for_its_content_agrees_only_where_the_machine_offers_the_event() -> None:
+    fine = Observation("disputed_terms", "DisputeResolved", "refused", SCENARIO, offered=True)
+    wrong = Observation("finalised", "DisputeResolved", "refused", SCENARIO, offered=True)
+
+    report = compare([fine, wrong])
+
+    assert report.disagreements == [("finalised × DisputeResolved: the machine refuses it, yet the refusal "
+                                     f"listed it as allowed (seen in «{SCENARIO}»)")]
+
+
+def test_an_observation_outside_the_table_disagrees() -> None:
+    report = compare([Observation("suspended", "TermsAmended", "refused", SCENARIO)])
+
+    assert report.disagreements == [
+        f"suspended × TermsAmended is not a cell of the machine (seen in «{SCENARIO}»)"]
+
+
+def test_the_report_lists_every_cell_with_its_scenarios_and_what_is_uncovered() -> None:
+    seen = [o for o in everything() if o.state != "finalised"]
+    seen.append(Observation("finalised", "TermsAmended", "refused", "Finalisation: nothing changes it"))
+
+    written = json.loads(json.dumps(compare(seen).to_json()))
+
+    assert written["summary"] == "36/42 transition cells covered"
+    assert len(written["cells"]) == 42
+    amended = next(c for c in written["cells"] if (c["state"], c["event"]) == ("finalised", "TermsAmended"))
+    assert amended == {"state": "finalised", "event": "TermsAmended", "expected": "refused", "guarded": False,
+                       "destinations": [], "observed": ["refused by the machine"],
+                       "scenarios": ["Finalisation: nothing changes it"]}
+    assert {(u["state"], u["event"]) for u in written["uncovered"]} == {
+        ("finalised", e) for e in EVENT_TYPES if e != "TermsAmended"}
+
+
+# -- the feature suite, run in a subprocess on a copy of features/ ------------------------------
+
+
+def run_features(features: Path, report: Path, *args: str, only: str = "sqlite",
+                 plugin_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the feature suite on SQLite only, reading ``features`` and writing the coverage to ``report``."""
+    env = {**os.environ, "NEGOTIATION_FEATURES_DIR": str(features), "NEGOTIATION_SPEC_COVERAGE": str(report)}
+    if plugin_dir is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(plugin_dir), env.get("PYTHONPATH")]))
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "tests/bdd", "-q", "-p", "no:cacheprovider", "-k", only, *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False,
+    )
+
+
+def delete_scenario(path: Path, name: str) -> None:
+    """Cut one scenario (up to the next one, or the end of the file) out of a feature file."""
+    starts = [s.line for s in read_feature(path).scenarios]
+    first = next(s.line for s in read_feature(path).scenarios if s.name == name)
+    after = min([line for line in starts if line > first], default=None)
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(lines[:first - 1] + (lines[after - 1:] if after else [])), encoding="utf-8")
+
+
+@pytest.fixture
+def features(tmp_path: Path) -> Path:
+    copy = tmp_path / "features"
+    shutil.copytree(ROOT / "features", copy)
+    return copy
+
+
+def test_deleting_the_only_scenario_of_a_cell_fails_the_feature_suite(features: Path, tmp_path: Path) -> None:
+    delete_scenario(features / "04_working_level_talks.feature", "Talks under way cannot be opened again")
+    report = tmp_path / "coverage.json"
+
+    run = run_features(features, report)
+
+    assert run.returncode != 0, run.stdout
+    assert "passed" in run.stdout and "failed" not in run.stdout  # every remaining scenario still passes
+    assert "spec coverage FAILED" in run.stdout
+    assert ("working_level_talks × WorkingLevelTalksOpened: no scenario shows it refused by the machine"
+            in run.stdout)
+    assert "41/42 transition cells covered" in run.stdout
+    written = json.loads(report.read_text(encoding="utf-8"))
+    assert [(u["state"], u["event"]) for u in written["uncovered"]] == [
+        ("working_level_talks", "WorkingLevelTalksOpened")]
+
+
+def test_an_outcome_that_disagrees_with_the_machine_fails_the_feature_suite(
+        features: Path, tmp_path: Path) -> None:
+    # A plugin that breaks the ledger, not the machine's table: the ledger stops taking TermsAmended.
+    (tmp_path / "broken_ledger.py").write_text(textwrap.dedent("""
+        from negotiation import machine
+
+        _follow, _allowed = machine.follow, machine.allowed_events
+        machine.follow = lambda state, event, negotiation: (
+            None if event == "TermsAmended" else _follow(state, event, negotiation))
+        machine.allowed_events = lambda state, negotiation: tuple(
+            e for e in _allowed(state, negotiation) if e != "TermsAmended")
+    """), encoding="utf-8")
+
+    run = run_features(features, tmp_path / "coverage.json", "-p", "broken_ledger", plugin_dir=tmp_path)
+
+    assert run.returncode != 0
+    assert "spec coverage FAILED" in run.stdout
+    assert ("agreed_in_principle × TermsAmended: the machine always allows it, "
+            "but it was refused as not allowed") in run.stdout
+
+
+def test_a_run_of_part_of_the_feature_suite_does_not_check_coverage(features: Path, tmp_path: Path) -> None:
+    report = tmp_path / "coverage.json"
+
+    run = run_features(features, report, only="sqlite and calling_off_a_planned_visit")
+
+    assert run.returncode == 0, run.stdout
+    not_checked = re.search(r"spec coverage not checked: (\d+) of (\d+) feature scenarios did not run",
+                            run.stdout)
+    assert not_checked, run.stdout
+    assert int(not_checked[2]) - int(not_checked[1]) == 3  # the three rows of the outline that ran
+    assert not report.exists()
