@@ -6,7 +6,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 import orjson
@@ -22,7 +22,7 @@ from .store import EventStore, make_engine, resolve_url
 
 def console() -> Console:
     """The console of the running command, made per invocation so it sees the terminal's width."""
-    return click.get_current_context().obj["console"]
+    return cast(Console, click.get_current_context().obj["console"])
 
 
 class Commands(click.Group):

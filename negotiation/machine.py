@@ -9,7 +9,7 @@ takes from a state, and the fold in ``aggregate`` follows the same table.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Protocol, cast
 
 from transitions import Machine, MachineError
 
@@ -36,7 +36,8 @@ EVENT_TYPES: tuple[str, ...] = (
 
 
 class HasOpenDisputes(Protocol):
-    open_disputes: Sequence[str]
+    @property
+    def open_disputes(self) -> Sequence[str]: ...
 
 
 # Guards look only at the negotiation as it stands before the event.
@@ -110,7 +111,7 @@ def _compile_routes() -> dict[tuple[str, str], tuple[Route, ...]]:
     for event_type, event in MACHINE.events.items():
         for source, transitions in event.transitions.items():
             routes[(source, event_type)] = tuple(
-                (t.dest, tuple((c.func, c.target) for c in t.conditions)) for t in transitions
+                (t.dest, tuple((cast(Guard, c.func), c.target) for c in t.conditions)) for t in transitions
             )
     return routes
 

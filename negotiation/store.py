@@ -13,10 +13,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from itertools import groupby
 from operator import itemgetter
-from typing import Any
+from typing import Any, cast
 
 import orjson
-from sqlalchemy import Connection, Engine, Row, bindparam, create_engine, event, select, text
+from sqlalchemy import Connection, Engine, Executable, bindparam, create_engine, event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -118,7 +118,7 @@ _UPDATE_HEAD = (
 )
 
 
-def _record(row: Row[Any]) -> RecordedEvent:
+def _record(row: Any) -> RecordedEvent:
     return RecordedEvent(
         event_id=row.event_id,
         negotiation_id=row.negotiation_id,
@@ -211,6 +211,7 @@ class EventStore:
         """Write the state after an append; ``opened_at_position`` is given for a new negotiation only."""
         values = {"version": negotiation.version, "state": negotiation.state,
                   "snapshot": snapshot(negotiation), "last_hash": last_hash}
+        statement: Executable
         if opened_at_position is None:
             statement, params = _UPDATE_HEAD, {"key": negotiation.id, **values}
         else:
@@ -282,16 +283,16 @@ class EventStore:
             return replace(negotiation, opened_at=parse(negotiation.opened_at),
                            updated_at=parse(negotiation.updated_at))
 
-        current, rows = None, []
+        current, folded = "", cast(list[tuple[int, str, Any, Any]], [])
         for page in fastpath.pages(conn, _REBUILD, {}):
             for negotiation_id, version, event_type, data, occurred_at in page:
                 if negotiation_id != current:
-                    if rows:
-                        yield finish(current, rows)  # type: ignore[arg-type]
-                    current, rows = negotiation_id, []
-                rows.append((version, event_type, decode(data), occurred_at))
-        if rows:
-            yield finish(current, rows)  # type: ignore[arg-type]
+                    if folded:
+                        yield finish(current, folded)
+                    current, folded = negotiation_id, []
+                folded.append((version, event_type, decode(data), occurred_at))
+        if folded:
+            yield finish(current, folded)
 
     @staticmethod
     def negotiation_ids(conn: Connection) -> list[str]:

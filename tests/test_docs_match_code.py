@@ -1,0 +1,43 @@
+"""What the README says of the machine, the types and the commands matches the code."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from negotiation import machine
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_readme_diagram_draws_exactly_the_machines_state_changes() -> None:
+    block = README.split("```mermaid", 1)[1].split("```", 1)[0]
+    drawn = {
+        (source.replace("[*]", machine.NOT_OPENED), dest, event)
+        for source, dest, event in re.findall(r"^\s*(\S+) --> (\S+): (\w+)", block, re.MULTILINE)
+    }
+
+    changes = {
+        (source, dest, event)
+        for (source, event), routes in machine.ROUTES.items()
+        for dest, _guards in routes
+        if dest is not None and dest != source
+    }
+
+    assert drawn == changes
+
+
+def test_the_readme_table_has_a_row_for_every_state() -> None:
+    rows = re.findall(r"^\| (\w+) \|", README.split("| state \\ event |", 1)[1], re.MULTILINE)
+
+    assert tuple(rows[: len(machine.STATES)]) == machine.STATES
+
+
+def test_the_package_is_clean_under_mypy_strict() -> None:
+    result = subprocess.run([sys.executable, "-m", "mypy", "negotiation"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=600)
+
+    assert result.returncode == 0, result.stdout
