@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from functools import lru_cache
+from datetime import datetime, timezone
 from typing import Any, Protocol
 
 import orjson
@@ -40,6 +41,13 @@ class Hashable(Protocol):
     def schema_version(self) -> int: ...
 
 
+@lru_cache(maxsize=1024)
+def _iso(moment: datetime) -> str:
+    # Hashed in UTC, so equal instants (equal keys of this cache) hash alike;
+    # the events of one append share their recording time and often their day.
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
 def event_hash(previous: str, event: Hashable) -> str:
     """The hash of a recorded event chained to ``previous``."""
     return event_hash_of(previous, event.event_id, event.negotiation_id, event.version, event.type, event.data,
@@ -60,8 +68,8 @@ def event_hash_of(previous: str, event_id: str, negotiation_id: str, version: in
             "version": version,
             "type": type,
             "data": data,
-            "occurred_at": occurred_at.isoformat(timespec="microseconds"),
-            "recorded_at": recorded_at.isoformat(timespec="microseconds"),
+            "occurred_at": _iso(occurred_at),
+            "recorded_at": _iso(recorded_at),
             "sources": list(sources),
             "schema_version": schema_version,
         },

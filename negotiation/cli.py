@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from . import migrate, render
+from .bench import bench
 from .errors import NegotiationError
 from .ledger import Ledger
 from .loading import load_streams, read_streams, seed_files
@@ -242,6 +243,9 @@ def docs(out_dir: str, features_dir: str | None, coverage: str | None) -> None:
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"wrote {Path(out_dir) / 'spec.md'} and {Path(out_dir) / 'index.html'}"
                + (f" ({book.summary})" if book.summary else " (no coverage report: run pytest to link the cells)"))
+
+
+main.add_command(bench)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -93,19 +93,24 @@ def execute(conn: Connection, statement: Executable, params: Mapping[str, Any]) 
 def insert_many(conn: Connection, statement: Executable, rows: Sequence[Mapping[str, Any]]) -> int:
     """Insert rows in one executemany; returns the rowid of the last one."""
     p = plan(conn.dialect, statement)
-    # The rows of one append share objects (the recording time, often the day it
-    # happened): convert each shared object once. Ids are stable while ``rows`` lives.
-    converted: dict[tuple[str, int], Any] = {}
-
-    def convert(name: str, process: Processor, value: Any) -> Any:
-        if process is None:
-            return value
-        key = (name, id(value))
-        if key not in converted:
-            converted[key] = process(value)
-        return converted[key]
-
-    values = [tuple(convert(name, process, row[name]) for name, process in p.binds) for row in rows]
+    names = [name for name, _process in p.binds]
+    processed = [(i, process) for i, (_name, process) in enumerate(p.binds) if process is not None]
+    # The rows of one append share values (the recording time, often the day
+    # things happened): convert each hashable value once per column.
+    converted: dict[tuple[int, Any], Any] = {}
+    values = []
+    for row in rows:
+        value = [row[name] for name in names]
+        for i, process in processed:
+            raw = value[i]
+            if raw.__hash__ is None:  # a dict or list payload: never shared
+                value[i] = process(raw)
+                continue
+            key = (i, raw)
+            if key not in converted:
+                converted[key] = process(raw)
+            value[i] = converted[key]
+        values.append(value)
 
     def run() -> int:
         driver = _driver(conn)

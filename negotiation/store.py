@@ -8,6 +8,7 @@ stream, read everything after a position. Driver errors become
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -89,7 +90,9 @@ def make_engine(url: str) -> Engine:
         # A single SELECT is consistent on its own and needs no BEGIN at all.
         kind = conn.get_execution_options().get("transaction", "read")
         if kind != "single":
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if kind == "write" else "BEGIN")
+            # Straight to the driver: this runs once per transaction, on the hot path.
+            driver = conn.connection.driver_connection
+            driver.execute("BEGIN IMMEDIATE" if kind == "write" else "BEGIN")  # type: ignore[union-attr]
 
     return engine
 
@@ -155,6 +158,8 @@ class EventStore:
             raise WriteRace(_describe(e)) from e
         except DBAPIError as e:
             raise StorageError(f"database error: {_describe(e)}") from e
+        except sqlite3.Error as e:  # from statements sent to the driver directly (BEGIN, the fast path)
+            raise StorageError(f"database error: {e}") from e
 
     @contextmanager
     def reading(self, *, single_statement: bool = False) -> Iterator[Connection]:

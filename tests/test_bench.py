@@ -1,0 +1,174 @@
+"""The benchmark harness: every figure reported, the stores hold the workload, no timing judged here."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from negotiation import Ledger
+from negotiation.aggregate import fold
+from negotiation.bench import bench
+from negotiation.bench_baseline import PlainStore
+from negotiation.bench_measure import percentile
+from negotiation.bench_workload import events_for, walker, workload
+
+NEGOTIATIONS, EVENTS = 20, 5
+TINY_GROWTH = ["--growth", "--growth-sizes", "40,80", "--growth-samples", "10",
+               "--long-events", "120", "--long-batch", "50"]
+COMPARE = Path(__file__).parent.parent / "benchmarks" / "compare.py"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def run_bench(directory: Path, *extra: str) -> dict[str, Any]:
+    result = CliRunner().invoke(
+        bench, ["--negotiations", str(NEGOTIATIONS), "--events", str(EVENTS), "--dir", str(directory),
+                "--json", *extra],
+        catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    parsed: dict[str, Any] = json.loads(result.stdout)
+    return parsed
+
+
+def assert_rate(figures: dict[str, Any], events: int) -> None:
+    assert figures["events"] == events
+    assert figures["seconds"] > 0
+    assert isinstance(figures["events_per_s"], float) and figures["events_per_s"] > 0
+
+
+def assert_phases(system: dict[str, Any], events: int) -> None:
+    for phase in ("append", "get", "rebuild"):
+        assert_rate(system[phase], events)
+    assert system["get"]["calls"] == NEGOTIATIONS
+    assert 0 < system["get"]["p50_us"] <= system["get"]["p99_us"]
+    assert system["rebuild"]["peak_memory_bytes"] > 0
+    assert system["events_stored"] == events
+
+
+def test_bench_reports_every_figure_ratio_and_verdict(tmp_path: Path) -> None:
+    total = NEGOTIATIONS * EVENTS
+
+    report = run_bench(tmp_path, *TINY_GROWTH)
+
+    assert report["workload"]["events"] == total
+    assert_phases(report["ledger"], total)
+    assert_phases(report["sqlite3"], total)
+    assert report["ledger"]["rebuild"]["negotiations"] == NEGOTIATIONS
+    for phase in ("append", "get", "rebuild"):
+        measured = report["ratios"][phase]
+        assert isinstance(measured, float) and math.isfinite(measured) and measured > 0
+    growth = report["growth"]
+    assert [point["events"] for point in growth["sizes"]] == [40, 80]
+    assert [point["samples"] for point in growth["sizes"]] == [8, 10]  # 8 negotiations hold 40 events
+    assert all(point["get_p50_us"] > 0 for point in growth["sizes"])
+    assert growth["long"]["events"] == 120 and growth["long"]["ratio"] > 0
+    assert growth["p50_ratio_largest_to_smallest"] > 0
+    names = [verdict["name"] for verdict in report["targets"]]
+    assert names == ["append", "get", "rebuild", "growth", "long"]
+    assert all(isinstance(verdict["pass"], bool) for verdict in report["targets"])
+
+
+def test_the_ledger_store_holds_exactly_the_workload_after_a_run(tmp_path: Path) -> None:
+    run_bench(tmp_path)
+
+    with Ledger.open(f"sqlite:///{tmp_path / 'ledger.db'}") as ledger:
+        stored = ledger.read_all()
+        negotiations = ledger.negotiations()
+    plain = PlainStore(tmp_path / "sqlite3.db")
+    try:
+        plain_count = plain.count()
+    finally:
+        plain.close()
+
+    assert len(stored) == NEGOTIATIONS * EVENTS
+    assert len(negotiations) == NEGOTIATIONS
+    assert plain_count == NEGOTIATIONS * EVENTS
+
+
+def test_without_growth_only_the_three_ratio_targets_are_judged(tmp_path: Path) -> None:
+    report = run_bench(tmp_path)
+
+    assert report["growth"] is None
+    assert [verdict["name"] for verdict in report["targets"]] == ["append", "get", "rebuild"]
+
+
+def test_the_bench_refuses_a_directory_holding_an_earlier_run(tmp_path: Path) -> None:
+    run_bench(tmp_path)
+
+    again = CliRunner().invoke(bench, ["-n", "2", "-k", "2", "--dir", str(tmp_path), "--json"])
+
+    assert again.exit_code == 1
+    assert "already holds ledger.db" in again.output
+
+
+def test_the_table_output_shows_figures_and_verdicts(tmp_path: Path) -> None:
+    result = CliRunner().invoke(bench, ["-n", "5", "-k", "3", "--dir", str(tmp_path)], terminal_width=200)
+
+    assert result.exit_code == 0, result.output
+    for expected in ("throughput", "append", "rebuild", "get p50", "targets"):
+        assert expected in result.output
+
+
+def test_the_workload_is_legal_and_the_same_for_the_same_seed(tmp_path: Path) -> None:
+    first = list(workload(3, 12, seed=7))
+    again = list(workload(3, 12, seed=7))
+
+    with Ledger.open(f"sqlite:///{tmp_path / 'check.db'}") as ledger:
+        for negotiation_id, items in first:
+            ledger.record_many(negotiation_id, items)
+        states = [ledger.get(negotiation_id) for negotiation_id, _ in first]
+
+    assert first == again
+    assert [state.version for state in states] == [12, 12, 12]
+    assert all(items[0]["type"] == "AgreedInPrinciple" for _, items in first)
+
+
+def test_a_long_negotiation_built_in_batches_replays_cleanly(tmp_path: Path) -> None:
+    walk = walker()
+    batches = [events_for(0, 30, first_version=start, walk=walk) for start in (1, 31, 61)]
+
+    with Ledger.open(f"sqlite:///{tmp_path / 'long.db'}") as ledger:
+        for batch in batches:
+            ledger.record_many("bench-0000000", batch)
+        history = ledger.history("bench-0000000")
+
+    assert fold("bench-0000000", history).version == 90
+
+
+def test_percentile_is_nearest_rank() -> None:
+    values = [float(v) for v in range(1, 101)]
+
+    assert percentile(values, 0.5) == 50.0
+    assert percentile(values, 0.99) == 99.0
+    assert percentile([3.0], 0.99) == 3.0
+
+
+def test_compare_reports_ledger_sqlite3_and_eventsourcing(tmp_path: Path) -> None:
+    if importlib.util.find_spec("eventsourcing") is None:
+        if IN_CI:
+            pytest.fail("eventsourcing is not installed (CI=true requires it: it is in the test extras)")
+        pytest.skip("eventsourcing is not installed")
+
+    done = subprocess.run(
+        [sys.executable, str(COMPARE), "-n", str(NEGOTIATIONS), "-k", str(EVENTS), "--dir", str(tmp_path),
+         "--json"],
+        capture_output=True, text=True, timeout=300, check=False)
+
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    for system in ("ledger", "sqlite3", "eventsourcing"):
+        assert_phases(report[system], NEGOTIATIONS * EVENTS)
+    assert report["states_agree"] is True
+    for ratios in ("ratios", "ratios_vs_eventsourcing", "ratios_eventsourcing_vs_sqlite3"):
+        assert all(isinstance(v, float) and v > 0 for v in report[ratios].values())
+    names = [verdict["name"] for verdict in report["targets"]]
+    assert names[-2:] == ["append_vs_eventsourcing", "get_vs_eventsourcing"]
+    assert all(isinstance(verdict["pass"], bool) for verdict in report["targets"])
