@@ -43,9 +43,10 @@ class Ledger:
     ...     ledger.record("us-japan-2025", "AgreedInPrinciple", {"parties": ["US", "JP"]})
     """
 
-    def __init__(self, store: EventStore, url: str) -> None:
+    def __init__(self, store: EventStore) -> None:
         self._store = store
-        self.url = url
+        #: Where the ledger is, safe to show: any password is masked.
+        self.url = store.engine.url.render_as_string(hide_password=True)
 
     @classmethod
     def open(cls, url: str | None = None, *, upgrade: bool = True) -> Ledger:
@@ -59,7 +60,7 @@ class Ledger:
         if upgrade:
             with store.translating_errors():
                 migrate.upgrade(engine)
-        return cls(store, resolved)
+        return cls(store)
 
     def close(self) -> None:
         self._store.engine.dispose()

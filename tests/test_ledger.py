@@ -289,3 +289,11 @@ def test_rebuilding_everything_gives_what_get_gives(ledger: Ledger) -> None:
     assert [n.id for n in rebuilt] == ["india-japan-2025", US_JAPAN]
     assert rebuilt == [ledger.get("india-japan-2025"), ledger.get(US_JAPAN)]
     assert rebuilt[1].opened_at == datetime(2025, 7, 22, tzinfo=timezone.utc)
+
+
+def test_the_url_a_ledger_shows_never_holds_the_password(sqlite_url: str) -> None:
+    with Ledger.open(sqlite_url) as ledger:
+        assert ledger.url == sqlite_url
+
+    with Ledger.open("postgresql://someone:s3cret@127.0.0.1:1/nowhere", upgrade=False) as remote:
+        assert remote.url == "postgresql+psycopg://someone:***@127.0.0.1:1/nowhere"
