@@ -199,7 +199,7 @@ h3{margin-top:2.2em;font-size:1.35em;color:#0b4f79}h4{margin:1.6em 0 .5em;font-s
 code{font:.88em ui-monospace,"DejaVu Sans Mono",monospace;background:#eff1f3;padding:.1em .35em;
   border-radius:4px}
 table{border-collapse:collapse;margin:.6em 0 1em;font-size:.9em}
-th,td{border:1px solid #d0d7de;padding:5px 9px;vertical-align:top;text-align:left}
+th,td{border:1px solid #d0d7de;padding:5px 9px;vertical-align:top;text-align:left;overflow-wrap:anywhere}
 th{background:#f3f5f7}tr:nth-child(even) td{background:#fafbfc}
 a{color:#0969da;text-decoration:none}a:hover{text-decoration:underline}
 ul{padding-left:1.4em}li{margin:.15em 0}li strong{color:#6f42c1}
