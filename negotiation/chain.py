@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any, Protocol
 
 import orjson
@@ -89,6 +89,8 @@ class BrokenLink:
     reason: str
 
     def __str__(self) -> str:
+        if not self.version:  # no event left to name
+            return f"{self.negotiation_id}: {self.reason}"
         return (f"{self.negotiation_id}: version {self.version} (event {self.event_id}, "
                 f"position {self.position}): {self.reason}")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -9,9 +10,9 @@ from pathlib import Path
 from typing import Any, cast
 
 import click
-import orjson
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy.engine import make_url
 
 from . import migrate, render
 from .bench import bench
@@ -39,8 +40,18 @@ class Commands(click.Group):
 
 
 @contextmanager
-def opened(ctx: click.Context) -> Iterator[Ledger]:
-    with Ledger.open(ctx.obj["url"]) as ledger:
+def opened(ctx: click.Context, *, write: bool = False) -> Iterator[Ledger]:
+    """The ledger at ``--url``; only commands that write bring its schema up to date.
+
+    A read-only command never creates or migrates a database: a mistyped
+    SQLite path is reported, not created empty.
+    """
+    url = resolve_url(ctx.obj["url"])
+    database = make_url(url).database
+    if not write and make_url(url).get_backend_name() == "sqlite" and database and database != ":memory:" \
+            and not Path(database).exists():
+        raise click.ClickException(f"no database at {database}: record or load events first, or check --url")
+    with Ledger.open(url, upgrade=write) as ledger:
         yield ledger
 
 
@@ -103,10 +114,12 @@ def record(ctx: click.Context, negotiation_id: str, event_type: str, data_json: 
     Example: negotiation record us-japan-2025 TermsDisputed --data '{"point": "profit sharing"}' --source Reuters
     """
     try:
-        data = orjson.loads(data_json)
-    except orjson.JSONDecodeError as e:
+        # The standard parser keeps a huge integer an integer, so the ledger can refuse it;
+        # a faster one would turn it into an inexact float first.
+        data = json.loads(data_json)
+    except json.JSONDecodeError as e:
         raise click.BadParameter(f"not valid JSON ({e})", param_hint="--data") from None
-    with opened(ctx) as ledger:
+    with opened(ctx, write=True) as ledger:
         event = ledger.record(negotiation_id, event_type, data, occurred_at=occurred_at, sources=sources,
                               expected_version=expect_version, event_id=event_id)
         negotiation = ledger.get(negotiation_id)
@@ -178,7 +191,7 @@ def load(ctx: click.Context, files: tuple[str, ...]) -> None:
 
     Example: negotiation load seeds/us-japan-2025.yaml seeds/india-japan-2025.yaml
     """
-    with opened(ctx) as ledger:
+    with opened(ctx, write=True) as ledger:
         _load(ledger, list(files))
 
 
@@ -206,7 +219,7 @@ def demo(ctx: click.Context) -> None:
 
     Example: negotiation demo
     """
-    with opened(ctx) as ledger:
+    with opened(ctx, write=True) as ledger:
         console().rule(f"loading the seed story into {ledger.url}")
         _load(ledger, [str(path) for path in seed_files()])
         for negotiation_id in ledger.negotiations():
@@ -239,6 +252,8 @@ def docs(out_dir: str, features_dir: str | None, coverage: str | None) -> None:
         book = spec_book.write(Path(out_dir), features, Path(coverage) if coverage else None)
     except FeatureFileError as e:
         raise click.ClickException(str(e)) from e
+    except ValueError as e:  # a coverage report that is not the feature suite's JSON
+        raise click.ClickException(f"{coverage}: not a coverage report ({e})") from e
     for warning in book.warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"wrote {Path(out_dir) / 'spec.md'} and {Path(out_dir) / 'index.html'}"

@@ -236,7 +236,11 @@ def build(features_dir: Path, coverage: Path | None = None) -> Book:
     features = read_features(features_dir)
     coverage = coverage or default_coverage_path(features_dir)
     report = json.loads(coverage.read_text(encoding="utf-8")) if coverage.is_file() else None
-    index = _Index(features, scenarios_by_cell(report) if report else {})
+    try:
+        links = scenarios_by_cell(report) if report else {}
+    except (KeyError, TypeError, AttributeError) as e:
+        raise ValueError(f"not the feature suite's coverage JSON (no {e})") from e
+    index = _Index(features, links)
     mermaid = f"```mermaid\n{diagram.mermaid()}\n```"
     svg = f'<div class="diagram">{diagram.svg()}</div>'
     return Book(_markdown(features, index, report, features_dir, mermaid),

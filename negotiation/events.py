@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Annotated, Any
 
+import orjson
 import pycountry
 from pydantic import (
     AfterValidator,
@@ -67,11 +68,21 @@ Party = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$"), AfterValidator(
 
 
 def _json_scalar(value: object) -> object:
-    # Checked before the union, which would otherwise quietly turn a huge int into a float.
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
-        raise ValueError("integers must lie within ±2**53 so every JSON reader keeps them exact")
+    """Numbers in one canonical form that every backend stores and returns unchanged.
+
+    PostgreSQL's jsonb keeps numbers as decimals: ``5.5e17`` comes back as the
+    integer ``550000000000000000`` and ``-0.0`` as ``0.0``. So a whole number is
+    always stored as an integer (``2.0`` as ``2``), and every number must lie
+    within ±2**53, where integers and floats are exact in every JSON reader.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError("numbers must be finite")
+    if abs(value) > 2**53:
+        raise ValueError("numbers must lie within ±2**53 so every JSON reader keeps them exact")
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     return value
 
 
@@ -197,10 +208,21 @@ def check_negotiation_id(value: object) -> str:
     return value
 
 
+#: The largest version, position or count a database column holds (SQL BIGINT).
+MAX_COUNT = 2**63 - 1
+
+
+def check_count(name: str, value: object, least: int) -> None:
+    """Refuse anything but a whole number from ``least`` to what a BIGINT holds (None passes)."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or not least <= value <= MAX_COUNT:
+        raise InvalidEvent(f"{name} must be a whole number from {least} to {MAX_COUNT}, got {value!r}")
+
+
 def check_event_type(value: object) -> str:
-    if value not in PAYLOADS:
+    if not isinstance(value, str) or value not in PAYLOADS:
         raise InvalidEvent(f"unknown event type {value!r}; known: {', '.join(EVENT_TYPES)}")
-    assert isinstance(value, str)
     return value
 
 
@@ -231,7 +253,10 @@ def to_utc(value: object, field: str = "occurred_at") -> datetime:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+        try:
+            return value.astimezone(timezone.utc)
+        except OverflowError:
+            raise InvalidEvent(f"{field}: {value.isoformat()} is outside the years 1 to 9999 in UTC") from None
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
     raise InvalidEvent(f"{field}: expected an ISO date or datetime, got {type(value).__name__}")
@@ -288,10 +313,15 @@ def new_event(
     )
 
 
+def _canonical(value: object) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
 def content_difference(stored: RecordedEvent, new: NewEvent) -> str | None:
     """Return what differs between a stored event and a retried one, or None if nothing does."""
     for field in ("negotiation_id", "type", "data", "sources"):
-        if getattr(stored, field) != getattr(new, field):
+        # Compared as canonical JSON: in Python True == 1, but not in the log.
+        if _canonical(getattr(stored, field)) != _canonical(getattr(new, field)):
             return f"{field} differs"
     if new.occurred_at is not None and new.occurred_at != stored.occurred_at:
         return "occurred_at differs"

@@ -15,6 +15,7 @@ from .errors import InvalidEvent, UnknownNegotiation
 from .events import (
     NewEvent,
     RecordedEvent,
+    check_count,
     check_negotiation_id,
     new_event,
 )
@@ -52,14 +53,17 @@ class Ledger:
     def open(cls, url: str | None = None, *, upgrade: bool = True) -> Ledger:
         """Open the ledger at ``url`` (default ``$NEGOTIATION_DB_URL`` or ``sqlite:///negotiations.db``).
 
-        The schema is brought to the latest migration unless ``upgrade`` is False.
+        The schema is brought to the latest migration; with ``upgrade=False`` a
+        database not already there is refused instead (StorageError).
         """
         resolved = resolve_url(url)
         engine = make_engine(resolved)
         store = EventStore(engine)
-        if upgrade:
-            with store.translating_errors():
+        with store.translating_errors():
+            if upgrade:
                 migrate.upgrade(engine)
+            else:
+                migrate.require_head(engine)
         return cls(store)
 
     def close(self) -> None:
@@ -107,16 +111,19 @@ class Ledger:
         same content are returned as stored and not written again.
         """
         negotiation_id = check_negotiation_id(negotiation_id)
+        return self._append(negotiation_id, self._batch(negotiation_id, events), expected_version)
+
+    def _batch(self, negotiation_id: str, events: Iterable[Mapping[str, Any]]) -> list[NewEvent]:
         batch = [self._batch_item(negotiation_id, i, item) for i, item in enumerate(events)]
         if not batch:
-            raise InvalidEvent("record_many needs at least one event")
-        return self._append(negotiation_id, batch, expected_version)
+            raise InvalidEvent("a batch needs at least one event")
+        return batch
 
-    def check_many(self, negotiation_id: str, events: Iterable[Mapping[str, Any]]) -> None:
-        """Raise what ``record_many`` would raise for these events, writing nothing either way."""
+    def check_many(self, negotiation_id: str, events: Iterable[Mapping[str, Any]], *,
+                   expected_version: int | None = None) -> None:
+        """Raise what ``record_many`` would raise for these events now, writing nothing either way."""
         negotiation_id = check_negotiation_id(negotiation_id)
-        batch = [self._batch_item(negotiation_id, i, item) for i, item in enumerate(events)]
-        self._append(negotiation_id, batch, None, write=False)
+        self._append(negotiation_id, self._batch(negotiation_id, events), expected_version, write=False)
 
     @staticmethod
     def _batch_item(negotiation_id: str, index: int, item: Mapping[str, Any]) -> NewEvent:
@@ -136,10 +143,7 @@ class Ledger:
 
     def _append(self, negotiation_id: str, batch: Sequence[NewEvent],
                 expected_version: int | None, write: bool = True) -> list[RecordedEvent]:
-        if expected_version is not None and (
-            isinstance(expected_version, bool) or not isinstance(expected_version, int) or expected_version < 0
-        ):
-            raise InvalidEvent(f"expected_version must be a whole number >= 0, got {expected_version!r}")
+        check_count("expected_version", expected_version, 0)
         ids = [event.event_id for event in batch]
         if len(set(ids)) != len(ids):
             raise InvalidEvent("the same event_id appears twice in one batch")
@@ -171,10 +175,7 @@ class Ledger:
 
     def replay(self, negotiation_id: str, until_version: int | None = None) -> Negotiation:
         """The negotiation as it stood after ``until_version`` (default: its latest event)."""
-        if until_version is not None and (
-            isinstance(until_version, bool) or not isinstance(until_version, int) or until_version < 1
-        ):
-            raise InvalidEvent(f"until_version must be a whole number >= 1, got {until_version!r}")
+        check_count("until_version", until_version, 1)
         negotiation_id = check_negotiation_id(negotiation_id)
         with self._store.reading() as conn:
             recorded = EventStore.stream(conn, negotiation_id, until_version)
@@ -220,9 +221,11 @@ class Ledger:
         Also checks that the state kept beside the log is what replaying the log gives.
         """
         report = VerifyReport()
+        seen: set[str] = set()
         with self._store.reading() as conn:
             for negotiation_id, stream in groupby(EventStore.every_stream(conn), key=lambda e: e.negotiation_id):
                 events = list(stream)
+                seen.add(negotiation_id)
                 count, broken = walk(events)
                 report.negotiations += 1
                 report.events += count
@@ -230,16 +233,17 @@ class Ledger:
                     report.broken.append(broken)
                     continue
                 head = EventStore.head(conn, negotiation_id)
-                if head is None or head.negotiation != fold(negotiation_id, events):
-                    last = events[-1]
+                last = events[-1]
+                if head is None or head.last_hash != last.hash or head.negotiation != fold(negotiation_id, events):
                     report.broken.append(BrokenLink(negotiation_id, last.version, last.event_id, last.position,
                                                     "the stored current state is not what its history gives"))
+            for negotiation_id in set(EventStore.negotiation_ids(conn)) - seen:
+                report.broken.append(BrokenLink(negotiation_id, 0, "-", 0, "its events are missing from the log"))
         return report
 
     def read_all(self, after: int = 0, limit: int | None = None) -> list[RecordedEvent]:
         """Recorded events with a position greater than ``after``, in position order."""
-        for name, value, least in (("after", after, 0), ("limit", limit, 1)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < least):
-                raise InvalidEvent(f"{name} must be a whole number >= {least}, got {value!r}")
+        check_count("after", after, 0)
+        check_count("limit", limit, 1)
         with self._store.reading() as conn:
             return EventStore.all_after(conn, after, limit)

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import NegotiationError
+from .errors import InvalidEvent, NegotiationError
 from .ledger import Ledger
 from .seedfile import SeedStream, read_seed_file
 
@@ -40,8 +40,19 @@ def seed_files() -> list[Path]:
 
 
 def read_streams(paths: Iterable[str | Path]) -> list[SeedStream]:
-    """Read every file first, so a malformed one is reported before anything is written."""
-    return [stream for path in paths for stream in read_seed_file(path)]
+    """Read every file first, so a malformed one is reported before anything is written.
+
+    A negotiation's events live in one document: event ids are derived from
+    their place in it, so a second document naming the same negotiation is refused.
+    """
+    streams = [stream for path in paths for stream in read_seed_file(path)]
+    first: dict[str, SeedStream] = {}
+    for stream in streams:
+        if stream.negotiation_id in first:
+            raise InvalidEvent(f"{stream.source}: negotiation {stream.negotiation_id!r} already has a document in "
+                               f"{first[stream.negotiation_id].source}; keep its events in one document")
+        first[stream.negotiation_id] = stream
+    return streams
 
 
 def load_streams(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -9,6 +10,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, text
+
+from .errors import StorageError
 
 
 def migrations_dir() -> Path:
@@ -28,6 +31,7 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+@cache  # the migrations shipped with the package do not change while it runs
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
@@ -39,11 +43,28 @@ def current_revision(connection: Connection) -> str | None:
 def upgrade(engine: Engine) -> tuple[str | None, str | None]:
     """Upgrade to head; returns the revisions before and after."""
     head = head_revision()
-    with engine.begin() as conn:
+    # Two processes opening a fresh database at once must not both create the
+    # tables: SQLite takes the write lock first (a writer's BEGIN IMMEDIATE,
+    # waiting out the busy timeout), PostgreSQL an advisory lock.
+    with engine.connect().execution_options(transaction="write") as conn, conn.begin():
         if conn.dialect.name == "postgresql":
-            # Two processes opening a fresh database at once must not both create the tables.
             conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('negotiation-migrations'))"))
         before = current_revision(conn)
         if before != head:
+            known = {script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+            if before is not None and before not in known:
+                raise StorageError(f"the database's schema is at revision {before}, newer than this version "
+                                   f"of negotiation knows (latest {head}): upgrade the package")
             command.upgrade(alembic_config(conn), "head")
     return before, head
+
+
+def require_head(engine: Engine) -> None:
+    """Refuse a database whose schema is not at the latest revision, naming the fix."""
+    head = head_revision()
+    with engine.connect() as conn:
+        current = current_revision(conn)
+    if current != head:
+        where = engine.url.render_as_string(hide_password=True)
+        state = "has no negotiation schema" if current is None else f"is at schema revision {current}"
+        raise StorageError(f"{where} {state}, not {head}: run `negotiation db upgrade`")

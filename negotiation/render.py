@@ -23,6 +23,11 @@ STATE_STYLES = {
 }
 
 
+def plain(text: str) -> Text:
+    """Text from the log, shown as written: brackets in it are not rich markup."""
+    return Text(text)
+
+
 def state_text(state: str) -> Text:
     return Text(state, style=f"bold {STATE_STYLES.get(state, 'white')}")
 
@@ -66,9 +71,9 @@ def negotiation_panel(negotiation: Negotiation, title: str | None = None) -> Pan
     facts.add_row("parties", " – ".join(negotiation.parties))
     facts.add_row("opened", day(negotiation.opened_at))
     facts.add_row("last event", day(negotiation.updated_at))
-    facts.add_row("open points", ", ".join(negotiation.open_disputes) or "none")
+    facts.add_row("open points", plain(", ".join(negotiation.open_disputes) or "none"))
     if negotiation.instruments:
-        facts.add_row("instruments", "\n".join(negotiation.instruments))
+        facts.add_row("instruments", plain("\n".join(negotiation.instruments)))
     facts.add_row("allowed next", ", ".join(negotiation.allowed_events) or "nothing: the negotiation is closed")
     parts: list[Any] = [facts]
     if negotiation.terms:
@@ -76,7 +81,8 @@ def negotiation_panel(negotiation: Negotiation, title: str | None = None) -> Pan
         terms.add_column("term", style="bold", ratio=1)
         terms.add_column("value", ratio=2)
         for name, value in negotiation.terms.items():
-            terms.add_row(name, f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value))
+            shown = f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+            terms.add_row(plain(name), plain(shown))
         parts.append(terms)
     return Panel(Group(*parts), title=title or negotiation.id, title_align="left")
 
@@ -90,7 +96,7 @@ def history_table(events: Iterable[RecordedEvent], title: str | None = None) -> 
     table.add_column("sources")
     for event in events:
         table.add_row(str(event.version), day(event.occurred_at), event.type,
-                      describe(event.type, event.data), ", ".join(event.sources))
+                      plain(describe(event.type, event.data)), plain(", ".join(event.sources)))
     return table
 
 
@@ -103,7 +109,7 @@ def steps_table(steps: Iterable[tuple[RecordedEvent, Negotiation]], title: str |
     table.add_column("open points")
     for event, negotiation in steps:
         table.add_row(str(event.version), day(event.occurred_at), event.type,
-                      state_text(negotiation.state), ", ".join(negotiation.open_disputes) or "—")
+                      state_text(negotiation.state), plain(", ".join(negotiation.open_disputes) or "—"))
     return table
 
 

@@ -19,7 +19,7 @@ from typing import Any, cast
 import orjson
 from sqlalchemy import Connection, Engine, Executable, bindparam, create_engine, event, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 
 from . import fastpath
 from .aggregate import Negotiation, fold_rows, from_snapshot, snapshot
@@ -30,6 +30,7 @@ from .schema import events, heads
 DEFAULT_URL = "sqlite:///negotiations.db"
 URL_VARIABLE = "NEGOTIATION_DB_URL"
 BUSY_TIMEOUT_SECONDS = 30.0
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 #: PostgreSQL advisory lock held by every appending transaction (ASCII "nego").
 APPEND_LOCK_KEY = 0x6E65676F
 
@@ -55,9 +56,16 @@ class WriteRace(NegotiationError):
 def resolve_url(url: str | None) -> str:
     """The URL given, else ``$NEGOTIATION_DB_URL``, else a SQLite file in the working directory."""
     chosen = url or os.environ.get(URL_VARIABLE) or DEFAULT_URL
-    parsed = make_url(chosen)
+    try:
+        parsed = make_url(chosen)
+    except ArgumentError:
+        raise StorageError(f"{chosen!r} is not a database URL; use sqlite:///FILE or "
+                           "postgresql+psycopg://USER@HOST/DB") from None
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, not psycopg2
+    if parsed.get_backend_name() not in SUPPORTED_BACKENDS:
+        raise StorageError(f"unsupported database {parsed.get_backend_name()!r}: "
+                           "use sqlite:///FILE or postgresql+psycopg://USER@HOST/DB")
     return parsed.render_as_string(hide_password=False)
 
 
@@ -169,8 +177,12 @@ class EventStore:
         is consistent by itself, and SQLite skips the BEGIN and COMMIT round.
         """
         kind = "single" if single_statement else "read"
+        options: dict[str, Any] = {"transaction": kind}
+        if self.engine.dialect.name == "postgresql" and not single_statement:
+            # One snapshot for the whole transaction; READ COMMITTED takes one per statement.
+            options["isolation_level"] = "REPEATABLE READ"
         with (self.translating_errors(),
-              self.engine.connect().execution_options(transaction=kind) as conn,
+              self.engine.connect().execution_options(**options) as conn,
               conn.begin()):
             yield conn
 
@@ -234,11 +246,13 @@ class EventStore:
         return conn.scalar(query) or 0
 
     @staticmethod
-    def by_ids(conn: Connection, event_ids: Sequence[str]) -> dict[str, RecordedEvent]:
-        if not event_ids:
-            return {}
-        rows = conn.execute(select(*_COLUMNS).where(events.c.event_id.in_(event_ids)))
-        return {row.event_id: _record(row) for row in rows}
+    def by_ids(conn: Connection, event_ids: Sequence[str], chunk: int = 1000) -> dict[str, RecordedEvent]:
+        """The stored events among ``event_ids``, looked up a chunk at a time (drivers cap parameters)."""
+        found: dict[str, RecordedEvent] = {}
+        for start in range(0, len(event_ids), chunk):
+            query = select(*_COLUMNS).where(events.c.event_id.in_(event_ids[start:start + chunk]))
+            found.update((row.event_id, _record(row)) for row in conn.execute(query))
+        return found
 
     @staticmethod
     def append(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:

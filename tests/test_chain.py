@@ -107,6 +107,17 @@ def test_a_current_state_altered_behind_the_ledgers_back_is_reported(ledger: Led
     assert "not what its history gives" in report.broken[0].reason
 
 
+def test_a_negotiation_whose_whole_log_was_deleted_is_reported(ledger: Ledger, database_url: str) -> None:
+    record_story(ledger)
+
+    with behind_the_ledgers_back(database_url) as conn:
+        conn.execute(text("DELETE FROM negotiation_events WHERE negotiation_id = 'india-japan-2025'"))
+    report = ledger.verify()
+
+    assert [(b.negotiation_id, b.reason) for b in report.broken] == [
+        ("india-japan-2025", "its events are missing from the log")]
+
+
 def test_upgrading_an_existing_database_backfills_the_chain(database_url: str) -> None:
     engine = create_engine(database_url)
     with engine.begin() as conn:

@@ -77,8 +77,10 @@ def test_show_at_an_earlier_version(run: Runner) -> None:
     ],
 )
 def test_errors_are_one_line_on_stderr_with_a_failing_exit(
-    run: Runner, stored_rows: object, args: list[str], message: str
+    run: Runner, args: list[str], message: str
 ) -> None:
+    run("db", "upgrade")
+
     result = CliRunner().invoke(main, ["--url", run.url, *args])
 
     assert result.exit_code != 0
@@ -91,7 +93,8 @@ def test_errors_are_one_line_on_stderr_with_a_failing_exit(
 def test_a_storage_failure_is_reported_not_raised(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'no' / 'such' / 'dir' / 'x.db'}"
 
-    result = CliRunner().invoke(main, ["--url", url, "list"])
+    result = CliRunner().invoke(main, ["--url", url, "record", "x-talks", "AgreedInPrinciple",
+                                       "--data", '{"parties": ["US", "JP"]}'])
 
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: database error: unable to open database file")
@@ -141,3 +144,48 @@ def test_every_command_has_help_ending_in_an_example(name: str, command: click.C
 
     assert result.exit_code == 0
     assert command.help and "Example: negotiation" in command.help.strip().splitlines()[-1], name
+
+
+def test_text_that_looks_like_markup_is_shown_as_written(run: Runner) -> None:
+    run("record", "x-talks", "AgreedInPrinciple", "--data",
+        '{"parties": ["US", "JP"], "terms": {"[bold]rate": "[/]"}}')
+    run("record", "x-talks", "TermsDisputed", "--data", '{"point": "[red]beef"}', "--source", "[i]Kyodo")
+
+    shown = run("show", "x-talks")
+    history = run("history", "x-talks")
+
+    assert shown.exit_code == 0, shown.output
+    assert "[bold]rate" in shown.output and "[/]" in shown.output and "[red]beef" in shown.output
+    assert "point disputed: [red]beef" in history.output and "[i]Kyodo" in history.output
+
+
+def test_huge_numbers_in_data_are_refused_not_rounded(run: Runner) -> None:
+    result = run("record", "x-talks", "AgreedInPrinciple", "--data",
+                 '{"parties": ["US", "JP"], "terms": {"x": 123456789012345678901234567890}}')
+
+    assert result.exit_code == 1
+    assert "within ±2**53" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--url", "nonsense", "list"], "'nonsense' is not a database URL"),
+        (["--url", "mysql://u@h/db", "list"], "unsupported database 'mysql'"),
+    ],
+)
+def test_a_bad_url_is_one_line(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(main, args)
+
+    assert result.exit_code == 1
+    assert message in result.stderr
+
+
+def test_reading_commands_never_create_or_migrate_a_database(tmp_path: Path) -> None:
+    missing = tmp_path / "typo.db"
+
+    result = CliRunner().invoke(main, ["--url", f"sqlite:///{missing}", "show", "us-japan-2025"])
+
+    assert result.exit_code == 1
+    assert f"no database at {missing}" in result.stderr
+    assert not missing.exists()

@@ -97,9 +97,11 @@ payloads = st.dictionaries(
 
 
 @FUZZ
-@given(kind=st.sampled_from(EVENT_TYPES) | st.text(max_size=20), data=payloads | json_values,
+@given(kind=st.sampled_from(EVENT_TYPES) | st.text(max_size=20) | st.lists(st.sampled_from(EVENT_TYPES)),
+       data=payloads | json_values,
        negotiation_id=st.sampled_from(["fuzz-payloads"]) | st.text(max_size=70),
-       occurred_at=st.none() | st.text(max_size=30) | st.datetimes() | st.integers(),
+       occurred_at=st.none() | st.text(max_size=30) | st.datetimes() | st.integers()
+       | st.datetimes(timezones=st.timezones()) | st.dates(),
        sources=st.lists(st.text(max_size=30), max_size=3) | st.text(max_size=5))
 def test_random_payloads_are_recorded_or_refused_with_a_negotiation_error(
     ledger: Ledger, kind: str, data: Any, negotiation_id: str, occurred_at: Any, sources: Any

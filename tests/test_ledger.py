@@ -291,9 +291,62 @@ def test_rebuilding_everything_gives_what_get_gives(ledger: Ledger) -> None:
     assert rebuilt[1].opened_at == datetime(2025, 7, 22, tzinfo=timezone.utc)
 
 
-def test_the_url_a_ledger_shows_never_holds_the_password(sqlite_url: str) -> None:
-    with Ledger.open(sqlite_url) as ledger:
-        assert ledger.url == sqlite_url
+def test_the_url_a_ledger_shows_never_holds_the_password(sqlite_url: str, postgres_url: str) -> None:
+    with_password = postgres_url.replace("postgres@", "postgres:s3cret@")  # trust auth ignores it
 
-    with Ledger.open("postgresql://someone:s3cret@127.0.0.1:1/nowhere", upgrade=False) as remote:
-        assert remote.url == "postgresql+psycopg://someone:***@127.0.0.1:1/nowhere"
+    with Ledger.open(sqlite_url) as local, Ledger.open(with_password) as remote:
+        assert local.url == sqlite_url
+        assert remote.url == postgres_url.replace("postgres@", "postgres:***@")
+
+
+def test_numbers_are_stored_in_one_form_every_backend_returns_unchanged(ledger: Ledger) -> None:
+    terms = {"whole float": 1e15, "small": 1.5e-7, "negative zero": -0.0, "fraction": 0.9, "big": 2**53}
+    event_id = str(uuid.uuid4())
+
+    first = ledger.record(US_JAPAN, "AgreedInPrinciple", {"parties": ["US", "JP"], "terms": terms},
+                          event_id=event_id)
+    retried = ledger.record(US_JAPAN, "AgreedInPrinciple", {"parties": ["US", "JP"], "terms": terms},
+                            event_id=event_id)
+
+    stored = ledger.history(US_JAPAN)[0].data["terms"]
+    assert stored == {"whole float": 10**15, "small": 1.5e-7, "negative zero": 0, "fraction": 0.9, "big": 2**53}
+    assert {k: type(v) for k, v in stored.items()} == {  # jsonb reorders keys, so compare by name
+        "whole float": int, "small": float, "negative zero": int, "fraction": float, "big": int}
+    assert retried == first
+    assert ledger.verify().intact
+    with pytest.raises(InvalidEvent, match="within ±2\\*\\*53"):
+        ledger.record(US_JAPAN, "TermsAmended", {"terms": {"investment (USD)": 5.5e17}})
+
+
+def test_a_retry_must_match_as_json_not_as_python(ledger: Ledger) -> None:
+    event_id = str(uuid.uuid4())
+    ledger.record(US_JAPAN, "AgreedInPrinciple", {"parties": ["US", "JP"], "terms": {"x": 1}}, event_id=event_id)
+
+    with pytest.raises(DuplicateEvent, match="data differs"):
+        ledger.record(US_JAPAN, "AgreedInPrinciple", {"parties": ["US", "JP"], "terms": {"x": True}},
+                      event_id=event_id)
+
+
+@pytest.mark.parametrize(
+    ("call", "named"),
+    [
+        (lambda ledger: ledger.replay(US_JAPAN, until_version=2**63), "until_version"),
+        (lambda ledger: ledger.read_all(after=2**64), "after"),
+        (lambda ledger: ledger.record(US_JAPAN, "TermsAmended", {"terms": {"a": 1}}, expected_version=2**63),
+         "expected_version"),
+        (lambda ledger: ledger.record(US_JAPAN, "TermsAmended", {"terms": {"a": 1}},
+                                      occurred_at="0001-01-01T00:00:00+01:00"), "occurred_at"),
+        (lambda ledger: ledger.record(US_JAPAN, ["TermsAmended"], {}), "unknown event type"),  # type: ignore[arg-type]
+        (lambda ledger: ledger.check_many(US_JAPAN, []), "at least one event"),
+    ],
+)
+def test_out_of_range_input_is_an_invalid_event_not_a_crash(
+    ledger: Ledger, stored_rows: Rows, call: Callable[[Ledger], object], named: str
+) -> None:
+    open_us_japan(ledger)
+    before = stored_rows()
+
+    with pytest.raises(InvalidEvent, match=named):
+        call(ledger)
+
+    assert stored_rows() == before

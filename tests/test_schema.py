@@ -7,7 +7,7 @@ from alembic import command
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 
-from negotiation import Ledger
+from negotiation import Ledger, StorageError
 from negotiation.migrate import alembic_config, head_revision
 
 
@@ -35,9 +35,9 @@ def test_models_and_migrations_agree(database_url: str) -> None:
     engine.dispose()
 
 
-def test_a_ledger_opened_without_upgrade_leaves_an_empty_database_alone(database_url: str) -> None:
-    with Ledger.open(database_url, upgrade=False):
-        pass
+def test_a_ledger_opened_without_upgrade_refuses_an_empty_database_and_leaves_it_alone(database_url: str) -> None:
+    with pytest.raises(StorageError, match="has no negotiation schema, not .*: run `negotiation db upgrade`"):
+        Ledger.open(database_url, upgrade=False)
 
     engine = create_engine(database_url)
     with engine.connect() as conn:
@@ -52,6 +52,8 @@ def test_a_ledger_opened_without_upgrade_leaves_an_empty_database_alone(database
         "UPDATE negotiation_events SET type = 'TermsAmended'",
         "UPDATE negotiation_events SET data = '{}' WHERE version = 1",
         "DELETE FROM negotiation_events",
+        "INSERT OR REPLACE INTO negotiation_events SELECT position, event_id, negotiation_id, version, type, "
+        "'{}', schema_version, occurred_at, recorded_at, sources, hash FROM negotiation_events",
     ],
 )
 def test_the_database_refuses_to_rewrite_or_delete_events(ledger: Ledger, database_url: str, statement: str) -> None:
@@ -59,6 +61,9 @@ def test_the_database_refuses_to_rewrite_or_delete_events(ledger: Ledger, databa
     before = ledger.history("us-japan-2025")
     engine = create_engine(database_url)
 
+    if engine.dialect.name == "postgresql" and "REPLACE" in statement:
+        statement = ("INSERT INTO negotiation_events SELECT * FROM negotiation_events "
+                     "ON CONFLICT (position) DO UPDATE SET data = '{}'")
     with pytest.raises(DBAPIError, match="append-only"):
         with engine.begin() as conn:
             conn.execute(text(statement))
@@ -120,3 +125,27 @@ def test_postgres_refuses_to_truncate_the_log(postgres_url: str) -> None:
 
         engine.dispose()
         assert len(ledger.history("us-japan-2025")) == 1
+
+
+def test_a_database_from_a_newer_version_is_refused_not_crashed_on(database_url: str) -> None:
+    with Ledger.open(database_url):
+        pass
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0999'"))
+    engine.dispose()
+
+    with pytest.raises(StorageError, match="schema is at revision 0999, newer than this version"):
+        Ledger.open(database_url)
+
+
+def test_processes_opening_a_fresh_database_at_once_all_succeed(database_url: str) -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    import workers
+
+    with ProcessPoolExecutor(6, mp_context=multiprocessing.get_context("spawn")) as pool:
+        outcomes = list(pool.map(workers.open_and_count, [database_url] * 6, timeout=120))
+
+    assert outcomes == [0] * 6

@@ -130,3 +130,15 @@ def test_several_negotiations_in_one_file(ledger: Ledger, tmp_path: Path) -> Non
 
     assert report.negotiations == 2
     assert ledger.negotiations() == ["korea-japan-2025", "korea-japan-2026"]
+
+
+def test_two_documents_for_one_negotiation_are_refused_before_anything_is_written(
+    ledger: Ledger, stored_rows: Rows, tmp_path: Path
+) -> None:
+    path = tmp_path / "twice.yaml"
+    path.write_text(GOOD + "---\n" + GOOD.replace("KR, JP", "IN, JP"))
+
+    with pytest.raises(InvalidEvent, match="negotiation 'korea-japan-2025' already has a document in"):
+        load_streams(ledger, read_streams([path]))
+
+    assert stored_rows() == []

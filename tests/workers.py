@@ -31,6 +31,12 @@ def append(url: str, worker: int, negotiation_ids: list[str], events: int, check
     return {"accepted": accepted, "conflicts": conflicts, "ids": ids}
 
 
+def open_and_count(url: str) -> int:
+    """Open (and so migrate) the ledger, then count its negotiations."""
+    with Ledger.open(url) as ledger:
+        return len(ledger.negotiations())
+
+
 def follow(url: str, total: int, seconds: float) -> list[tuple[int, str]]:
     """Follow the log by position until ``total`` events were seen (or time runs out)."""
     seen: list[tuple[int, str]] = []
