@@ -135,7 +135,9 @@ def decide(current: Negotiation, events: Iterable[tuple[NewEvent, datetime]]) ->
     """
     draft = _Draft(current)
     for event, occurred_at in events:
-        dest = machine.follow(draft.state, event.type, draft)
+        # A new event is put to the shared ``transitions`` machine itself; replaying
+        # stored events (``fold_rows``) reads the same machine's table instead.
+        dest = machine.fire(draft.state, event.type, draft)
         _check(draft, event, dest)
         draft.apply(event.type, event.data, occurred_at)
         draft.state = dest  # type: ignore[assignment]  # _check refused a None

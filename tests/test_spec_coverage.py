@@ -248,7 +248,9 @@ def test_an_outcome_that_disagrees_with_the_machine_fails_the_feature_suite(
     (tmp_path / "broken_ledger.py").write_text(textwrap.dedent("""
         from negotiation import machine
 
-        _follow, _allowed = machine.follow, machine.allowed_events
+        _fire, _follow, _allowed = machine.fire, machine.follow, machine.allowed_events
+        machine.fire = lambda state, event, negotiation: (
+            None if event == "TermsAmended" else _fire(state, event, negotiation))
         machine.follow = lambda state, event, negotiation: (
             None if event == "TermsAmended" else _follow(state, event, negotiation))
         machine.allowed_events = lambda state, negotiation: tuple(
