@@ -154,3 +154,30 @@ def test_upgrading_an_existing_database_backfills_the_chain(database_url: str) -
     assert appended.version == 3
     assert after.intact and after.events == 3
     assert hash_column["nullable"] is False
+
+
+def test_verify_reads_one_moment_while_a_writer_appends(ledger: Ledger, database_url: str) -> None:
+    import threading
+
+    for n in range(40):
+        ledger.record(f"talks-{n:02d}", "AgreedInPrinciple", {"parties": ["US", "JP"]})
+    ledger.record("zz-last", "AgreedInPrinciple", {"parties": ["US", "JP"]})
+    stop = threading.Event()
+
+    def keep_appending() -> None:
+        with Ledger.open(database_url, upgrade=False) as writer:
+            round_ = 0
+            while not stop.is_set():
+                round_ += 1
+                writer.record("zz-last", "TermsAmended", {"terms": {"round": round_}})
+
+    thread = threading.Thread(target=keep_appending)
+    thread.start()
+    try:
+        reports = [ledger.verify() for _ in range(5)]
+    finally:
+        stop.set()
+        thread.join()
+
+    assert [report.broken for report in reports] == [[]] * 5
+    assert ledger.version("zz-last") > 1  # the writer really ran alongside

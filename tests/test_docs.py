@@ -253,3 +253,16 @@ def test_the_docs_command_without_features_fails_in_one_line(tmp_path: Path) -> 
 
 def test_the_docs_command_finds_the_features_of_this_checkout() -> None:
     assert docs.default_features_dir() == FEATURES
+
+
+@pytest.mark.parametrize("content", ["not json at all", "[1, 2, 3]"])
+def test_the_docs_command_refuses_a_coverage_file_that_is_not_a_report_in_one_line(
+        tmp_path: Path, content: str) -> None:
+    bogus = tmp_path / "coverage.json"
+    bogus.write_text(content, encoding="utf-8")
+
+    result = CliRunner().invoke(main, ["docs", "--out", str(tmp_path / "book"), "--coverage", str(bogus)])
+
+    assert result.exit_code == 1
+    assert f"{bogus}: not a coverage report" in result.stderr
+    assert "Traceback" not in result.output

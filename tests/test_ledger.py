@@ -350,3 +350,15 @@ def test_out_of_range_input_is_an_invalid_event_not_a_crash(
         call(ledger)
 
     assert stored_rows() == before
+
+
+def test_a_retried_batch_larger_than_one_lookup_returns_every_stored_event(ledger: Ledger) -> None:
+    batch = [{"type": "AgreedInPrinciple", "data": {"parties": ["US", "JP"]}, "event_id": str(uuid.uuid4())}]
+    batch += [{"type": "TermsAmended", "data": {"terms": {"round": n}}, "event_id": str(uuid.uuid4())}
+              for n in range(2_499)]
+    first = ledger.record_many(US_JAPAN, batch)
+
+    retried = ledger.record_many(US_JAPAN, batch)  # ids looked up 1,000 at a time
+
+    assert retried == first
+    assert ledger.version(US_JAPAN) == 2_500
