@@ -11,17 +11,33 @@ from negotiation import Ledger, StorageError
 from negotiation.migrate import alembic_config, head_revision
 
 
+def scalar(url: str, sql: str) -> object:
+    """One value read behind the ledger's back."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.scalar(text(sql))
+    finally:
+        engine.dispose()
+
+
+def table_names(url: str) -> list[str]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return inspect(conn).get_table_names()
+    finally:
+        engine.dispose()
+
+
 def test_opening_a_ledger_brings_an_empty_database_to_head(database_url: str) -> None:
     with Ledger.open(database_url):
         pass
 
-    engine = create_engine(database_url)
-    with engine.connect() as conn:
-        revision = conn.scalar(text("SELECT version_num FROM alembic_version"))
-        tables = set(inspect(conn).get_table_names())
-    engine.dispose()
+    revision = scalar(database_url, "SELECT version_num FROM alembic_version")
+
     assert revision == head_revision()
-    assert "negotiation_events" in tables
+    assert "negotiation_events" in table_names(database_url)
 
 
 def test_models_and_migrations_agree(database_url: str) -> None:
@@ -39,11 +55,7 @@ def test_a_ledger_opened_without_upgrade_refuses_an_empty_database_and_leaves_it
     with pytest.raises(StorageError, match="has no negotiation schema, not .*: run `negotiation db upgrade`"):
         Ledger.open(database_url, upgrade=False)
 
-    engine = create_engine(database_url)
-    with engine.connect() as conn:
-        tables = inspect(conn).get_table_names()
-    engine.dispose()
-    assert "negotiation_events" not in tables
+    assert "negotiation_events" not in table_names(database_url)
 
 
 @pytest.mark.parametrize(
@@ -76,10 +88,8 @@ def test_sqlite_runs_in_wal_mode(sqlite_url: str) -> None:
     with Ledger.open(sqlite_url):
         pass
 
-    engine = create_engine(sqlite_url)
-    with engine.connect() as conn:
-        mode = conn.scalar(text("PRAGMA journal_mode"))
-    engine.dispose()
+    mode = scalar(sqlite_url, "PRAGMA journal_mode")
+
     assert mode == "wal"
 
 
@@ -103,12 +113,10 @@ def test_migrations_downgrade_and_upgrade_again(database_url: str) -> None:
 
     with engine.begin() as conn:
         command.downgrade(alembic_config(conn), "base")
-    with engine.connect() as conn:
-        emptied = "negotiation_events" not in inspect(conn).get_table_names()
+    emptied = "negotiation_events" not in table_names(database_url)
     with engine.begin() as conn:
         command.upgrade(alembic_config(conn), "head")
-    with engine.connect() as conn:
-        restored = "negotiation_events" in inspect(conn).get_table_names()
+    restored = "negotiation_events" in table_names(database_url)
 
     engine.dispose()
     assert emptied and restored
