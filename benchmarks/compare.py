@@ -30,8 +30,8 @@ import click
 import orjson
 from rich.console import Console
 
-from negotiation import Ledger, bench_workload, machine
-from negotiation.bench import (
+from benchmarks import workload as bench_workload
+from benchmarks.bench import (
     LEDGER_FILE,
     SystemFactory,
     core_run,
@@ -40,8 +40,10 @@ from negotiation.bench import (
     targets,
     workspace,
 )
-from negotiation.bench_measure import Figures, System
-from negotiation.bench_report import detail_table, ratios, target, targets_table, throughput_table
+from benchmarks.measure import Figures, System
+from benchmarks.report import detail_table, ratios, target, targets_table, throughput_table
+from negotiation import Ledger
+from negotiation.domain import machine
 
 try:
     from eventsourcing.application import Application, project_aggregate

@@ -1,7 +1,9 @@
 """An event-sourced state machine for bilateral negotiations on an append-only SQL log."""
 
-from .aggregate import Negotiation
-from .chain import BrokenLink
+from .domain.aggregate import Negotiation
+from .domain.chain import BrokenLink
+from .domain.events import RecordedEvent
+from .domain.machine import EVENT_TYPES, STATES
 from .errors import (
     ConcurrencyConflict,
     CorruptHistory,
@@ -12,15 +14,12 @@ from .errors import (
     StorageError,
     UnknownNegotiation,
 )
-from .events import RecordedEvent
 from .ledger import Ledger, VerifyReport
-from .machine import EVENT_TYPES, STATES
 
 __all__ = [
-    "BrokenLink",
-    "VerifyReport",
     "EVENT_TYPES",
     "STATES",
+    "BrokenLink",
     "ConcurrencyConflict",
     "CorruptHistory",
     "DuplicateEvent",
@@ -32,4 +31,5 @@ __all__ = [
     "RecordedEvent",
     "StorageError",
     "UnknownNegotiation",
+    "VerifyReport",
 ]

@@ -8,18 +8,19 @@ from datetime import datetime
 from itertools import groupby
 from typing import Any
 
-from . import migrate, writer
-from .aggregate import Negotiation, fold
-from .chain import BrokenLink, walk
-from .errors import InvalidEvent, UnknownNegotiation
-from .events import (
+from . import writer
+from .domain.aggregate import Negotiation, fold
+from .domain.chain import BrokenLink, walk
+from .domain.events import (
     NewEvent,
     RecordedEvent,
     check_count,
     check_negotiation_id,
     new_event,
 )
-from .store import EventStore, make_engine, resolve_url
+from .errors import InvalidEvent, UnknownNegotiation
+from .store import migrate
+from .store.eventstore import EventStore, make_engine, resolve_url
 
 _BATCH_KEYS = {"type", "data", "occurred_at", "sources", "event_id"}
 

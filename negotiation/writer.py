@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection
 
-from .aggregate import Negotiation, decide
-from .chain import GENESIS, event_hash_of
+from .domain.aggregate import Negotiation, decide
+from .domain.chain import GENESIS, event_hash_of
+from .domain.events import PAYLOAD_SCHEMA_VERSION, NewEvent, RecordedEvent, content_difference
 from .errors import ConcurrencyConflict, DuplicateEvent, IllegalTransition, InvalidEvent
-from .events import PAYLOAD_SCHEMA_VERSION, NewEvent, RecordedEvent, content_difference
-from .store import EventStore, WriteRace
+from .store.eventstore import EventStore, WriteRace
 
 # Refusals that a retried write (events already stored under the ids given) would also meet.
 _RETRY_LOOKS_LIKE = (IllegalTransition, InvalidEvent, ConcurrencyConflict)
@@ -69,7 +69,7 @@ def _append_in(conn: Connection, negotiation_id: str, batch: Sequence[NewEvent],
     seen.append(current.version)
     if expected_version is not None and expected_version != current.version:
         raise ConcurrencyConflict(negotiation_id, expected_version, current.version)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     dated = [(event, event.occurred_at or now) for event in fresh]
     after = decide(current, dated)
     if not write:

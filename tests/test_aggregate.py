@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from negotiation import CorruptHistory, IllegalTransition, InvalidEvent
-from negotiation.aggregate import Negotiation, decide, fold
-from negotiation.events import new_event
+from negotiation.domain.aggregate import Negotiation, decide, fold
+from negotiation.domain.events import new_event
 
-DAY = datetime(2025, 7, 22, tzinfo=timezone.utc)
+DAY = datetime(2025, 7, 22, tzinfo=UTC)
 
 
 @dataclass

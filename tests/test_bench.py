@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from benchmarks.baseline import PlainStore
+from benchmarks.bench import bench
+from benchmarks.measure import percentile
+from benchmarks.workload import events_for, walker, workload
 from negotiation import Ledger
-from negotiation.aggregate import fold
-from negotiation.bench import bench
-from negotiation.bench_baseline import PlainStore
-from negotiation.bench_measure import percentile
-from negotiation.bench_workload import events_for, walker, workload
+from negotiation.domain.aggregate import fold
 
 NEGOTIATIONS, EVENTS = 20, 5
 TINY_GROWTH = ["--growth", "--growth-sizes", "40,80", "--growth-samples", "10",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from alembic import command
@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from negotiation import Ledger
 from negotiation.cli import main
-from negotiation.migrate import alembic_config
+from negotiation.store.migrate import alembic_config
 
 US_JAPAN = "us-japan-2025"
 
@@ -126,7 +126,7 @@ def test_upgrading_an_existing_database_backfills_the_chain(database_url: str) -
         "INSERT INTO negotiation_events (event_id, negotiation_id, version, type, data, schema_version, "
         "occurred_at, recorded_at, sources) VALUES (:event_id, :id, :version, :type, :data, 1, :at, :at, '[]')"
     )
-    at = datetime(2025, 7, 22, tzinfo=timezone.utc)
+    at = datetime(2025, 7, 22, tzinfo=UTC)
     if engine.dialect.name == "sqlite":
         at = at.replace(tzinfo=None)  # as revision 0001 stored times on SQLite: naive UTC
     with engine.begin() as conn:

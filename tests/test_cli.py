@@ -15,7 +15,7 @@ OPENING = '{"parties": ["US", "JP"], "terms": {"reciprocal tariff": "15%"}}'
 
 
 @pytest.fixture
-def run(database_url: str) -> "Runner":
+def run(database_url: str) -> Runner:
     return Runner(database_url)
 
 

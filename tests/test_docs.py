@@ -13,11 +13,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from negotiation import EVENT_TYPES, STATES, docs, machine
+from negotiation import EVENT_TYPES, STATES
 from negotiation.cli import main
-from negotiation.diagram import mermaid
-from negotiation.spec_coverage import Observation, compare, expected_cells, scenario_label
-from negotiation.spec_features import read_features
+from negotiation.domain import machine
+from negotiation.specbook import book as docs
+from negotiation.specbook.coverage import Observation, compare, expected_cells, scenario_label
+from negotiation.specbook.diagram import mermaid
+from negotiation.specbook.features import read_features
 
 ROOT = Path(__file__).resolve().parent.parent
 FEATURES = ROOT / "features"

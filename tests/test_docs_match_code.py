@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from negotiation import machine
+from negotiation.domain import machine
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
 from negotiation import InvalidEvent
-from negotiation.events import check_payload, new_event, to_utc
+from negotiation.domain.events import check_payload, new_event, to_utc
 
 
 @pytest.mark.parametrize(
@@ -76,20 +76,20 @@ def test_an_event_id_must_be_a_uuid_and_is_kept_in_canonical_form() -> None:
 @pytest.mark.parametrize(
     ("given", "expected"),
     [
-        ("2025-07-22", datetime(2025, 7, 22, tzinfo=timezone.utc)),
-        (date(2025, 7, 22), datetime(2025, 7, 22, tzinfo=timezone.utc)),
-        ("2025-09-04T09:30:00+09:00", datetime(2025, 9, 4, 0, 30, tzinfo=timezone.utc)),
-        ("2025-09-04T00:30:00Z", datetime(2025, 9, 4, 0, 30, tzinfo=timezone.utc)),
-        (datetime(2025, 9, 4, 0, 30), datetime(2025, 9, 4, 0, 30, tzinfo=timezone.utc)),
+        ("2025-07-22", datetime(2025, 7, 22, tzinfo=UTC)),
+        (date(2025, 7, 22), datetime(2025, 7, 22, tzinfo=UTC)),
+        ("2025-09-04T09:30:00+09:00", datetime(2025, 9, 4, 0, 30, tzinfo=UTC)),
+        ("2025-09-04T00:30:00Z", datetime(2025, 9, 4, 0, 30, tzinfo=UTC)),
+        (datetime(2025, 9, 4, 0, 30), datetime(2025, 9, 4, 0, 30, tzinfo=UTC)),
         (datetime(2025, 9, 3, 20, 30, tzinfo=timezone(timedelta(hours=-4))),
-         datetime(2025, 9, 4, 0, 30, tzinfo=timezone.utc)),
+         datetime(2025, 9, 4, 0, 30, tzinfo=UTC)),
     ],
 )
 def test_times_are_read_as_time_zone_aware_utc(given: object, expected: datetime) -> None:
     moment = to_utc(given)
 
     assert moment == expected
-    assert moment.tzinfo == timezone.utc
+    assert moment.tzinfo == UTC
 
 
 @pytest.mark.parametrize("bad", ["22 July 2025", "2025-13-01", 1753142400, ""])

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, event, text
 
 from negotiation import Ledger, StorageError
-from negotiation.loading import CHUNK
+from negotiation.files.loading import CHUNK
 
 TESTS = Path(__file__).parent
 

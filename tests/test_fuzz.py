@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from negotiation import EVENT_TYPES, IllegalTransition, InvalidEvent, Ledger, NegotiationError
-from negotiation.loading import load_streams
-from negotiation.seedfile import read_seed_file
+from negotiation.files.loading import load_streams
+from negotiation.files.reading import read_seed_file
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

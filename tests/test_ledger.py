@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -34,8 +34,8 @@ def test_recording_returns_the_stored_event_with_plain_values(ledger: Ledger) ->
     assert (event.negotiation_id, event.version, event.type) == (US_JAPAN, 1, "AgreedInPrinciple")
     assert event.position >= 1
     assert event.data == OPENING
-    assert event.occurred_at == datetime(2025, 7, 22, tzinfo=timezone.utc)
-    assert event.recorded_at.tzinfo == timezone.utc
+    assert event.occurred_at == datetime(2025, 7, 22, tzinfo=UTC)
+    assert event.recorded_at.tzinfo == UTC
     assert event.sources == ("Reuters", "The Japan Times")
     assert ledger.history(US_JAPAN) == [event]
 
@@ -288,7 +288,7 @@ def test_rebuilding_everything_gives_what_get_gives(ledger: Ledger) -> None:
 
     assert [n.id for n in rebuilt] == ["india-japan-2025", US_JAPAN]
     assert rebuilt == [ledger.get("india-japan-2025"), ledger.get(US_JAPAN)]
-    assert rebuilt[1].opened_at == datetime(2025, 7, 22, tzinfo=timezone.utc)
+    assert rebuilt[1].opened_at == datetime(2025, 7, 22, tzinfo=UTC)
 
 
 def test_the_url_a_ledger_shows_never_holds_the_password(sqlite_url: str, postgres_url: str) -> None:

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from negotiation import machine
-from negotiation.machine import EVENT_TYPES, STATES
+from negotiation.domain import machine
+from negotiation.domain.machine import EVENT_TYPES, STATES
 
 
 @dataclass

@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from negotiation import Ledger, StorageError
-from negotiation.migrate import alembic_config, head_revision
+from negotiation.store.migrate import alembic_config, head_revision
 
 
 def scalar(url: str, sql: str) -> object:
@@ -76,9 +76,8 @@ def test_the_database_refuses_to_rewrite_or_delete_events(ledger: Ledger, databa
     if engine.dialect.name == "postgresql" and "REPLACE" in statement:
         statement = ("INSERT INTO negotiation_events SELECT * FROM negotiation_events "
                      "ON CONFLICT (position) DO UPDATE SET data = '{}'")
-    with pytest.raises(DBAPIError, match="append-only"):
-        with engine.begin() as conn:
-            conn.execute(text(statement))
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+        conn.execute(text(statement))
 
     engine.dispose()
     assert ledger.history("us-japan-2025") == before
@@ -127,9 +126,8 @@ def test_postgres_refuses_to_truncate_the_log(postgres_url: str) -> None:
         ledger.record("us-japan-2025", "AgreedInPrinciple", {"parties": ["US", "JP"]})
         engine = create_engine(postgres_url)
 
-        with pytest.raises(DBAPIError, match="append-only: TRUNCATE refused"):
-            with engine.begin() as conn:
-                conn.execute(text("TRUNCATE negotiation_events"))
+        with pytest.raises(DBAPIError, match="append-only: TRUNCATE refused"), engine.begin() as conn:
+            conn.execute(text("TRUNCATE negotiation_events"))
 
         engine.dispose()
         assert len(ledger.history("us-japan-2025")) == 1

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from negotiation import InvalidEvent, Ledger, NegotiationError
-from negotiation.loading import load_streams, read_streams, seed_files
+from negotiation.files.loading import load_streams, read_streams, seed_files
 
 Rows = Callable[[], list[tuple[object, ...]]]
 

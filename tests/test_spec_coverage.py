@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from negotiation import EVENT_TYPES, STATES
-from negotiation.machine import ROUTES
-from negotiation.spec_coverage import (
+from negotiation.domain.machine import ROUTES
+from negotiation.specbook.coverage import (
     GUARD_REFUSAL,
     Cell,
     Observation,
@@ -23,7 +23,7 @@ from negotiation.spec_coverage import (
     compare,
     expected_cells,
 )
-from negotiation.spec_features import read_feature
+from negotiation.specbook.features import read_feature
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = "A feature: a scenario"
@@ -246,7 +246,7 @@ def test_an_outcome_that_disagrees_with_the_machine_fails_the_feature_suite(
         features: Path, tmp_path: Path) -> None:
     # A plugin that breaks the ledger, not the machine's table: the ledger stops taking TermsAmended.
     (tmp_path / "broken_ledger.py").write_text(textwrap.dedent("""
-        from negotiation import machine
+        from negotiation.domain import machine
 
         _fire, _follow, _allowed = machine.fire, machine.follow, machine.allowed_events
         machine.fire = lambda state, event, negotiation: (

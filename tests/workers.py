@@ -54,7 +54,7 @@ def follow(url: str, total: int, seconds: float) -> list[tuple[int, str]]:
 
 def stall_inside_a_write(url: str, negotiation_id: str, events: int) -> None:
     """Record a long batch, announce once its rows are inserted, then wait to be killed before commit."""
-    from negotiation.store import EventStore
+    from negotiation.store.eventstore import EventStore
 
     save_head = EventStore.save_head
 

@@ -11,14 +11,14 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from negotiation.schema import UTCDateTime
-
 revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None
 
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+# Times are stored in UTC: timestamptz on PostgreSQL, naive UTC text on SQLite.
+UTC_TIME = sa.DateTime(timezone=True)
 
 SQLITE_GUARDS = [
     """
@@ -61,8 +61,8 @@ def upgrade() -> None:
         sa.Column("type", sa.String(64), nullable=False),
         sa.Column("data", JSON, nullable=False),
         sa.Column("schema_version", sa.SmallInteger(), nullable=False),
-        sa.Column("occurred_at", UTCDateTime(), nullable=False),
-        sa.Column("recorded_at", UTCDateTime(), nullable=False),
+        sa.Column("occurred_at", UTC_TIME, nullable=False),
+        sa.Column("recorded_at", UTC_TIME, nullable=False),
         sa.Column("sources", JSON, nullable=False),
         sa.PrimaryKeyConstraint("position", name="pk_negotiation_events"),
         sa.UniqueConstraint("event_id", name="uq_negotiation_events_event_id"),

@@ -10,16 +10,15 @@ Create Date: 2026-11-25
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
-from types import SimpleNamespace
+from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
-
-from negotiation.chain import GENESIS, event_hash
-from negotiation.schema import UTCDateTime
 
 revision = "0002"
 down_revision = "0001"
@@ -37,8 +36,37 @@ def _sqlite_guard(name: str, operation: str) -> str:
             f"BEGIN SELECT RAISE(ABORT, 'negotiation_events is append-only: {operation} refused'); END")
 
 
-# The table as revision 0001 left it, read through the ledger's own types so
-# times and JSON come back exactly as the ledger hashes them.
+# The hash as the ledger defined it at this revision, carried here so that
+# upgrading an old database never depends on the code installed today.
+GENESIS = "0" * 64
+
+
+def _utc(moment: datetime) -> str:
+    # SQLite hands back the naive UTC text it stored; PostgreSQL an aware timestamptz.
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    return aware.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def event_hash(previous: str, row: Any) -> str:
+    """SHA-256 over the previous hash and the event's canonical JSON form."""
+    content = orjson.dumps(
+        {
+            "event_id": row.event_id,
+            "negotiation_id": row.negotiation_id,
+            "version": row.version,
+            "type": row.type,
+            "data": row.data,
+            "occurred_at": _utc(row.occurred_at),
+            "recorded_at": _utc(row.recorded_at),
+            "sources": list(row.sources),
+            "schema_version": row.schema_version,
+        },
+        option=orjson.OPT_SORT_KEYS,
+    )
+    return hashlib.sha256(previous.encode() + content).hexdigest()
+
+
+# The table as revision 0001 left it.
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 EVENTS_AT_0001 = sa.Table(
     "negotiation_events",
@@ -50,8 +78,8 @@ EVENTS_AT_0001 = sa.Table(
     sa.Column("type", sa.String(64)),
     sa.Column("data", JSON),
     sa.Column("schema_version", sa.SmallInteger()),
-    sa.Column("occurred_at", UTCDateTime()),
-    sa.Column("recorded_at", UTCDateTime()),
+    sa.Column("occurred_at", sa.DateTime(timezone=True)),
+    sa.Column("recorded_at", sa.DateTime(timezone=True)),
     sa.Column("sources", JSON),
 )
 
@@ -59,8 +87,7 @@ EVENTS_AT_0001 = sa.Table(
 def _rows(bind: sa.Connection) -> Iterator[Any]:
     table = EVENTS_AT_0001
     query = sa.select(table).order_by(table.c.negotiation_id, table.c.version)
-    for row in bind.execute(query):
-        yield SimpleNamespace(**row._mapping)
+    yield from bind.execute(query)
 
 
 def _backfill(bind: sa.Connection) -> None:

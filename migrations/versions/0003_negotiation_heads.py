@@ -9,15 +9,14 @@ Create Date: 2026-11-25
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from itertools import groupby
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
-
-from negotiation.aggregate import fold, snapshot
-from negotiation.events import RecordedEvent
-from negotiation.schema import UTCDateTime
 
 revision = "0003"
 down_revision = "0002"
@@ -27,7 +26,7 @@ depends_on = None
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 POSITION = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
-# The log as revision 0002 left it, read through the ledger's own types.
+# The log as revision 0002 left it.
 EVENTS_AT_0002 = sa.Table(
     "negotiation_events",
     sa.MetaData(),
@@ -38,11 +37,80 @@ EVENTS_AT_0002 = sa.Table(
     sa.Column("type", sa.String(64)),
     sa.Column("data", JSON),
     sa.Column("schema_version", sa.SmallInteger()),
-    sa.Column("occurred_at", UTCDateTime()),
-    sa.Column("recorded_at", UTCDateTime()),
+    sa.Column("occurred_at", sa.DateTime(timezone=True)),
+    sa.Column("recorded_at", sa.DateTime(timezone=True)),
     sa.Column("sources", JSON),
     sa.Column("hash", sa.String(64)),
 )
+
+
+# The machine as it stood at this revision: (state, event) -> next state, where
+# "stay" keeps the state. Only the three guarded cells look at open points.
+# The log being upgraded was checked by this same table when it was written.
+STAY = "stay"
+TABLE_AT_0003: dict[tuple[str, str], str] = {
+    ("not_opened", "AgreedInPrinciple"): "agreed_in_principle",
+    ("agreed_in_principle", "TermsDisputed"): "disputed_terms",
+    ("agreed_in_principle", "VisitCancelled"): "visit_cancelled",
+    ("agreed_in_principle", "WorkingLevelTalksOpened"): "working_level_talks",
+    ("agreed_in_principle", "AgreementFinalised"): "finalised",
+    ("agreed_in_principle", "TermsAmended"): STAY,
+    ("disputed_terms", "TermsDisputed"): STAY,
+    ("disputed_terms", "DisputeResolved"): STAY,  # or back to agreed_in_principle: see _next
+    ("disputed_terms", "VisitCancelled"): "visit_cancelled",
+    ("disputed_terms", "WorkingLevelTalksOpened"): "working_level_talks",
+    ("disputed_terms", "TermsAmended"): STAY,
+    ("visit_cancelled", "TermsDisputed"): "disputed_terms",
+    ("visit_cancelled", "DisputeResolved"): STAY,
+    ("visit_cancelled", "WorkingLevelTalksOpened"): "working_level_talks",
+    ("visit_cancelled", "TermsAmended"): STAY,
+    ("working_level_talks", "TermsDisputed"): "disputed_terms",
+    ("working_level_talks", "DisputeResolved"): STAY,
+    ("working_level_talks", "VisitCancelled"): "visit_cancelled",
+    ("working_level_talks", "AgreementFinalised"): "finalised",
+    ("working_level_talks", "TermsAmended"): STAY,
+}
+
+
+def _iso(moment: datetime) -> str:
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    return aware.astimezone(UTC).isoformat()
+
+
+def _next(state: str, event_type: str, open_points: list[str]) -> str:
+    dest = TABLE_AT_0003.get((state, event_type))
+    if dest is None:
+        raise RuntimeError(f"cannot upgrade: {event_type} in state {state} is not a step of the machine")
+    if state == "disputed_terms" and event_type == "DisputeResolved" and len(open_points) == 1:
+        return "agreed_in_principle"
+    return state if dest == STAY else dest
+
+
+def fold(rows: Iterable[Any]) -> tuple[int, str, dict[str, Any]]:
+    """The version, state and snapshot the rows of one negotiation give, as the ledger kept them then."""
+    state, version = "not_opened", 0
+    parties: list[str] = []
+    terms: dict[str, Any] = {}
+    open_points: list[str] = []
+    instruments: list[str] = []
+    opened_at: str | None = None
+    updated_at: str | None = None
+    for row in rows:
+        data = row.data
+        state = _next(state, row.type, open_points)
+        if row.type == "AgreedInPrinciple":
+            parties, opened_at = list(data["parties"]), _iso(row.occurred_at)
+        elif row.type == "TermsDisputed":
+            open_points.append(data["point"])
+        elif row.type == "DisputeResolved":
+            open_points.remove(data["point"])
+        elif row.type == "AgreementFinalised":
+            instruments = list(data["instruments"])
+        terms.update(data.get("terms", {}))
+        updated_at, version = _iso(row.occurred_at), row.version
+    snapshot = {"parties": parties, "terms": terms, "open_disputes": open_points,
+                "instruments": instruments, "opened_at": opened_at, "updated_at": updated_at}
+    return version, state, snapshot
 
 
 def upgrade() -> None:
@@ -60,11 +128,11 @@ def upgrade() -> None:
     table = EVENTS_AT_0002
     rows = op.get_bind().execute(sa.select(table).order_by(table.c.negotiation_id, table.c.version))
     for negotiation_id, stream in groupby(rows, key=lambda row: row.negotiation_id):
-        events = [RecordedEvent(**row._mapping) for row in stream]
-        negotiation = fold(negotiation_id, events)
+        events = list(stream)
+        version, state, snapshot = fold(events)
         op.get_bind().execute(heads.insert().values(
-            negotiation_id=negotiation_id, version=negotiation.version, state=negotiation.state,
-            snapshot=snapshot(negotiation), last_hash=events[-1].hash, opened_at_position=events[0].position,
+            negotiation_id=negotiation_id, version=version, state=state, snapshot=snapshot,
+            last_hash=events[-1].hash, opened_at_position=events[0].position,
         ))
 
 

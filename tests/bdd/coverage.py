@@ -26,7 +26,7 @@ import pytest
 from pytest_bdd.feature import get_features
 from pytest_bdd.parser import Feature, Scenario
 
-from negotiation.spec_coverage import Observation, Outcome, Report, compare, scenario_label
+from negotiation.specbook.coverage import Observation, Outcome, Report, compare, scenario_label
 
 PLUGIN_NAME = "negotiation-spec-coverage"
 FEATURES_ENV = "NEGOTIATION_FEATURES_DIR"

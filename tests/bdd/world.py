@@ -20,8 +20,8 @@ from negotiation import (
     NegotiationError,
     RecordedEvent,
 )
-from negotiation.loading import seed_files
-from negotiation.seedfile import read_seed_file
+from negotiation.files.loading import seed_files
+from negotiation.files.reading import read_seed_file
 
 Rows = list[tuple[object, ...]]
 Observe = Callable[..., None]

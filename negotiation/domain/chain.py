@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -45,7 +45,7 @@ class Hashable(Protocol):
 def _iso(moment: datetime) -> str:
     # Hashed in UTC, so equal instants (equal keys of this cache) hash alike;
     # the events of one append share their recording time and often their day.
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def event_hash(previous: str, event: Hashable) -> str:

@@ -22,8 +22,8 @@ from typing import Any
 
 import yaml
 
-from .errors import InvalidEvent
-from .events import check_negotiation_id
+from ..domain.events import check_negotiation_id
+from ..errors import InvalidEvent
 
 #: Namespace of the derived event ids; changing it would make every seed look new.
 SEED_NAMESPACE = uuid.UUID("5f0c5a3e-2b7e-4c1a-9d55-3b8f2f1a6e10")

@@ -11,21 +11,21 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, text
 
-from .errors import StorageError
+from ..bundled import bundled
+from ..errors import StorageError
+from .schema import metadata
 
 
 def migrations_dir() -> Path:
     """Where the migrations are: shipped inside the wheel, or beside the package in a checkout."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_migrations", here.parent / "migrations"):
-        if (candidate / "env.py").is_file():
-            return candidate
-    raise FileNotFoundError("the negotiation migrations are missing from this installation")
+    return bundled("migrations")
 
 
-def alembic_config(connection: Connection | None = None) -> Config:
+def alembic_config(connection: Connection | Engine | None = None) -> Config:
+    """Alembic's configuration for the shipped migrations, run on ``connection`` when given."""
     config = Config()
     config.set_main_option("script_location", str(migrations_dir()))
+    config.attributes["target_metadata"] = metadata
     if connection is not None:
         config.attributes["connection"] = connection
     return config

@@ -24,13 +24,14 @@ import orjson
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from . import bench_growth, bench_report
-from .bench_baseline import PlainStore
-from .bench_measure import LedgerSystem, PlainSystem, System, measure
-from .bench_report import Figures, ratio, ratios, target
-from .bench_workload import workload
-from .errors import NegotiationError
-from .ledger import Ledger
+from benchmarks import growth as bench_growth
+from benchmarks import report as bench_report
+from benchmarks.baseline import PlainStore
+from benchmarks.measure import LedgerSystem, PlainSystem, System, measure
+from benchmarks.report import Figures, ratio, ratios, target
+from benchmarks.workload import workload
+from negotiation.errors import NegotiationError
+from negotiation.ledger import Ledger
 
 LEDGER_FILE = "ledger.db"
 PLAIN_FILE = "sqlite3.db"
@@ -229,3 +230,7 @@ def show(result: Figures, as_json: bool) -> None:
     if result["growth"]:
         out.print(bench_report.growth_table(result["growth"]))
     out.print(bench_report.targets_table(result["targets"]))
+
+
+if __name__ == "__main__":
+    bench()

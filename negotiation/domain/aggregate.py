@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from ..errors import CorruptHistory, IllegalTransition, InvalidEvent
 from . import machine
-from .errors import CorruptHistory, IllegalTransition, InvalidEvent
 from .events import NewEvent
 
 
@@ -52,8 +52,17 @@ class Negotiation:
 class _Draft:
     """A mutable copy used while folding, so a long history is not copied once per event."""
 
-    __slots__ = ("id", "state", "version", "parties", "terms", "open_disputes",
-                 "instruments", "opened_at", "updated_at")
+    __slots__ = (
+        "id",
+        "instruments",
+        "open_disputes",
+        "opened_at",
+        "parties",
+        "state",
+        "terms",
+        "updated_at",
+        "version",
+    )
 
     def __init__(self, start: Negotiation) -> None:
         self.id = start.id

@@ -37,7 +37,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from . import machine
+from ..domain import machine
 
 Outcome = Literal["allowed", "refused"]
 

@@ -6,9 +6,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InvalidEvent, NegotiationError
-from .ledger import Ledger
-from .seedfile import SeedStream, read_seed_file
+from ..bundled import bundled
+from ..errors import InvalidEvent, NegotiationError
+from ..ledger import Ledger
+from .reading import SeedStream, read_seed_file
 
 #: Events per transaction when loading a long negotiation: big enough to be
 #: fast, small enough that progress shows and an interrupted load keeps most.
@@ -28,11 +29,7 @@ class LoadReport:
 
 def seeds_dir() -> Path:
     """The seed files shipped with the package, or the checkout's ``seeds/``."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_seeds", here.parent / "seeds"):
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError("the negotiation seed files are missing from this installation")
+    return bundled("seeds")
 
 
 def seed_files() -> list[Path]:

@@ -14,12 +14,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy.engine import make_url
 
-from . import migrate, render
-from .bench import bench
-from .errors import NegotiationError
-from .ledger import Ledger
-from .loading import load_streams, read_streams, seed_files
-from .store import EventStore, make_engine, resolve_url
+from ..errors import NegotiationError
+from ..files.loading import load_streams, read_streams, seed_files
+from ..ledger import Ledger
+from ..store import migrate
+from ..store.eventstore import EventStore, make_engine, resolve_url
+from . import render
 
 
 def console() -> Console:
@@ -244,8 +244,8 @@ def docs(out_dir: str, features_dir: str | None, coverage: str | None) -> None:
     Example: negotiation docs --out build/spec
     """
     # Imported here: the Gherkin parser, Markdown renderer and diagram engine serve this command only.
-    from . import docs as spec_book
-    from .spec_features import FeatureFileError
+    from ..specbook import book as spec_book
+    from ..specbook.features import FeatureFileError
 
     features = Path(features_dir) if features_dir else spec_book.default_features_dir()
     try:
@@ -260,7 +260,6 @@ def docs(out_dir: str, features_dir: str | None, coverage: str | None) -> None:
                + (f" ({book.summary})" if book.summary else " (no coverage report: run pytest to link the cells)"))
 
 
-main.add_command(bench)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Dialect
 from sqlalchemy.sql import Executable
 
-from .errors import StorageError
+from ..errors import StorageError
 
 Processor = Callable[[Any], Any] | None
 

@@ -14,9 +14,9 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 
-from .bench_measure import Figures, latencies, percentile
-from .bench_workload import events_for, negotiation_id, walker
-from .ledger import Ledger
+from benchmarks.measure import Figures, latencies, percentile
+from benchmarks.workload import events_for, negotiation_id, walker
+from negotiation.ledger import Ledger
 
 #: Called with the number of events just appended, to drive a progress bar.
 Progress = Callable[[int], None]

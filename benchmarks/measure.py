@@ -16,8 +16,8 @@ import tracemalloc
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
-from .bench_baseline import PlainStore
-from .ledger import Ledger
+from benchmarks.baseline import PlainStore
+from negotiation.ledger import Ledger
 
 #: One negotiation's id and its events as ``record_many`` items.
 Work = Sequence[tuple[str, Sequence[dict[str, Any]]]]

@@ -11,7 +11,7 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 import orjson
@@ -30,7 +30,7 @@ from pydantic import (
     model_validator,
 )
 
-from .errors import InvalidEvent
+from ..errors import InvalidEvent
 from .machine import EVENT_TYPES
 
 #: Version of the payload schemas below, stored with every event so later
@@ -252,13 +252,13 @@ def to_utc(value: object, field: str = "occurred_at") -> datetime:
             raise InvalidEvent(f"{field}: {value!r} is not an ISO 8601 date or datetime") from None
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
+            return value.replace(tzinfo=UTC)
         try:
-            return value.astimezone(timezone.utc)
+            return value.astimezone(UTC)
         except OverflowError:
             raise InvalidEvent(f"{field}: {value.isoformat()} is outside the years 1 to 9999 in UTC") from None
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
     raise InvalidEvent(f"{field}: expected an ISO date or datetime, got {type(value).__name__}")
 
 

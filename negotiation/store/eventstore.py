@@ -21,10 +21,10 @@ from sqlalchemy import Connection, Engine, Executable, bindparam, create_engine,
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 
+from ..domain.aggregate import Negotiation, fold_rows, from_snapshot, snapshot
+from ..domain.events import RecordedEvent
+from ..errors import NegotiationError, StorageError
 from . import fastpath
-from .aggregate import Negotiation, fold_rows, from_snapshot, snapshot
-from .errors import NegotiationError, StorageError
-from .events import RecordedEvent
 from .schema import events, heads
 
 DEFAULT_URL = "sqlite:///negotiations.db"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from . import machine
+from negotiation.domain import machine
 
 #: Event types a sequence draws from after the opening; AgreementFinalised would end it.
 WALK_TYPES: tuple[str, ...] = (

@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from .schema import events as _ledger_events
+from negotiation.store.schema import events as _ledger_events
 
 #: Whether the ledger stores a 64-character hash per event, so the baseline does too.
 HASHED = "hash" in _ledger_events.c

@@ -18,8 +18,8 @@ from typing import Any
 
 from transitions.extensions.diagrams import GraphMachine
 
-from . import machine
-from .spec_coverage import Cell, Route, expected_cells
+from ..domain import machine
+from .coverage import Cell, Route, expected_cells
 
 #: How a guard reads in the diagram and the table; an unknown guard reads as its name.
 GUARD_PHRASES = {

@@ -11,8 +11,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .aggregate import Negotiation
-from .events import RecordedEvent
+from ..domain.aggregate import Negotiation
+from ..domain.events import RecordedEvent
 
 STATE_STYLES = {
     "agreed_in_principle": "cyan",

@@ -1,0 +1,5 @@
+"""The ``negotiation`` command."""
+
+from .main import main
+
+__all__ = ["main"]
