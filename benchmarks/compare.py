@@ -85,10 +85,11 @@ if Application is not None:
             self.parties = tuple(data["parties"])
             self.terms = dict(data.get("terms", {}))
             self.open_disputes: list[str] = []
+            self.has_deal = True
             self.opened_at = self.updated_at = occurred_at
 
         def _step(self, event_type: str, data: dict[str, Any], occurred_at: datetime) -> None:
-            dest = machine.follow(self.state, event_type, cast(machine.HasOpenDisputes, self))
+            dest = machine.follow(self.state, event_type, cast(machine.Facts, self))
             if dest is None:
                 raise ValueError(f"{event_type} is not allowed in state {self.state}")
             if event_type == "TermsDisputed":

@@ -1,7 +1,14 @@
 Feature: Opening a negotiation
-  A negotiation starts when two countries announce a deal in principle. Before
-  that nothing can be recorded about it, and once it is open it cannot be
-  opened a second time.
+  A negotiation opens with the first thing reported about it: the
+  announcement of a deal in principle, or, as often happens, working-level
+  talks or a high-level visit called off before any deal is struck. Whatever
+  opens it names the two parties: countries by their two-letter ISO codes, and
+  the European Union as "EU". Before that nothing else can be recorded about
+  it: there is nothing to dispute, resolve, finalise or amend.
+
+  A deal in principle is announced at most once. When talks or a cancelled
+  visit came first, the deal may follow, between the same two parties and
+  only while no point is in dispute.
 
   Whenever the ledger refuses an event, the message names the negotiation, the
   state it is in, the event and what it would have accepted instead, and the
@@ -17,6 +24,7 @@ Feature: Opening a negotiation
     Then "AgreedInPrinciple" was recorded as version 1
     And the negotiation is "agreed_in_principle"
     And the parties are "US" and "JP"
+    And a deal in principle has been announced
     And the recorded terms include:
       | term                     | value        |
       | reciprocal tariff        | 15%          |
@@ -24,46 +32,111 @@ Feature: Opening a negotiation
       | investment package (USD) | 550000000000 |
     And no point is open
 
-  Scenario Outline: Nothing can be recorded before a deal is announced
-    Given no negotiation "us-japan-2025" has been recorded yet
+  Scenario: Working-level talks open a negotiation before any deal
+    Given no negotiation "us-korea-2025" has been recorded yet
+    When working-level talks between "US" and "KR" open
+    Then "WorkingLevelTalksOpened" was recorded as version 1
+    And the negotiation is "working_level_talks"
+    And the parties are "US" and "KR"
+    And no deal in principle has been announced yet
+
+  Scenario: A visit called off before any deal opens the negotiation
+    Given no negotiation "us-korea-2025" has been recorded yet
+    When a visit between "US" and "KR" is called off
+    Then "VisitCancelled" was recorded as version 1
+    And the negotiation is "visit_cancelled"
+    And the parties are "US" and "KR"
+    And no deal in principle has been announced yet
+
+  Scenario Outline: Whatever opens a negotiation names its two parties
+    Given no negotiation "us-korea-2025" has been recorded yet
     When "<event>" is recorded
-    Then the event is refused as not allowed in state "not_opened"
-    And the message says what is allowed: "AgreedInPrinciple"
+    Then the event is refused as invalid: "<event> opens negotiation 'us-korea-2025', so it must name the two parties"
     And nothing was recorded
 
     Examples:
       | event                   |
-      | TermsDisputed           |
-      | DisputeResolved         |
       | VisitCancelled          |
       | WorkingLevelTalksOpened |
-      | AgreementFinalised      |
-      | TermsAmended            |
 
-  Scenario Outline: A negotiation cannot be opened a second time
+  Scenario Outline: Nothing but a deal, talks or a cancelled visit can open a negotiation
+    Given no negotiation "us-japan-2025" has been recorded yet
+    When "<event>" is recorded
+    Then the event is refused as not allowed in state "not_opened"
+    And the message says why: "nothing has opened the negotiation"
+    And the message says what is allowed: "AgreedInPrinciple, VisitCancelled, WorkingLevelTalksOpened"
+    And nothing was recorded
+
+    Examples:
+      | event              |
+      | TermsDisputed      |
+      | DisputeResolved    |
+      | AgreementFinalised |
+      | TermsAmended       |
+
+  Scenario Outline: The deal follows the talks or the cancelled visit that opened the negotiation
+    Given a negotiation "us-korea-2025" between "US" and "KR" opened by <opening>
+    When the deal between "US" and "KR" is announced
+    Then "AgreedInPrinciple" was recorded as version 2
+    And the negotiation is "agreed_in_principle"
+    And a deal in principle has been announced
+
+    Examples:
+      | opening                  |
+      | working-level talks      |
+      | a visit being called off |
+
+  Scenario Outline: A deal cannot be announced while a point is in dispute
+    Given a negotiation "us-korea-2025" between "US" and "KR" opened by working-level talks
+    And the point "investment structure" is disputed
+    And it is in state "<state>"
+    When the deal between "US" and "KR" is announced
+    Then the event is refused as not allowed in state "<state>"
+    And the message says why: "disputed points are still open"
+    And nothing was recorded
+
+    Examples:
+      | state               |
+      | disputed_terms      |
+      | visit_cancelled     |
+      | working_level_talks |
+
+  Scenario: The deal is struck between the parties who opened the negotiation
+    Given a negotiation "us-korea-2025" between "US" and "KR" opened by working-level talks
+    When the deal between "US" and "JP" is announced
+    Then the event is refused as invalid: "US, JP are not the parties to 'us-korea-2025' (US, KR)"
+    And nothing was recorded
+
+  Scenario Outline: A deal in principle is announced only once
     Given a negotiation "us-japan-2025" between "US" and "JP" agreed in principle
     And it is in state "<state>"
     When the deal between "US" and "JP" is announced
     Then the event is refused as not allowed in state "<state>"
+    And the message says why: "<why>"
     And the message says what is allowed: "<allowed instead>"
     And nothing was recorded
 
     Examples:
-      | state               | allowed instead                                                                         |
-      | agreed_in_principle | TermsDisputed, VisitCancelled, WorkingLevelTalksOpened, AgreementFinalised, TermsAmended |
-      | disputed_terms      | TermsDisputed, DisputeResolved, VisitCancelled, WorkingLevelTalksOpened, TermsAmended    |
-      | visit_cancelled     | TermsDisputed, WorkingLevelTalksOpened, TermsAmended                                    |
-      | working_level_talks | TermsDisputed, VisitCancelled, AgreementFinalised, TermsAmended                         |
-      | finalised           | nothing (the negotiation is closed)                                                     |
+      | state               | why                                      | allowed instead                                                                          |
+      | agreed_in_principle | a deal in principle was already announced | TermsDisputed, VisitCancelled, WorkingLevelTalksOpened, AgreementFinalised, TermsAmended |
+      | visit_cancelled     | a deal in principle was already announced | TermsDisputed, WorkingLevelTalksOpened, TermsAmended                                     |
+      | working_level_talks | a deal in principle was already announced | TermsDisputed, VisitCancelled, AgreementFinalised, TermsAmended                          |
+      | finalised           | a deal in principle was already announced | TermsDisputed, WorkingLevelTalksOpened, TermsAmended                                     |
 
-  Scenario: A deal needs two different countries
+  Scenario: A deal needs two different parties
     Given no negotiation "india-japan-2025" has been recorded yet
     When the deal between "IN" and "IN" is announced
-    Then the event is refused as invalid: "parties must be two distinct countries"
+    Then the event is refused as invalid: "parties must be two distinct parties"
     And nothing was recorded
 
   Scenario: Parties are named by their two-letter country codes
     Given no negotiation "us-japan-2025" has been recorded yet
     When the deal between "US" and "XX" is announced
-    Then the event is refused as invalid: "'XX' is not an ISO 3166 alpha-2 country code"
+    Then the event is refused as invalid: "'XX' is not an ISO 3166-1 alpha-2 country code or EU"
     And nothing was recorded
+
+  Scenario: The European Union is a party
+    Given no negotiation "us-eu-2025" has been recorded yet
+    When the deal between "US" and "EU" is announced
+    Then "AgreedInPrinciple" was recorded as version 1
+    And the parties are "US" and "EU"

@@ -3,7 +3,9 @@ Feature: Visits
   When it is called off, the negotiation is marked as a cancelled visit; the
   points in dispute stay open. A visit that is off cannot be called off again:
   the negotiation first has to move on, to new disputes or to working-level
-  talks.
+  talks. A finalised agreement has no visit to call off: it is contested again
+  or taken back to talks first. (A visit called off before any deal opens the
+  negotiation: see "Opening a negotiation".)
 
   Background:
     Given a negotiation "us-japan-2025" between "US" and "JP" agreed in principle
@@ -37,6 +39,7 @@ Feature: Visits
     Given the visit by "Ryosei Akazawa" is cancelled
     When "VisitCancelled" is recorded
     Then the event is refused as not allowed in state "visit_cancelled"
+    And the message says why: "the visit is already off"
     And the message says what is allowed: "TermsDisputed, WorkingLevelTalksOpened, TermsAmended"
     And nothing was recorded
 
@@ -44,4 +47,11 @@ Feature: Visits
     When a visit is cancelled:
       | reason | no new date set |
     Then the event is refused as invalid: "envoy: Field required"
+    And nothing was recorded
+
+  Scenario: A finalised agreement has no visit to call off
+    Given it is in state "finalised"
+    When "VisitCancelled" is recorded
+    Then the event is refused as not allowed in state "finalised"
+    And the message says what is allowed: "TermsDisputed, WorkingLevelTalksOpened, TermsAmended"
     And nothing was recorded

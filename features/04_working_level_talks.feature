@@ -23,6 +23,7 @@ Feature: Working-level talks
       | agreed_in_principle | 2       |
       | disputed_terms      | 3       |
       | visit_cancelled     | 3       |
+      | finalised           | 3       |
 
   Scenario: The points in dispute stay open during the talks
     Given the point "tariff stacking" is disputed
@@ -35,5 +36,6 @@ Feature: Working-level talks
     Given working-level talks have opened
     When "WorkingLevelTalksOpened" is recorded
     Then the event is refused as not allowed in state "working_level_talks"
+    And the message says why: "talks are already under way"
     And the message says what is allowed: "TermsDisputed, VisitCancelled, AgreementFinalised, TermsAmended"
     And nothing was recorded

@@ -1,9 +1,10 @@
 Feature: Finalisation
   A deal is final when it is enacted or signed in one or more instruments: an
   executive order, a memorandum of understanding. It can be finalised straight
-  from agreed in principle, or from working-level talks once no point is open;
-  not while its terms are disputed, and not straight after a cancelled visit.
-  Nothing changes a finalised agreement.
+  from agreed in principle, or from working-level talks once a deal in
+  principle was announced and no point is open; not while its terms are
+  disputed, and not straight after a cancelled visit. Finalised means enacted
+  or signed, not frozen: see "Life after finalisation".
 
   Background:
     Given a negotiation "us-japan-2025" between "US" and "JP" agreed in principle
@@ -39,6 +40,14 @@ Feature: Finalisation
     And the message says what is allowed: "TermsDisputed, DisputeResolved, VisitCancelled, TermsAmended"
     And nothing was recorded
 
+  Scenario: Talks held before any deal cannot end in a signed agreement
+    Given a negotiation "us-korea-2025" between "US" and "KR" opened by working-level talks
+    When "AgreementFinalised" is recorded
+    Then the event is refused as not allowed in state "working_level_talks"
+    And the message says why: "no deal in principle has been announced"
+    And the message says what is allowed: "AgreedInPrinciple, TermsDisputed, VisitCancelled, TermsAmended"
+    And nothing was recorded
+
   Scenario Outline: A deal cannot be signed while its terms are disputed or straight after a cancelled visit
     Given it is in state "<state>"
     When "AgreementFinalised" is recorded
@@ -51,19 +60,10 @@ Feature: Finalisation
       | disputed_terms  | TermsDisputed, DisputeResolved, VisitCancelled, WorkingLevelTalksOpened, TermsAmended |
       | visit_cancelled | TermsDisputed, WorkingLevelTalksOpened, TermsAmended                                 |
 
-  Scenario Outline: Nothing changes a finalised agreement
+  Scenario: A finalised agreement cannot be finalised again while it stands
     Given it is in state "finalised"
-    When "<event>" is recorded
+    When "AgreementFinalised" is recorded
     Then the event is refused as not allowed in state "finalised"
-    And the message says what is allowed: "nothing (the negotiation is closed)"
+    And the message says why: "the agreement is already finalised"
+    And the message says what is allowed: "TermsDisputed, WorkingLevelTalksOpened, TermsAmended"
     And nothing was recorded
-
-    Examples:
-      | event                   |
-      | AgreedInPrinciple       |
-      | TermsDisputed           |
-      | DisputeResolved         |
-      | VisitCancelled          |
-      | WorkingLevelTalksOpened |
-      | AgreementFinalised      |
-      | TermsAmended            |

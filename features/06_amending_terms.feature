@@ -1,9 +1,9 @@
 Feature: Amending the terms
   The recorded terms change as a deal is filled in: an executive order sets
-  the rates, a clarification adds a date. Terms can be amended in every state
-  of an open negotiation, and amending them does not change the state. Once
-  the agreement is finalised its terms are those of the instruments, and
-  nothing amends them.
+  the rates, a clarification adds a date, a later notice implements a signed
+  agreement (a tariff cut made retroactive). Terms can be amended in every
+  state of an opened negotiation, finalised included, and amending them does
+  not change the state.
 
   Background:
     Given a negotiation "us-japan-2025" between "US" and "JP" agreed in principle on these terms:
@@ -11,7 +11,7 @@ Feature: Amending the terms
       | reciprocal tariff | 15%   |
       | auto tariff       | 27.5% |
 
-  Scenario Outline: Terms can be amended whatever the state of an open negotiation
+  Scenario Outline: Terms can be amended whatever the state of the negotiation
     Given it is in state "<state>"
     When the terms are amended:
       | term                       | value |
@@ -31,3 +31,4 @@ Feature: Amending the terms
       | disputed_terms      | 3       |
       | visit_cancelled     | 3       |
       | working_level_talks | 3       |
+      | finalised           | 3       |

@@ -22,7 +22,12 @@ class UnknownNegotiation(NegotiationError):
 
 
 class IllegalTransition(NegotiationError):
-    """The event is not allowed in the negotiation's current state."""
+    """The event is not allowed in the negotiation's current state, or not with what it says.
+
+    When the machine would take an event of this type but not this one (a
+    resolved point that is not open), the message says what is wrong with its
+    content rather than that the type is barred.
+    """
 
     def __init__(
         self,
@@ -37,7 +42,11 @@ class IllegalTransition(NegotiationError):
         self.event_type = event_type
         self.allowed = tuple(allowed)
         self.reason = reason
-        allowed_text = ", ".join(self.allowed) if self.allowed else "nothing (the negotiation is closed)"
+        if event_type in self.allowed and reason:
+            super().__init__(f"{event_type} is refused for negotiation {negotiation_id!r} in state {state}: "
+                             f"{reason}")
+            return
+        allowed_text = ", ".join(self.allowed) if self.allowed else "nothing"
         why = f" ({reason})" if reason else ""
         super().__init__(
             f"{event_type} is not allowed for negotiation {negotiation_id!r} "

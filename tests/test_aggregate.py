@@ -59,8 +59,28 @@ def test_a_gap_in_versions_is_corrupt_history_not_skipped() -> None:
 def test_an_illegal_step_in_stored_history_is_reported() -> None:
     illegal = [HISTORY[0], Stored(2, "AgreedInPrinciple", HISTORY[0].data)]
 
-    with pytest.raises(CorruptHistory, match="AgreedInPrinciple is not allowed in state agreed_in_principle"):
+    with pytest.raises(CorruptHistory, match="version 2: AgreedInPrinciple cannot follow in state "
+                                              "agreed_in_principle"):
         fold("us-japan-2025", illegal)
+
+
+@pytest.mark.parametrize(("data", "why"), [
+    ({"point": "beef"}, r"'beef' is not an open point"),
+    ({"resolution": "no point named"}, r"DisputeResolved data cannot be replayed \(KeyError"),
+])
+def test_a_stored_resolution_of_a_point_never_open_is_corrupt_history_not_a_crash(
+        data: dict[str, Any], why: str) -> None:
+    damaged = [*HISTORY[:2], Stored(3, "DisputeResolved", data)]
+
+    with pytest.raises(CorruptHistory, match=why):
+        fold("us-japan-2025", damaged)
+
+
+def test_stored_data_of_the_wrong_shape_is_corrupt_history_not_a_crash() -> None:
+    damaged = [HISTORY[0], Stored(2, "AgreementFinalised", {"instruments": 7})]
+
+    with pytest.raises(CorruptHistory, match="version 2: AgreementFinalised data cannot be replayed"):
+        fold("us-japan-2025", damaged)
 
 
 def test_resolving_the_last_open_point_returns_to_agreed_in_principle() -> None:
@@ -93,11 +113,25 @@ def test_resolving_a_point_that_is_not_open_is_refused() -> None:
         step(talks, "DisputeResolved", {"point": "tariff stacking"})
 
 
-def test_disputing_a_point_already_open_is_refused() -> None:
-    talks = fold("us-japan-2025", HISTORY)
+def test_disputing_a_point_already_open_restates_the_stance() -> None:
+    talks = fold("us-japan-2025", [*HISTORY[:2], Stored(3, "TermsDisputed", {
+        "point": "profit sharing", "positions": {"US": "90% of returns", "JP": "shared returns"}}), *HISTORY[3:]])
 
-    with pytest.raises(IllegalTransition, match="already an open point"):
-        step(talks, "TermsDisputed", {"point": "profit sharing"})
+    restated = step(talks, "TermsDisputed", {"point": "profit sharing", "positions": {"US": "accept or pay"}})
+
+    assert restated.state == "disputed_terms"
+    assert restated.open_disputes == ("profit sharing",)
+    assert restated.positions == {"profit sharing": {"US": "accept or pay", "JP": "shared returns"}}
+
+
+def test_a_content_refusal_says_what_is_wrong_not_that_the_event_type_is_barred() -> None:
+    disputed = fold("us-japan-2025", HISTORY[:2])
+
+    with pytest.raises(IllegalTransition) as refused:
+        step(disputed, "DisputeResolved", {"point": "beef"})
+
+    assert str(refused.value) == ("DisputeResolved is refused for negotiation 'us-japan-2025' in state "
+                                  "disputed_terms: 'beef' is not an open point; open: tariff stacking")
 
 
 def test_positions_must_belong_to_the_parties() -> None:
@@ -117,13 +151,24 @@ def test_deciding_does_not_change_the_negotiation_it_was_given() -> None:
     assert (opened.version, after.version) == (1, 2)
 
 
-def test_a_finalised_negotiation_allows_nothing() -> None:
+def test_a_finalised_negotiation_can_be_amended_contested_or_taken_back_to_talks() -> None:
     opened = fold("us-japan-2025", HISTORY[:1])
 
     done = step(opened, "AgreementFinalised", {"instruments": ["executive order"], "terms": {"stacking": "none"}})
 
     assert done.state == "finalised"
-    assert done.allowed_events == ()
+    assert done.allowed_events == ("TermsDisputed", "WorkingLevelTalksOpened", "TermsAmended")
     assert done.instruments == ("executive order",)
-    with pytest.raises(IllegalTransition, match="allowed: nothing"):
-        step(done, "TermsAmended", {"terms": {"a": 1}})
+    assert step(done, "TermsAmended", {"terms": {"a": 1}}).state == "finalised"
+    with pytest.raises(IllegalTransition, match="the agreement is already finalised"):
+        step(done, "AgreementFinalised", {"instruments": ["another order"]})
+
+
+def test_talks_then_a_deal_open_a_negotiation_and_the_deal_is_dated() -> None:
+    talks = decide(Negotiation(id="us-korea-2025"), [
+        (new_event("us-korea-2025", "WorkingLevelTalksOpened", {"parties": ["US", "KR"]}), DAY)])
+
+    dealt = step(talks, "AgreedInPrinciple", {"parties": ["KR", "US"]})
+
+    assert (talks.has_deal, talks.parties, talks.opened_at) == (False, ("US", "KR"), DAY)
+    assert (dealt.state, dealt.has_deal, dealt.deal_announced_at) == ("agreed_in_principle", True, DAY)

@@ -38,8 +38,10 @@ def coverage(tmp_path: Path) -> Path:
     for i, cell in enumerate(expected_cells()):
         seen += [Observation(cell.state, cell.event, "allowed", names[i % len(names)], after=dest)
                  for dest in cell.destinations]
-        if not cell.routes or cell.guarded:
+        if not cell.routes:
             seen.append(Observation(cell.state, cell.event, "refused", names[(i + 7) % len(names)]))
+        seen += [Observation(cell.state, cell.event, "refused", names[(i + 7) % len(names)], guards=(guard,))
+                 for guard in cell.guards if cell.guarded]
     path = tmp_path / "spec-coverage.json"
     path.write_text(json.dumps(compare(seen).to_json()), encoding="utf-8")
     return path
@@ -89,10 +91,12 @@ def test_the_transition_table_has_a_row_per_state_and_a_column_per_event(book: P
     assert rows[0] == ["state \\ event", *EVENT_TYPES]
     assert [row[0].replace("\\_", "_") for row in rows[1:]] == list(STATES)
     finalised = rows[1 + STATES.index("finalised")]
-    assert all(cell.startswith("✗") for cell in finalised[1:])
+    assert [cell.startswith("✗") for cell in finalised[1:]] == [True, False, True, True, False, True, False]
     talks = rows[1 + STATES.index("working_level_talks")]
     finalising = talks[1 + EVENT_TYPES.index("AgreementFinalised")].replace("\\_", "_")
-    assert "finalised once no point is open" in finalising
+    assert "finalised with a deal in principle and once no point is open" in finalising
+    announcing = talks[1 + EVENT_TYPES.index("AgreedInPrinciple")].replace("\\_", "_")
+    assert "agreed_in_principle once no point is open and before any deal" in announcing
 
 
 def test_every_cell_links_to_scenario_headings_further_down(book: Path) -> None:
@@ -239,7 +243,7 @@ def test_the_docs_command_writes_the_book(tmp_path: Path, coverage: Path) -> Non
                                        "--coverage", str(coverage)])
 
     assert result.exit_code == 0, result.output
-    assert "42/42 transition cells covered" in result.output
+    assert "42/42 transition cells covered, 8/8 guard refusals" in result.output
     assert (out / "spec.md").is_file() and (out / "index.html").is_file()
 
 

@@ -19,27 +19,31 @@ POINTS = ["tariff stacking", "profit sharing", "beef"]
 OPEN_STATES = {"agreed_in_principle", "disputed_terms", "visit_cancelled", "working_level_talks"}
 
 
-def reference(state: str, open_points: list[str], kind: str, data: dict[str, Any]) -> str | None:
-    """The rules of DOMAIN.md in plain Python: the state after the event, or None when refused."""
+def reference(state: str, open_points: list[str], deal: bool, kind: str, data: dict[str, Any]) -> str | None:
+    """The README's rules in plain Python: the state after the event, or None when refused."""
     point = data.get("point")
     if state == "not_opened":
-        return "agreed_in_principle" if kind == "AgreedInPrinciple" else None
-    if state == "finalised" or kind == "AgreedInPrinciple":
-        return None
+        return {"AgreedInPrinciple": "agreed_in_principle", "VisitCancelled": "visit_cancelled",
+                "WorkingLevelTalksOpened": "working_level_talks"}.get(kind)
+    if kind == "AgreedInPrinciple":
+        may = state in ("visit_cancelled", "working_level_talks") and not deal and not open_points
+        return "agreed_in_principle" if may else None
     if kind == "TermsAmended":
         return state
-    if kind == "TermsDisputed":
-        return None if point in open_points else "disputed_terms"
+    if kind == "TermsDisputed":  # a new point, or a restated stance on an open one
+        return "disputed_terms"
     if kind == "DisputeResolved":
-        if point not in open_points or state == "agreed_in_principle":
+        if point not in open_points or state in ("agreed_in_principle", "finalised"):
             return None
-        return "agreed_in_principle" if state == "disputed_terms" and len(open_points) == 1 else state
+        if state == "disputed_terms" and len(open_points) == 1:
+            return "agreed_in_principle" if deal else "working_level_talks"
+        return state
     if kind == "VisitCancelled":
-        return None if state == "visit_cancelled" else "visit_cancelled"
+        return None if state in ("visit_cancelled", "finalised") else "visit_cancelled"
     if kind == "WorkingLevelTalksOpened":
         return None if state == "working_level_talks" else "working_level_talks"
     if kind == "AgreementFinalised":
-        if state == "agreed_in_principle" or (state == "working_level_talks" and not open_points):
+        if state == "agreed_in_principle" or (state == "working_level_talks" and deal and not open_points):
             return "finalised"
         return None
     raise AssertionError(kind)
@@ -49,8 +53,8 @@ VALID_DATA = {
     "AgreedInPrinciple": st.just({"parties": ["US", "JP"]}),
     "TermsDisputed": st.sampled_from(POINTS).map(lambda p: {"point": p}),
     "DisputeResolved": st.sampled_from(POINTS).map(lambda p: {"point": p}),
-    "VisitCancelled": st.just({"envoy": "Ryosei Akazawa"}),
-    "WorkingLevelTalksOpened": st.just({}),
+    "VisitCancelled": st.just({"envoy": "Ryosei Akazawa", "parties": ["JP", "US"]}),
+    "WorkingLevelTalksOpened": st.just({"parties": ["US", "JP"]}),
     "AgreementFinalised": st.just({"instruments": ["executive order"]}),
     "TermsAmended": st.integers().map(lambda n: {"terms": {"round": n % 1000}}),
 }
@@ -63,10 +67,10 @@ def test_random_sequences_follow_the_rules_and_refusals_change_nothing(
     ledger: Ledger, sequence: list[tuple[str, dict[str, Any]]]
 ) -> None:
     negotiation_id = f"fuzz-{uuid.uuid4().hex[:12]}"
-    state, open_points = "not_opened", []
+    state, open_points, deal = "not_opened", [], False
 
     for kind, data in sequence:
-        expected = reference(state, open_points, kind, data)
+        expected = reference(state, open_points, deal, kind, data)
         before = ledger.read_all()
         try:
             ledger.record(negotiation_id, kind, data)
@@ -75,13 +79,15 @@ def test_random_sequences_follow_the_rules_and_refusals_change_nothing(
             assert ledger.read_all() == before
             continue
         assert expected is not None, (state, kind, data)
-        if kind == "TermsDisputed":
+        if kind == "TermsDisputed" and data["point"] not in open_points:
             open_points.append(data["point"])
         if kind == "DisputeResolved":
             open_points.remove(data["point"])
+        deal = deal or kind == "AgreedInPrinciple"
         state = expected
         negotiation = ledger.get(negotiation_id)
-        assert (negotiation.state, list(negotiation.open_disputes)) == (state, open_points)
+        assert (negotiation.state, list(negotiation.open_disputes), negotiation.has_deal) == (state, open_points, deal)
+        assert ledger.replay(negotiation_id) == negotiation
 
 
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=50)

@@ -95,7 +95,7 @@ def test_a_bad_event_is_refused_naming_the_field_and_writes_nothing(
 
 
 def test_an_event_for_a_negotiation_never_opened_is_illegal(ledger: Ledger, stored_rows: Rows) -> None:
-    with pytest.raises(IllegalTransition, match="in state not_opened; allowed: AgreedInPrinciple"):
+    with pytest.raises(IllegalTransition, match=r"in state not_opened \(nothing has opened the negotiation\); allowed: AgreedInPrinciple, VisitCancelled, WorkingLevelTalksOpened"):
         ledger.record("india-japan-2025", "TermsDisputed", {"point": "investment"})
 
     assert stored_rows() == []

@@ -13,27 +13,48 @@ from negotiation.domain.machine import EVENT_TYPES, STATES
 @dataclass
 class Point:
     open_disputes: tuple[str, ...]
+    has_deal: bool
 
 
-NONE_OPEN = Point(())
-ONE_OPEN = Point(("profit sharing",))
-TWO_OPEN = Point(("profit sharing", "tariff stacking"))
+# What the guards can see: how many points are open (0, 1, 2) and whether a deal was announced.
+SITUATIONS = [Point(open_points, deal) for deal in (True, False)
+              for open_points in ((), ("profit sharing",), ("profit sharing", "tariff stacking"))]
 
-# The table of DOMAIN.md, written out again by hand so the machine is checked
-# against the document rather than against itself. Each cell maps how many
-# points are open (0, 1, 2) to the resulting state, or None when refused.
-REFUSED = {0: None, 1: None, 2: None}
-
-
-def goes(state: str) -> dict[int, str | None]:
-    return {0: state, 1: state, 2: state}
+# The transition table of the README, written out again by hand so the machine
+# is checked against the documented rules rather than against itself. Each
+# cell maps (open points, deal announced) to the resulting state, or None when refused.
+Cell = dict[tuple[int, bool], str | None]
+REFUSED: Cell = {(n, deal): None for n in (0, 1, 2) for deal in (True, False)}
 
 
-EXPECTED: dict[str, dict[str, dict[int, str | None]]] = {
+def goes(state: str) -> Cell:
+    return {situation: state for situation in REFUSED}
+
+
+def when(rule: str, then: str, otherwise: str | None = None) -> Cell:
+    """A cell decided by a rule over (open points, deal)."""
+    tests = {
+        "a point is open": lambda n, deal: n > 0,
+        "no point is open and no deal yet": lambda n, deal: n == 0 and not deal,
+        "a deal and no point open": lambda n, deal: n == 0 and deal,
+    }
+    return {(n, deal): then if tests[rule](n, deal) else otherwise for n, deal in REFUSED}
+
+
+def resolving_in_disputed_terms() -> Cell:
+    # Disputed terms always has a point open: the last one closes to the deal, or to talks without one.
+    cell: Cell = {(n, deal): "disputed_terms" for n, deal in REFUSED}
+    cell[(1, True)], cell[(1, False)] = "agreed_in_principle", "working_level_talks"
+    return cell
+
+
+EXPECTED: dict[str, dict[str, Cell]] = {
     "not_opened": {
-        "AgreedInPrinciple": {0: "agreed_in_principle", 1: None, 2: None},
-        "TermsDisputed": REFUSED, "DisputeResolved": REFUSED, "VisitCancelled": REFUSED,
-        "WorkingLevelTalksOpened": REFUSED, "AgreementFinalised": REFUSED, "TermsAmended": REFUSED,
+        "AgreedInPrinciple": goes("agreed_in_principle"),
+        "TermsDisputed": REFUSED, "DisputeResolved": REFUSED,
+        "VisitCancelled": goes("visit_cancelled"),
+        "WorkingLevelTalksOpened": goes("working_level_talks"),
+        "AgreementFinalised": REFUSED, "TermsAmended": REFUSED,
     },
     "agreed_in_principle": {
         "AgreedInPrinciple": REFUSED,
@@ -47,41 +68,53 @@ EXPECTED: dict[str, dict[str, dict[int, str | None]]] = {
     "disputed_terms": {
         "AgreedInPrinciple": REFUSED,
         "TermsDisputed": goes("disputed_terms"),
-        "DisputeResolved": {0: "disputed_terms", 1: "agreed_in_principle", 2: "disputed_terms"},
+        "DisputeResolved": resolving_in_disputed_terms(),
         "VisitCancelled": goes("visit_cancelled"),
         "WorkingLevelTalksOpened": goes("working_level_talks"),
         "AgreementFinalised": REFUSED,
         "TermsAmended": goes("disputed_terms"),
     },
     "visit_cancelled": {
-        "AgreedInPrinciple": REFUSED,
+        "AgreedInPrinciple": when("no point is open and no deal yet", "agreed_in_principle"),
         "TermsDisputed": goes("disputed_terms"),
-        "DisputeResolved": {0: None, 1: "visit_cancelled", 2: "visit_cancelled"},
+        "DisputeResolved": when("a point is open", "visit_cancelled"),
         "VisitCancelled": REFUSED,
         "WorkingLevelTalksOpened": goes("working_level_talks"),
         "AgreementFinalised": REFUSED,
         "TermsAmended": goes("visit_cancelled"),
     },
     "working_level_talks": {
-        "AgreedInPrinciple": REFUSED,
+        "AgreedInPrinciple": when("no point is open and no deal yet", "agreed_in_principle"),
         "TermsDisputed": goes("disputed_terms"),
-        "DisputeResolved": {0: None, 1: "working_level_talks", 2: "working_level_talks"},
+        "DisputeResolved": when("a point is open", "working_level_talks"),
         "VisitCancelled": goes("visit_cancelled"),
         "WorkingLevelTalksOpened": REFUSED,
-        "AgreementFinalised": {0: "finalised", 1: None, 2: None},
+        "AgreementFinalised": when("a deal and no point open", "finalised"),
         "TermsAmended": goes("working_level_talks"),
     },
-    "finalised": {event: REFUSED for event in EVENT_TYPES},
+    "finalised": {
+        "AgreedInPrinciple": REFUSED,
+        "TermsDisputed": goes("disputed_terms"),
+        "DisputeResolved": REFUSED,
+        "VisitCancelled": REFUSED,
+        "WorkingLevelTalksOpened": goes("working_level_talks"),
+        "AgreementFinalised": REFUSED,
+        "TermsAmended": goes("finalised"),
+    },
 }
 
-# "not_opened" with open points cannot happen; the table above only matters at 0 there.
+# "not_opened" with open points or a deal cannot happen; the table only matters at (0, no deal) there.
 CASES = [
-    (state, event, count, point)
+    (state, event, point)
     for state in STATES
     for event in EVENT_TYPES
-    for count, point in enumerate((NONE_OPEN, ONE_OPEN, TWO_OPEN))
-    if not (state == "not_opened" and count)
+    for point in SITUATIONS
+    if not (state == "not_opened" and (point.open_disputes or point.has_deal))
 ]
+
+
+def expected(state: str, event: str, point: Point) -> str | None:
+    return EXPECTED[state][event][(len(point.open_disputes), point.has_deal)]
 
 
 def test_the_table_names_every_state_and_every_event() -> None:
@@ -90,31 +123,27 @@ def test_the_table_names_every_state_and_every_event() -> None:
     assert len(STATES) * len(EVENT_TYPES) == 42
 
 
-@pytest.mark.parametrize(("state", "event", "count", "point"), CASES)
-def test_the_machine_follows_the_documented_table(state: str, event: str, count: int, point: Point) -> None:
-    expected = EXPECTED[state][event][count]
-
+@pytest.mark.parametrize(("state", "event", "point"), CASES)
+def test_the_machine_follows_the_documented_table(state: str, event: str, point: Point) -> None:
     fired = machine.fire(state, event, point)
     followed = machine.follow(state, event, point)
 
-    assert fired == expected
-    assert followed == expected  # the compiled table used for replay agrees with the machine
+    assert fired == expected(state, event, point)
+    assert followed == fired  # the compiled table used for replay agrees with the machine
 
 
-@pytest.mark.parametrize("state", STATES)
-def test_allowed_events_are_the_cells_that_accept(state: str) -> None:
-    point = NONE_OPEN if state != "disputed_terms" else ONE_OPEN
-
+@pytest.mark.parametrize(("state", "point"), [(s, p) for s in STATES for p in SITUATIONS
+                                              if s != "not_opened" or not (p.open_disputes or p.has_deal)])
+def test_allowed_events_are_the_cells_that_accept(state: str, point: Point) -> None:
     allowed = machine.allowed_events(state, point)
 
-    count = len(point.open_disputes)
-    assert allowed == tuple(e for e in EVENT_TYPES if EXPECTED[state][e][count] is not None)
+    assert allowed == tuple(e for e in EVENT_TYPES if expected(state, e, point) is not None)
 
 
-def test_finalised_is_the_machines_only_final_state() -> None:
+def test_no_state_is_final_for_a_negotiation_can_always_be_taken_up_again() -> None:
     finals = [name for name, state in machine.MACHINE.states.items() if state.final]
 
-    assert finals == ["finalised"]
+    assert finals == []
 
 
 def test_the_machine_has_no_callbacks_that_replay_could_fire_again() -> None:
@@ -133,12 +162,36 @@ def test_the_machine_has_no_callbacks_that_replay_could_fire_again() -> None:
 
 
 def test_a_guard_refusal_says_why() -> None:
-    reason = machine.refusal_reason("working_level_talks", "AgreementFinalised", ONE_OPEN)
+    open_point = Point(("profit sharing",), has_deal=True)
+    no_deal = Point((), has_deal=False)
 
-    assert reason == "disputed points are still open"
+    assert machine.refusal_reason("working_level_talks", "AgreementFinalised", open_point) == (
+        "disputed points are still open")
+    assert machine.refusal_reason("working_level_talks", "AgreementFinalised", no_deal) == (
+        "no deal in principle has been announced")
+    assert machine.refusal_reason("visit_cancelled", "AgreedInPrinciple", Point((), has_deal=True)) == (
+        "a deal in principle was already announced")
+
+
+def test_every_refused_cell_says_why_in_words() -> None:
+    refused = [(state, event) for state in STATES for event in EVENT_TYPES
+               if all(expected(state, event, p) is None for p in SITUATIONS)]
+
+    reasons = {cell: machine.refusal_reason(*cell, Point(("profit sharing",), has_deal=True)) for cell in refused}
+
+    assert [cell for cell, reason in reasons.items() if not reason] == []
+
+
+def test_which_guards_refused_is_asked_of_the_machine() -> None:
+    both_wrong = Point(("profit sharing",), has_deal=False)
+
+    guards = machine.refusing_guards("working_level_talks", "AgreementFinalised", both_wrong)
+
+    assert guards == ((machine.has_deal, True), (machine.has_no_open_point, True))
+    assert machine.refusing_guards("working_level_talks", "AgreementFinalised", Point((), True)) == ()
 
 
 def test_the_unguarded_shortcut_used_by_replay_agrees_with_the_machine() -> None:
     for (state, event), dest in machine.UNGUARDED.items():
-        for point in (NONE_OPEN, ONE_OPEN, TWO_OPEN):
+        for point in SITUATIONS:
             assert machine.fire(state, event, point) == dest, (state, event)

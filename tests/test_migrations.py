@@ -31,7 +31,7 @@ Runner = pytest_alembic.MigrationContext
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 #: Every revision a database in the field may still be at.
-PAST_REVISIONS = ["0001", "0002", "0003", "0004"]
+PAST_REVISIONS = ["0001", "0002", "0003", "0004", "0005"]
 
 # -- the tables as each revision left them, written without the package's schema -------------
 
@@ -81,6 +81,7 @@ class Outcome:
     open_disputes: tuple[str, ...] = ()
     instruments: tuple[str, ...] = ()
     terms: dict[str, Any] = field(default_factory=dict)
+    positions: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 STREAMS: dict[str, list[tuple[str, dict[str, Any]]]] = {
@@ -92,13 +93,14 @@ STREAMS: dict[str, list[tuple[str, dict[str, Any]]]] = {
     ],
     "us-uk-2025": [
         ("AgreedInPrinciple", {"parties": ["US", "GB"]}),
-        ("TermsDisputed", {"point": "steel"}),
+        ("TermsDisputed", {"point": "steel", "positions": {"GB": "no 25% on British steel"}}),
     ],
 }
 OUTCOMES = {
     "us-japan-2025": Outcome("finalised", ("US", "JP"), instruments=("executive order",),
                              terms={"tariff_pct": 15}),
-    "us-uk-2025": Outcome("disputed_terms", ("US", "GB"), open_disputes=("steel",)),
+    "us-uk-2025": Outcome("disputed_terms", ("US", "GB"), open_disputes=("steel",),
+                          positions={"steel": {"GB": "no 25% on British steel"}}),
 }
 #: The order the events reach the log: (negotiation, version).
 LOG_ORDER = [("us-japan-2025", 1), ("us-uk-2025", 1), ("us-japan-2025", 2),
@@ -138,7 +140,8 @@ def history_of(stored: list[RecordedEvent], negotiation_id: str) -> list[Recorde
 
 
 #: What the tests compare of a negotiation: what the events above decide.
-FOLDED = ("state", "version", "parties", "terms", "open_disputes", "instruments", "opened_at", "updated_at")
+FOLDED = ("state", "version", "parties", "terms", "open_disputes", "instruments", "opened_at", "updated_at",
+          "positions", "deal_announced_at")
 
 
 def folded(negotiation: Negotiation) -> dict[str, Any]:
@@ -150,10 +153,12 @@ def expected_negotiation(stored: list[RecordedEvent], negotiation_id: str) -> di
     return {"state": outcome.state, "version": len(history), "parties": outcome.parties,
             "terms": outcome.terms, "open_disputes": outcome.open_disputes,
             "instruments": outcome.instruments, "opened_at": history[0].occurred_at,
-            "updated_at": history[-1].occurred_at}
+            "updated_at": history[-1].occurred_at, "positions": outcome.positions,
+            # Under the first table every negotiation opened with its deal.
+            "deal_announced_at": history[0].occurred_at}
 
 
-def insert_heads(conn: sa.Connection, stored: list[RecordedEvent]) -> None:
+def insert_heads(conn: sa.Connection, stored: list[RecordedEvent], revision: str) -> None:
     """From 0003 on, a ledger kept each negotiation's state beside the log, in this shape."""
     for negotiation_id in STREAMS:
         history = history_of(stored, negotiation_id)
@@ -166,6 +171,9 @@ def insert_heads(conn: sa.Connection, stored: list[RecordedEvent]) -> None:
             "opened_at": history[0].occurred_at.isoformat(),
             "updated_at": history[-1].occurred_at.isoformat(),
         }
+        if revision >= "0005":
+            snapshot["positions"] = expected["positions"]
+            snapshot["deal_announced_at"] = expected["deal_announced_at"].isoformat()
         conn.execute(HEADS_AT_0003.insert().values(
             negotiation_id=negotiation_id, version=len(history), state=expected["state"], snapshot=snapshot,
             last_hash=history[-1].hash, opened_at_position=history[0].position,
@@ -180,7 +188,7 @@ def make_database_at(url: str, revision: str) -> list[RecordedEvent]:
         with engine.begin() as conn:
             stored = insert_events(conn, revision)
             if revision >= "0003":
-                insert_heads(conn, stored)
+                insert_heads(conn, stored, revision)
     finally:
         engine.dispose()
     return stored

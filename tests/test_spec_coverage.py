@@ -16,12 +16,12 @@ import pytest
 from negotiation import EVENT_TYPES, STATES
 from negotiation.domain.machine import ROUTES
 from negotiation.specbook.coverage import (
-    GUARD_REFUSAL,
     Cell,
     Observation,
     allowed_to,
     compare,
     expected_cells,
+    refused_by,
 )
 from negotiation.specbook.features import read_feature
 
@@ -37,8 +37,11 @@ def covering(target: Cell) -> list[Observation]:
     """Observations that cover ``target`` the way a complete feature suite would."""
     seen = [Observation(target.state, target.event, "allowed", SCENARIO, after=dest)
             for dest in target.destinations]
-    if not target.routes or target.guarded:
+    if not target.routes:
         seen.append(Observation(target.state, target.event, "refused", SCENARIO))
+    if target.guarded:
+        seen += [Observation(target.state, target.event, "refused", SCENARIO, guards=(guard,))
+                 for guard in target.guards]
     return seen
 
 
@@ -66,8 +69,11 @@ def test_only_cells_whose_every_transition_has_a_condition_are_guarded() -> None
     guarded = {(c.state, c.event) for c in expected_cells() if c.guarded}
 
     assert guarded == {("visit_cancelled", "DisputeResolved"), ("working_level_talks", "DisputeResolved"),
-                       ("working_level_talks", "AgreementFinalised")}
-    assert cell("disputed_terms", "DisputeResolved").destinations == ("agreed_in_principle", "disputed_terms")
+                       ("working_level_talks", "AgreementFinalised"), ("visit_cancelled", "AgreedInPrinciple"),
+                       ("working_level_talks", "AgreedInPrinciple")}
+    assert cell("disputed_terms", "DisputeResolved").destinations == (
+        "agreed_in_principle", "working_level_talks", "disputed_terms")
+    assert cell("working_level_talks", "AgreedInPrinciple").guards == ("has_no_open_point", "not has_deal")
 
 
 # -- comparing observations --------------------------------------------------------------------
@@ -77,14 +83,14 @@ def test_observations_that_agree_everywhere_cover_all_42_cells() -> None:
     report = compare(everything())
 
     assert report.ok, report.problems()
-    assert report.summary() == "42/42 transition cells covered"
+    assert report.summary() == "42/42 transition cells covered, 8/8 guard refusals"
 
 
 def test_no_observations_leave_every_cell_uncovered() -> None:
     report = compare([])
 
     assert not report.ok
-    assert report.summary() == "0/42 transition cells covered"
+    assert report.summary() == "0/42 transition cells covered, 0/8 guard refusals"
     assert len(report.problems()) == 42
 
 
@@ -94,20 +100,21 @@ def test_a_missing_cell_is_named() -> None:
 
     report = compare(seen)
 
-    assert report.summary() == "41/42 transition cells covered"
+    assert report.summary() == "41/42 transition cells covered, 8/8 guard refusals"
     assert report.problems() == [("working_level_talks × WorkingLevelTalksOpened: no scenario shows it "
                                   "refused by the machine (the machine: refused)")]
 
 
 def test_an_event_recorded_where_the_machine_refuses_it_disagrees() -> None:
-    wrong = Observation("finalised", "TermsAmended", "allowed", "Finalisation: reopened", after="finalised")
+    wrong = Observation("finalised", "DisputeResolved", "allowed", "Finalisation: reopened", after="finalised")
 
     report = compare([*everything(), wrong])
 
     assert not report.ok
-    assert report.disagreements == [("finalised × TermsAmended: the machine refuses it, but it was recorded "
+    assert report.disagreements == [("finalised × DisputeResolved: the machine refuses it, but it was recorded "
                                      "(seen in «Finalisation: reopened»)")]
-    assert report.summary() == "42/42 transition cells covered, 1 observed outcomes disagree with the machine"
+    assert report.summary() == ("42/42 transition cells covered, 8/8 guard refusals, "
+                                "1 observed outcomes disagree with the machine")
 
 
 def test_a_refusal_where_the_machine_always_allows_the_event_disagrees() -> None:
@@ -131,25 +138,35 @@ def test_an_allowed_event_that_ends_in_another_state_disagrees() -> None:
 
 
 def test_a_refusal_by_a_guard_agrees_in_a_guarded_cell() -> None:
-    seen = Observation("working_level_talks", "AgreementFinalised", "refused", SCENARIO)
+    seen = Observation("working_level_talks", "AgreementFinalised", "refused", SCENARIO, guards=("has_deal",))
 
     report = compare([seen])
 
     assert report.disagreements == []
     target = next(r for r in report.cells if (r.cell.state, r.cell.event) == ("working_level_talks",
                                                                               "AgreementFinalised"))
-    assert target.seen == {GUARD_REFUSAL}
-    assert target.missing == (allowed_to("finalised"),)
+    assert target.seen == {refused_by("has_deal")}
+    assert target.missing == (allowed_to("finalised"), refused_by("has_no_open_point"))
 
 
-def test_a_guarded_cell_needs_both_sides_of_its_guard() -> None:
-    guard_refusal = ("working_level_talks", "AgreementFinalised", "refused")
-    only_allowed = [o for o in everything() if (o.state, o.event, o.outcome) != guard_refusal]
+def test_a_guarded_cell_needs_a_refusal_by_each_of_its_guards() -> None:
+    one_guard = ("working_level_talks", "AgreementFinalised", ("has_no_open_point",))
+    without = [o for o in everything() if (o.state, o.event, o.guards) != one_guard]
 
-    report = compare(only_allowed)
+    report = compare(without)
 
     assert [r.cell.name for r in report.uncovered] == ["working_level_talks × AgreementFinalised"]
-    assert report.uncovered[0].missing == (GUARD_REFUSAL,)
+    assert report.uncovered[0].missing == (refused_by("has_no_open_point"),)
+    assert report.summary() == "41/42 transition cells covered, 7/8 guard refusals"
+
+
+def test_a_refusal_in_a_guarded_cell_that_no_guard_explains_disagrees() -> None:
+    unexplained = Observation("working_level_talks", "AgreementFinalised", "refused", SCENARIO)
+
+    report = compare([*everything(), unexplained])
+
+    assert report.disagreements == [("working_level_talks × AgreementFinalised: the machine has guards here, "
+                                     f"but no guard refused it (seen in «{SCENARIO}»)")]
 
 
 def test_a_cell_with_two_destinations_needs_a_scenario_for_each() -> None:
@@ -159,6 +176,8 @@ def test_a_cell_with_two_destinations_needs_a_scenario_for_each() -> None:
 
     assert [(r.cell.name, r.missing) for r in report.uncovered] == [
         ("disputed_terms × DisputeResolved", (allowed_to("agreed_in_principle"),))]
+    assert cell("disputed_terms", "DisputeResolved").needs == (
+        allowed_to("agreed_in_principle"), allowed_to("working_level_talks"), allowed_to("disputed_terms"))
 
 
 def test_a_refusal_for_its_content_agrees_only_where_the_machine_offers_the_event() -> None:
@@ -180,18 +199,18 @@ def test_an_observation_outside_the_table_disagrees() -> None:
 
 def test_the_report_lists_every_cell_with_its_scenarios_and_what_is_uncovered() -> None:
     seen = [o for o in everything() if o.state != "finalised"]
-    seen.append(Observation("finalised", "TermsAmended", "refused", "Finalisation: nothing changes it"))
+    seen.append(Observation("finalised", "AgreedInPrinciple", "refused", "Finalisation: announced once"))
 
     written = json.loads(json.dumps(compare(seen).to_json()))
 
-    assert written["summary"] == "36/42 transition cells covered"
+    assert written["summary"] == "36/42 transition cells covered, 8/8 guard refusals"
     assert len(written["cells"]) == 42
-    amended = next(c for c in written["cells"] if (c["state"], c["event"]) == ("finalised", "TermsAmended"))
-    assert amended == {"state": "finalised", "event": "TermsAmended", "expected": "refused", "guarded": False,
-                       "destinations": [], "observed": ["refused by the machine"],
-                       "scenarios": ["Finalisation: nothing changes it"]}
+    announced = next(c for c in written["cells"] if (c["state"], c["event"]) == ("finalised", "AgreedInPrinciple"))
+    assert announced == {"state": "finalised", "event": "AgreedInPrinciple", "expected": "refused",
+                         "guarded": False, "destinations": [], "observed": ["refused by the machine"],
+                         "scenarios": ["Finalisation: announced once"]}
     assert {(u["state"], u["event"]) for u in written["uncovered"]} == {
-        ("finalised", e) for e in EVENT_TYPES if e != "TermsAmended"}
+        ("finalised", e) for e in EVENT_TYPES if e != "AgreedInPrinciple"}
 
 
 # -- the feature suite, run in a subprocess on a copy of features/ ------------------------------
@@ -236,10 +255,22 @@ def test_deleting_the_only_scenario_of_a_cell_fails_the_feature_suite(features: 
     assert "spec coverage FAILED" in run.stdout
     assert ("working_level_talks × WorkingLevelTalksOpened: no scenario shows it refused by the machine"
             in run.stdout)
-    assert "41/42 transition cells covered" in run.stdout
+    assert "41/42 transition cells covered, 8/8 guard refusals" in run.stdout
     written = json.loads(report.read_text(encoding="utf-8"))
     assert [(u["state"], u["event"]) for u in written["uncovered"]] == [
         ("working_level_talks", "WorkingLevelTalksOpened")]
+
+
+def test_deleting_the_only_scenario_of_a_guard_refusal_fails_the_feature_suite(
+        features: Path, tmp_path: Path) -> None:
+    delete_scenario(features / "05_finalisation.feature", "Talks held before any deal cannot end in a signed agreement")
+
+    run = run_features(features, tmp_path / "coverage.json")
+
+    assert run.returncode != 0, run.stdout
+    assert ("working_level_talks × AgreementFinalised: no scenario shows it refused by the guard has_deal"
+            in run.stdout)
+    assert "41/42 transition cells covered, 7/8 guard refusals" in run.stdout
 
 
 def test_an_outcome_that_disagrees_with_the_machine_fails_the_feature_suite(

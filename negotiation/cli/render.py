@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..domain.aggregate import Negotiation
-from ..domain.events import RecordedEvent
+from ..domain.events import PAYLOADS, RecordedEvent
 
 STATE_STYLES = {
     "agreed_in_principle": "cyan",
@@ -41,25 +41,9 @@ def day(moment: datetime | None) -> str:
 
 
 def describe(event_type: str, data: Mapping[str, Any]) -> str:
-    """One line saying what an event did, in a reader's words."""
-    if event_type == "AgreedInPrinciple":
-        return f"{' and '.join(data['parties'])} agree in principle"
-    if event_type == "TermsDisputed":
-        return f"point disputed: {data['point']}"
-    if event_type == "DisputeResolved":
-        return f"point resolved: {data['point']}"
-    if event_type == "VisitCancelled":
-        planned = f" (planned for {data['planned_for']})" if "planned_for" in data else ""
-        return f"visit by {data['envoy']} cancelled{planned}"
-    if event_type == "WorkingLevelTalksOpened":
-        agenda = f" on {', '.join(data['agenda'])}" if data.get("agenda") else ""
-        return f"working-level talks open{agenda}"
-    if event_type == "AgreementFinalised":
-        count = len(data["instruments"])
-        return f"finalised in {count} instrument{'s' if count != 1 else ''}"
-    if event_type == "TermsAmended":
-        return f"terms amended: {', '.join(data['terms'])}"
-    return event_type
+    """One line saying what an event did, in a reader's words (each event type says it itself)."""
+    payload = PAYLOADS.get(event_type)
+    return payload.describe(data) if payload else event_type
 
 
 def negotiation_panel(negotiation: Negotiation, title: str | None = None) -> Panel:
@@ -70,11 +54,16 @@ def negotiation_panel(negotiation: Negotiation, title: str | None = None) -> Pan
     facts.add_row("version", str(negotiation.version))
     facts.add_row("parties", " – ".join(negotiation.parties))
     facts.add_row("opened", day(negotiation.opened_at))
+    facts.add_row("deal in principle", day(negotiation.deal_announced_at) if negotiation.has_deal else "none yet")
     facts.add_row("last event", day(negotiation.updated_at))
     facts.add_row("open points", plain(", ".join(negotiation.open_disputes) or "none"))
     if negotiation.instruments:
         facts.add_row("instruments", plain("\n".join(negotiation.instruments)))
-    facts.add_row("allowed next", ", ".join(negotiation.allowed_events) or "nothing: the negotiation is closed")
+    for point, stances in negotiation.positions.items():
+        said = "; ".join(f"{party}: {stance}" for party, stance in stances.items())
+        if said:
+            facts.add_row(f"positions on {point}", plain(said))
+    facts.add_row("allowed next", ", ".join(negotiation.allowed_events) or "nothing")
     parts: list[Any] = [facts]
     if negotiation.terms:
         terms = Table(title="terms", title_justify="left", show_edge=False, expand=True)

@@ -1,4 +1,10 @@
-"""The negotiation aggregate: a value rebuilt by folding its events in order."""
+"""The negotiation aggregate: a value rebuilt by folding its events in order.
+
+New events are decided by the ``transitions`` machine itself (``decide``);
+stored ones are replayed with the same machine's table read once
+(``fold_rows``). Both ask each event type (``events.PAYLOADS``) what it
+refuses and what it does, so an event type's behaviour lives in one place.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from typing import Any, Protocol
 
 from ..errors import CorruptHistory, IllegalTransition, InvalidEvent
 from . import machine
-from .events import NewEvent
+from .events import PAYLOADS, NewEvent, parties_invalid
 
 
 class StoredEvent(Protocol):
@@ -35,9 +41,18 @@ class Negotiation:
     parties: tuple[str, ...] = ()
     terms: dict[str, Any] = field(default_factory=dict)
     open_disputes: tuple[str, ...] = ()
+    #: The latest stance of each party on each open point.
+    positions: dict[str, dict[str, str]] = field(default_factory=dict)
     instruments: tuple[str, ...] = ()
     opened_at: datetime | None = None
     updated_at: datetime | None = None
+    #: When the deal in principle was announced; None while there is no deal.
+    deal_announced_at: datetime | None = None
+
+    @property
+    def has_deal(self) -> bool:
+        """Whether a deal in principle has been announced."""
+        return self.deal_announced_at is not None
 
     @property
     def allowed_events(self) -> tuple[str, ...]:
@@ -46,23 +61,15 @@ class Negotiation:
 
     @property
     def is_open(self) -> bool:
-        return self.state not in (machine.NOT_OPENED, machine.FINALISED)
+        """Whether anything has opened the negotiation (a finalised one stays open to what follows)."""
+        return self.state != machine.NOT_OPENED
 
 
 class _Draft:
     """A mutable copy used while folding, so a long history is not copied once per event."""
 
-    __slots__ = (
-        "id",
-        "instruments",
-        "open_disputes",
-        "opened_at",
-        "parties",
-        "state",
-        "terms",
-        "updated_at",
-        "version",
-    )
+    __slots__ = ("id", "state", "version", "parties", "terms", "open_disputes", "positions",
+                 "instruments", "opened_at", "updated_at", "deal_announced_at")
 
     def __init__(self, start: Negotiation) -> None:
         self.id = start.id
@@ -71,23 +78,23 @@ class _Draft:
         self.parties = start.parties
         self.terms = dict(start.terms)
         self.open_disputes = list(start.open_disputes)
+        self.positions = {point: dict(stances) for point, stances in start.positions.items()}
         self.instruments = start.instruments
         self.opened_at = start.opened_at
         self.updated_at = start.updated_at
+        self.deal_announced_at = start.deal_announced_at
+
+    @property
+    def has_deal(self) -> bool:
+        return self.deal_announced_at is not None
 
     def apply(self, event_type: str, data: Mapping[str, Any], occurred_at: datetime | None) -> None:
-        """Apply a payload's effect; the state itself is moved by the caller."""
-        if event_type == "AgreedInPrinciple":
+        """Apply an event's effect (its own, then what every event does); the caller moves the state."""
+        if not self.parties and "parties" in data:
             self.parties = tuple(data["parties"])
+        if self.version == 0:
             self.opened_at = occurred_at
-        elif event_type == "TermsDisputed":
-            self.open_disputes.append(data["point"])
-        elif event_type == "DisputeResolved":
-            self.open_disputes.remove(data["point"])
-        elif event_type == "AgreementFinalised":
-            self.instruments = tuple(data["instruments"])
-        if "terms" in data:
-            self.terms.update(data["terms"])
+        PAYLOADS[event_type].apply(self, data, occurred_at)
         self.updated_at = occurred_at
         self.version += 1
 
@@ -99,10 +106,33 @@ class _Draft:
             parties=self.parties,
             terms=self.terms,
             open_disputes=tuple(self.open_disputes),
+            positions=self.positions,
             instruments=self.instruments,
             opened_at=self.opened_at,
             updated_at=self.updated_at,
+            deal_announced_at=self.deal_announced_at,
         )
+
+
+def _judge(draft: _Draft, event_type: str, data: Mapping[str, Any],
+           dest: str | None) -> NegotiationRefusal | None:
+    """What is wrong with taking this event now, if anything: the machine's verdict, then the content's."""
+    if dest is None:
+        return NegotiationRefusal(False, machine.refusal_reason(draft.state, event_type, draft))
+    payload = PAYLOADS[event_type]
+    invalid = parties_invalid(draft, event_type, data) or payload.invalid(draft, data)
+    if invalid:
+        return NegotiationRefusal(True, invalid)
+    refusal = payload.refusal(draft, data)
+    return NegotiationRefusal(False, refusal) if refusal else None
+
+
+@dataclass(frozen=True, slots=True)
+class NegotiationRefusal:
+    """Why an event cannot be taken: bad data for this negotiation, or a step it cannot make now."""
+
+    invalid_data: bool
+    reason: str | None
 
 
 def fold(negotiation_id: str, events: Iterable[StoredEvent], start: Negotiation | None = None) -> Negotiation:
@@ -117,29 +147,36 @@ def fold(negotiation_id: str, events: Iterable[StoredEvent], start: Negotiation 
 
 def fold_rows(negotiation_id: str, rows: Iterable[tuple[int, str, Mapping[str, Any], Any]],
               start: Negotiation | None = None) -> Negotiation:
-    """``fold`` over plain (version, type, data, occurred_at) tuples, as a log scan yields them."""
+    """``fold`` over plain (version, type, data, occurred_at) tuples, as a log scan yields them.
+
+    A stored history is trusted no further than a new event: whatever is
+    wrong with it (a gap, a step the machine refuses, a resolved point that
+    was not open, data that is not what its type stores) is CorruptHistory.
+    """
     draft = _Draft(start or Negotiation(id=negotiation_id))
     follow, unguarded = machine.follow, machine.UNGUARDED
     for version, event_type, data, occurred_at in rows:
+        where = f"negotiation {negotiation_id!r} version {version}"
         if version != draft.version + 1:
-            raise CorruptHistory(
-                f"negotiation {negotiation_id!r}: expected version {draft.version + 1}, found {version}"
-            )
-        dest = unguarded.get((draft.state, event_type)) or follow(draft.state, event_type, draft)
-        if dest is None:
-            raise CorruptHistory(
-                f"negotiation {negotiation_id!r} version {version}: "
-                f"{event_type} is not allowed in state {draft.state}"
-            )
-        draft.apply(event_type, data, occurred_at)
-        draft.state = dest
+            raise CorruptHistory(f"negotiation {negotiation_id!r}: expected version {draft.version + 1}, "
+                                 f"found {version}")
+        try:
+            dest = unguarded.get((draft.state, event_type)) or follow(draft.state, event_type, draft)
+            refused = _judge(draft, event_type, data, dest)
+            if refused is not None:
+                why = f" ({refused.reason})" if refused.reason else ""
+                raise CorruptHistory(f"{where}: {event_type} cannot follow in state {draft.state}{why}")
+            draft.apply(event_type, data, occurred_at)
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise CorruptHistory(f"{where}: {event_type} data cannot be replayed ({type(e).__name__}: {e})") from e
+        draft.state = dest  # type: ignore[assignment]  # _judge refused a None
     return draft.freeze()
 
 
 def decide(current: Negotiation, events: Iterable[tuple[NewEvent, datetime]]) -> Negotiation:
     """Check new events, each against the state the ones before it leave, and return the result.
 
-    Raises IllegalTransition (or InvalidEvent for a payload that contradicts the
+    Raises IllegalTransition (or InvalidEvent for data that contradicts the
     negotiation) at the first refused event; ``current`` is never changed.
     """
     draft = _Draft(current)
@@ -147,31 +184,15 @@ def decide(current: Negotiation, events: Iterable[tuple[NewEvent, datetime]]) ->
         # A new event is put to the shared ``transitions`` machine itself; replaying
         # stored events (``fold_rows``) reads the same machine's table instead.
         dest = machine.fire(draft.state, event.type, draft)
-        _check(draft, event, dest)
+        refused = _judge(draft, event.type, event.data, dest)
+        if refused is not None:
+            if refused.invalid_data:
+                raise InvalidEvent(f"{event.type} data: {refused.reason}")
+            allowed = machine.allowed_events(draft.state, draft)
+            raise IllegalTransition(draft.id, draft.state, event.type, allowed, refused.reason)
         draft.apply(event.type, event.data, occurred_at)
-        draft.state = dest  # type: ignore[assignment]  # _check refused a None
+        draft.state = dest  # type: ignore[assignment]  # _judge refused a None
     return draft.freeze()
-
-
-def _check(draft: _Draft, event: NewEvent, dest: str | None) -> None:
-    def refuse(reason: str | None) -> IllegalTransition:
-        allowed = machine.allowed_events(draft.state, draft)
-        return IllegalTransition(draft.id, draft.state, event.type, allowed, reason)
-
-    if dest is None:
-        raise refuse(machine.refusal_reason(draft.state, event.type, draft))
-    point = event.data.get("point")
-    if event.type == "DisputeResolved" and point not in draft.open_disputes:
-        raise refuse(f"{point!r} is not an open point; open: {', '.join(draft.open_disputes)}")
-    if event.type == "TermsDisputed" and point in draft.open_disputes:
-        raise refuse(f"{point!r} is already an open point")
-    positions = event.data.get("positions")
-    strangers = set(positions) - set(draft.parties) if positions else ()
-    if strangers:
-        raise InvalidEvent(
-            f"TermsDisputed data: positions: {', '.join(sorted(strangers))} "
-            f"not a party to {draft.id!r} ({', '.join(draft.parties)})"
-        )
 
 
 def snapshot(negotiation: Negotiation) -> dict[str, Any]:
@@ -180,14 +201,16 @@ def snapshot(negotiation: Negotiation) -> dict[str, Any]:
         "parties": list(negotiation.parties),
         "terms": negotiation.terms,
         "open_disputes": list(negotiation.open_disputes),
+        "positions": negotiation.positions,
         "instruments": list(negotiation.instruments),
-        "opened_at": negotiation.opened_at.isoformat() if negotiation.opened_at else None,
-        "updated_at": negotiation.updated_at.isoformat() if negotiation.updated_at else None,
+        "opened_at": _iso(negotiation.opened_at),
+        "updated_at": _iso(negotiation.updated_at),
+        "deal_announced_at": _iso(negotiation.deal_announced_at),
     }
 
 
 def from_snapshot(negotiation_id: str, state: str, version: int, data: Mapping[str, Any]) -> Negotiation:
-    opened_at, updated_at = data["opened_at"], data["updated_at"]
+    """Read a snapshot written by ``snapshot``."""
     return Negotiation(
         id=negotiation_id,
         state=state,
@@ -195,7 +218,17 @@ def from_snapshot(negotiation_id: str, state: str, version: int, data: Mapping[s
         parties=tuple(data["parties"]),
         terms=data["terms"],
         open_disputes=tuple(data["open_disputes"]),
+        positions=data["positions"],
         instruments=tuple(data["instruments"]),
-        opened_at=datetime.fromisoformat(opened_at) if opened_at else None,
-        updated_at=datetime.fromisoformat(updated_at) if updated_at else None,
+        opened_at=_moment(data["opened_at"]),
+        updated_at=_moment(data["updated_at"]),
+        deal_announced_at=_moment(data["deal_announced_at"]),
     )
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _moment(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None

@@ -35,61 +35,107 @@ EVENT_TYPES: tuple[str, ...] = (
 )
 
 
-class HasOpenDisputes(Protocol):
+class Facts(Protocol):
+    """What the guards read of a negotiation as it stands before the event."""
+
     @property
     def open_disputes(self) -> Sequence[str]: ...
+    @property
+    def has_deal(self) -> bool: ...
 
 
 # Guards look only at the negotiation as it stands before the event.
-def has_open_points(negotiation: HasOpenDisputes) -> bool:
+def has_open_points(negotiation: Facts) -> bool:
     return len(negotiation.open_disputes) > 0
 
 
-def has_no_open_point(negotiation: HasOpenDisputes) -> bool:
+def has_no_open_point(negotiation: Facts) -> bool:
     return len(negotiation.open_disputes) == 0
 
 
-def closes_last_point(negotiation: HasOpenDisputes) -> bool:
+def closes_last_point(negotiation: Facts) -> bool:
     # The resolved point is checked to be open before the machine runs, so a
     # single open point means this resolution closes the last one.
     return len(negotiation.open_disputes) == 1
 
 
-#: Why a guard refused, for the error a user reads.
-GUARD_REFUSALS: dict[Callable[[HasOpenDisputes], bool], str] = {
-    has_open_points: "no disputed point is open",
-    has_no_open_point: "disputed points are still open",
+def has_deal(negotiation: Facts) -> bool:
+    """A deal in principle has been announced (an ``AgreedInPrinciple`` is recorded)."""
+    return negotiation.has_deal
+
+
+#: Why a guard refused, for the error a user reads: (guard, the outcome it needed) -> reason.
+GUARD_REFUSALS: dict[tuple[Callable[[Facts], bool], bool], str] = {
+    (has_open_points, True): "no disputed point is open",
+    (has_no_open_point, True): "disputed points are still open",
+    (has_deal, True): "no deal in principle has been announced",
+    (has_deal, False): "a deal in principle was already announced",
+}
+
+#: Why some cells are refused outright, where the bare refusal would puzzle an analyst.
+REFUSALS: dict[tuple[str, str], str] = {
+    (NOT_OPENED, "TermsDisputed"): "nothing has opened the negotiation",
+    (NOT_OPENED, "DisputeResolved"): "nothing has opened the negotiation",
+    (NOT_OPENED, "AgreementFinalised"): "nothing has opened the negotiation",
+    (NOT_OPENED, "TermsAmended"): "nothing has opened the negotiation",
+    (AGREED, "AgreedInPrinciple"): "a deal in principle was already announced",
+    (AGREED, "DisputeResolved"): "no disputed point is open",
+    (DISPUTED, "AgreedInPrinciple"): "disputed points are still open",
+    (DISPUTED, "AgreementFinalised"): "disputed points are still open",
+    (VISIT_CANCELLED, "VisitCancelled"): "the visit is already off",
+    (VISIT_CANCELLED, "AgreementFinalised"): "the visit was called off; talks or a resolved dispute come first",
+    (TALKS, "WorkingLevelTalksOpened"): "talks are already under way",
+    (FINALISED, "AgreedInPrinciple"): "a deal in principle was already announced",
+    (FINALISED, "DisputeResolved"): "no disputed point is open",
+    (FINALISED, "VisitCancelled"): "the agreement is finalised; contest it or open talks first",
+    (FINALISED, "AgreementFinalised"): "the agreement is already finalised",
 }
 
 # One row per allowed (state, event) cell; ``dest=None`` keeps the state.
-# Where a cell has two rows the first whose conditions pass wins.
+# Where a cell has several rows the first whose conditions pass wins.
+# "Deal" means an AgreedInPrinciple has been recorded: talks and a cancelled
+# visit can open a negotiation before there is one, and the deal can follow.
 TRANSITIONS: list[dict[str, object]] = [
     {"trigger": "AgreedInPrinciple", "source": NOT_OPENED, "dest": AGREED},
+    {"trigger": "VisitCancelled", "source": NOT_OPENED, "dest": VISIT_CANCELLED},
+    {"trigger": "WorkingLevelTalksOpened", "source": NOT_OPENED, "dest": TALKS},
     {"trigger": "TermsDisputed", "source": AGREED, "dest": DISPUTED},
     {"trigger": "VisitCancelled", "source": AGREED, "dest": VISIT_CANCELLED},
     {"trigger": "WorkingLevelTalksOpened", "source": AGREED, "dest": TALKS},
     {"trigger": "AgreementFinalised", "source": AGREED, "dest": FINALISED},
     {"trigger": "TermsAmended", "source": AGREED, "dest": None},
     {"trigger": "TermsDisputed", "source": DISPUTED, "dest": None},
-    {"trigger": "DisputeResolved", "source": DISPUTED, "dest": AGREED, "conditions": [closes_last_point]},
+    {"trigger": "DisputeResolved", "source": DISPUTED, "dest": AGREED, "conditions": [closes_last_point, has_deal]},
+    {"trigger": "DisputeResolved", "source": DISPUTED, "dest": TALKS, "conditions": [closes_last_point],
+     "unless": [has_deal]},
     {"trigger": "DisputeResolved", "source": DISPUTED, "dest": None},
     {"trigger": "VisitCancelled", "source": DISPUTED, "dest": VISIT_CANCELLED},
     {"trigger": "WorkingLevelTalksOpened", "source": DISPUTED, "dest": TALKS},
     {"trigger": "TermsAmended", "source": DISPUTED, "dest": None},
+    {"trigger": "AgreedInPrinciple", "source": VISIT_CANCELLED, "dest": AGREED, "conditions": [has_no_open_point],
+     "unless": [has_deal]},
     {"trigger": "TermsDisputed", "source": VISIT_CANCELLED, "dest": DISPUTED},
     {"trigger": "DisputeResolved", "source": VISIT_CANCELLED, "dest": None, "conditions": [has_open_points]},
     {"trigger": "WorkingLevelTalksOpened", "source": VISIT_CANCELLED, "dest": TALKS},
     {"trigger": "TermsAmended", "source": VISIT_CANCELLED, "dest": None},
+    {"trigger": "AgreedInPrinciple", "source": TALKS, "dest": AGREED, "conditions": [has_no_open_point],
+     "unless": [has_deal]},
     {"trigger": "TermsDisputed", "source": TALKS, "dest": DISPUTED},
     {"trigger": "DisputeResolved", "source": TALKS, "dest": None, "conditions": [has_open_points]},
     {"trigger": "VisitCancelled", "source": TALKS, "dest": VISIT_CANCELLED},
-    {"trigger": "AgreementFinalised", "source": TALKS, "dest": FINALISED, "conditions": [has_no_open_point]},
+    {"trigger": "AgreementFinalised", "source": TALKS, "dest": FINALISED, "conditions": [has_deal, has_no_open_point]},
     {"trigger": "TermsAmended", "source": TALKS, "dest": None},
+    {"trigger": "TermsDisputed", "source": FINALISED, "dest": DISPUTED},
+    {"trigger": "WorkingLevelTalksOpened", "source": FINALISED, "dest": TALKS},
+    {"trigger": "TermsAmended", "source": FINALISED, "dest": None},
 ]
+
+#: The events that may open a negotiation; each names the two parties.
+OPENING_EVENTS: tuple[str, ...] = ("AgreedInPrinciple", "VisitCancelled", "WorkingLevelTalksOpened")
 
 MACHINE = Machine(
     model=None,
-    states=[*STATES[:-1], {"name": FINALISED, "final": True}],
+    states=list(STATES),
     transitions=TRANSITIONS,
     initial=NOT_OPENED,
     auto_transitions=False,
@@ -97,7 +143,7 @@ MACHINE = Machine(
     name="negotiation",
 )
 
-Guard = Callable[[HasOpenDisputes], bool]
+Guard = Callable[[Facts], bool]
 Route = tuple[str | None, tuple[tuple[Guard, bool], ...]]
 
 
@@ -136,7 +182,7 @@ class _Cursor:
         self.state = state
 
 
-def fire(state: str, event_type: str, negotiation: HasOpenDisputes) -> str | None:
+def fire(state: str, event_type: str, negotiation: Facts) -> str | None:
     """Run ``event_type`` from ``state`` on the shared machine.
 
     Returns the state the negotiation ends in, or None when the machine refuses.
@@ -152,7 +198,7 @@ def fire(state: str, event_type: str, negotiation: HasOpenDisputes) -> str | Non
     return cursor.state if moved else None
 
 
-def follow(state: str, event_type: str, negotiation: HasOpenDisputes) -> str | None:
+def follow(state: str, event_type: str, negotiation: Facts) -> str | None:
     """The state ``event_type`` leads to from ``state``, read from the compiled table."""
     for dest, guards in ROUTES.get((state, event_type), ()):
         if not guards or all(guard(negotiation) is target for guard, target in guards):
@@ -160,15 +206,23 @@ def follow(state: str, event_type: str, negotiation: HasOpenDisputes) -> str | N
     return None
 
 
-def allowed_events(state: str, negotiation: HasOpenDisputes) -> tuple[str, ...]:
+def allowed_events(state: str, negotiation: Facts) -> tuple[str, ...]:
     """Event types the machine would accept next, in table order."""
     return tuple(e for e in EVENT_TYPES if follow(state, e, negotiation) is not None)
 
 
-def refusal_reason(state: str, event_type: str, negotiation: HasOpenDisputes) -> str | None:
-    """Why a guard refused ``event_type`` in ``state``, when a guard is what refused it."""
-    for _dest, guards in ROUTES.get((state, event_type), ()):
-        for guard, target in guards:
-            if guard(negotiation) is not target and guard in GUARD_REFUSALS:
-                return GUARD_REFUSALS[guard]
-    return None
+def refusing_guards(state: str, event_type: str, negotiation: Facts) -> tuple[tuple[Guard, bool], ...]:
+    """The guards (with the outcome each needed) that stopped ``event_type`` in ``state``; () if none did."""
+    routes = ROUTES.get((state, event_type), ())
+    if any(all(guard(negotiation) is target for guard, target in guards) for _dest, guards in routes):
+        return ()
+    failed = (pair for _dest, guards in routes for pair in guards if pair[0](negotiation) is not pair[1])
+    return tuple(dict.fromkeys(failed))
+
+
+def refusal_reason(state: str, event_type: str, negotiation: Facts) -> str | None:
+    """Why the machine refused ``event_type`` in ``state``, in an analyst's words, when it can say."""
+    for pair in refusing_guards(state, event_type, negotiation):
+        if pair in GUARD_REFUSALS:
+            return GUARD_REFUSALS[pair]
+    return REFUSALS.get((state, event_type))

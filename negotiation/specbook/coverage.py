@@ -27,8 +27,9 @@ The rules, precisely:
 * A cell is **covered** when scenarios saw: a refused cell refused by the
   machine; an allowed cell allowed, once for each state it can lead to (so
   resolving the last open point and resolving one of several both have a
-  scenario); a guarded cell also refused by a guard, so each side of the guard
-  is specified.
+  scenario); a guarded cell also refused by each of its guards, so every
+  outcome of every guard is specified (finalising talks is refused once for
+  want of a deal and once for an open point).
 """
 
 from __future__ import annotations
@@ -42,8 +43,12 @@ from ..domain import machine
 Outcome = Literal["allowed", "refused"]
 
 MACHINE_REFUSAL = "refused by the machine"
-GUARD_REFUSAL = "refused by a guard"
 CONTENT_REFUSAL = "refused for its content"
+
+
+def refused_by(guard: str) -> str:
+    """The kind of an observation refused because ``guard`` (e.g. ``has_deal``, ``not has_deal``) failed."""
+    return f"refused by the guard {guard}"
 
 
 def allowed_to(state: str) -> str:
@@ -85,22 +90,27 @@ class Cell:
         return tuple(dict.fromkeys(route.dest for route in self.routes))
 
     @property
+    def guards(self) -> tuple[str, ...]:
+        """Every guard of the cell's routes, once each, in table order."""
+        return tuple(dict.fromkeys(guard for route in self.routes for guard in route.guards))
+
+    @property
     def needs(self) -> tuple[str, ...]:
         """The kinds of observation that cover this cell."""
         if not self.routes:
             return (MACHINE_REFUSAL,)
         allowed = tuple(allowed_to(dest) for dest in self.destinations)
-        return (*allowed, GUARD_REFUSAL) if self.guarded else allowed
+        return (*allowed, *(refused_by(guard) for guard in self.guards)) if self.guarded else allowed
 
     @property
     def name(self) -> str:
         return f"{self.state} × {self.event}"
 
 
-def _guard_name(condition: Any) -> str:
-    func = condition.func
+def guard_name(func: Any, target: bool) -> str:
+    """A guard as the reports name it: ``has_deal``, or ``not has_deal`` for an ``unless``."""
     name = func if isinstance(func, str) else getattr(func, "__name__", repr(func))
-    return name if condition.target else f"not {name}"
+    return name if target else f"not {name}"
 
 
 def expected_cells() -> list[Cell]:
@@ -111,7 +121,7 @@ def expected_cells() -> list[Cell]:
             trigger = machine.MACHINE.events.get(event)
             transitions = trigger.transitions.get(state, []) if trigger is not None else []
             routes = tuple(
-                Route(dest=t.dest or state, guards=tuple(_guard_name(c) for c in t.conditions))
+                Route(dest=t.dest or state, guards=tuple(guard_name(c.func, c.target) for c in t.conditions))
                 for t in transitions
             )
             cells.append(Cell(state, event, routes))
@@ -124,7 +134,8 @@ class Observation:
 
     ``after`` is the state once the event was recorded (allowed only);
     ``offered`` says, for a refusal, whether the event was among those the
-    negotiation would have accepted next.
+    negotiation would have accepted next; ``guards`` names the guards that
+    refused it, when guards did.
     """
 
     state: str
@@ -133,6 +144,7 @@ class Observation:
     scenario: str
     after: str | None = None
     offered: bool = False
+    guards: tuple[str, ...] = ()
 
 
 @dataclass
@@ -169,7 +181,10 @@ class Report:
 
     def summary(self) -> str:
         covered = len(self.cells) - len(self.uncovered)
-        text = f"{covered}/{len(self.cells)} transition cells covered"
+        outcomes = [(r, refused_by(g)) for r in self.cells if r.cell.guarded for g in r.cell.guards]
+        seen = sum(kind in report.seen for report, kind in outcomes)
+        text = (f"{covered}/{len(self.cells)} transition cells covered, "
+                f"{seen}/{len(outcomes)} guard refusals")
         if self.disagreements:
             text += f", {len(self.disagreements)} observed outcomes disagree with the machine"
         return text
@@ -207,8 +222,17 @@ class Report:
         }
 
 
-def _kind(cell: Cell, seen: Observation) -> tuple[str, str | None]:
+def _kinds(cell: Cell, seen: Observation) -> tuple[tuple[str, ...], str | None]:
     """Classify an observation in its cell; the second item says why it disagrees, if it does."""
+    if seen.outcome == "refused" and not seen.offered and cell.guarded:
+        if not seen.guards:
+            return (MACHINE_REFUSAL,), "the machine has guards here, but no guard refused it"
+        return tuple(refused_by(guard) for guard in seen.guards), None
+    kind, problem = _kind(cell, seen)
+    return (kind,), problem
+
+
+def _kind(cell: Cell, seen: Observation) -> tuple[str, str | None]:
     if seen.outcome == "allowed":
         kind = allowed_to(str(seen.after))
         if not cell.routes:
@@ -223,8 +247,6 @@ def _kind(cell: Cell, seen: Observation) -> tuple[str, str | None]:
         return CONTENT_REFUSAL, None
     if not cell.routes:
         return MACHINE_REFUSAL, None
-    if cell.guarded:
-        return GUARD_REFUSAL, None
     return MACHINE_REFUSAL, "the machine always allows it, but it was refused as not allowed"
 
 
@@ -238,10 +260,10 @@ def compare(observations: Iterable[Observation], cells: Sequence[Cell] | None = 
             disagreements.append(f"{seen.state} × {seen.event} is not a cell of the machine "
                                  f"(seen in «{seen.scenario}»)")
             continue
-        kind, problem = _kind(report.cell, seen)
+        kinds, problem = _kinds(report.cell, seen)
         if problem:
             disagreements.append(f"{report.cell.name}: {problem} (seen in «{seen.scenario}»)")
-        report.seen.add(kind)
+        report.seen.update(kinds)
         if seen.scenario not in report.scenarios:
             report.scenarios.append(seen.scenario)
     return Report(list(reports.values()), disagreements)

@@ -26,6 +26,8 @@ GUARD_PHRASES = {
     "has_open_points": "while a point is open",
     "has_no_open_point": "once no point is open",
     "closes_last_point": "closing the last open point",
+    "has_deal": "with a deal in principle",
+    "not has_deal": "before any deal",
 }
 _FILLS = ("#eef2f7", "#e3f1fb", "#fff3d6", "#fde4e1", "#efe6fb", "#e2f5e6", "#f3f3f3")
 _STROKES = ("#8a97a8", "#3b8fc4", "#d39b1c", "#cc5a4e", "#8a5cc7", "#3c9a52", "#888888")

@@ -25,7 +25,7 @@ from negotiation import (
 
 from .coverage import PLUGIN_NAME, SpecCoverage
 from .phrases import day, pairs, phrase, points, rows, shown
-from .world import Rows, World, seed_story
+from .world import OPENING, Rows, World, seed_story
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -63,6 +63,19 @@ def _(world: World, negotiation: str, first: str, second: str, datatable: list[l
     world.negotiation_id = negotiation
     terms = {row["term"]: row["value"] for row in rows(datatable)}
     world.setup("AgreedInPrinciple", {"parties": [first, second], "terms": terms})
+
+
+@given(phrase('a negotiation "{negotiation}" between "{first}" and "{second}" opened by {opening:text}'))
+def _(world: World, negotiation: str, first: str, second: str, opening: str) -> None:
+    world.negotiation_id = negotiation
+    event_type, data = OPENING[opening]
+    world.setup(event_type, {**data, "parties": [first, second]})
+
+
+@given(phrase('the point "{point}" is disputed with these positions:'))
+def _(world: World, point: str, datatable: list[list[str]]) -> None:
+    positions = {row["party"]: row["position"] for row in rows(datatable)}
+    world.setup("TermsDisputed", {"point": point, "positions": positions})
 
 
 @given(phrase('it is in state "{state}"'))
@@ -146,6 +159,18 @@ def _(world: World, point: str, datatable: list[list[str]]) -> None:
     world.record("TermsDisputed", {"point": point, "positions": positions})
 
 
+@when(phrase('working-level talks between "{first}" and "{second}" open'))
+def _(world: World, first: str, second: str) -> None:
+    event_type, data = OPENING["working-level talks"]
+    world.record(event_type, {**data, "parties": [first, second]})
+
+
+@when(phrase('a visit between "{first}" and "{second}" is called off'))
+def _(world: World, first: str, second: str) -> None:
+    event_type, data = OPENING["a visit being called off"]
+    world.record(event_type, {**data, "parties": [first, second]})
+
+
 @when("a visit is cancelled:")
 def _(world: World, datatable: list[list[str]]) -> None:
     details = pairs(datatable)
@@ -225,6 +250,29 @@ def _(world: World, allowed: str) -> None:
 def _(world: World, reason: str) -> None:
     message = str(world.refusal(NegotiationError))
     assert f"({reason})" in message, message
+
+
+@then(phrase('the event is refused in state "{state}" because "{reason}"'))
+def _(world: World, state: str, reason: str) -> None:
+    refusal = world.refusal(IllegalTransition)
+    assert refusal.event_type in refusal.allowed, "the machine itself refused the event type"
+    assert str(refusal) == (f"{world.attempted} is refused for negotiation {world.negotiation_id!r} "
+                            f"in state {state}: {reason}")
+
+
+@then("a deal in principle has been announced")
+def _(world: World) -> None:
+    assert world.negotiation().has_deal
+
+
+@then("no deal in principle has been announced yet")
+def _(world: World) -> None:
+    assert not world.negotiation().has_deal
+
+
+@then(phrase('the positions on "{point}" are:'))
+def _(world: World, point: str, datatable: list[list[str]]) -> None:
+    assert world.negotiation().positions[point] == {row["party"]: row["position"] for row in rows(datatable)}
 
 
 @then(phrase('the event is refused as invalid: "{message}"'))

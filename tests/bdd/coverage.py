@@ -88,11 +88,11 @@ class SpecCoverage:
         self.current = None
 
     def observe(self, state: str, event: str, outcome: Outcome, *, after: str | None = None,
-                offered: bool = False) -> None:
+                offered: bool = False, guards: tuple[str, ...] = ()) -> None:
         """Note what the running scenario saw when it recorded one event."""
         if self.current is None:
             raise RuntimeError("an event was recorded outside a scenario")
-        self.observations.append(Observation(state, event, outcome, self.current, after, offered))
+        self.observations.append(Observation(state, event, outcome, self.current, after, offered, guards))
 
     @pytest.hookimpl
     def pytest_sessionfinish(self, session: pytest.Session) -> None:

@@ -20,12 +20,20 @@ from negotiation import (
     NegotiationError,
     RecordedEvent,
 )
+from negotiation.domain import machine
 from negotiation.files.loading import seed_files
 from negotiation.files.reading import read_seed_file
+from negotiation.specbook.coverage import guard_name
 
 Rows = list[tuple[object, ...]]
 Observe = Callable[..., None]
 E = TypeVar("E", bound=NegotiationError)
+
+#: The opening events as a step records them when they open a negotiation: they name its parties.
+OPENING: dict[str, tuple[str, dict[str, Any]]] = {
+    "working-level talks": ("WorkingLevelTalksOpened", {"venue": "Washington"}),
+    "a visit being called off": ("VisitCancelled", {"envoy": "Yeo Han-koo"}),
+}
 
 #: What a step records when it names only the event type: a typical event of that type.
 TYPICAL: dict[str, dict[str, Any]] = {
@@ -101,7 +109,8 @@ class World:
         """Try to record an event the way a user would, and note what the ledger did."""
         self.settled()
         before = self.ledger.version(self.negotiation_id)
-        state = self.state()
+        negotiation = self.negotiation()
+        state = negotiation.state
         self.snapshot()
         self.attempted, self.error, self.error_expected = event_type, None, False
         try:
@@ -109,7 +118,10 @@ class World:
                                            TYPICAL[event_type] if data is None else data, **options)
         except IllegalTransition as e:
             self.error = e
-            self.observe(state, event_type, "refused", offered=event_type in e.allowed)
+            # Which guards said no, asked of the machine with the negotiation as it stood.
+            guards = tuple(guard_name(guard, target)
+                           for guard, target in machine.refusing_guards(state, event_type, negotiation))
+            self.observe(state, event_type, "refused", offered=event_type in e.allowed, guards=guards)
         except NegotiationError as e:
             # Refused before the machine had a say (a stale version, a reused id, a malformed
             # payload): not a transition outcome, so not observed.
