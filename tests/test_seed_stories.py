@@ -1,0 +1,79 @@
+"""The real negotiations shipped in seeds/ load, and stand in the right state on each reported day."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from negotiation import Ledger
+from negotiation.files.loading import load_streams, read_streams
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+#: (negotiation, day, state at the end of that day, open points then), from the dated reports in each file.
+CHECKPOINTS = [
+    ("us-korea-2025", date(2025, 7, 24), "visit_cancelled", ()),
+    ("us-korea-2025", date(2025, 9, 16), "working_level_talks", ("investment structure",)),
+    ("us-korea-2025", date(2025, 9, 20), "disputed_terms", ("investment structure", "currency swap")),
+    ("us-korea-2025", date(2025, 10, 29), "agreed_in_principle", ()),
+    ("us-korea-2025", date(2025, 11, 14), "finalised", ()),
+    ("us-korea-2025", date(2026, 1, 27), "disputed_terms", ("legislative implementation",)),
+    ("us-korea-2025", date(2026, 3, 12), "working_level_talks", ()),
+    ("us-eu-2025", date(2025, 7, 27), "agreed_in_principle", ()),
+    ("us-eu-2025", date(2025, 10, 1), "agreed_in_principle", ()),
+    ("us-eu-2025", date(2025, 11, 24), "disputed_terms", ("steel and aluminium", "digital rules")),
+    ("us-eu-2025", date(2026, 2, 4), "disputed_terms", ("steel and aluminium", "digital rules")),
+    ("us-eu-2025", date(2026, 2, 21), "working_level_talks", ("steel and aluminium", "digital rules")),
+    ("us-uk-2025", date(2025, 5, 8), "agreed_in_principle", ()),
+    ("us-uk-2025", date(2025, 6, 3), "disputed_terms", ("steel and aluminium",)),
+    ("us-uk-2025", date(2025, 9, 10), "working_level_talks", ("steel and aluminium",)),
+    ("us-uk-2025", date(2025, 9, 16), "disputed_terms", ("steel and aluminium",)),
+    ("us-uk-2025", date(2026, 1, 21), "disputed_terms", ("steel and aluminium", "non-tariff barriers")),
+    ("us-japan-2025", date(2025, 7, 22), "agreed_in_principle", ()),
+    ("us-japan-2025", date(2025, 8, 28), "working_level_talks", ("tariff stacking", "profit sharing")),
+    ("us-japan-2025", date(2025, 9, 4), "finalised", ()),
+]
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Ledger:
+    url = f"sqlite:///{tmp_path_factory.mktemp('seeds') / 'seeds.db'}"
+    ledger = Ledger.open(url)
+    load_streams(ledger, read_streams(sorted(SEEDS.glob("*.yaml"))))
+    return ledger
+
+
+def state_on(ledger: Ledger, negotiation_id: str, day: date) -> tuple[str, tuple[str, ...]]:
+    """The negotiation after the last of its events that happened by the end of ``day``."""
+    reached = [after for event, after in ledger.steps(negotiation_id) if event.occurred_at.date() <= day]
+    assert reached, f"{negotiation_id} had not opened by {day}"
+    return reached[-1].state, reached[-1].open_disputes
+
+
+@pytest.mark.parametrize(("negotiation_id", "day", "state", "open_points"), CHECKPOINTS,
+                         ids=[f"{n}-{d}" for n, d, _s, _p in CHECKPOINTS])
+def test_each_real_negotiation_stands_in_the_reported_state_on_each_checkpoint(
+        seeded: Ledger, negotiation_id: str, day: date, state: str, open_points: tuple[str, ...]) -> None:
+    assert state_on(seeded, negotiation_id, day) == (state, open_points)
+
+
+def test_the_seeds_hold_talks_before_a_deal_life_after_finalisation_and_the_eu_as_a_party(seeded: Ledger) -> None:
+    korea, eu = seeded.get("us-korea-2025"), seeded.get("us-eu-2025")
+    korea_history = seeded.history("us-korea-2025")
+
+    assert korea_history[0].type == "VisitCancelled"
+    assert korea.deal_announced_at is not None and korea.opened_at < korea.deal_announced_at
+    assert [e.type for e in korea_history if e.occurred_at.year == 2026][:1] == ["TermsDisputed"]
+    assert eu.parties == ("US", "EU")
+    assert seeded.verify().intact
+
+
+def test_every_seed_event_names_its_sources() -> None:
+    streams = read_streams(sorted(SEEDS.glob("*.yaml")))
+
+    unsourced = [(s.negotiation_id, i) for s in streams for i, e in enumerate(s.events) if not e.get("sources")]
+
+    assert len(streams) == 5
+    assert unsourced == []
