@@ -14,11 +14,14 @@ class InvalidEvent(NegotiationError):
 
 
 class UnknownNegotiation(NegotiationError):
-    """No event has ever been recorded for this negotiation id."""
+    """No event has been recorded for this negotiation id (or none by the time asked about)."""
 
-    def __init__(self, negotiation_id: str) -> None:
+    def __init__(self, negotiation_id: str, when: str | None = None) -> None:
         self.negotiation_id = negotiation_id
-        super().__init__(f"negotiation {negotiation_id!r} has no recorded events")
+        if when:
+            super().__init__(f"negotiation {negotiation_id!r} is unknown then: {when}")
+        else:
+            super().__init__(f"negotiation {negotiation_id!r} has no recorded events")
 
 
 class IllegalTransition(NegotiationError):
@@ -80,3 +83,30 @@ class CorruptHistory(NegotiationError):
 
 class StorageError(NegotiationError):
     """The database failed or could not be reached."""
+
+
+class IllegalStory(IllegalTransition):
+    """A late event, a retraction or a correction would make the negotiation's story illegal.
+
+    The story is the negotiation's events in the order they happened; the new
+    entry would put an event of it (``version``, ``event_type``, dated
+    ``occurred_at``) where the machine refuses it. Nothing is written.
+    """
+
+    def __init__(self, negotiation_id: str, entry: str, version: int, state: str, event_type: str,
+                 occurred_at: str, allowed: Sequence[str], reason: str | None, itself: bool) -> None:
+        self.entry = entry
+        self.version = version
+        self.occurred_at = occurred_at
+        super().__init__(negotiation_id, state, event_type, allowed, reason)
+        which = "itself" if itself else f"version {version}, {event_type} of {occurred_at}"
+        why = f" ({reason})" if reason else ""
+        Exception.__init__(
+            self,
+            f"{entry} would make the story of negotiation {negotiation_id!r} illegal: {which} would then "
+            f"come in state {state}, where it is refused{why}; nothing was written",
+        )
+
+
+class UnknownTarget(InvalidEvent):
+    """A retraction or correction names an event the negotiation does not have."""

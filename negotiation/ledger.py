@@ -3,26 +3,39 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import groupby
 from typing import Any
 
 from . import writer
-from .domain.aggregate import Negotiation, fold
+from .domain.aggregate import Negotiation, StoryBreak, fold, fold_story
 from .domain.chain import BrokenLink, walk
 from .domain.events import (
     NewEvent,
     RecordedEvent,
     check_count,
+    check_event_id,
     check_negotiation_id,
+    check_reported_at,
+    check_sources,
+    end_of,
     new_event,
 )
-from .errors import InvalidEvent, UnknownNegotiation
+from .domain.story import (
+    CORRECTED,
+    CORRECTION_TYPES,
+    RETRACTED,
+    StoryEvent,
+    retractions_and_corrections,
+    story_of,
+)
+from .errors import CorruptHistory, InvalidEvent, UnknownNegotiation
+from .writer import CorrectionRequest
 from .store import migrate
 from .store.eventstore import EventStore, make_engine, resolve_url
 
-_BATCH_KEYS = {"type", "data", "occurred_at", "sources", "event_id"}
+_BATCH_KEYS = {"type", "data", "occurred_at", "reported_at", "sources", "event_id"}
 
 
 @dataclass
@@ -85,18 +98,63 @@ class Ledger:
         data: Mapping[str, Any] | None = None,
         *,
         occurred_at: str | datetime | Any = None,
+        reported_at: str | datetime | Any = None,
         sources: Iterable[str] = (),
         expected_version: int | None = None,
         event_id: Any = None,
     ) -> RecordedEvent:
-        """Check one event against the negotiation's state and append it.
+        """Check one event against the negotiation's story and append it.
 
-        Raises IllegalTransition, InvalidEvent, ConcurrencyConflict or DuplicateEvent,
-        and writes nothing, when the event is refused.
+        ``occurred_at`` is when it happened (default: now), ``reported_at`` when
+        it became known (default: when it is recorded; never later than now).
+        An event dated before events already recorded takes its place in the
+        story and is accepted only if the whole story with it is legal.
+
+        Raises IllegalTransition (IllegalStory for a late event that would break
+        the story), InvalidEvent, ConcurrencyConflict or DuplicateEvent, and
+        writes nothing, when the event is refused.
         """
         event = new_event(negotiation_id, event_type, {} if data is None else data,
-                          occurred_at=occurred_at, sources=sources, event_id=event_id)
+                          occurred_at=occurred_at, reported_at=reported_at, sources=sources, event_id=event_id)
         return self._append(event.negotiation_id, [event], expected_version)[0]
+
+    def retract(self, negotiation_id: str, target: int | str, *, reason: str, sources: Iterable[str] = (),
+                reported_at: str | datetime | Any = None, expected_version: int | None = None,
+                event_id: Any = None) -> RecordedEvent:
+        """Withdraw a wrongly reported event from the story (``target``: its version or event id).
+
+        The log keeps both the event and the retraction. Accepted only if the
+        story without the event is legal (IllegalStory otherwise, nothing written).
+        """
+        return self._correct(negotiation_id, RETRACTED, target, reason, None, None, sources, reported_at,
+                             expected_version, event_id)
+
+    def correct(self, negotiation_id: str, target: int | str, *, reason: str, data: Mapping[str, Any] | None = None,
+                occurred_at: str | datetime | Any = None, sources: Iterable[str] = (),
+                reported_at: str | datetime | Any = None, expected_version: int | None = None,
+                event_id: Any = None) -> RecordedEvent:
+        """Replace an event's content (``data``: its whole new payload) and/or date in the story.
+
+        A second correction applies on top of the first. Accepted only if the
+        story after it is legal (IllegalStory otherwise, nothing written).
+        """
+        return self._correct(negotiation_id, CORRECTED, target, reason, data, occurred_at, sources, reported_at,
+                             expected_version, event_id)
+
+    def _correct(self, negotiation_id: str, kind: str, target: int | str, reason: str, data: Any,
+                 occurred_at: Any, sources: Iterable[str], reported_at: Any, expected_version: int | None,
+                 event_id: Any) -> RecordedEvent:
+        negotiation_id = check_negotiation_id(negotiation_id)
+        check_count("expected_version", expected_version, 0)
+        if isinstance(target, bool) or not isinstance(target, (int, str)):
+            raise InvalidEvent(f"target must be a version or an event id, got {target!r}")
+        if isinstance(target, int):
+            check_count("target", target, 1)
+        else:
+            target = check_event_id(target)
+        request = CorrectionRequest(kind, target, reason, data, occurred_at, check_sources(sources),
+                                    check_reported_at(reported_at), check_event_id(event_id), event_id is not None)
+        return writer.correct(self._store, negotiation_id, request, expected_version)
 
     def record_many(
         self,
@@ -137,8 +195,8 @@ class Ledger:
             raise InvalidEvent(f"events[{index}] has no type")
         try:
             return new_event(negotiation_id, item["type"], item.get("data", {}),
-                             occurred_at=item.get("occurred_at"), sources=item.get("sources", ()),
-                             event_id=item.get("event_id"))
+                             occurred_at=item.get("occurred_at"), reported_at=item.get("reported_at"),
+                             sources=item.get("sources", ()), event_id=item.get("event_id"))
         except InvalidEvent as e:
             raise InvalidEvent(f"events[{index}]: {e}") from None
 
@@ -153,29 +211,68 @@ class Ledger:
     # -- reading ---------------------------------------------------------------------------
 
     def history(self, negotiation_id: str) -> list[RecordedEvent]:
-        """Every recorded event of the negotiation, in version order."""
+        """The log of the negotiation: every entry in version order, retractions and corrections included.
+
+        Each event says whether a later entry retracted it (``retracted_by``) or
+        corrected it (``corrected_by``), by version.
+        """
         negotiation_id = check_negotiation_id(negotiation_id)
         with self._store.reading() as conn:
             recorded = EventStore.stream(conn, negotiation_id)
         if not recorded:
             raise UnknownNegotiation(negotiation_id)
-        return recorded
+        retracted, corrections = retractions_and_corrections(recorded)
+        return [replace(entry, retracted_by=retracted.get(entry.event_id),
+                        corrected_by=corrections.get(entry.event_id, ()))
+                if entry.event_id in retracted or entry.event_id in corrections else entry
+                for entry in recorded]
 
-    def get(self, negotiation_id: str) -> Negotiation:
-        """The negotiation as its whole history makes it now.
+    def get(self, negotiation_id: str, *, as_of: str | datetime | Any = None,
+            known_at: str | datetime | Any = None) -> Negotiation:
+        """The negotiation as its story makes it: now, or as of a world time, or as known at a time.
 
-        Read from the state kept beside the log in the same transaction as every
-        append, so a long negotiation loads as fast as a short one.
+        ``as_of`` D keeps the events that occurred by D; ``known_at`` K keeps the
+        entries (events and corrections) reported by K; a date means the end of
+        that day, UTC. With neither, the state kept beside the log is read (one
+        row, written in the same transaction as every append), so a long
+        negotiation loads as fast as a short one. Asked before the negotiation
+        opened, or before anything about it was reported, raises UnknownNegotiation.
         """
         negotiation_id = check_negotiation_id(negotiation_id)
-        with self._store.reading(single_statement=True) as conn:
-            head = EventStore.head(conn, negotiation_id)
-        if head is None:
+        if as_of is None and known_at is None:
+            with self._store.reading(single_statement=True) as conn:
+                head = EventStore.head(conn, negotiation_id)
+            if head is None:
+                raise UnknownNegotiation(negotiation_id)
+            return head.negotiation
+        as_of_moment, known_moment = _moment(as_of, "as_of"), _moment(known_at, "known_at")
+        entries = self._entries(negotiation_id)
+        return _told(negotiation_id, entries, as_of_moment, known_moment)
+
+    def story(self, negotiation_id: str, *, as_of: str | datetime | Any = None,
+              known_at: str | datetime | Any = None) -> list[StoryEvent]:
+        """The negotiation's effective events in world order (``occurred_at``, then version).
+
+        Retracted events are left out and corrected ones carry their corrected
+        data and date, naming the corrections (``corrected_by``). ``as_of`` and
+        ``known_at`` narrow it as in ``get``.
+        """
+        negotiation_id = check_negotiation_id(negotiation_id)
+        as_of_moment, known_moment = _moment(as_of, "as_of"), _moment(known_at, "known_at")
+        return story_of(self._entries(negotiation_id), as_of=as_of_moment, known_at=known_moment)
+
+    def _entries(self, negotiation_id: str) -> list[RecordedEvent]:
+        with self._store.reading() as conn:
+            entries = EventStore.stream(conn, negotiation_id)
+        if not entries:
             raise UnknownNegotiation(negotiation_id)
-        return head.negotiation
+        return entries
 
     def replay(self, negotiation_id: str, until_version: int | None = None) -> Negotiation:
-        """The negotiation as it stood after ``until_version`` (default: its latest event)."""
+        """The negotiation as the ledger held it after entry ``until_version`` (default: its latest).
+
+        The story of the first ``until_version`` entries of the log, folded.
+        """
         check_count("until_version", until_version, 1)
         negotiation_id = check_negotiation_id(negotiation_id)
         with self._store.reading() as conn:
@@ -187,23 +284,39 @@ class Ledger:
                 f"negotiation {negotiation_id!r} has only {recorded[-1].version} events, "
                 f"not {until_version}"
             )
-        return fold(negotiation_id, recorded)
+        if until_version is None:
+            return _told(negotiation_id, recorded)
+        return _held_after(negotiation_id, self._entries(negotiation_id), until_version)
 
     def steps(self, negotiation_id: str) -> Iterator[tuple[RecordedEvent, Negotiation]]:
-        """Each recorded event with the negotiation as it stood right after it."""
-        state: Negotiation | None = None
-        for recorded in self.history(negotiation_id):
-            state = fold(negotiation_id, [recorded], state)
-            yield recorded, state
+        """Each entry of the log with the negotiation as the ledger held it right after it."""
+        entries = self.history(negotiation_id)
+        if _in_world_order(entries):  # the story only ever grew: fold it once, step by step
+            state: Negotiation | None = None
+            for recorded in entries:
+                state = fold(negotiation_id, [recorded], state)
+                yield recorded, state
+            return
+        for recorded in entries:
+            yield recorded, _held_after(negotiation_id, entries, recorded.version)
 
-    def rebuild_all(self) -> Iterator[Negotiation]:
-        """Every negotiation rebuilt by replaying its whole log, ordered by id.
+    def rebuild_all(self, *, as_of: str | datetime | Any = None,
+                    known_at: str | datetime | Any = None) -> Iterator[Negotiation]:
+        """Every negotiation rebuilt from the log, ordered by id: now, or at the times asked.
 
         The log is streamed, so memory stays flat however long it grows; the
-        read is one transaction, so the result is one consistent moment.
+        read is one transaction, so the result is one consistent moment. A
+        negotiation with nothing by those times is left out.
         """
+        as_of_moment, known_moment = _moment(as_of, "as_of"), _moment(known_at, "known_at")
         with self._store.reading() as conn:
-            yield from EventStore.rebuild_all(conn)
+            if as_of_moment is None and known_moment is None:
+                yield from EventStore.rebuild_all(conn)
+                return
+            for negotiation_id, stream in groupby(EventStore.every_stream(conn), key=lambda e: e.negotiation_id):
+                entries = list(stream)
+                if story_of(entries, as_of=as_of_moment, known_at=known_moment):
+                    yield _told(negotiation_id, entries, as_of_moment, known_moment)
 
     def version(self, negotiation_id: str) -> int:
         """The negotiation's latest version: 0 if nothing is recorded for it yet."""
@@ -233,11 +346,19 @@ class Ledger:
                 if broken is not None:
                     report.broken.append(broken)
                     continue
+                misaimed = _misaimed_correction(events)
+                if misaimed is not None:
+                    report.broken.append(misaimed)
+                    continue
                 head = EventStore.head(conn, negotiation_id)
                 last = events[-1]
-                if head is None or head.last_hash != last.hash or head.negotiation != fold(negotiation_id, events):
+                try:
+                    told: Negotiation | None = _told(negotiation_id, events)
+                except CorruptHistory:
+                    told = None
+                if head is None or head.last_hash != last.hash or head.negotiation != told:
                     report.broken.append(BrokenLink(negotiation_id, last.version, last.event_id, last.position,
-                                                    "the stored current state is not what its history gives"))
+                                                    "the stored current state is not what its story gives"))
             for negotiation_id in set(EventStore.negotiation_ids(conn)) - seen:
                 report.broken.append(BrokenLink(negotiation_id, 0, "-", 0, "its events are missing from the log"))
         return report
@@ -248,3 +369,62 @@ class Ledger:
         check_count("limit", limit, 1)
         with self._store.reading() as conn:
             return EventStore.all_after(conn, after, limit)
+
+
+def _moment(value: Any, field: str) -> datetime | None:
+    return None if value is None else end_of(value, field)
+
+
+def _told(negotiation_id: str, entries: Sequence[RecordedEvent], as_of: datetime | None = None,
+          known_at: datetime | None = None) -> Negotiation:
+    """The negotiation the entries' story gives at those times; a story that breaks is corrupt."""
+    known = [e for e in entries if known_at is None or e.reported_at <= known_at]
+    story = story_of(known, as_of=as_of)
+    if not story:
+        if known_at is not None and not known:
+            raise UnknownNegotiation(negotiation_id, f"nothing about it had been reported by {known_at.isoformat()}")
+        when = f" by {as_of.isoformat()}" if as_of is not None else ""
+        raise UnknownNegotiation(negotiation_id, f"it had not opened{when}")
+    try:
+        return fold_story(negotiation_id, story, version=known[-1].version)
+    except StoryBreak as broken:
+        event, why = broken.event, broken.refusal.reason
+        raise CorruptHistory(f"negotiation {negotiation_id!r}: the story breaks at version {event.version}, "
+                             f"{event.type} of {event.occurred_at.isoformat()}, in state {broken.state}"
+                             + (f" ({why})" if why else "")) from None
+
+
+def _held_after(negotiation_id: str, entries: Sequence[RecordedEvent], version: int) -> Negotiation:
+    """What the ledger held after entry ``version``.
+
+    A batch is judged as a whole (a dispute and its resolution dated before a
+    finalisation go in together), so the story of a batch's first entries
+    alone may be illegal: the ledger never held it, and the answer is then the
+    state after the whole batch (the entries recorded in the same transaction).
+    """
+    try:
+        return _told(negotiation_id, entries[:version])
+    except CorruptHistory:
+        recorded_at = entries[version - 1].recorded_at
+        end = max(e.version for e in entries if e.recorded_at == recorded_at)
+        if end == version:
+            raise
+        return replace(_told(negotiation_id, entries[:end]), version=version)
+
+
+def _in_world_order(entries: Sequence[RecordedEvent]) -> bool:
+    """Whether the log is its own story: no corrections, every event dated no earlier than the one before."""
+    return all(entry.type not in CORRECTION_TYPES for entry in entries) and all(
+        earlier.occurred_at <= later.occurred_at for earlier, later in zip(entries, entries[1:]))
+
+
+def _misaimed_correction(entries: Sequence[RecordedEvent]) -> BrokenLink | None:
+    """A retraction or correction whose target is not an earlier event of the same negotiation."""
+    earlier: set[str] = set()
+    for entry in entries:
+        if entry.type not in CORRECTION_TYPES:
+            earlier.add(entry.event_id)
+        elif entry.data.get("target") not in earlier:
+            return BrokenLink(entry.negotiation_id, entry.version, entry.event_id, entry.position,
+                              f"{entry.type} names no earlier event of this negotiation")
+    return None

@@ -1,21 +1,54 @@
-"""Appending to the log: one transaction reads the state, checks the events and writes them."""
+"""Appending to the log: one transaction reads the state, checks the new entries and writes them.
+
+An event dated after everything in the story (the usual case) is checked
+against the state kept beside the log, and nothing else is read. A late
+event (dated before events already recorded), a batch out of date order, a
+retraction and a correction each change the story in its middle, so the
+negotiation's whole log is read and its new story folded; the entry is
+accepted only if that story is legal.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection
 
-from .domain.aggregate import Negotiation, decide
+from .domain.aggregate import Negotiation, StoryBreak, decide, fold_story
 from .domain.chain import GENESIS, event_hash_of
 from .domain.events import PAYLOAD_SCHEMA_VERSION, NewEvent, RecordedEvent, content_difference
-from .errors import ConcurrencyConflict, DuplicateEvent, IllegalTransition, InvalidEvent
-from .store.eventstore import EventStore, WriteRace
+from .domain.story import correction_data, retractions_and_corrections, story_of
+from .errors import (
+    ConcurrencyConflict,
+    DuplicateEvent,
+    IllegalStory,
+    IllegalTransition,
+    InvalidEvent,
+    UnknownNegotiation,
+    UnknownTarget,
+)
+from .store.eventstore import EventStore, Head, WriteRace
 
 # Refusals that a retried write (events already stored under the ids given) would also meet.
 _RETRY_LOOKS_LIKE = (IllegalTransition, InvalidEvent, ConcurrencyConflict)
+
+
+@dataclass(frozen=True, slots=True)
+class CorrectionRequest:
+    """A retraction or correction as the caller asked for it, checked against the log when written."""
+
+    kind: str
+    target: int | str
+    reason: str
+    data: Any = None
+    occurred_at: Any = None
+    sources: tuple[str, ...] = ()
+    reported_at: datetime | None = None
+    event_id: str = ""
+    id_given: bool = False
 
 
 def append(store: EventStore, negotiation_id: str, batch: Sequence[NewEvent],
@@ -38,6 +71,18 @@ def append(store: EventStore, negotiation_id: str, batch: Sequence[NewEvent],
     return _transaction(store, negotiation_id, batch, expected_version, write, look_up_ids=True)
 
 
+def correct(store: EventStore, negotiation_id: str, request: CorrectionRequest,
+            expected_version: int | None) -> RecordedEvent:
+    """Append a retraction or correction in one transaction, if the story after it is legal."""
+    seen: list[int] = []
+    try:
+        with store.writing() as conn:
+            return _correct_in(conn, negotiation_id, request, expected_version, seen)
+    except WriteRace:
+        _raise_conflict(store, negotiation_id, expected_version, seen)
+        raise
+
+
 def _transaction(store: EventStore, negotiation_id: str, batch: Sequence[NewEvent],
                  expected_version: int | None, write: bool, look_up_ids: bool) -> list[RecordedEvent]:
     seen: list[int] = []
@@ -45,11 +90,27 @@ def _transaction(store: EventStore, negotiation_id: str, batch: Sequence[NewEven
         with store.writing() as conn:
             return _append_in(conn, negotiation_id, batch, expected_version, write, look_up_ids, seen)
     except WriteRace:
-        # A unique constraint stopped the insert: another writer got there first.
-        with store.reading() as conn:
-            actual = EventStore.version(conn, negotiation_id)
-        expected = expected_version if expected_version is not None else seen[0] if seen else 0
-        raise ConcurrencyConflict(negotiation_id, expected, actual) from None
+        _raise_conflict(store, negotiation_id, expected_version, seen)
+        raise
+
+
+def _raise_conflict(store: EventStore, negotiation_id: str, expected_version: int | None,
+                    seen: list[int]) -> None:
+    # A unique constraint stopped the insert: another writer got there first.
+    with store.reading() as conn:
+        actual = EventStore.version(conn, negotiation_id)
+    expected = expected_version if expected_version is not None else seen[0] if seen else 0
+    raise ConcurrencyConflict(negotiation_id, expected, actual) from None
+
+
+def _current(conn: Connection, negotiation_id: str, expected_version: int | None,
+             seen: list[int]) -> tuple[Head | None, Negotiation]:
+    head = EventStore.head(conn, negotiation_id)
+    current = head.negotiation if head else Negotiation(id=negotiation_id)
+    seen.append(current.version)
+    if expected_version is not None and expected_version != current.version:
+        raise ConcurrencyConflict(negotiation_id, expected_version, current.version)
+    return head, current
 
 
 def _append_in(conn: Connection, negotiation_id: str, batch: Sequence[NewEvent], expected_version: int | None,
@@ -64,30 +125,110 @@ def _append_in(conn: Connection, negotiation_id: str, batch: Sequence[NewEvent],
     if not fresh:  # a retried write: everything is already there
         return [stored[event.event_id] for event in batch]
 
-    head = EventStore.head(conn, negotiation_id)
-    current = head.negotiation if head else Negotiation(id=negotiation_id)
-    seen.append(current.version)
-    if expected_version is not None and expected_version != current.version:
-        raise ConcurrencyConflict(negotiation_id, expected_version, current.version)
+    head, current = _current(conn, negotiation_id, expected_version, seen)
     now = datetime.now(UTC)
-    dated = [(event, event.occurred_at or now) for event in fresh]
-    after = decide(current, dated)
+    rows = _rows(head, negotiation_id, current.version, now, [
+        (event.event_id, event.type, event.data, event.occurred_at or now, event.reported_at or now, event.sources)
+        for event in fresh])
+    if _in_story_order(current, rows):
+        after = decide(current, [(event, row["occurred_at"]) for event, row in zip(fresh, rows)])
+    else:
+        after = _retold(conn, negotiation_id, rows, _late_entries(rows))
     if not write:
         return []
+    written = _write(conn, head, after, rows)
+    return [stored.get(event.event_id) or written[event.event_id] for event in batch]
 
+
+def _correct_in(conn: Connection, negotiation_id: str, request: CorrectionRequest,
+                expected_version: int | None, seen: list[int]) -> RecordedEvent:
+    if request.id_given:
+        stored = EventStore.by_ids(conn, [request.event_id]).get(request.event_id)
+        if stored is not None:
+            if stored.type != request.kind or stored.negotiation_id != negotiation_id:
+                raise DuplicateEvent(request.event_id, "type differs")
+            return stored
+    head, current = _current(conn, negotiation_id, expected_version, seen)
+    if head is None:
+        raise UnknownNegotiation(negotiation_id)
+    entries = EventStore.stream(conn, negotiation_id)
+    target = _target(negotiation_id, entries, request.target)
+    retracted, _corrections = retractions_and_corrections(entries)
+    data = correction_data(request.kind, target, retracted, request.reason, request.data, request.occurred_at)
+    now = datetime.now(UTC)
+    reported = request.reported_at or now
+    rows = _rows(head, negotiation_id, current.version, now,
+                 [(request.event_id, request.kind, data, reported, reported, request.sources)])
+    after = _retold(conn, negotiation_id, rows, f"{request.kind} of version {target.version}", entries)
+    return _write(conn, head, after, rows)[request.event_id]
+
+
+def _target(negotiation_id: str, entries: Sequence[RecordedEvent], target: int | str) -> RecordedEvent:
+    """The entry a retraction or correction names, by version or event id, in this negotiation."""
+    for entry in entries:
+        if target in (entry.version, entry.event_id):
+            return entry
+    what = f"version {target}" if isinstance(target, int) else f"event {target}"
+    raise UnknownTarget(f"negotiation {negotiation_id!r} has no {what} (it has versions 1 to {len(entries)})")
+
+
+def _rows(head: Head | None, negotiation_id: str, version: int, now: datetime,
+          entries: Sequence[tuple[str, str, dict[str, Any], datetime, datetime, tuple[str, ...]]]
+          ) -> list[dict[str, Any]]:
+    """The new rows, versioned and hash-chained after the negotiation's last entry."""
     rows: list[dict[str, Any]] = []
     last_hash = head.last_hash if head else GENESIS
-    for version, (event, occurred_at) in enumerate(dated, start=current.version + 1):
-        last_hash = event_hash_of(last_hash, event.event_id, negotiation_id, version, event.type, event.data,
-                                  occurred_at, now, event.sources, PAYLOAD_SCHEMA_VERSION)
-        rows.append({"event_id": event.event_id, "negotiation_id": negotiation_id, "version": version,
-                     "type": event.type, "data": event.data, "schema_version": PAYLOAD_SCHEMA_VERSION,
-                     "occurred_at": occurred_at, "recorded_at": now, "sources": event.sources,
-                     "hash": last_hash})
+    for number, (event_id, kind, data, occurred_at, reported_at, sources) in enumerate(entries, start=version + 1):
+        last_hash = event_hash_of(last_hash, event_id, negotiation_id, number, kind, data, occurred_at, now,
+                                  sources, PAYLOAD_SCHEMA_VERSION, reported_at)
+        rows.append({"event_id": event_id, "negotiation_id": negotiation_id, "version": number, "type": kind,
+                     "data": data, "schema_version": PAYLOAD_SCHEMA_VERSION, "occurred_at": occurred_at,
+                     "recorded_at": now, "sources": sources, "hash": last_hash, "reported_at": reported_at})
+    return rows
+
+
+def _in_story_order(current: Negotiation, rows: Sequence[dict[str, Any]]) -> bool:
+    """Whether the new events come after the whole story, in date order: then the story only grows."""
+    last = current.updated_at
+    for row in rows:
+        if last is not None and row["occurred_at"] < last:
+            return False
+        last = row["occurred_at"]
+    return True
+
+
+def _late_entries(rows: Sequence[dict[str, Any]]) -> str:
+    """The new events as a refusal names them: type and date of each."""
+    named = ", ".join(f"{row['type']} of {_day(row['occurred_at'])}" for row in rows[:3])
+    more = f" and {len(rows) - 3} more" if len(rows) > 3 else ""
+    return f"the new {named}{more}" if len(rows) == 1 else f"the new events {named}{more}"
+
+
+def _retold(conn: Connection, negotiation_id: str, rows: Sequence[dict[str, Any]], entry: str,
+            entries: Sequence[RecordedEvent] | None = None) -> Negotiation:
+    """The negotiation the story gives with the new rows in it; refused naming where it breaks."""
+    logged = list(entries if entries is not None else EventStore.stream(conn, negotiation_id))
+    pending = [RecordedEvent(position=0, **row) for row in rows]
+    try:
+        return fold_story(negotiation_id, story_of([*logged, *pending]), version=rows[-1]["version"])
+    except StoryBreak as broken:
+        new = {row["version"] for row in rows}
+        event, refusal = broken.event, broken.refusal
+        if refusal.invalid_data and event.version in new:
+            raise InvalidEvent(f"{event.type} data: {refusal.reason}") from None
+        raise IllegalStory(negotiation_id, entry, event.version, broken.state, event.type, _day(event.occurred_at),
+                           broken.allowed, refusal.reason, itself=event.version in new) from None
+
+
+def _write(conn: Connection, head: Head | None, after: Negotiation,
+           rows: Sequence[dict[str, Any]]) -> dict[str, RecordedEvent]:
     positions = EventStore.append(conn, rows)
-    EventStore.save_head(conn, after, last_hash, None if head else positions[0])
-    written = {
-        row["event_id"]: RecordedEvent(position=position, **row)
-        for row, position in zip(rows, positions)
-    }
-    return [stored.get(event.event_id) or written[event.event_id] for event in batch]
+    EventStore.save_head(conn, after, rows[-1]["hash"], None if head else positions[0])
+    return {row["event_id"]: RecordedEvent(position=position, **row) for row, position in zip(rows, positions)}
+
+
+def _day(moment: datetime) -> str:
+    if (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0):
+        return moment.date().isoformat()
+    return moment.isoformat()
+

@@ -104,7 +104,7 @@ def test_a_current_state_altered_behind_the_ledgers_back_is_reported(ledger: Led
     report = ledger.verify()
 
     assert [(b.negotiation_id, b.version) for b in report.broken] == [(US_JAPAN, 3)]
-    assert "not what its history gives" in report.broken[0].reason
+    assert "not what its story gives" in report.broken[0].reason
 
 
 def test_a_negotiation_whose_whole_log_was_deleted_is_reported(ledger: Ledger, database_url: str) -> None:

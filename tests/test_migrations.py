@@ -31,7 +31,7 @@ Runner = pytest_alembic.MigrationContext
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 #: Every revision a database in the field may still be at.
-PAST_REVISIONS = ["0001", "0002", "0003", "0004", "0005"]
+PAST_REVISIONS = ["0001", "0002", "0003", "0004", "0005", "0006"]
 
 # -- the tables as each revision left them, written without the package's schema -------------
 
@@ -55,6 +55,8 @@ def events_table(revision: str) -> sa.Table:
     ]
     if revision >= "0002":
         columns.append(sa.Column("hash", sa.String(64)))
+    if revision >= "0006":
+        columns.append(sa.Column("reported_at", sa.DateTime(timezone=True)))
     return sa.Table("negotiation_events", sa.MetaData(), *columns)
 
 
@@ -127,6 +129,8 @@ def insert_events(conn: sa.Connection, revision: str) -> list[RecordedEvent]:
                "sources": sources}
         if revision >= "0002":
             row["hash"] = digest
+        if revision >= "0006":
+            row["reported_at"] = recorded_at
         position = conn.execute(table.insert().values(row).returning(table.c.position)).scalar_one()
         stored.append(RecordedEvent(event_id=event_id, negotiation_id=negotiation_id, version=version,
                                     position=position, type=event_type, data=data, occurred_at=occurred_at,

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from ..errors import CorruptHistory, IllegalTransition, InvalidEvent
 from . import machine
 from .events import PAYLOADS, NewEvent, parties_invalid
+from .story import StoryEvent
 
 
 class StoredEvent(Protocol):
@@ -170,6 +171,35 @@ def fold_rows(negotiation_id: str, rows: Iterable[tuple[int, str, Mapping[str, A
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise CorruptHistory(f"{where}: {event_type} data cannot be replayed ({type(e).__name__}: {e})") from e
         draft.state = dest  # type: ignore[assignment]  # _judge refused a None
+    return draft.freeze()
+
+
+class StoryBreak(Exception):
+    """The first event of a story the machine cannot take, with the state it met and why."""
+
+    def __init__(self, event: StoryEvent, state: str, refusal: NegotiationRefusal,
+                 allowed: tuple[str, ...]) -> None:
+        super().__init__(f"version {event.version}: {event.type} cannot follow in state {state}")
+        self.event, self.state, self.refusal, self.allowed = event, state, refusal, allowed
+
+
+def fold_story(negotiation_id: str, story: Iterable[StoryEvent], *, version: int) -> Negotiation:
+    """Fold a story (``story.story_of``) through the machine; ``version`` is the log's, which the story is not.
+
+    Raises StoryBreak at the first event the machine or its content rules refuse.
+    """
+    draft = _Draft(Negotiation(id=negotiation_id))
+    for event in story:
+        dest = machine.follow(draft.state, event.type, draft)
+        try:
+            refused = _judge(draft, event.type, event.data, dest)
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            refused = NegotiationRefusal(True, f"its data cannot be read ({type(e).__name__}: {e})")
+        if refused is not None:
+            raise StoryBreak(event, draft.state, refused, machine.allowed_events(draft.state, draft))
+        draft.apply(event.type, event.data, event.occurred_at)
+        draft.state = dest  # type: ignore[assignment]  # _judge refused a None
+    draft.version = version
     return draft.freeze()
 
 

@@ -49,33 +49,37 @@ def _iso(moment: datetime) -> str:
 
 
 def event_hash(previous: str, event: Hashable) -> str:
-    """The hash of a recorded event chained to ``previous``."""
+    """The hash of a recorded entry chained to ``previous``."""
     return event_hash_of(previous, event.event_id, event.negotiation_id, event.version, event.type, event.data,
-                         event.occurred_at, event.recorded_at, event.sources, event.schema_version)
+                         event.occurred_at, event.recorded_at, event.sources, event.schema_version,
+                         getattr(event, "reported_at", None))
 
 
 def event_hash_of(previous: str, event_id: str, negotiation_id: str, version: int, type: str, data: Any,
-                  occurred_at: datetime, recorded_at: datetime, sources: Sequence[str], schema_version: int) -> str:
-    """SHA-256 over the previous hash and the event's canonical JSON form.
+                  occurred_at: datetime, recorded_at: datetime, sources: Sequence[str], schema_version: int,
+                  reported_at: datetime | None = None) -> str:
+    """SHA-256 over the previous hash and the entry's canonical JSON form.
 
     This function defines stored hashes: changing it breaks every chain, so it
     must stay as it is (a new scheme would need a new column and migration).
+    ``reported_at`` is hashed only when it differs from ``recorded_at``: every
+    entry stored before the column existed was known when it was recorded, so
+    its hash stays what it was, and a report time given since is covered.
     """
-    content = orjson.dumps(
-        {
-            "event_id": event_id,
-            "negotiation_id": negotiation_id,
-            "version": version,
-            "type": type,
-            "data": data,
-            "occurred_at": _iso(occurred_at),
-            "recorded_at": _iso(recorded_at),
-            "sources": list(sources),
-            "schema_version": schema_version,
-        },
-        option=orjson.OPT_SORT_KEYS,
-    )
-    return hashlib.sha256(previous.encode() + content).hexdigest()
+    content: dict[str, Any] = {
+        "event_id": event_id,
+        "negotiation_id": negotiation_id,
+        "version": version,
+        "type": type,
+        "data": data,
+        "occurred_at": _iso(occurred_at),
+        "recorded_at": _iso(recorded_at),
+        "sources": list(sources),
+        "schema_version": schema_version,
+    }
+    if reported_at is not None and reported_at != recorded_at:
+        content["reported_at"] = _iso(reported_at)
+    return hashlib.sha256(previous.encode() + orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 @dataclass(frozen=True)

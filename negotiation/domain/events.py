@@ -14,7 +14,7 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, ClassVar, Protocol
 
 import orjson
@@ -334,11 +334,18 @@ class NewEvent:
     occurred_at: datetime | None
     sources: tuple[str, ...]
     id_given: bool = False  # by the caller, so the event may be a retry of a stored one
+    reported_at: datetime | None = None  # None: when it is recorded
 
 
 @dataclass(frozen=True, slots=True)
 class RecordedEvent:
-    """An event as the ledger stored it."""
+    """An entry of the log as the ledger stored it: an event, or a retraction or correction of one.
+
+    Three times belong to it: ``occurred_at`` (in the world), ``reported_at``
+    (when it became known; the recording time unless given) and ``recorded_at``
+    (when the ledger stored it). ``history`` also says whether a later entry
+    retracted it (``retracted_by``) or corrected it (``corrected_by``), by version.
+    """
 
     event_id: str
     negotiation_id: str
@@ -351,6 +358,13 @@ class RecordedEvent:
     sources: tuple[str, ...]
     hash: str
     schema_version: int = PAYLOAD_SCHEMA_VERSION
+    reported_at: datetime = None  # type: ignore[assignment]  # filled in from recorded_at below
+    retracted_by: int | None = None
+    corrected_by: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.reported_at is None:
+            object.__setattr__(self, "reported_at", self.recorded_at)
 
 
 def check_negotiation_id(value: object) -> str:
@@ -447,6 +461,24 @@ def check_event_id(value: object) -> str:
         raise InvalidEvent(f"event_id {value!r} is not a UUID") from None
 
 
+def check_reported_at(value: object, now: datetime | None = None) -> datetime | None:
+    """When an entry became known: a past time (None: when it is recorded)."""
+    if value is None:
+        return None
+    moment = to_utc(value, "reported_at")
+    if moment > (now or datetime.now(UTC)):
+        raise InvalidEvent(f"reported_at: {moment.isoformat()} is later than now; nothing is known before it happens")
+    return moment
+
+
+def end_of(value: object, field: str) -> datetime:
+    """A time asked about (``as_of``, ``known_at``): a date means the end of that day, UTC."""
+    if isinstance(value, str) and len(value) == 10 or isinstance(value, date) and not isinstance(value, datetime):
+        start = to_utc(value, field)
+        return start + timedelta(days=1) - timedelta(microseconds=1)
+    return to_utc(value, field)
+
+
 def new_event(
     negotiation_id: object,
     event_type: object,
@@ -455,6 +487,7 @@ def new_event(
     occurred_at: object = None,
     sources: object = (),
     event_id: object = None,
+    reported_at: object = None,
 ) -> NewEvent:
     """Check everything about an event that does not depend on the negotiation's state."""
     negotiation_id = check_negotiation_id(negotiation_id)
@@ -467,6 +500,7 @@ def new_event(
         occurred_at=None if occurred_at is None else to_utc(occurred_at),
         sources=check_sources(sources),
         id_given=event_id is not None,
+        reported_at=check_reported_at(reported_at),
     )
 
 
@@ -482,4 +516,6 @@ def content_difference(stored: RecordedEvent, new: NewEvent) -> str | None:
             return f"{field} differs"
     if new.occurred_at is not None and new.occurred_at != stored.occurred_at:
         return "occurred_at differs"
+    if new.reported_at is not None and new.reported_at != stored.reported_at:
+        return "reported_at differs"
     return None

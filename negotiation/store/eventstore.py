@@ -46,6 +46,7 @@ _COLUMNS = (
     events.c.sources,
     events.c.hash,
     events.c.schema_version,
+    events.c.reported_at,
 )
 
 
@@ -142,6 +143,7 @@ def _record(row: Any) -> RecordedEvent:
         sources=tuple(row.sources),
         hash=row.hash,
         schema_version=row.schema_version,
+        reported_at=row.reported_at,
     )
 
 
@@ -213,11 +215,10 @@ class EventStore:
     @staticmethod
     def head(conn: Connection, negotiation_id: str) -> Head | None:
         """The negotiation's state as kept beside its log; None when it has no events."""
-        params = {"negotiation_id": negotiation_id}
         if conn.dialect.name == "sqlite":
-            row = fastpath.fetch_one(conn, _HEAD, params)
+            row = fastpath.head(conn, negotiation_id)
         else:
-            row = conn.execute(_HEAD, params).first()
+            row = conn.execute(_HEAD, {"negotiation_id": negotiation_id}).first()
         if row is None:
             return None
         version, state, data, last_hash = row
@@ -228,16 +229,17 @@ class EventStore:
         """Write the state after an append; ``opened_at_position`` is given for a new negotiation only."""
         values = {"version": negotiation.version, "state": negotiation.state,
                   "snapshot": snapshot(negotiation), "last_hash": last_hash}
+        if conn.dialect.name == "sqlite":
+            fastpath.save_head(conn, negotiation.id, negotiation.version, negotiation.state, values["snapshot"],
+                               last_hash, opened_at_position)
+            return
         statement: Executable
         if opened_at_position is None:
             statement, params = _UPDATE_HEAD, {"key": negotiation.id, **values}
         else:
             statement = _INSERT_HEAD
             params = {"negotiation_id": negotiation.id, "opened_at_position": opened_at_position, **values}
-        if conn.dialect.name == "sqlite":
-            fastpath.execute(conn, statement, params)
-        else:
-            conn.execute(statement, params)
+        conn.execute(statement, params)
 
     @staticmethod
     def version(conn: Connection, negotiation_id: str) -> int:
@@ -263,7 +265,7 @@ class EventStore:
         # the only write lock, so the rows get consecutive positions ending at the
         # last one inserted; RETURNING would cost more than it tells.
         try:
-            last = fastpath.insert_many(conn, _INSERT, rows)
+            last = fastpath.append(conn, rows)
         except fastpath.UniqueViolation as e:
             raise WriteRace(str(e)) from e
         return list(range(last - len(rows) + 1, last + 1))
@@ -291,19 +293,20 @@ class EventStore:
                 yield fold_rows(negotiation_id, (tuple(row)[1:] for row in stream))
             return
         # The hot loop of a full rebuild: rows straight from the driver, JSON
-        # decoded by the column's own processor, times parsed only for the two
-        # the fold keeps (the first and the last event's).
-        decode = fastpath.result_processor(conn, _REBUILD, 3)
-        parse = fastpath.result_processor(conn, _REBUILD, 4)
-        assert decode is not None and parse is not None
+        # decoded as the column stores it, times parsed only for the few the
+        # fold keeps (the first event's, the last one's and the deal's).
+        decode, parse = fastpath.read_json, fastpath.read_utc
 
         def finish(negotiation_id: str, rows: list[tuple[int, str, Any, Any]]) -> Negotiation:
             negotiation = fold_rows(negotiation_id, rows)
-            return replace(negotiation, opened_at=parse(negotiation.opened_at),
-                           updated_at=parse(negotiation.updated_at))
+            # The fold kept the stored text of the times: parse them now.
+            deal = negotiation.deal_announced_at
+            return replace(negotiation, opened_at=parse(cast(str, negotiation.opened_at)),
+                           updated_at=parse(cast(str, negotiation.updated_at)),
+                           deal_announced_at=None if deal is None else parse(cast(str, deal)))
 
         current, folded = "", cast(list[tuple[int, str, Any, Any]], [])
-        for page in fastpath.pages(conn, _REBUILD, {}):
+        for page in fastpath.event_pages(conn):
             for negotiation_id, version, event_type, data, occurred_at in page:
                 if negotiation_id != current:
                     if folded:

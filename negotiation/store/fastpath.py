@@ -1,64 +1,101 @@
-"""The few hot statements on SQLite, compiled once by Core and run on the driver's cursor.
+"""The few hot statements on SQLite, as plain SQL on the driver's connection.
 
 Executing a statement through Core costs 10–20 µs of Python per execution
 (and per row of an executemany): more than SQLite needs to run it. Appending
-events and reading or writing a negotiation's head are therefore compiled by
-Core once for the connection's dialect, their values converted by each column
-type's own bind and result processors (so what is stored is exactly what Core
-would store), and executed on the DBAPI connection of the same SQLAlchemy
-connection and transaction. Everything else goes through Core as usual.
+events, reading and writing a negotiation's head, and the scan of a full
+rebuild are therefore written here as SQL strings and run on the sqlite3
+connection of the same SQLAlchemy connection and transaction
+(``Connection.connection.driver_connection``). Everything else goes through
+Core as usual.
+
+Values are converted by the small functions below, which write exactly what
+Core writes for the column types of ``schema.py`` on SQLite (a test compares
+the stored bytes) and read back what Core reads:
+
+* ``UTCDateTime``: the moment in UTC, naive, as ``YYYY-MM-DD HH:MM:SS.ffffff``
+  (six digits of microseconds always), the format of SQLite's ``DATETIME``;
+  read back with ``datetime.fromisoformat`` and given UTC as its zone.
+* ``JSON``: compact JSON text from orjson, unicode unescaped (the serialiser
+  ``make_engine`` gives Core); read back with ``orjson.loads``.
+* ``Uuid(as_uuid=False)``: the string with its hyphens removed, case kept.
+* ``String`` and the integer types: the Python value as it is.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from functools import cache
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Dialect
-from sqlalchemy.sql import Executable
+import orjson
+from sqlalchemy import Connection
 
 from ..errors import StorageError
 
-Processor = Callable[[Any], Any] | None
+T = TypeVar("T")
+
+EventRow = tuple[str, int, str, Any, str]  # negotiation_id, version, type, data (JSON text), occurred_at (text)
+
+INSERT_EVENT = (
+    "INSERT INTO negotiation_events (event_id, negotiation_id, version, type, data, schema_version, "
+    "occurred_at, recorded_at, sources, hash, reported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+SELECT_HEAD = "SELECT version, state, snapshot, last_hash FROM negotiation_heads WHERE negotiation_id = ?"
+INSERT_HEAD = (
+    "INSERT INTO negotiation_heads (negotiation_id, version, state, snapshot, last_hash, opened_at_position) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+UPDATE_HEAD = "UPDATE negotiation_heads SET version = ?, state = ?, snapshot = ?, last_hash = ? WHERE negotiation_id = ?"
+SCAN_EVENTS = (
+    "SELECT negotiation_id, version, type, data, occurred_at FROM negotiation_events "
+    "ORDER BY negotiation_id, version"
+)
 
 
 class UniqueViolation(Exception):
     """A unique constraint refused a row; the store turns it into its own error."""
 
 
-@dataclass(frozen=True)
-class Plan:
-    sql: str
-    binds: tuple[tuple[str, Processor], ...]
-    results: tuple[Processor, ...]
+# -- values ---------------------------------------------------------------------------------
 
 
-def result_processor(conn: Connection, statement: Executable, column: int) -> Processor:
-    return plan(conn.dialect, statement).results[column]
+def utc_text(moment: datetime) -> str:
+    """A ``UTCDateTime`` value as SQLite stores it: naive UTC, microseconds always written."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
-@cache
-def plan(dialect: Dialect, statement: Executable) -> Plan:
-    compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
-    binds = tuple((name, compiled.binds[name].type._cached_bind_processor(dialect))
-                  for name in compiled.positiontup or ())
-    columns = getattr(statement, "selected_columns", ())
-    results = tuple(column.type._cached_result_processor(dialect, None) for column in columns)
-    return Plan(str(compiled), binds, results)
+def read_utc(text: str) -> datetime:
+    """A stored ``UTCDateTime`` value back as an aware UTC datetime."""
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
-def _values(binds: tuple[tuple[str, Processor], ...], params: Mapping[str, Any]) -> tuple[Any, ...]:
-    return tuple(params[name] if process is None else process(params[name]) for name, process in binds)
+def json_text(value: Any) -> str:
+    """A JSON column's value as stored: orjson's compact text."""
+    return orjson.dumps(value).decode()
+
+
+read_json: Callable[[str | bytes], Any] = orjson.loads
+
+
+def uuid_text(value: str) -> str:
+    """A ``Uuid(as_uuid=False)`` value as stored on SQLite: the hex digits without hyphens."""
+    return value.replace("-", "")
+
+
+# -- statements -----------------------------------------------------------------------------
 
 
 def _driver(conn: Connection) -> sqlite3.Connection:
     return conn.connection.driver_connection  # type: ignore[return-value]
 
 
-def _translated(run: Callable[[], Any]) -> Any:
+def _translated(run: Callable[[], T]) -> T:
     try:
         return run()
     except sqlite3.IntegrityError as e:
@@ -67,54 +104,57 @@ def _translated(run: Callable[[], Any]) -> Any:
         raise StorageError(f"database error: {e}") from e
 
 
-def fetch_one(conn: Connection, statement: Executable, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
-    """The first row of a SELECT, each value through its column's result processor."""
-    p = plan(conn.dialect, statement)
-    row = _translated(lambda: _driver(conn).execute(p.sql, _values(p.binds, params)).fetchone())
+def head(conn: Connection, negotiation_id: str) -> tuple[int, str, Any, str] | None:
+    """A negotiation's head row (version, state, snapshot decoded, last hash), or None."""
+    row = _translated(lambda: _driver(conn).execute(SELECT_HEAD, (negotiation_id,)).fetchone())
     if row is None:
         return None
-    return tuple(value if process is None else process(value) for value, process in zip(row, p.results))
+    version, state, data, last_hash = row
+    return version, state, read_json(data), last_hash
 
 
-def pages(conn: Connection, statement: Executable, params: Mapping[str, Any],
-          size: int = 5000) -> Iterator[list[tuple[Any, ...]]]:
-    """The rows of a SELECT a page at a time, as the driver gives them (see ``result_processor``)."""
-    p = plan(conn.dialect, statement)
-    cursor = _translated(lambda: _driver(conn).execute(p.sql, _values(p.binds, params)))
-    while page := _translated(lambda: cursor.fetchmany(size)):
-        yield page
+def save_head(conn: Connection, negotiation_id: str, version: int, state: str, snapshot: Any,
+              last_hash: str, opened_at_position: int | None) -> None:
+    """Insert a new negotiation's head (``opened_at_position`` given) or update an existing one."""
+    data = json_text(snapshot)
+    values: tuple[Any, ...]
+    if opened_at_position is None:
+        sql, values = UPDATE_HEAD, (version, state, data, last_hash, negotiation_id)
+    else:
+        sql, values = INSERT_HEAD, (negotiation_id, version, state, data, last_hash, opened_at_position)
+    _translated(lambda: _driver(conn).execute(sql, values))
 
 
-def execute(conn: Connection, statement: Executable, params: Mapping[str, Any]) -> None:
-    p = plan(conn.dialect, statement)
-    _translated(lambda: _driver(conn).execute(p.sql, _values(p.binds, params)))
+def append(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Insert event rows in one executemany; returns the rowid (position) of the last one."""
+    # The rows of one append share their recording time and often the day
+    # things happened: convert each moment once per call.
+    moments: dict[datetime, str] = {}
 
+    def moment(value: datetime) -> str:
+        text = moments.get(value)
+        if text is None:
+            text = moments[value] = utc_text(value)
+        return text
 
-def insert_many(conn: Connection, statement: Executable, rows: Sequence[Mapping[str, Any]]) -> int:
-    """Insert rows in one executemany; returns the rowid of the last one."""
-    p = plan(conn.dialect, statement)
-    names = [name for name, _process in p.binds]
-    processed = [(i, process) for i, (_name, process) in enumerate(p.binds) if process is not None]
-    # The rows of one append share values (the recording time, often the day
-    # things happened): convert each hashable value once per column.
-    converted: dict[tuple[int, Any], Any] = {}
-    values = []
-    for row in rows:
-        value = [row[name] for name in names]
-        for i, process in processed:
-            raw = value[i]
-            if raw.__hash__ is None:  # a dict or list payload: never shared
-                value[i] = process(raw)
-                continue
-            key = (i, raw)
-            if key not in converted:
-                converted[key] = process(raw)
-            value[i] = converted[key]
-        values.append(value)
+    values = [
+        (uuid_text(row["event_id"]), row["negotiation_id"], row["version"], row["type"], json_text(row["data"]),
+         row["schema_version"], moment(row["occurred_at"]), moment(row["recorded_at"]), json_text(row["sources"]),
+         row["hash"], moment(row["reported_at"]))
+        for row in rows
+    ]
 
     def run() -> int:
         driver = _driver(conn)
-        driver.executemany(p.sql, values)
+        driver.executemany(INSERT_EVENT, values)
         return int(driver.execute("SELECT last_insert_rowid()").fetchone()[0])
 
-    return int(_translated(run))
+    return _translated(run)
+
+
+def event_pages(conn: Connection, size: int = 5000) -> Iterator[list[EventRow]]:
+    """Every event as (negotiation_id, version, type, data, occurred_at) in negotiation and
+    version order, a page at a time, as stored: decode with ``read_json`` and ``read_utc``."""
+    cursor = _translated(lambda: _driver(conn).execute(SCAN_EVENTS))
+    while page := _translated(lambda: cursor.fetchmany(size)):
+        yield page

@@ -15,6 +15,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
+    Index,
     Dialect,
     Integer,
     MetaData,
@@ -83,9 +84,13 @@ events = Table(
     Column("sources", Json, nullable=False),
     # SHA-256 chaining the event to the previous one of its negotiation (see chain.py).
     Column("hash", String(64), nullable=False),
+    # When the entry became known (the report's date); its recorded_at unless the caller gave one.
+    Column("reported_at", UTCDateTime, nullable=False),
     # A lost race between two writers becomes an error here, never a lost event.
     UniqueConstraint("negotiation_id", "version"),
     CheckConstraint("version >= 1", name="version_positive"),
+    # "As known at" questions read a negotiation's entries by when they were reported.
+    Index(None, "negotiation_id", "reported_at"),
 )
 
 # The state each negotiation's log folds to, written in the same transaction as
