@@ -208,6 +208,12 @@ def stored_revision(url: str) -> str | None:
         engine.dispose()
 
 
+def test_the_head_revision_the_package_expects_is_the_head_of_the_migrations() -> None:
+    script = ScriptDirectory.from_config(alembic_config())
+
+    assert script.get_current_head() == head_revision() == PAST_REVISIONS[-1]
+
+
 def test_every_revision_in_the_history_is_one_a_database_is_made_at_below() -> None:
     script = ScriptDirectory.from_config(alembic_config())
 

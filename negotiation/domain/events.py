@@ -18,7 +18,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, ClassVar, Protocol
 
 import orjson
-import pycountry
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -50,6 +49,10 @@ NON_COUNTRY_PARTIES = frozenset({"EU"})
 
 
 def _known_party(code: str) -> str:
+    # Imported on first use: reading a negotiation never validates a party, and the
+    # country table costs a noticeable part of a command's start-up.
+    import pycountry
+
     if code not in NON_COUNTRY_PARTIES and pycountry.countries.get(alpha_2=code) is None:
         raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code or EU")
     return code

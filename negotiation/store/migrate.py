@@ -1,19 +1,27 @@
-"""Bring a database's schema to Alembic's head, from a checkout or an installed wheel."""
+"""Bring a database's schema to Alembic's head, from a checkout or an installed wheel.
+
+Alembic is imported only when a schema is created or upgraded: commands that
+only read check the stored revision with one query against ``HEAD_REVISION``
+(a test keeps it equal to the head of the shipped migrations), so they start
+without loading it.
+"""
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, inspect, text
 
 from ..bundled import bundled
 from ..errors import StorageError
 from .schema import metadata
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+#: The latest revision of ``migrations/``; a new revision updates it (a test compares it with Alembic's head).
+HEAD_REVISION = "0006"
 
 
 def migrations_dir() -> Path:
@@ -23,6 +31,8 @@ def migrations_dir() -> Path:
 
 def alembic_config(connection: Connection | Engine | None = None) -> Config:
     """Alembic's configuration for the shipped migrations, run on ``connection`` when given."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(migrations_dir()))
     config.attributes["target_metadata"] = metadata
@@ -31,13 +41,16 @@ def alembic_config(connection: Connection | Engine | None = None) -> Config:
     return config
 
 
-@cache  # the migrations shipped with the package do not change while it runs
-def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+def head_revision() -> str:
+    return HEAD_REVISION
 
 
 def current_revision(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
+    """The revision stored in the database's ``alembic_version`` table; None for an empty database."""
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    revision: str | None = connection.scalar(text("SELECT version_num FROM alembic_version"))
+    return revision
 
 
 def upgrade(engine: Engine) -> tuple[str | None, str | None]:
@@ -51,10 +64,14 @@ def upgrade(engine: Engine) -> tuple[str | None, str | None]:
             conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('negotiation-migrations'))"))
         before = current_revision(conn)
         if before != head:
+            from alembic.script import ScriptDirectory
+
             known = {script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
             if before is not None and before not in known:
                 raise StorageError(f"the database's schema is at revision {before}, newer than this version "
                                    f"of negotiation knows (latest {head}): upgrade the package")
+            from alembic import command
+
             command.upgrade(alembic_config(conn), "head")
     return before, head
 
