@@ -7,6 +7,7 @@ stream, read everything after a position. Driver errors become
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -74,9 +75,15 @@ def _json_dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+#: What to install for PostgreSQL: the driver is an extra, since the default database is a SQLite file.
+POSTGRESQL_EXTRA = "pip install 'negotiation[postgresql]'"
+
+
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
+        if importlib.util.find_spec("psycopg") is None:
+            raise StorageError(f"PostgreSQL needs the psycopg driver, which is not installed: {POSTGRESQL_EXTRA}")
         return create_engine(url, json_serializer=_json_dumps, json_deserializer=orjson.loads,
                              pool_pre_ping=True)
     engine = create_engine(url, json_serializer=_json_dumps, json_deserializer=orjson.loads,
