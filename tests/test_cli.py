@@ -55,7 +55,7 @@ def test_show_at_an_earlier_version(run: Runner) -> None:
 
     earlier = run("show", "us-japan-2025", "--at-version", "1")
 
-    assert "as of version 1" in earlier.output
+    assert "after entry 1" in earlier.output
     assert "agreed_in_principle" in earlier.output
     assert "profit sharing" not in earlier.output
 

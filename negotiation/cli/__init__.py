@@ -1,5 +1,6 @@
 """The ``negotiation`` command."""
 
+from . import time as _time_commands  # noqa: F401  (registers story, retract and correct on ``main``)
 from .main import main
 
 __all__ = ["main"]

@@ -102,14 +102,16 @@ def db_upgrade(ctx: click.Context) -> None:
 @click.argument("event_type")
 @click.option("--data", "data_json", default="{}", metavar="JSON", help="The event's data as a JSON object.")
 @click.option("--occurred-at", metavar="DATE", help="When it happened (ISO date or datetime; default now).")
+@click.option("--reported-at", metavar="DATE", help="When it became known (default now; never later than now).")
 @click.option("--source", "sources", multiple=True, metavar="NAME", help="Who reported it; repeatable.")
 @click.option("--expect-version", type=int, default=None, metavar="N",
               help="Refuse unless the negotiation is at version N (0: must not exist yet).")
 @click.option("--event-id", default=None, metavar="UUID", help="An id for the event, so a retry is not recorded twice.")
 @click.pass_context
 def record(ctx: click.Context, negotiation_id: str, event_type: str, data_json: str, occurred_at: str | None,
-           sources: tuple[str, ...], expect_version: int | None, event_id: str | None) -> None:
-    """Record one event, if the negotiation's state allows it.
+           reported_at: str | None, sources: tuple[str, ...], expect_version: int | None,
+           event_id: str | None) -> None:
+    """Record one event, if the negotiation's story allows it (a late event takes its place in it).
 
     Example: negotiation record us-japan-2025 TermsDisputed --data '{"point": "profit sharing"}' --source Reuters
     """
@@ -120,8 +122,8 @@ def record(ctx: click.Context, negotiation_id: str, event_type: str, data_json: 
     except json.JSONDecodeError as e:
         raise click.BadParameter(f"not valid JSON ({e})", param_hint="--data") from None
     with opened(ctx, write=True) as ledger:
-        event = ledger.record(negotiation_id, event_type, data, occurred_at=occurred_at, sources=sources,
-                              expected_version=expect_version, event_id=event_id)
+        event = ledger.record(negotiation_id, event_type, data, occurred_at=occurred_at, reported_at=reported_at,
+                              sources=sources, expected_version=expect_version, event_id=event_id)
         negotiation = ledger.get(negotiation_id)
     console().print(f"recorded {event.type} as version {event.version} of {event.negotiation_id} "
                   f"(position {event.position}, id {event.event_id})")
@@ -130,24 +132,36 @@ def record(ctx: click.Context, negotiation_id: str, event_type: str, data_json: 
 
 @main.command()
 @click.argument("negotiation_id")
-@click.option("--at-version", type=int, default=None, metavar="N", help="Show it as it stood after event N.")
+@click.option("--at-version", type=int, default=None, metavar="N",
+              help="As the ledger held it after entry N of its log.")
+@click.option("--as-of", metavar="DATE", default=None,
+              help="As it stood then in the world (a date means the end of that day, UTC).")
+@click.option("--known-at", metavar="DATE", default=None,
+              help="As it was known then: only what had been reported by that time.")
 @click.pass_context
-def show(ctx: click.Context, negotiation_id: str, at_version: int | None) -> None:
+def show(ctx: click.Context, negotiation_id: str, at_version: int | None, as_of: str | None,
+         known_at: str | None) -> None:
     """Show a negotiation: state, parties, terms, open points and what may happen next.
 
-    Example: negotiation show us-japan-2025 --at-version 6
+    Example: negotiation show us-japan-2025 --as-of 2025-08-28 --known-at 2025-08-30
     """
+    if at_version is not None and (as_of or known_at):
+        raise click.UsageError("--at-version reads the log; --as-of and --known-at read the story: use one or the other")
     with opened(ctx) as ledger:
-        negotiation = ledger.replay(negotiation_id, until_version=at_version)
-    title = negotiation.id if at_version is None else f"{negotiation.id} as of version {at_version}"
-    console().print(render.negotiation_panel(negotiation, title))
+        if at_version is not None:
+            negotiation = ledger.replay(negotiation_id, until_version=at_version)
+        else:
+            negotiation = ledger.get(negotiation_id, as_of=as_of, known_at=known_at)
+    when = [f"after entry {at_version}" if at_version else "", f"as of {as_of}" if as_of else "",
+            f"as known at {known_at}" if known_at else ""]
+    console().print(render.negotiation_panel(negotiation, " ".join([negotiation.id, *filter(None, when)])))
 
 
 @main.command()
 @click.argument("negotiation_id")
 @click.pass_context
 def history(ctx: click.Context, negotiation_id: str) -> None:
-    """List a negotiation's recorded events in order.
+    """List a negotiation's log in recording order, marking retracted and corrected entries.
 
     Example: negotiation history us-japan-2025
     """
@@ -157,14 +171,19 @@ def history(ctx: click.Context, negotiation_id: str) -> None:
 
 
 @main.command("list")
+@click.option("--as-of", metavar="DATE", default=None, help="Every negotiation as it stood then in the world.")
+@click.option("--known-at", metavar="DATE", default=None, help="Every negotiation as it was known then.")
 @click.pass_context
-def list_negotiations(ctx: click.Context) -> None:
-    """List every negotiation with its state.
+def list_negotiations(ctx: click.Context, as_of: str | None, known_at: str | None) -> None:
+    """List every negotiation with its state (now, or as of a date, or as known at one).
 
-    Example: negotiation list
+    Example: negotiation list --as-of 2025-08-28
     """
     with opened(ctx) as ledger:
-        negotiations = [ledger.get(nid) for nid in ledger.negotiations()]
+        if as_of is None and known_at is None:
+            negotiations = [ledger.get(nid) for nid in ledger.negotiations()]
+        else:
+            negotiations = list(ledger.rebuild_all(as_of=as_of, known_at=known_at))
     if not negotiations:
         console().print("no negotiations recorded yet")
         return
@@ -176,7 +195,9 @@ def _load(ledger: Ledger, paths: list[str]) -> None:
     total = sum(len(stream.events) for stream in streams)
     columns = (TextColumn("loading"), BarColumn(), MofNCompleteColumn(), TextColumn("events"),
                TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+    errors = Console(stderr=True)
+    # Off when stderr is not a terminal: a transient bar would still leave a blank line there.
+    with Progress(*columns, console=errors, transient=True, disable=not errors.is_terminal) as bar:
         task = bar.add_task("load", total=total)
         report = load_streams(ledger, streams, lambda n: bar.advance(task, n))
     console().print(f"loaded {report.negotiations} negotiation{'s' if report.negotiations != 1 else ''}: "
@@ -188,6 +209,11 @@ def _load(ledger: Ledger, paths: list[str]) -> None:
 @click.pass_context
 def load(ctx: click.Context, files: tuple[str, ...]) -> None:
     """Load event files (YAML or JSON); loading the same file again records nothing new.
+
+    Every negotiation is checked first: a refused one is reported and nothing is
+    written. A load stopped while writing (another writer changed a negotiation,
+    or the database failed) keeps the chunks already committed, says on one line
+    what was and was not written, and exits 1; running it again completes it.
 
     Example: negotiation load seeds/us-japan-2025.yaml seeds/india-japan-2025.yaml
     """

@@ -13,6 +13,7 @@ from rich.text import Text
 
 from ..domain.aggregate import Negotiation
 from ..domain.events import PAYLOADS, RecordedEvent
+from ..domain.story import CORRECTED, RETRACTED, StoryEvent
 
 STATE_STYLES = {
     "agreed_in_principle": "cyan",
@@ -41,9 +42,26 @@ def day(moment: datetime | None) -> str:
 
 
 def describe(event_type: str, data: Mapping[str, Any]) -> str:
-    """One line saying what an event did, in a reader's words (each event type says it itself)."""
+    """One line saying what an entry did, in a reader's words (each event type says it itself)."""
     payload = PAYLOADS.get(event_type)
-    return payload.describe(data) if payload else event_type
+    if payload is not None:
+        return payload.describe(data)
+    if event_type == RETRACTED:
+        return f"retracts version {data['target_version']}: {data['reason']}"
+    if event_type == CORRECTED:
+        changed = " and ".join(name for name in ("data", "occurred_at") if name in data)
+        return f"corrects the {changed} of version {data['target_version']}: {data['reason']}"
+    return event_type
+
+
+def marks(event: RecordedEvent) -> str:
+    """What later entries did to an event: retracted by one, corrected by others."""
+    said = []
+    if event.retracted_by is not None:
+        said.append(f"retracted by v{event.retracted_by}")
+    if event.corrected_by:
+        said.append("corrected by " + ", ".join(f"v{v}" for v in event.corrected_by))
+    return "; ".join(said)
 
 
 def negotiation_panel(negotiation: Negotiation, title: str | None = None) -> Panel:
@@ -77,15 +95,38 @@ def negotiation_panel(negotiation: Negotiation, title: str | None = None) -> Pan
 
 
 def history_table(events: Iterable[RecordedEvent], title: str | None = None) -> Table:
+    """The log as recorded: every entry, with when it happened, was reported and what later changed it."""
     table = Table(title=title, title_justify="left")
     table.add_column("v", justify="right")
     table.add_column("occurred")
-    table.add_column("event", no_wrap=True)
+    table.add_column("reported")
+    table.add_column("entry", no_wrap=True)
     table.add_column("what happened")
     table.add_column("sources")
+    table.add_column("since")
     for event in events:
-        table.add_row(str(event.version), day(event.occurred_at), event.type,
-                      plain(describe(event.type, event.data)), plain(", ".join(event.sources)))
+        struck = event.retracted_by is not None
+        table.add_row(str(event.version), day(event.occurred_at), day(event.reported_at),
+                      Text(event.type, style="strike" if struck else ""),
+                      plain(describe(event.type, event.data)), plain(", ".join(event.sources)),
+                      Text(marks(event), style="yellow"))
+    return table
+
+
+def story_table(story: Iterable[StoryEvent], title: str | None = None) -> Table:
+    """The story: effective events in the order they happened, as corrected."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("occurred")
+    table.add_column("v", justify="right")
+    table.add_column("event", no_wrap=True)
+    table.add_column("what happened")
+    table.add_column("reported")
+    table.add_column("sources")
+    table.add_column("corrected by")
+    for event in story:
+        table.add_row(day(event.occurred_at), str(event.version), event.type,
+                      plain(describe(event.type, event.data)), day(event.reported_at),
+                      plain(", ".join(event.sources)), ", ".join(f"v{v}" for v in event.corrected_by))
     return table
 
 
