@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import create_engine, event, text
 
 from negotiation import Ledger, StorageError
-from negotiation.files.loading import CHUNK
+from negotiation.files import loading
+from negotiation.files.loading import CHUNK, LoadStopped, load_streams, read_streams
 
 TESTS = Path(__file__).parent
 
@@ -123,3 +124,38 @@ def test_a_connection_lost_mid_write_is_a_clear_error_and_writes_nothing(postgre
         assert "\n" not in str(lost.value)
         assert [e.type for e in ledger.history("us-japan-2025")] == ["AgreedInPrinciple"]
         assert ledger.record("us-japan-2025", "TermsDisputed", {"point": "beef"}).version == 2
+
+
+def test_a_connection_lost_midway_through_a_load_stops_it_naming_what_was_written(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(loading, "CHUNK", 2)
+    story = long_story(tmp_path / "long.yaml", 5)
+    with Ledger.open(postgres_url) as ledger:
+        engine = ledger._store.engine  # the test reaches in only to cut the wire
+        inserts: list[str] = []
+
+        def cut_at_the_second_chunk(conn: object, cursor: object, statement: str, *args: object) -> None:
+            if statement.lstrip().upper().startswith("INSERT INTO NEGOTIATION_EVENTS"):
+                inserts.append(statement)
+                if len(inserts) == 2:
+                    pid = cursor.connection.info.backend_pid  # type: ignore[attr-defined]
+                    with psycopg.connect(postgres_url.replace("postgresql+psycopg", "postgresql"),
+                                         autocommit=True) as admin:
+                        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+        event.listen(engine, "before_cursor_execute", cut_at_the_second_chunk)
+        with pytest.raises(LoadStopped) as stopped:
+            load_streams(ledger, read_streams([story]))
+        event.remove(engine, "before_cursor_execute", cut_at_the_second_chunk)
+        kept = [e.version for e in ledger.history("long-talks-2025")]
+        rerun = load_streams(ledger, read_streams([story]))
+
+        assert kept == [1, 2]
+        assert isinstance(stopped.value.__cause__, StorageError)
+        assert str(stopped.value).startswith(f"{story}: long-talks-2025: load stopped at events 3-4: database error:")
+        assert ("; written: long-talks-2025 events 1-2 (2 events recorded, 0 already stored); "
+                "not written: long-talks-2025 events 3-5; re-run the load to complete it") in str(stopped.value)
+        assert "\n" not in str(stopped.value)
+        assert (rerun.recorded, rerun.already_stored) == (3, 2)
+        assert [e.version for e in ledger.history("long-talks-2025")] == [1, 2, 3, 4, 5]

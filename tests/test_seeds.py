@@ -119,6 +119,7 @@ def test_a_refused_event_in_any_file_leaves_the_database_unchanged(
         load_streams(ledger, read_streams([good, broken]))
 
     assert str(broken) in str(refused.value) and "korea-japan-2026" in str(refused.value)
+    assert str(refused.value).endswith("; nothing was written")
     assert stored_rows() == []
 
 

@@ -8,36 +8,112 @@
         sources: [Reuters]
         data: {parties: [US, JP]}
 
+YAML is read by the YAML 1.2 core schema, so what looks like text stays text:
+``[US, NO]`` is two country codes (YAML 1.1 made Norway ``False``), ``12:30`` is
+a string (not 750), ``yes``/``on`` are strings; only ``true``/``false`` are
+booleans, ``012`` is twelve, ``0o12`` ten and ``0x1F`` thirty-one, and dates
+stay text for the ledger to parse. Merge keys (``<<: *anchor``) still work.
+A YAML file may hold several documents separated by ``---``.
+
+A file ending ``.json`` is JSON: one negotiation document, or a list of them.
+
 Each event's id is derived from the negotiation id and the event's place in
-the file (unless it gives ``event_id``), so loading a file twice records
+its document (unless it gives ``event_id``), so loading a file twice records
 nothing new.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 import yaml
+from yaml.constructor import ConstructorError
+from yaml.nodes import ScalarNode
 
 from ..domain.events import check_negotiation_id
 from ..errors import InvalidEvent
 
 #: Namespace of the derived event ids; changing it would make every seed look new.
 SEED_NAMESPACE = uuid.UUID("5f0c5a3e-2b7e-4c1a-9d55-3b8f2f1a6e10")
-_EVENT_KEYS = {"type", "data", "occurred_at", "sources", "event_id"}
+_EVENT_KEYS = {"type", "data", "occurred_at", "reported_at", "sources", "event_id"}
+
+NULL, BOOL, INT, FLOAT = (f"tag:yaml.org,2002:{name}" for name in ("null", "bool", "int", "float"))
+MERGE = "tag:yaml.org,2002:merge"
+
+#: The YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#103-core-schema): the tag
+#: of a plain scalar matching each pattern, listed by the characters it may start
+#: with. Anything else, dates included, is a string. Integers come before floats,
+#: which would match them too.
+CORE_SCHEMA: list[tuple[str, str, list[str]]] = [
+    (NULL, r"(?:~|null|Null|NULL|)\Z", ["~", "n", "N", ""]),
+    (BOOL, r"(?:true|True|TRUE|false|False|FALSE)\Z", list("tTfF")),
+    (INT, r"(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)\Z", list("-+0123456789")),
+    (FLOAT, (r"(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+             r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))\Z"), list("-+.0123456789")),
+    (MERGE, r"<<\Z", ["<"]),  # not part of the core schema, but anchors are shared this way
+]
+_PATTERNS = {tag: re.compile(pattern) for tag, pattern, _first in CORE_SCHEMA}
 
 
-class _TextDates(yaml.SafeLoader):
-    """SafeLoader that leaves dates as text: the ledger parses times itself, payloads keep strings."""
+def _scalar(loader: Any, node: ScalarNode, tag: str) -> str:
+    value = str(loader.construct_scalar(node))
+    if not _PATTERNS[tag].match(value):
+        raise ConstructorError(None, None, f"{value!r} is not a YAML 1.2 {tag.rsplit(':', 1)[1]}",
+                               node.start_mark)
+    return value
 
 
-_TextDates.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+def construct_bool(loader: Any, node: ScalarNode) -> bool:
+    """``true`` or ``false`` (in any of the core schema's three spellings); ``yes``/``on`` are refused."""
+    value = _scalar(loader, node, BOOL)
+    return value.lower() == "true"
+
+
+def construct_int(loader: Any, node: ScalarNode) -> int:
+    """Decimal (leading zeros do not make it octal), ``0o`` octal or ``0x`` hexadecimal; no sexagesimal."""
+    value = _scalar(loader, node, INT)
+    try:
+        if value.startswith(("0o", "0x")):
+            return int(value[2:], 8 if value[1] == "o" else 16)
+        return int(value)
+    except ValueError as e:  # more digits than Python converts
+        raise ConstructorError(None, None, f"integer too long: {e}", node.start_mark) from None
+
+
+def construct_float(loader: Any, node: ScalarNode) -> float:
+    """A decimal or exponent float, or ``.inf``, ``-.inf``, ``.nan``; no sexagesimal, no underscores."""
+    value = _scalar(loader, node, FLOAT).lower()
+    if value.endswith(".inf"):
+        return float(value.replace(".inf", "inf"))
+    if value == ".nan":
+        return float("nan")
+    return float(value)
+
+
+def core_schema_loader(base: type[Any]) -> type[Any]:
+    """A subclass of the PyYAML safe loader ``base`` that resolves plain scalars by the YAML 1.2 core schema.
+
+    The subclass starts from an empty resolver table, so none of YAML 1.1's
+    implicit types (yes/no/on/off booleans, sexagesimal numbers, timestamps,
+    ``0b`` and ``0``-prefixed octal integers) survive; explicit tags such as
+    ``!!int`` are read by the same core-schema rules.
+    """
+    loader: type[Any] = type(f"CoreSchema{base.__name__}", (base,), {"yaml_implicit_resolvers": {}})
+    for tag, pattern, first in CORE_SCHEMA:
+        loader.add_implicit_resolver(tag, _PATTERNS[tag], first)
+    loader.add_constructor(BOOL, construct_bool)
+    loader.add_constructor(INT, construct_int)
+    loader.add_constructor(FLOAT, construct_float)
+    return loader
+
+
+#: The loader for event files: libyaml's C parser when PyYAML was built with it, else the pure-Python one.
+EventFileLoader = core_schema_loader(yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -55,20 +131,35 @@ def seed_event_id(negotiation_id: str, ordinal: int) -> str:
 
 
 def read_seed_file(path: str | Path) -> list[SeedStream]:
-    """Parse a seed file into streams; raise InvalidEvent naming the file and the faulty place."""
+    """Parse an event file into streams; raise InvalidEvent naming the file and the faulty place."""
     path = Path(path)
+    documents = _json_documents(path) if path.suffix.lower() == ".json" else _yaml_documents(path)
+    if not documents:
+        raise InvalidEvent(f"{path}: no negotiation in the file")
+    return [_stream(path, doc) for doc in documents]
+
+
+def _yaml_documents(path: Path) -> list[object]:
     try:
-        documents = [doc for doc in yaml.load_all(path.read_text(encoding="utf-8"), Loader=_TextDates)
-                     if doc is not None]
+        return [doc for doc in yaml.load_all(path.read_text(encoding="utf-8"), Loader=EventFileLoader)
+                if doc is not None]
     except (OSError, UnicodeDecodeError) as e:
         raise InvalidEvent(f"{path}: cannot read: {e}") from None
     except yaml.YAMLError as e:
         where = getattr(e, "problem_mark", None)
         line = f" line {where.line + 1}" if where is not None else ""
-        raise InvalidEvent(f"{path}:{line} not valid YAML: {getattr(e, 'problem', e)}") from None
-    if not documents:
-        raise InvalidEvent(f"{path}: no negotiation in the file")
-    return [_stream(path, doc) for doc in documents]
+        problem = " ".join(str(getattr(e, "problem", None) or e).split())  # one line, even for reader errors
+        raise InvalidEvent(f"{path}:{line} not valid YAML: {problem}") from None
+
+
+def _json_documents(path: Path) -> list[object]:
+    try:
+        parsed = orjson.loads(path.read_bytes().removeprefix(b"\xef\xbb\xbf"))
+    except OSError as e:
+        raise InvalidEvent(f"{path}: cannot read: {e}") from None
+    except orjson.JSONDecodeError as e:
+        raise InvalidEvent(f"{path}: line {e.lineno} not valid JSON: {e.msg}") from None
+    return parsed if isinstance(parsed, list) else [parsed]
 
 
 def _stream(path: Path, doc: object) -> SeedStream:

@@ -1,0 +1,322 @@
+"""Event files: YAML read by the 1.2 core schema, JSON read as JSON, and loads that stop midway say so."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from negotiation import ConcurrencyConflict, InvalidEvent, Ledger
+from negotiation.cli import main
+from negotiation.files import loading
+from negotiation.files.loading import LoadError, LoadReport, LoadStopped, load_streams, read_streams
+from negotiation.files.reading import EventFileLoader, core_schema_loader, read_seed_file, seed_event_id
+
+Rows = Callable[[], list[tuple[object, ...]]]
+#: The module of the command line (the package's ``main`` attribute is the command itself).
+cli_module = importlib.import_module("negotiation.cli.main")
+
+
+def opening_file(path: Path, scalar: str) -> Path:
+    """A one-event file whose opening carries ``scalar`` as written, unquoted, in its terms."""
+    path.write_text("negotiation: us-norway-2025\nevents:\n  - type: AgreedInPrinciple\n"
+                    f"    data: {{parties: [US, NO], terms: {{value: {scalar}}}}}\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("scalar", "value"),
+    [
+        ("NO", "NO"),
+        ("no", "no"),
+        ("yes", "yes"),
+        ("on", "on"),
+        ("Off", "Off"),
+        ("y", "y"),
+        ("12:30", "12:30"),
+        ("1:20:30", "1:20:30"),
+        ("012", 12),
+        ("0o12", 10),
+        ("0x1F", 31),
+        ("0b101", "0b101"),
+        ("1_000", "1_000"),
+        ("-7", -7),
+        ("1e3", 1000.0),
+        ("2.5", 2.5),
+        ("true", True),
+        ("FALSE", False),
+        ("~", None),
+        ("null", None),
+        ("2025-07-22", "2025-07-22"),
+        ("2025-07-22T10:00:00Z", "2025-07-22T10:00:00Z"),
+    ],
+)
+def test_yaml_plain_scalars_are_read_by_the_yaml_1_2_core_schema(tmp_path: Path, scalar: str, value: object) -> None:
+    path = opening_file(tmp_path / "talks.yaml", scalar)
+
+    [stream] = read_seed_file(path)
+
+    read = stream.events[0]["data"]["terms"]["value"]
+    assert read == value and type(read) is type(value)
+
+
+def test_norway_is_a_party_not_false(ledger: Ledger, tmp_path: Path) -> None:
+    path = opening_file(tmp_path / "talks.yaml", "'12:30'")
+
+    load_streams(ledger, read_streams([path]))
+
+    assert ledger.get("us-norway-2025").parties == ("US", "NO")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("negotiation: x\nevents: [{type: AgreedInPrinciple, data: {signed: !!bool yes}}]",
+         "line 2 not valid YAML: 'yes' is not a YAML 1.2 bool"),
+        ("negotiation: x\nevents:\n  - {type: TermsAmended, data: {at: !!int 12:30}}",
+         "line 3 not valid YAML: '12:30' is not a YAML 1.2 int"),
+        ("negotiation: x\nevents: [{type: TermsAmended, data: {n: " + "9" * 5000 + "}}]",
+         "line 2 not valid YAML: integer too long"),
+        ("negotiation: x\nevents: [{type: TermsAmended, data: {n: 1}}]\n\x07",
+         "not valid YAML: .*characters are not allowed"),
+    ],
+)
+def test_yaml_the_core_schema_refuses_is_refused_naming_the_file_and_line(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+
+    with pytest.raises(InvalidEvent, match=message) as refused:
+        read_seed_file(path)
+
+    assert str(refused.value).startswith(str(path))
+    assert "\n" not in str(refused.value)
+
+
+@pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML was built without libyaml")
+def test_event_files_are_parsed_by_libyaml_when_pyyaml_has_it() -> None:
+    assert issubclass(EventFileLoader, yaml.CSafeLoader)
+
+
+def test_the_pure_python_fallback_reads_every_scalar_as_the_c_parser_does() -> None:
+    text = ("a: [NO, yes, on, '12:30', 12:30, 012, 0o12, 0x1F, 0b101, 1_000, -.inf, .NaN, +1.5e3, 1., ~, '',\n"
+            "    TRUE, False, 2025-07-22, !!str 7, !!float 3, \"x\"]\n"
+            "base: &base {k: 1}\n"
+            "merged: {<<: *base, j: 2}\n")
+    pure_python = core_schema_loader(yaml.SafeLoader)
+
+    fast = yaml.load(text, Loader=EventFileLoader)
+    slow = yaml.load(text, Loader=pure_python)
+
+    assert repr(fast) == repr(slow)  # repr: nan != nan
+    assert slow["merged"] == {"k": 1, "j": 2}
+    assert slow["a"][:5] == ["NO", "yes", "on", "12:30", "12:30"]
+
+
+GOOD = {"negotiation": "korea-japan-2025",
+        "events": [{"type": "AgreedInPrinciple", "occurred_at": "2025-08-23", "data": {"parties": ["KR", "JP"]}},
+                   {"type": "TermsDisputed", "data": {"point": "rice"}}]}
+OTHER = {**GOOD, "negotiation": "korea-japan-2026"}
+
+
+def test_a_json_file_holds_one_negotiation_or_a_list_of_them(tmp_path: Path) -> None:
+    one, many = tmp_path / "one.json", tmp_path / "many.JSON"
+    one.write_bytes(orjson.dumps(GOOD))
+    many.write_bytes(orjson.dumps([GOOD, OTHER]))
+
+    read_one, read_many = read_seed_file(one), read_seed_file(many)
+
+    assert [s.negotiation_id for s in read_one] == ["korea-japan-2025"]
+    assert [s.negotiation_id for s in read_many] == ["korea-japan-2025", "korea-japan-2026"]
+    assert read_many[1].events[1] == {"event_id": seed_event_id("korea-japan-2026", 2),
+                                      "type": "TermsDisputed", "data": {"point": "rice"}}
+
+
+def test_the_same_negotiation_as_yaml_or_json_gets_the_same_event_ids(ledger: Ledger, tmp_path: Path) -> None:
+    as_json, as_yaml = tmp_path / "talks.json", tmp_path / "talks.yaml"
+    as_json.write_bytes(orjson.dumps(GOOD))
+    as_yaml.write_text(yaml.safe_dump(GOOD), encoding="utf-8")
+    first = load_streams(ledger, read_streams([as_yaml]))
+
+    second = load_streams(ledger, read_streams([as_json]))
+
+    assert (first.recorded, second.recorded, second.already_stored) == (2, 0, 2)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b'{"negotiation": "x",\n "events": [}', "line 2 not valid JSON"),
+        (b"[]", "no negotiation in the file"),
+        (b'"korea-japan-2025"', "each document must be a mapping"),
+        (b'[{"negotiation": "korea-japan-2025", "events": []}]', "'events' must be a non-empty list"),
+    ],
+)
+def test_a_malformed_json_file_is_refused_naming_the_file(tmp_path: Path, raw: bytes, message: str) -> None:
+    path = tmp_path / "bad.json"
+    path.write_bytes(raw)
+
+    with pytest.raises(InvalidEvent, match=message) as refused:
+        read_seed_file(path)
+
+    assert str(refused.value).startswith(str(path))
+
+
+# -- loads that stop midway -------------------------------------------------------------------------
+
+TWO_TALKS = """negotiation: korea-japan-2025
+events:
+  - type: AgreedInPrinciple
+    data: {parties: [KR, JP]}
+  - {type: TermsAmended, data: {terms: {round: 1}}}
+  - {type: TermsAmended, data: {terms: {round: 2}}}
+  - {type: TermsAmended, data: {terms: {round: 3}}}
+  - LAST
+---
+negotiation: korea-japan-2026
+events:
+  - type: AgreedInPrinciple
+    data: {parties: [KR, JP]}
+  - {type: TermsAmended, data: {terms: {round: 1}}}
+  - {type: TermsAmended, data: {terms: {round: 2}}}
+"""
+
+
+@pytest.fixture
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> int:
+    """Loads write two events per transaction, so a short file spans several."""
+    monkeypatch.setattr(loading, "CHUNK", 2)
+    return 2
+
+
+def two_talks(path: Path, last: str = "{type: VisitCancelled, data: {envoy: Ryosei Akazawa}}") -> Path:
+    """korea-japan-2025 (five events, the fifth ``last``: three chunks of two) then korea-japan-2026 (three)."""
+    path.write_text(TWO_TALKS.replace("LAST", last), encoding="utf-8")
+    return path
+
+
+def after_first_chunk(url: str, event_type: str, data: dict[str, Any]) -> Callable[[int], None]:
+    """A progress callback that, once the first chunk is committed, has another writer record into korea-japan-2025."""
+    chunks = iter(range(1_000_000))
+
+    def progress(_events: int) -> None:
+        if next(chunks) == 0:
+            with Ledger.open(url) as other:
+                other.record("korea-japan-2025", event_type, data)
+
+    return progress
+
+
+def test_a_writer_changing_a_negotiation_between_chunks_stops_the_load_keeping_whole_chunks(
+    ledger: Ledger, database_url: str, small_chunks: int, tmp_path: Path
+) -> None:
+    path = two_talks(tmp_path / "talks.yaml")
+    streams = read_streams([path])
+
+    with pytest.raises(LoadStopped) as stopped:
+        load_streams(ledger, streams, after_first_chunk(database_url, "TermsDisputed", {"point": "rice"}))
+
+    message = str(stopped.value)
+    assert [e.type for e in ledger.history("korea-japan-2025")] == ["AgreedInPrinciple", "TermsAmended",
+                                                                      "TermsDisputed"]
+    assert "korea-japan-2026" not in ledger.negotiations()
+    assert isinstance(stopped.value.__cause__, ConcurrencyConflict)
+    assert message.startswith(f"{path}: korea-japan-2025: load stopped at events 3-4: negotiation "
+                              "'korea-japan-2025' is at version 3, expected version 2;")
+    assert ("; written: korea-japan-2025 events 1-2 (2 events recorded, 0 already stored); not written: "
+            "korea-japan-2025 events 3-5 and 1 negotiation (korea-japan-2026) with 3 events; "
+            "re-run the load to complete it") in message
+    assert "\n" not in message
+    assert (stopped.value.complete, stopped.value.stopped_at, stopped.value.stored_events,
+            stopped.value.not_loaded) == ([], "korea-japan-2025", 2, ["korea-japan-2026"])
+
+
+def test_a_rerun_after_a_stopped_load_completes_it_without_duplicates(
+    ledger: Ledger, database_url: str, small_chunks: int, tmp_path: Path
+) -> None:
+    streams = read_streams([two_talks(tmp_path / "talks.yaml")])
+    with pytest.raises(LoadStopped):
+        load_streams(ledger, streams, after_first_chunk(database_url, "TermsDisputed", {"point": "rice"}))
+
+    rerun = load_streams(ledger, read_streams([two_talks(tmp_path / "talks.yaml")]))
+
+    assert rerun == LoadReport(negotiations=2, recorded=3 + 3, already_stored=2)
+    history = ledger.history("korea-japan-2025")
+    assert [e.version for e in history] == [1, 2, 3, 4, 5, 6]
+    assert [e.event_id for e in history if e.type != "TermsDisputed"] == [
+        seed_event_id("korea-japan-2025", n) for n in range(1, 6)]
+    assert ledger.verify().intact
+    assert len(ledger.read_all()) == 6 + 3
+
+
+def test_a_race_that_makes_the_file_illegal_is_refused_on_rerun_until_the_file_is_fixed(
+    ledger: Ledger, database_url: str, stored_rows: Rows, small_chunks: int, tmp_path: Path
+) -> None:
+    path = two_talks(tmp_path / "talks.yaml")
+    with pytest.raises(LoadStopped, match="written: korea-japan-2025 events 1-2 "):
+        load_streams(ledger, read_streams([path]),
+                     after_first_chunk(database_url, "VisitCancelled", {"envoy": "Akazawa"}))
+    stopped = stored_rows()
+
+    with pytest.raises(LoadError, match="VisitCancelled is not allowed .*; nothing was written"):
+        load_streams(ledger, read_streams([path]))
+    refused = stored_rows()
+    fixed = load_streams(ledger, read_streams([two_talks(path, last="{type: WorkingLevelTalksOpened}")]))
+
+    assert refused == stopped
+    assert (fixed.recorded, fixed.already_stored) == (3 + 3, 2)
+    assert [e.type for e in ledger.history("korea-japan-2025")] == [
+        "AgreedInPrinciple", "TermsAmended", "VisitCancelled", "TermsAmended", "TermsAmended",
+        "WorkingLevelTalksOpened"]
+    assert len({row[0] for row in stored_rows()}) == len(stored_rows()) == 6 + 3
+
+
+def test_a_load_refused_while_checking_writes_nothing_even_over_several_chunks(
+    ledger: Ledger, stored_rows: Rows, small_chunks: int, tmp_path: Path
+) -> None:
+    path = two_talks(tmp_path / "talks.yaml", last="{type: AgreedInPrinciple, data: {parties: [KR, JP]}}")
+
+    with pytest.raises(LoadError, match="korea-japan-2025: .*AgreedInPrinciple is not allowed.*; nothing was written"):
+        load_streams(ledger, read_streams([path]))
+
+    assert stored_rows() == []
+
+
+@pytest.fixture
+def racing_cli(monkeypatch: pytest.MonkeyPatch, small_chunks: int, database_url: str) -> Iterator[None]:
+    """The ``load`` command with another writer recording into korea-japan-2025 after its first chunk."""
+    original = cli_module.load_streams
+
+    def racing(ledger: Ledger, streams: list[Any], progress: Callable[[int], None]) -> LoadReport:
+        race = after_first_chunk(database_url, "TermsDisputed", {"point": "rice"})
+
+        def both(events: int) -> None:
+            race(events)
+            progress(events)
+
+        return original(ledger, streams, both)
+
+    monkeypatch.setattr(cli_module, "load_streams", racing)
+    yield
+
+
+def test_the_load_command_reports_a_stopped_load_on_one_line_of_stderr_and_fails(
+    racing_cli: None, database_url: str, tmp_path: Path
+) -> None:
+    path = two_talks(tmp_path / "talks.yaml")
+
+    result = CliRunner().invoke(main, ["--url", database_url, "load", str(path)])
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"Error: {path}: korea-japan-2025: load stopped at events 3-4")
+    assert "written: korea-japan-2025 events 1-2" in result.stderr
+    assert "not written: korea-japan-2025 events 3-5 and 1 negotiation (korea-japan-2026)" in result.stderr
