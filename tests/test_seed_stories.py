@@ -46,10 +46,9 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Ledger:
 
 
 def state_on(ledger: Ledger, negotiation_id: str, day: date) -> tuple[str, tuple[str, ...]]:
-    """The negotiation after the last of its events that happened by the end of ``day``."""
-    reached = [after for event, after in ledger.steps(negotiation_id) if event.occurred_at.date() <= day]
-    assert reached, f"{negotiation_id} had not opened by {day}"
-    return reached[-1].state, reached[-1].open_disputes
+    """The negotiation as of the end of ``day``."""
+    then = ledger.get(negotiation_id, as_of=day)
+    return then.state, then.open_disputes
 
 
 @pytest.mark.parametrize(("negotiation_id", "day", "state", "open_points"), CHECKPOINTS,
@@ -57,6 +56,24 @@ def state_on(ledger: Ledger, negotiation_id: str, day: date) -> tuple[str, tuple
 def test_each_real_negotiation_stands_in_the_reported_state_on_each_checkpoint(
         seeded: Ledger, negotiation_id: str, day: date, state: str, open_points: tuple[str, ...]) -> None:
     assert state_on(seeded, negotiation_id, day) == (state, open_points)
+
+
+#: (negotiation, day, known at, state): news that arrived late changes what was known on the day.
+KNOWN = [
+    ("us-korea-2025", date(2025, 9, 20), date(2025, 9, 20), "working_level_talks"),
+    ("us-korea-2025", date(2025, 9, 20), date(2025, 9, 22), "disputed_terms"),
+    ("us-uk-2025", date(2025, 9, 10), date(2025, 9, 10), "disputed_terms"),
+    ("us-uk-2025", date(2025, 9, 10), date(2025, 9, 14), "working_level_talks"),
+    ("us-eu-2025", date(2026, 2, 21), date(2026, 2, 21), "disputed_terms"),
+    ("us-eu-2025", date(2026, 2, 21), date(2026, 2, 22), "working_level_talks"),
+]
+
+
+@pytest.mark.parametrize(("negotiation_id", "day", "known_at", "state"), KNOWN,
+                         ids=[f"{n}-{d}-known-{k}" for n, d, k, _s in KNOWN])
+def test_what_was_known_on_a_day_is_what_had_been_reported_by_then(
+        seeded: Ledger, negotiation_id: str, day: date, known_at: date, state: str) -> None:
+    assert seeded.get(negotiation_id, as_of=day, known_at=known_at).state == state
 
 
 def test_the_seeds_hold_talks_before_a_deal_life_after_finalisation_and_the_eu_as_a_party(seeded: Ledger) -> None:

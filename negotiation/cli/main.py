@@ -241,7 +241,7 @@ def verify(ctx: click.Context) -> None:
 @main.command()
 @click.pass_context
 def demo(ctx: click.Context) -> None:
-    """Load the seed story, show each negotiation, then replay US–Japan step by step.
+    """Load the seed stories, show each negotiation, replay US–Japan step by step and ask two time questions.
 
     Example: negotiation demo
     """
@@ -255,6 +255,15 @@ def demo(ctx: click.Context) -> None:
         if "us-japan-2025" in ledger.negotiations():
             console().rule("replaying us-japan-2025 one event at a time")
             console().print(render.steps_table(ledger.steps("us-japan-2025")))
+            console().rule("what state was US–Japan in on 28 August 2025?")
+            console().print(render.negotiation_panel(ledger.get("us-japan-2025", as_of="2025-08-28"),
+                                                     "us-japan-2025 as of 2025-08-28"))
+        if "us-korea-2025" in ledger.negotiations():
+            console().rule("US–Korea on 20 September 2025, as known that day and as known two days later")
+            for known_at in ("2025-09-20", "2025-09-22"):
+                then = ledger.get("us-korea-2025", as_of="2025-09-20", known_at=known_at)
+                console().print(f"as known at {known_at}:", render.state_text(then.state),
+                                f"(open points: {', '.join(then.open_disputes) or 'none'})")
 
 
 @main.command()
