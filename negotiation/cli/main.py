@@ -11,11 +11,9 @@ from typing import Any, cast
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy.engine import make_url
 
 from ..errors import NegotiationError
-from ..files.loading import load_streams, read_streams, seed_files
 from ..ledger import Ledger
 from ..store import migrate
 from ..store.eventstore import EventStore, make_engine, resolve_url
@@ -191,6 +189,12 @@ def list_negotiations(ctx: click.Context, as_of: str | None, known_at: str | Non
 
 
 def _load(ledger: Ledger, paths: list[str]) -> None:
+    # Imported here: the YAML parser and the progress bar serve the commands that load files only,
+    # and every other command starts faster without them.
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from ..files.loading import load_streams, read_streams
+
     streams = read_streams(paths)
     total = sum(len(stream.events) for stream in streams)
     columns = (TextColumn("loading"), BarColumn(), MofNCompleteColumn(), TextColumn("events"),
@@ -247,6 +251,8 @@ def demo(ctx: click.Context) -> None:
     """
     with opened(ctx, write=True) as ledger:
         console().rule(f"loading the seed story into {ledger.url}")
+        from ..files.loading import seed_files
+
         _load(ledger, [str(path) for path in seed_files()])
         for negotiation_id in ledger.negotiations():
             console().rule(negotiation_id)

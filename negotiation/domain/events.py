@@ -21,16 +21,14 @@ import orjson
 from pydantic import (
     AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
-    StrictBool,
-    StrictFloat,
-    StrictInt,
+    PlainValidator,
     StringConstraints,
     ValidationError,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from ..errors import InvalidEvent
 from .machine import EVENT_TYPES
@@ -61,18 +59,36 @@ def _known_party(code: str) -> str:
 def storable_text(value: str) -> str:
     """Refuse text no database stores faithfully: NUL characters and unpaired surrogates."""
     if "\x00" in value:
-        raise ValueError("text must not contain NUL characters")
+        raise ValueError(f"text must not contain NUL characters, got one at character {value.index(chr(0)) + 1}")
     try:
         value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("text must be valid Unicode (no unpaired surrogates)") from None
+    except UnicodeEncodeError as e:
+        raise ValueError(_not_unicode(value, e.start)) from None
     return value
 
 
+def _not_unicode(value: str, index: int) -> str:
+    return (f"text must be valid Unicode, got a lone surrogate (U+{ord(value[index]):04X}) "
+            f"at character {index + 1}")
+
+
+#: The most characters a text field (``Text``) and a name (``Name``) may hold.
+MAX_TEXT, MAX_NAME = 4000, 200
+
+
+def _term_text(value: str) -> str:
+    """A term's value given as text: what ``Text`` checks, said in the same words."""
+    if len(value) > MAX_TEXT:
+        raise ValueError(f"text must be at most {MAX_TEXT} characters, got {len(value)}")
+    if not value.strip():
+        raise ValueError("text must hold at least one non-space character")
+    return storable_text(value)
+
+
 # Text must say something: at least one non-space character, and a sane size.
-Text = Annotated[str, StringConstraints(min_length=1, max_length=4000, pattern=r"\S"),
+Text = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT, pattern=r"\S"),
                  AfterValidator(storable_text)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"\S"),
+Name = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME, pattern=r"\S"),
                  AfterValidator(storable_text)]
 Party = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$"), AfterValidator(_known_party)]
 
@@ -96,8 +112,23 @@ def _json_scalar(value: object) -> object:
     return value
 
 
+def _term_value(value: object) -> object:
+    """A term's value: text, a number or true/false; anything else is refused saying what it got.
+
+    One check instead of a union of types, so a refusal says what the value
+    should have been rather than what the union's last member wanted.
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return _json_scalar(value)
+    if isinstance(value, str):
+        return _term_text(value)
+    raise ValueError(f"must be text, a number or true/false, got {json_kind(value)}")
+
+
 # Term values are JSON scalars: text, a whole number, a number or yes/no.
-TermValue = Annotated[StrictBool | StrictInt | StrictFloat | Text, BeforeValidator(_json_scalar)]
+TermValue = Annotated[Any, PlainValidator(_term_value)]
 Terms = dict[Name, TermValue]
 
 
@@ -120,7 +151,8 @@ class Draft(Protocol):
 class Payload(BaseModel):
     """An event type: its data, what it refuses and what it does."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Validators are built on first use: reading a negotiation never validates a payload.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     #: True for the events that may open a negotiation (they name its two parties then).
     opens: ClassVar[bool] = False
@@ -147,7 +179,7 @@ class Payload(BaseModel):
 
 def _distinct(parties: tuple[str, str] | None) -> None:
     if parties is not None and parties[0] == parties[1]:
-        raise ValueError("parties must be two distinct parties")
+        raise ValueError(f"parties must be two distinct parties, got {parties[0]} twice")
 
 
 def _merge_terms(negotiation: Draft, data: Mapping[str, Any]) -> None:
@@ -408,10 +440,102 @@ def check_payload(event_type: str, data: object) -> dict[str, Any]:
     try:
         payload = model.model_validate(dict(data))
     except ValidationError as e:
-        first = e.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "data"
-        raise InvalidEvent(f"{event_type} data: {where}: {first['msg']}") from None
+        raise InvalidEvent(f"{event_type} data: {refusal_words(e, model)}") from None
     return payload.model_dump(mode="json", exclude_defaults=True)
+
+
+def json_kind(value: object) -> str:
+    """What a JSON value is, in words: text, a number, true/false, null, a list or an object."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return type(value).__name__
+
+
+#: Problems named in one refusal; more are counted.
+_SHOWN_PROBLEMS = 3
+
+
+def refusal_words(error: ValidationError, model: type[BaseModel]) -> str:
+    """Every problem pydantic found, each as ``field: what was wrong``, on one line."""
+    said: list[str] = []
+    for detail in error.errors():
+        words = _problem(detail, model)
+        if words not in said:
+            said.append(words)
+    more = len(said) - _SHOWN_PROBLEMS
+    return "; ".join(said[:_SHOWN_PROBLEMS]) + (f"; and {more} more" if more > 0 else "")
+
+
+def _shown(value: object, limit: int = 40) -> str:
+    """A value quoted for a message, cut short when long (a key or text may be millions of characters)."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit - 6]}…{text[-5:]}"
+
+
+def _problem(detail: ErrorDetails, model: type[BaseModel]) -> str:
+    """One pydantic error as ``field: what was wrong``, in words."""
+    loc = list(detail["loc"])
+    key = None
+    if detail["type"] == "missing" and loc and isinstance(loc[-1], int):  # a pair given one item
+        return f"{'.'.join(map(str, loc[:-1]))}: must hold {loc[-1] + 1} items, got {len(detail['input'])}"
+    if loc and loc[-1] == "[key]":  # the name of a mapping's entry is wrong, not its value
+        key = loc[-2]
+        loc = loc[:-2]
+    what = _what(detail, model)
+    if key is not None and _shown(key) not in what:
+        what = f"the name {_shown(key)}: {what}"
+    if not loc:
+        return what
+    where = ".".join(str(part) if isinstance(part, int) or len(str(part)) <= 40 else _shown(part) for part in loc)
+    return f"{where}: {what}"
+
+
+def _what(detail: ErrorDetails, model: type[BaseModel]) -> str:
+    kind, value, context = detail["type"], detail["input"], detail.get("ctx") or {}
+    if kind == "value_error" or kind == "assertion_error":
+        return str(context.get("error", detail["msg"]))
+    if kind == "missing":
+        return "Field required"
+    if kind == "extra_forbidden":
+        return f"not a field of {model.__name__} (its fields: {', '.join(model.model_fields)})"
+    if kind == "string_type":
+        return f"must be text, got {json_kind(value)}"
+    if kind == "string_too_short":
+        return "text must not be empty"
+    if kind == "string_too_long":
+        return f"text must be at most {context['max_length']} characters, got {len(value)}"
+    if kind == "string_pattern_mismatch":
+        if context.get("pattern") == r"\S":
+            return "text must hold at least one non-space character"
+        return f"must be a two-letter party code such as US, JP or EU, got {_shown(value)}"
+    if kind == "string_unicode" and isinstance(value, str):
+        return _not_unicode(value, next(i for i, c in enumerate(value) if "\ud800" <= c <= "\udfff"))
+    if kind in ("list_type", "tuple_type"):
+        return f"must be a list, got {json_kind(value)}"
+    if kind == "dict_type":
+        return f"must be an object, got {json_kind(value)}"
+    if kind == "too_short":
+        least = context["min_length"]
+        return f"must hold at least {least} item{'s' if least != 1 else ''}, got {context['actual_length']}"
+    if kind == "too_long":
+        return f"must hold at most {context['max_length']} items, got {context['actual_length']}"
+    if kind.startswith("date"):
+        return f"must be an ISO date (YYYY-MM-DD), got {_shown(value)}"
+    if kind.startswith("int"):
+        return f"must be a whole number, got {_shown(value)}"
+    if kind.startswith("bool"):
+        return f"must be true or false, got {_shown(value)}"
+    return str(detail["msg"])
 
 
 def to_utc(value: object, field: str = "occurred_at") -> datetime:

@@ -25,8 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
 )
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 metadata = MetaData(
     naming_convention={
@@ -65,7 +64,23 @@ class UTCDateTime(TypeDecorator[datetime]):
         return moment.astimezone(UTC)
 
 
-Json = JSON().with_variant(JSONB(), "postgresql")
+class Json(TypeDecorator[Any]):
+    """JSON, stored as ``jsonb`` on PostgreSQL.
+
+    Chosen when the column meets a dialect, so a process that only ever
+    talks to SQLite never loads SQLAlchemy's PostgreSQL dialect (a noticeable
+    part of the command line's start-up).
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB
+
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(JSON())
 Position = BigInteger().with_variant(Integer(), "sqlite")  # SQLite's rowid must be INTEGER
 
 events = Table(
@@ -107,4 +122,39 @@ heads = Table(
     Column("last_hash", String(64), nullable=False),
     # Where the negotiation's first event sits in the log, to list them in opening order.
     Column("opened_at_position", Position, nullable=False, index=True),
+)
+
+# Which entries each source reported: one row per (source, entry), written in the
+# same transaction as the entry (a source named twice by one entry counts once).
+# The key leads with the source, so a source's entries are read by index, never
+# by a scan of the log. Derived data, filled from the log by migration 0007.
+entry_sources = Table(
+    "entry_sources",
+    metadata,
+    Column("source", String(200), primary_key=True),
+    Column("position", Position, primary_key=True, autoincrement=False),
+    Column("negotiation_id", String(64), nullable=False),
+)
+
+# How far each projection (``negotiation/projections.py``) has read the log:
+# written in the same transaction as the projection's own rows.
+checkpoints = Table(
+    "projection_checkpoints",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("position", Position, nullable=False, autoincrement=False),
+)
+
+# The read model of the ``negotiation_states`` projection: every negotiation's
+# state, parties, open points and last event, as of the entry at ``last_position``.
+negotiation_states = Table(
+    "negotiation_states",
+    metadata,
+    Column("negotiation_id", String(64), primary_key=True),
+    Column("state", String(32), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("parties", Json, nullable=False),
+    Column("open_points", Json, nullable=False),
+    Column("last_event_at", UTCDateTime),  # None while its story is empty (every event retracted)
+    Column("last_position", Position, nullable=False, autoincrement=False),
 )
