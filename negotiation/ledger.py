@@ -9,7 +9,7 @@ from itertools import groupby
 from typing import Any
 
 from . import writer
-from .domain.aggregate import Negotiation, StoryBreak, fold, fold_story
+from .domain.aggregate import Negotiation, fold, fold_log
 from .domain.chain import BrokenLink, walk
 from .domain.events import (
     NewEvent,
@@ -378,20 +378,7 @@ def _moment(value: Any, field: str) -> datetime | None:
 def _told(negotiation_id: str, entries: Sequence[RecordedEvent], as_of: datetime | None = None,
           known_at: datetime | None = None) -> Negotiation:
     """The negotiation the entries' story gives at those times; a story that breaks is corrupt."""
-    known = [e for e in entries if known_at is None or e.reported_at <= known_at]
-    story = story_of(known, as_of=as_of)
-    if not story:
-        if known_at is not None and not known:
-            raise UnknownNegotiation(negotiation_id, f"nothing about it had been reported by {known_at.isoformat()}")
-        when = f" by {as_of.isoformat()}" if as_of is not None else ""
-        raise UnknownNegotiation(negotiation_id, f"it had not opened{when}")
-    try:
-        return fold_story(negotiation_id, story, version=known[-1].version)
-    except StoryBreak as broken:
-        event, why = broken.event, broken.refusal.reason
-        raise CorruptHistory(f"negotiation {negotiation_id!r}: the story breaks at version {event.version}, "
-                             f"{event.type} of {event.occurred_at.isoformat()}, in state {broken.state}"
-                             + (f" ({why})" if why else "")) from None
+    return fold_log(negotiation_id, entries, as_of, known_at)
 
 
 def _held_after(negotiation_id: str, entries: Sequence[RecordedEvent], version: int) -> Negotiation:

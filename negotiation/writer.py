@@ -19,8 +19,8 @@ from sqlalchemy import Connection
 
 from .domain.aggregate import Negotiation, StoryBreak, decide, fold_story
 from .domain.chain import GENESIS, event_hash_of
-from .domain.events import PAYLOAD_SCHEMA_VERSION, NewEvent, RecordedEvent, content_difference
-from .domain.story import correction_data, retractions_and_corrections, story_of
+from .domain.events import PAYLOAD_SCHEMA_VERSION, NewEvent, RecordedEvent, content_difference, to_utc
+from .domain.story import CORRECTED, StoryEvent, correction_data, retractions_and_corrections, story_of
 from .errors import (
     ConcurrencyConflict,
     DuplicateEvent,
@@ -145,8 +145,9 @@ def _correct_in(conn: Connection, negotiation_id: str, request: CorrectionReques
     if request.id_given:
         stored = EventStore.by_ids(conn, [request.event_id]).get(request.event_id)
         if stored is not None:
-            if stored.type != request.kind or stored.negotiation_id != negotiation_id:
-                raise DuplicateEvent(request.event_id, "type differs")
+            difference = _correction_difference(stored, negotiation_id, request)
+            if difference:
+                raise DuplicateEvent(request.event_id, difference)
             return stored
     head, current = _current(conn, negotiation_id, expected_version, seen)
     if head is None:
@@ -161,6 +162,25 @@ def _correct_in(conn: Connection, negotiation_id: str, request: CorrectionReques
                  [(request.event_id, request.kind, data, reported, reported, request.sources)])
     after = _retold(conn, negotiation_id, rows, f"{request.kind} of version {target.version}", entries)
     return _write(conn, head, after, rows)[request.event_id]
+
+
+def _correction_difference(stored: RecordedEvent, negotiation_id: str, request: CorrectionRequest) -> str | None:
+    """What differs between a stored retraction or correction and a retry of it under the same id."""
+    if (stored.negotiation_id, stored.type) != (negotiation_id, request.kind):
+        return "negotiation or type differs"
+    if request.target not in (stored.data["target"], stored.data["target_version"]):
+        return "target differs"
+    if request.reason != stored.data["reason"]:
+        return "reason differs"
+    if request.kind == CORRECTED:
+        if request.data is not None and request.data != stored.data.get("data"):
+            return "data differs"
+        if (request.data is None) != ("data" not in stored.data):
+            return "data differs"
+        moment = None if request.occurred_at is None else to_utc(request.occurred_at).isoformat()
+        if moment != stored.data.get("occurred_at"):
+            return "occurred_at differs"
+    return None
 
 
 def _target(negotiation_id: str, entries: Sequence[RecordedEvent], target: int | str) -> RecordedEvent:
@@ -206,11 +226,25 @@ def _late_entries(rows: Sequence[dict[str, Any]]) -> str:
 
 def _retold(conn: Connection, negotiation_id: str, rows: Sequence[dict[str, Any]], entry: str,
             entries: Sequence[RecordedEvent] | None = None) -> Negotiation:
-    """The negotiation the story gives with the new rows in it; refused naming where it breaks."""
+    """The negotiation the story gives with the new rows in it; refused naming where it breaks.
+
+    Only the story as it is now is judged: an entry is never refused because
+    of when other entries were reported (see ``fold_log`` for what "as known
+    at" answers when the reports themselves do not make a legal story).
+    """
     logged = list(entries if entries is not None else EventStore.stream(conn, negotiation_id))
     pending = [RecordedEvent(position=0, **row) for row in rows]
+    story = story_of([*logged, *pending])
+    if not story:
+        raise InvalidEvent(f"{entry} would leave negotiation {negotiation_id!r} with no events in its story; "
+                           "nothing was written")
+    return _fold_or_refuse(negotiation_id, story, rows[-1]["version"], rows, entry)
+
+
+def _fold_or_refuse(negotiation_id: str, story: list[StoryEvent], version: int, rows: Sequence[dict[str, Any]],
+                    entry: str) -> Negotiation:
     try:
-        return fold_story(negotiation_id, story_of([*logged, *pending]), version=rows[-1]["version"])
+        return fold_story(negotiation_id, story, version=version)
     except StoryBreak as broken:
         new = {row["version"] for row in rows}
         event, refusal = broken.event, broken.refusal

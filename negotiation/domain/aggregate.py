@@ -8,15 +8,15 @@ refuses and what it does, so an event type's behaviour lives in one place.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from ..errors import CorruptHistory, IllegalTransition, InvalidEvent
+from ..errors import CorruptHistory, IllegalTransition, InvalidEvent, UnknownNegotiation
 from . import machine
 from .events import PAYLOADS, NewEvent, parties_invalid
-from .story import StoryEvent
+from .story import Entry, StoryEvent, story_of
 
 
 class StoredEvent(Protocol):
@@ -201,6 +201,35 @@ def fold_story(negotiation_id: str, story: Iterable[StoryEvent], *, version: int
         draft.state = dest  # type: ignore[assignment]  # _judge refused a None
     draft.version = version
     return draft.freeze()
+
+
+def fold_log(negotiation_id: str, entries: Sequence[Entry], as_of: datetime | None = None,
+             known_at: datetime | None = None) -> Negotiation:
+    """The negotiation a log's story gives at those times; a story that breaks is corrupt history.
+
+    ``entries`` are the negotiation's log in version order. Raises
+    UnknownNegotiation when nothing had happened (or been reported) by then.
+    """
+    known = [e for e in entries if known_at is None or e.reported_at <= known_at]
+    story = story_of(known, as_of=as_of)
+    if not story:
+        if known_at is not None and not known:
+            raise UnknownNegotiation(negotiation_id, f"nothing about it had been reported by {known_at.isoformat()}")
+        when = f" by {as_of.isoformat()}" if as_of is not None else ""
+        raise UnknownNegotiation(negotiation_id, f"it had not opened{when}")
+    try:
+        return fold_story(negotiation_id, story, version=known[-1].version)
+    except StoryBreak as broken:
+        event, why = broken.event, broken.refusal.reason
+        where = (f"negotiation {negotiation_id!r}: the story breaks at version {event.version}, "
+                 f"{event.type} of {event.occurred_at.isoformat()}, in state {broken.state}"
+                 + (f" ({why})" if why else ""))
+        if known_at is not None and len(known) < len(entries):
+            # Every accepted log has a legal story now; only the reports can be out of step:
+            # an entry reported by then follows one that was reported (or recorded) later.
+            raise CorruptHistory(f"as known at {known_at.isoformat()}, the reports do not yet make a legal story: "
+                                 f"{where}; an entry reported by then needs one reported later") from None
+        raise CorruptHistory(where) from None
 
 
 def decide(current: Negotiation, events: Iterable[tuple[NewEvent, datetime]]) -> Negotiation:

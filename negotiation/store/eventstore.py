@@ -22,7 +22,8 @@ from sqlalchemy import Connection, Engine, Executable, bindparam, create_engine,
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 
-from ..domain.aggregate import Negotiation, fold_rows, from_snapshot, snapshot
+from ..domain.aggregate import Negotiation, fold_log, fold_rows, from_snapshot, snapshot
+from ..domain.story import CORRECTION_TYPES
 from ..domain.events import RecordedEvent
 from ..errors import NegotiationError, StorageError
 from . import fastpath
@@ -135,6 +136,18 @@ _UPDATE_HEAD = (
     .values(version=bindparam("version"), state=bindparam("state"), snapshot=bindparam("snapshot"),
             last_hash=bindparam("last_hash"))
 )
+
+
+def _is_own_story(rows: Sequence[tuple[int, str, Any, Any]]) -> bool:
+    """Whether (version, type, data, occurred_at) rows, in version order, are already the story.
+
+    True when no entry is a retraction or correction and no event is dated
+    before the one recorded before it; then folding the rows as they come is
+    folding the story. (SQLite hands the times over as stored text, which
+    sorts as the times do.)
+    """
+    return all(row[1] not in CORRECTION_TYPES for row in rows) and all(
+        earlier[3] <= later[3] for earlier, later in zip(rows, rows[1:]))
 
 
 def _record(row: Any) -> RecordedEvent:
@@ -297,7 +310,11 @@ class EventStore:
         if conn.dialect.name != "sqlite":
             rows = conn.execution_options(yield_per=5000).execute(_REBUILD)
             for negotiation_id, stream in groupby(rows, key=itemgetter(0)):
-                yield fold_rows(negotiation_id, (tuple(row)[1:] for row in stream))
+                folded = [tuple(row)[1:] for row in stream]
+                if _is_own_story(folded):
+                    yield fold_rows(negotiation_id, folded)
+                else:
+                    yield fold_log(negotiation_id, EventStore.stream(conn, negotiation_id))
             return
         # The hot loop of a full rebuild: rows straight from the driver, JSON
         # decoded as the column stores it, times parsed only for the few the
@@ -305,6 +322,8 @@ class EventStore:
         decode, parse = fastpath.read_json, fastpath.read_utc
 
         def finish(negotiation_id: str, rows: list[tuple[int, str, Any, Any]]) -> Negotiation:
+            if not _is_own_story(rows):  # late events or corrections: the story is not the log's order
+                return fold_log(negotiation_id, EventStore.stream(conn, negotiation_id))
             negotiation = fold_rows(negotiation_id, rows)
             # The fold kept the stored text of the times: parse them now.
             deal = negotiation.deal_announced_at
