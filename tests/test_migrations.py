@@ -31,7 +31,7 @@ Runner = pytest_alembic.MigrationContext
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 #: Every revision a database in the field may still be at.
-PAST_REVISIONS = ["0001", "0002", "0003", "0004", "0005", "0006"]
+PAST_REVISIONS = ["0001", "0002", "0003", "0004", "0005", "0006", "0007"]
 
 # -- the tables as each revision left them, written without the package's schema -------------
 
@@ -59,6 +59,15 @@ def events_table(revision: str) -> sa.Table:
         columns.append(sa.Column("reported_at", sa.DateTime(timezone=True)))
     return sa.Table("negotiation_events", sa.MetaData(), *columns)
 
+
+#: From 0007 on, each entry's sources are also written to their own table, in the same transaction.
+ENTRY_SOURCES_AT_0007 = sa.Table(
+    "entry_sources",
+    sa.MetaData(),
+    sa.Column("source", sa.String(200), primary_key=True),
+    sa.Column("position", POSITION, primary_key=True),
+    sa.Column("negotiation_id", sa.String(64)),
+)
 
 HEADS_AT_0003 = sa.Table(
     "negotiation_heads",
@@ -132,6 +141,9 @@ def insert_events(conn: sa.Connection, revision: str) -> list[RecordedEvent]:
         if revision >= "0006":
             row["reported_at"] = recorded_at
         position = conn.execute(table.insert().values(row).returning(table.c.position)).scalar_one()
+        if revision >= "0007":
+            conn.execute(ENTRY_SOURCES_AT_0007.insert(), [
+                {"source": source, "position": position, "negotiation_id": negotiation_id} for source in sources])
         stored.append(RecordedEvent(event_id=event_id, negotiation_id=negotiation_id, version=version,
                                     position=position, type=event_type, data=data, occurred_at=occurred_at,
                                     recorded_at=recorded_at, sources=tuple(sources), hash=digest,

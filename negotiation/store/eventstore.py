@@ -18,7 +18,7 @@ from operator import itemgetter
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Connection, Engine, Executable, bindparam, create_engine, event, select, text
+from sqlalchemy import Connection, Engine, Executable, bindparam, create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 
@@ -27,7 +27,7 @@ from ..domain.story import CORRECTION_TYPES
 from ..domain.events import RecordedEvent
 from ..errors import NegotiationError, StorageError
 from . import fastpath
-from .schema import events, heads
+from .schema import entry_sources, events, heads
 
 DEFAULT_URL = "sqlite:///negotiations.db"
 URL_VARIABLE = "NEGOTIATION_DB_URL"
@@ -278,9 +278,17 @@ class EventStore:
 
     @staticmethod
     def append(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
-        """Insert event rows in order and return the global positions the database gave them."""
+        """Insert event rows in order and return the global positions the database gave them.
+
+        Each row's sources go to ``entry_sources`` in the same transaction.
+        """
         if conn.dialect.name != "sqlite":
-            return list(conn.scalars(_APPEND, rows))
+            positions = list(conn.scalars(_APPEND, rows))
+            named = [{"source": source, "position": position, "negotiation_id": row["negotiation_id"]}
+                     for position, row in zip(positions, rows) for source in dict.fromkeys(row["sources"])]
+            if named:
+                conn.execute(entry_sources.insert(), named)
+            return positions
         # SQLite gives an INTEGER PRIMARY KEY the next rowid and this writer holds
         # the only write lock, so the rows get consecutive positions ending at the
         # last one inserted; RETURNING would cost more than it tells.
@@ -295,6 +303,41 @@ class EventStore:
         query = select(*_COLUMNS).where(events.c.position > after).order_by(events.c.position)
         if limit is not None:
             query = query.limit(limit)
+        return [_record(row) for row in conn.execute(query)]
+
+    @staticmethod
+    def following(conn: Connection, after: int, limit: int, *, negotiation_id: str | None = None,
+                  types: Sequence[str] | None = None) -> tuple[list[RecordedEvent], int]:
+        """The entries after ``after`` that match, in position order (at most ``limit``), and how far
+        the log was read: the last one's position if ``limit`` were found, else the log's end.
+
+        Positions are handed out in commit order (see ``writing``), so a reader that
+        goes on from the position returned never skips an entry nor sees one twice.
+        Run it in one read transaction: the end and the entries are of one moment.
+        """
+        end = EventStore.end_of_log(conn)
+        if end <= after:
+            return [], after
+        query = select(*_COLUMNS).where(events.c.position > after, events.c.position <= end)
+        if negotiation_id is not None:
+            query = query.where(events.c.negotiation_id == negotiation_id)
+        if types is not None:
+            query = query.where(events.c.type.in_(types))
+        found = [_record(row) for row in conn.execute(query.order_by(events.c.position).limit(limit))]
+        return found, found[-1].position if len(found) == limit else end
+
+    @staticmethod
+    def end_of_log(conn: Connection) -> int:
+        """The position of the log's last entry; 0 for an empty log."""
+        return conn.scalar(select(func.max(events.c.position))) or 0
+
+    @staticmethod
+    def by_source(conn: Connection, source: str, negotiation_id: str | None = None) -> list[RecordedEvent]:
+        """The entries that name ``source``, in position order, found by its index (``entry_sources``)."""
+        named = select(entry_sources.c.position).where(entry_sources.c.source == source)
+        if negotiation_id is not None:
+            named = named.where(entry_sources.c.negotiation_id == negotiation_id)
+        query = select(*_COLUMNS).where(events.c.position.in_(named)).order_by(events.c.position)
         return [_record(row) for row in conn.execute(query)]
 
     @staticmethod

@@ -41,6 +41,7 @@ INSERT_EVENT = (
     "INSERT INTO negotiation_events (event_id, negotiation_id, version, type, data, schema_version, "
     "occurred_at, recorded_at, sources, hash, reported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+INSERT_SOURCE = "INSERT INTO entry_sources (source, position, negotiation_id) VALUES (?, ?, ?)"
 SELECT_HEAD = "SELECT version, state, snapshot, last_hash FROM negotiation_heads WHERE negotiation_id = ?"
 INSERT_HEAD = (
     "INSERT INTO negotiation_heads (negotiation_id, version, state, snapshot, last_hash, opened_at_position) "
@@ -126,7 +127,8 @@ def save_head(conn: Connection, negotiation_id: str, version: int, state: str, s
 
 
 def append(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
-    """Insert event rows in one executemany; returns the rowid (position) of the last one."""
+    """Insert event rows in one executemany, then their sources in another (``entry_sources``);
+    returns the rowid (position) of the last one."""
     # The rows of one append share their recording time and often the day
     # things happened: convert each moment once per call.
     moments: dict[datetime, str] = {}
@@ -147,7 +149,14 @@ def append(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
     def run() -> int:
         driver = _driver(conn)
         driver.executemany(INSERT_EVENT, values)
-        return int(driver.execute("SELECT last_insert_rowid()").fetchone()[0])
+        last = int(driver.execute("SELECT last_insert_rowid()").fetchone()[0])
+        # The writer holds the only write lock: the rows got consecutive positions ending at ``last``.
+        named = [(source, position, row["negotiation_id"])
+                 for position, row in enumerate(rows, start=last - len(rows) + 1)
+                 for source in dict.fromkeys(row["sources"])]
+        if named:
+            driver.executemany(INSERT_SOURCE, named)
+        return last
 
     return _translated(run)
 

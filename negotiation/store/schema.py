@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -83,6 +84,9 @@ class Json(TypeDecorator[Any]):
         return dialect.type_descriptor(JSON())
 Position = BigInteger().with_variant(Integer(), "sqlite")  # SQLite's rowid must be INTEGER
 
+#: The retractions and corrections of the log, as SQL (the entry types of ``domain/story.py``).
+CORRECTIONS_ONLY = "type IN ('EventRetracted', 'EventCorrected')"
+
 events = Table(
     "negotiation_events",
     metadata,
@@ -106,6 +110,9 @@ events = Table(
     CheckConstraint("version >= 1", name="version_positive"),
     # "As known at" questions read a negotiation's entries by when they were reported.
     Index(None, "negotiation_id", "reported_at"),
+    # The few retractions and corrections, found without a scan of the log (``Ledger.sources``).
+    Index("ix_negotiation_events_corrections", "type",
+          sqlite_where=text(CORRECTIONS_ONLY), postgresql_where=text(CORRECTIONS_ONLY)),
 )
 
 # The state each negotiation's log folds to, written in the same transaction as
