@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from ..errors import InvalidEvent
-from .events import PAYLOADS, Name, Payload, Text, check_payload, to_utc
+from .events import PAYLOADS, Name, Payload, Text, check_payload, refusal_words, to_utc
 
 RETRACTED = "EventRetracted"
 CORRECTED = "EventCorrected"
@@ -174,7 +174,5 @@ def check_payload_of(kind: str, data: Mapping[str, Any]) -> dict[str, Any]:
     try:
         payload = CORRECTIONS[kind].model_validate(dict(data))
     except ValidationError as e:
-        first = e.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "data"
-        raise InvalidEvent(f"{where}: {first['msg']}") from None
+        raise InvalidEvent(refusal_words(e, CORRECTIONS[kind])) from None
     return payload.model_dump(mode="json", exclude_none=True)
