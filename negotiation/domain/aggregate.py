@@ -239,10 +239,12 @@ def decide(current: Negotiation, events: Iterable[tuple[NewEvent, datetime]]) ->
     negotiation) at the first refused event; ``current`` is never changed.
     """
     draft = _Draft(current)
+    follow, unguarded = machine.follow, machine.UNGUARDED
     for event, occurred_at in events:
-        # A new event is put to the shared ``transitions`` machine itself; replaying
-        # stored events (``fold_rows``) reads the same machine's table instead.
-        dest = machine.fire(draft.state, event.type, draft)
+        # The machine's table, read once from the shared ``transitions`` machine: putting
+        # each event to ``Event.trigger`` costs more than the rest of its checks together,
+        # and tests hold the table to the machine on every cell and guard outcome.
+        dest = unguarded.get((draft.state, event.type)) or follow(draft.state, event.type, draft)
         refused = _judge(draft, event.type, event.data, dest)
         if refused is not None:
             if refused.invalid_data:
