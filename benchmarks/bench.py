@@ -191,7 +191,7 @@ def bench(negotiations: int, events: int, directory: Path | None, page_size: int
     raw times depend on the machine. --growth adds get latency as the log grows
     and on one very long negotiation.
 
-    Example: negotiation bench --negotiations 1000 --events 10 --json
+    Example: python -m benchmarks.bench --negotiations 1000 --events 10 --json
     """
     growth = Growth(growth_sizes, growth_samples, long_events, long_batch) if with_growth else None
     try:
