@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +16,7 @@ from ..errors import NegotiationError
 from ..ledger import Ledger
 from ..store import migrate
 from ..store.eventstore import EventStore, make_engine, resolve_url
-from . import render
+from . import jsonout, render
 
 
 def console() -> Console:
@@ -98,7 +97,8 @@ def db_upgrade(ctx: click.Context) -> None:
 @main.command()
 @click.argument("negotiation_id")
 @click.argument("event_type")
-@click.option("--data", "data_json", default="{}", metavar="JSON", help="The event's data as a JSON object.")
+@click.option("--data", "data_json", default="{}", metavar="JSON",
+              help="The event's data as a JSON object; @FILE reads it from a file, - from stdin.")
 @click.option("--occurred-at", metavar="DATE", help="When it happened (ISO date or datetime; default now).")
 @click.option("--reported-at", metavar="DATE", help="When it became known (default now; never later than now).")
 @click.option("--source", "sources", multiple=True, metavar="NAME", help="Who reported it; repeatable.")
@@ -113,12 +113,7 @@ def record(ctx: click.Context, negotiation_id: str, event_type: str, data_json: 
 
     Example: negotiation record us-japan-2025 TermsDisputed --data '{"point": "profit sharing"}' --source Reuters
     """
-    try:
-        # The standard parser keeps a huge integer an integer, so the ledger can refuse it;
-        # a faster one would turn it into an inexact float first.
-        data = json.loads(data_json)
-    except json.JSONDecodeError as e:
-        raise click.BadParameter(f"not valid JSON ({e})", param_hint="--data") from None
+    data = jsonout.read_data(data_json)
     with opened(ctx, write=True) as ledger:
         event = ledger.record(negotiation_id, event_type, data, occurred_at=occurred_at, reported_at=reported_at,
                               sources=sources, expected_version=expect_version, event_id=event_id)
@@ -136,9 +131,10 @@ def record(ctx: click.Context, negotiation_id: str, event_type: str, data_json: 
               help="As it stood then in the world (a date means the end of that day, UTC).")
 @click.option("--known-at", metavar="DATE", default=None,
               help="As it was known then: only what had been reported by that time.")
+@jsonout.OPTION
 @click.pass_context
 def show(ctx: click.Context, negotiation_id: str, at_version: int | None, as_of: str | None,
-         known_at: str | None) -> None:
+         known_at: str | None, as_json: bool) -> None:
     """Show a negotiation: state, parties, terms, open points and what may happen next.
 
     Example: negotiation show us-japan-2025 --as-of 2025-08-28 --known-at 2025-08-30
@@ -150,6 +146,9 @@ def show(ctx: click.Context, negotiation_id: str, at_version: int | None, as_of:
             negotiation = ledger.replay(negotiation_id, until_version=at_version)
         else:
             negotiation = ledger.get(negotiation_id, as_of=as_of, known_at=known_at)
+    if as_json:
+        jsonout.emit(jsonout.negotiation(negotiation))
+        return
     when = [f"after entry {at_version}" if at_version else "", f"as of {as_of}" if as_of else "",
             f"as known at {known_at}" if known_at else ""]
     console().print(render.negotiation_panel(negotiation, " ".join([negotiation.id, *filter(None, when)])))
@@ -157,22 +156,27 @@ def show(ctx: click.Context, negotiation_id: str, at_version: int | None, as_of:
 
 @main.command()
 @click.argument("negotiation_id")
+@jsonout.OPTION
 @click.pass_context
-def history(ctx: click.Context, negotiation_id: str) -> None:
+def history(ctx: click.Context, negotiation_id: str, as_json: bool) -> None:
     """List a negotiation's log in recording order, marking retracted and corrected entries.
 
     Example: negotiation history us-japan-2025
     """
     with opened(ctx) as ledger:
         events = ledger.history(negotiation_id)
+    if as_json:
+        jsonout.emit([jsonout.recorded_event(event) for event in events])
+        return
     console().print(render.history_table(events, title=negotiation_id))
 
 
 @main.command("list")
 @click.option("--as-of", metavar="DATE", default=None, help="Every negotiation as it stood then in the world.")
 @click.option("--known-at", metavar="DATE", default=None, help="Every negotiation as it was known then.")
+@jsonout.OPTION
 @click.pass_context
-def list_negotiations(ctx: click.Context, as_of: str | None, known_at: str | None) -> None:
+def list_negotiations(ctx: click.Context, as_of: str | None, known_at: str | None, as_json: bool) -> None:
     """List every negotiation with its state (now, or as of a date, or as known at one).
 
     Example: negotiation list --as-of 2025-08-28
@@ -182,6 +186,9 @@ def list_negotiations(ctx: click.Context, as_of: str | None, known_at: str | Non
             negotiations = [ledger.get(nid) for nid in ledger.negotiations()]
         else:
             negotiations = list(ledger.rebuild_all(as_of=as_of, known_at=known_at))
+    if as_json:
+        jsonout.emit([jsonout.negotiation(negotiation) for negotiation in negotiations])
+        return
     if not negotiations:
         console().print("no negotiations recorded yet")
         return
@@ -226,15 +233,22 @@ def load(ctx: click.Context, files: tuple[str, ...]) -> None:
 
 
 @main.command()
+@jsonout.OPTION
 @click.pass_context
-def verify(ctx: click.Context) -> None:
+def verify(ctx: click.Context, as_json: bool) -> None:
     """Check every negotiation's hash chain; exit 1 naming the first altered event of each.
 
     Example: negotiation --url sqlite:///talks.db verify
     """
     with opened(ctx) as ledger:
         report = ledger.verify()
+    if as_json:
+        jsonout.emit(jsonout.verify_report(report))
+        if not report.intact:
+            raise click.exceptions.Exit(1)
+        return
     if report.intact:
+
         console().print(f"intact: {report.events} events in {report.negotiations} negotiations")
         return
     for broken in report.broken:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
-from . import render
+from . import jsonout, render
 from .main import console, main, opened
 
 _AS_OF = click.option("--as-of", metavar="DATE", default=None,
@@ -24,14 +22,18 @@ def _target(text: str) -> int | str:
 @click.argument("negotiation_id")
 @_AS_OF
 @_KNOWN_AT
+@jsonout.OPTION
 @click.pass_context
-def story(ctx: click.Context, negotiation_id: str, as_of: str | None, known_at: str | None) -> None:
+def story(ctx: click.Context, negotiation_id: str, as_of: str | None, known_at: str | None, as_json: bool) -> None:
     """Show a negotiation's story: its effective events in the order they happened, as corrected.
 
     Example: negotiation story us-japan-2025 --as-of 2025-08-28 --known-at 2025-08-30
     """
     with opened(ctx) as ledger:
         told = ledger.story(negotiation_id, as_of=as_of, known_at=known_at)
+    if as_json:
+        jsonout.emit([jsonout.story_event(event) for event in told])
+        return
     when = " ".join(filter(None, [f"as of {as_of}" if as_of else "", f"as known at {known_at}" if known_at else ""]))
     console().print(render.story_table(told, title=f"{negotiation_id} {when}".strip()))
 
@@ -64,7 +66,8 @@ def retract(ctx: click.Context, negotiation_id: str, target: str, reason: str, s
 @click.argument("negotiation_id")
 @click.argument("target")
 @click.option("--reason", required=True, help="What was wrong.")
-@click.option("--data", "data_json", default=None, metavar="JSON", help="The event's whole corrected data.")
+@click.option("--data", "data_json", default=None, metavar="JSON",
+              help="The event's whole corrected data; @FILE reads it from a file, - from stdin.")
 @click.option("--occurred-at", metavar="DATE", default=None, help="The event's corrected date.")
 @click.option("--source", "sources", multiple=True, metavar="NAME", help="Who reported the correction; repeatable.")
 @click.option("--reported-at", metavar="DATE", default=None, help="When the correction became known (default now).")
@@ -79,12 +82,8 @@ def correct(ctx: click.Context, negotiation_id: str, target: str, reason: str, d
 
     Example: negotiation correct us-japan-2025 3 --occurred-at 2025-08-06 --reason "reported a day late"
     """
-    data = None
-    if data_json is not None:
-        try:
-            data = json.loads(data_json)
-        except json.JSONDecodeError as e:
-            raise click.BadParameter(f"not valid JSON ({e})", param_hint="--data") from None
+    data = None if data_json is None else jsonout.read_data(data_json)
+
     with opened(ctx, write=True) as ledger:
         entry = ledger.correct(negotiation_id, _target(target), reason=reason, data=data, occurred_at=occurred_at,
                                sources=sources, reported_at=reported_at, expected_version=expect_version)

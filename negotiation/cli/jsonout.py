@@ -1,0 +1,167 @@
+"""JSON on the command line: what ``--json`` prints, and ``--data`` read from a file or a pipe.
+
+The shaping functions are pure: each turns a value of the library
+(``Negotiation``, ``RecordedEvent``, ``StoryEvent``, a verify report) into a
+dict of JSON values whose keys are the Python API's attribute names, always
+all of them, in a fixed order (a missing value is ``null``, never an absent
+key). Times are ISO 8601 in UTC with a ``Z``: ``2025-07-22T00:00:00Z``, with
+six digits of fractional seconds only when the time has them
+(``2026-11-25T10:31:02.123456Z``).
+
+A command prints one JSON document (``emit``); a command that follows a
+stream prints one compact document a line (``emit_lines``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import orjson
+
+from ..domain.aggregate import Negotiation
+from ..domain.chain import BrokenLink
+from ..domain.events import RecordedEvent
+from ..domain.story import StoryEvent
+from ..ledger import VerifyReport
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: The ``--json`` flag of every command that prints data.
+OPTION: Callable[[F], F] = click.option(
+    "--json", "as_json", is_flag=True,
+    help="Print JSON instead of a table: keys as in the Python API, times in UTC (README: JSON output).")
+
+
+def moment(value: datetime | None) -> str | None:
+    """An aware time as ISO 8601 in UTC with ``Z``; fractional seconds only when it has them."""
+    if value is None:
+        return None
+    text = value.astimezone(UTC).isoformat(timespec="microseconds" if value.microsecond else "seconds")
+    return text.removesuffix("+00:00") + "Z"
+
+
+def negotiation(value: Negotiation) -> dict[str, Any]:
+    """A negotiation as ``show`` and ``list`` print it."""
+    return {
+        "id": value.id,
+        "state": value.state,
+        "version": value.version,
+        "parties": list(value.parties),
+        "opened_at": moment(value.opened_at),
+        "updated_at": moment(value.updated_at),
+        "has_deal": value.has_deal,
+        "deal_announced_at": moment(value.deal_announced_at),
+        "terms": dict(value.terms),
+        "open_disputes": list(value.open_disputes),
+        "positions": {point: dict(stances) for point, stances in value.positions.items()},
+        "instruments": list(value.instruments),
+        "allowed_events": list(value.allowed_events),
+    }
+
+
+def recorded_event(value: RecordedEvent) -> dict[str, Any]:
+    """An entry of the log as ``history`` prints it, with what later entries did to it."""
+    return {
+        "negotiation_id": value.negotiation_id,
+        "version": value.version,
+        "position": value.position,
+        "event_id": value.event_id,
+        "type": value.type,
+        "data": value.data,
+        "occurred_at": moment(value.occurred_at),
+        "reported_at": moment(value.reported_at),
+        "recorded_at": moment(value.recorded_at),
+        "sources": list(value.sources),
+        "schema_version": value.schema_version,
+        "hash": value.hash,
+        "retracted_by": value.retracted_by,
+        "corrected_by": list(value.corrected_by),
+    }
+
+
+def story_event(value: StoryEvent) -> dict[str, Any]:
+    """An event of the story as ``story`` prints it: its corrected content and date."""
+    return {
+        "negotiation_id": value.negotiation_id,
+        "version": value.version,
+        "event_id": value.event_id,
+        "type": value.type,
+        "data": value.data,
+        "occurred_at": moment(value.occurred_at),
+        "reported_at": moment(value.reported_at),
+        "recorded_at": moment(value.recorded_at),
+        "sources": list(value.sources),
+        "corrected_by": list(value.corrected_by),
+    }
+
+
+def broken_link(value: BrokenLink) -> dict[str, Any]:
+    """Where a negotiation's chain breaks; version, event and position are null when no event is left."""
+    named = bool(value.version)
+    return {
+        "negotiation_id": value.negotiation_id,
+        "version": value.version if named else None,
+        "event_id": value.event_id if named else None,
+        "position": value.position if named else None,
+        "reason": value.reason,
+    }
+
+
+def verify_report(value: VerifyReport) -> dict[str, Any]:
+    """What ``verify`` found."""
+    return {
+        "intact": value.intact,
+        "negotiations": value.negotiations,
+        "events": value.events,
+        "broken": [broken_link(link) for link in value.broken],
+    }
+
+
+def dumps(value: Any, *, indent: bool = True) -> str:
+    """JSON text: indented by two spaces (a document) or on one line (a line of a stream)."""
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2 if indent else 0).decode()
+
+
+def emit(value: Any) -> None:
+    """Print one JSON document on stdout."""
+    click.echo(dumps(value))
+
+
+def emit_lines(values: Iterable[Any]) -> None:
+    """Print JSON lines: one compact document a line, flushed as each comes."""
+    for value in values:
+        click.echo(dumps(value, indent=False))
+        sys.stdout.flush()
+
+
+def read_data(value: str, option: str = "--data") -> Any:
+    """A JSON value given inline, as ``@FILE`` (read from the file) or as ``-`` or ``@-`` (read from stdin).
+
+    The standard parser keeps a huge integer an integer, so the ledger can
+    refuse it; a faster one would turn it into an inexact float first.
+    """
+    if value in ("-", "@-"):
+        text, where = sys.stdin.read(), "stdin"
+    elif value.startswith("@"):
+        path = Path(value[1:])
+        try:
+            text, where = path.read_text(encoding="utf-8-sig"), str(path)
+        except OSError as e:
+            raise click.BadParameter(f"cannot read {path}: {e.strerror}", param_hint=option) from None
+        except UnicodeDecodeError:
+            raise click.BadParameter(f"{path} is not UTF-8 text", param_hint=option) from None
+    else:
+        text, where = value, ""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        source = f" in {where}" if where else ""
+        raise click.BadParameter(f"not valid JSON{source} ({e})", param_hint=option) from None
+
