@@ -341,6 +341,12 @@ REFUSALS: list[tuple[str, Attempt, type[Exception], str]] = [
      IllegalStory, r"version 2, TermsDisputed of 2025-08-01 would then come in state not_opened"),
     ("retract in another negotiation", lambda ledger: ledger.retract(US_KOREA, 1, reason="none"),
      UnknownNegotiation, "'us-korea-2025' has no recorded events"),
+    ("correct an event of another negotiation",
+     lambda ledger: ledger.correct(US_UK, ledger.history(US_JAPAN)[4].event_id, reason="wrong negotiation",
+                                   data={"terms": {"steel": "25%"}}),
+     UnknownTarget, "'us-uk-2025' has no event"),
+    ("retract without a reason", lambda ledger: ledger.retract(US_JAPAN, 5, reason=" "),
+     InvalidEvent, "EventRetracted of version 5: reason"),
 ]
 
 
@@ -355,6 +361,7 @@ def test_a_refused_retraction_or_correction_writes_nothing(
     ledger.record(US_JAPAN, "TermsAmended", {"terms": {"rice": "0%"}}, occurred_at="2025-09-12")
     ledger.retract(US_JAPAN, 6, reason="misreported")
     ledger.correct(US_JAPAN, 5, reason="misread", data={"terms": {"autos": "12.5%"}})
+    ledger.record(US_UK, "AgreedInPrinciple", {"parties": ["US", "GB"]}, occurred_at="2025-05-08")
     before = everything(ledger, stored_rows)
 
     with pytest.raises(refusal, match=named):
