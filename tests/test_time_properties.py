@@ -178,7 +178,7 @@ def test_a_story_recorded_in_any_order_ends_as_it_does_recorded_in_world_order(
         event.event_id for event in ledger.story(shuffled))
 
 
-@STORIES
+@settings(STORIES, max_examples=15)
 @given(legal_stories())
 def test_a_story_recorded_newest_first_is_refused_until_its_opening_and_still_ends_the_same(
     ledger: Ledger, stored_rows: Rows, story: list[Event]
