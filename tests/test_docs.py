@@ -17,7 +17,15 @@ from negotiation import EVENT_TYPES, STATES
 from negotiation.cli import main
 from negotiation.domain import machine
 from negotiation.specbook import book as docs
-from negotiation.specbook.coverage import Observation, compare, expected_cells, scenario_label
+from negotiation.specbook.coverage import (
+    CorrectionObservation,
+    Observation,
+    compare,
+    correction_states,
+    expected_cells,
+    expected_correction_cells,
+    scenario_label,
+)
 from negotiation.specbook.diagram import mermaid
 from negotiation.specbook.features import read_features
 
@@ -42,8 +50,10 @@ def coverage(tmp_path: Path) -> Path:
             seen.append(Observation(cell.state, cell.event, "refused", names[(i + 7) % len(names)]))
         seen += [Observation(cell.state, cell.event, "refused", names[(i + 7) % len(names)], guards=(guard,))
                  for guard in cell.guards if cell.guarded]
+    corrections = [CorrectionObservation(c.kind, c.state, c.outcome, names[(i + 3) % len(names)])
+                   for i, c in enumerate(expected_correction_cells())]
     path = tmp_path / "spec-coverage.json"
-    path.write_text(json.dumps(compare(seen).to_json()), encoding="utf-8")
+    path.write_text(json.dumps(compare(seen, corrections=corrections).to_json()), encoding="utf-8")
     return path
 
 
@@ -54,8 +64,8 @@ def book(tmp_path: Path, coverage: Path) -> Path:
     return out
 
 
-def table_rows(markdown: str) -> list[list[str]]:
-    section = markdown.split("## Transition table", 1)[1].split("## Features", 1)[0]
+def table_rows(markdown: str, title: str = "Transition table") -> list[list[str]]:
+    section = markdown.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
     lines = [line for line in section.splitlines() if line.startswith("| ")]
     return [[cell.strip() for cell in line.strip("|").split(" | ")] for line in lines]
 
@@ -113,6 +123,43 @@ def test_every_cell_links_to_scenario_headings_further_down(book: Path) -> None:
         assert re.search(rf'<a id="{anchor}"></a>\n\n#### S\d+\. ', markdown)
 
 
+def test_the_correction_table_has_a_row_per_opened_state_and_a_column_per_kind_and_outcome(book: Path) -> None:
+    rows = table_rows((book / "spec.md").read_text(encoding="utf-8"), "Correction table")
+
+    assert rows[0] == ["state \\ correction", "EventRetracted accepted", "EventRetracted refused",
+                       "EventCorrected accepted", "EventCorrected refused"]
+    assert [row[0].replace("\\_", "_") for row in rows[1:]] == list(correction_states())
+
+
+def test_every_correction_cell_links_to_scenario_headings_further_down(book: Path) -> None:
+    markdown = (book / "spec.md").read_text(encoding="utf-8")
+    anchors = set(re.findall(r'<a id="([^"]+)"></a>', markdown))
+
+    cells = [cell for row in table_rows(markdown, "Correction table")[1:] for cell in row[1:]]
+    targets = [re.findall(r"\]\(#([^)]+)\)", cell) for cell in cells]
+
+    assert len(cells) == 20
+    assert all(targets), "a correction cell without a link to its scenarios"
+    for anchor in {t for found in targets for t in found}:
+        assert anchor in anchors
+        assert re.search(rf'<a id="{anchor}"></a>\n\n#### S\d+\. ', markdown)
+    assert "[EventRetracted × finalised refused](#correction-table)" in markdown.replace("\\_", "_")
+
+
+def test_a_correction_cell_no_scenario_shows_says_so(tmp_path: Path, coverage: Path) -> None:
+    report = json.loads(coverage.read_text(encoding="utf-8"))
+    for cell in report["corrections"]["cells"]:
+        if (cell["kind"], cell["state"], cell["outcome"]) == ("EventCorrected", "finalised", "refused"):
+            cell["scenarios"] = []
+    coverage.write_text(json.dumps(report), encoding="utf-8")
+
+    rows = table_rows(docs.build(FEATURES, coverage).markdown, "Correction table")
+
+    finalised = next(row for row in rows if row[0].replace("\\_", "_") == "finalised")
+    assert finalised[4] == "**no scenario**"
+    assert all(cell != "**no scenario**" for row in rows[1:] for cell in row[1:4])
+
+
 def test_every_feature_and_scenario_reads_as_prose(book: Path) -> None:
     markdown = (book / "spec.md").read_text(encoding="utf-8")
 
@@ -130,6 +177,7 @@ def test_without_a_coverage_report_the_book_says_how_to_link_the_cells(tmp_path:
 
     assert "No coverage report was found" in book.markdown
     assert "](#s" not in book.markdown.split("## Features", 1)[0]
+    assert "no scenario" not in book.markdown.split("## Features", 1)[0]
     assert book.summary is None
 
 
@@ -168,35 +216,39 @@ def test_the_html_page_needs_no_network_and_no_script(book: Path) -> None:
 
 
 class _Rendered(HTMLParser):
-    """The names drawn in the diagram and the rows of the transition table, from a DOM dump."""
+    """The names drawn in the diagram and the rows of the transition and correction tables, from a DOM dump."""
 
     def __init__(self) -> None:
         super().__init__()
         self.svg_text: list[str] = []
-        self.rows: list[list[str]] = []
+        self.tables: dict[str, list[list[str]]] = {"cells": [], "corrections": []}
         self._in: list[str] = []
-        self._table = False
+        self._table: list[list[str]] | None = None
+
+    @property
+    def rows(self) -> list[list[str]]:
+        return self.tables["cells"]
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self._in.append(tag)
-        if tag == "table" and ("class", "cells") in attrs:
-            self._table = True
-        if self._table and tag == "tr":
-            self.rows.append([])
-        if self._table and tag in ("td", "th") and self.rows:
-            self.rows[-1].append("")
+        if tag == "table":
+            self._table = self.tables.get(dict(attrs).get("class") or "")
+        if self._table is not None and tag == "tr":
+            self._table.append([])
+        if self._table and tag in ("td", "th"):
+            self._table[-1].append("")
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "table":
-            self._table = False
+            self._table = None
         while self._in and self._in.pop() != tag:
             pass
 
     def handle_data(self, data: str) -> None:
         if "svg" in self._in and self._in[-1] == "text":
             self.svg_text.append(data)
-        elif self._table and self.rows and self.rows[-1] and self._in[-1] in ("td", "th", "a", "br", "wbr"):
-            self.rows[-1][-1] += data
+        elif self._table and self._table[-1] and self._in[-1] in ("td", "th", "a", "br", "wbr", "strong"):
+            self._table[-1][-1] += data
 
 
 def chromium() -> str:
@@ -228,6 +280,9 @@ def test_the_html_page_renders_the_diagram_and_the_table_in_headless_chromium(
         assert state in rendered.svg_text, f"{state} is not drawn"
     assert [row[0] for row in rendered.rows] == ["state \\ event", *STATES]
     assert ["".join(cell.split()) for cell in rendered.rows[0][1:]] == list(EVENT_TYPES)
+    corrections = rendered.tables["corrections"]
+    assert [row[0] for row in corrections] == ["state \\ correction", *correction_states()]
+    assert all(re.fullmatch(r"S\d+( S\d+)*", cell.strip()) for row in corrections[1:] for cell in row[1:])
     assert shot.returncode == 0
     png = (tmp_path / "page.png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 20_000  # a page with a drawing, not a blank one
@@ -243,7 +298,7 @@ def test_the_docs_command_writes_the_book(tmp_path: Path, coverage: Path) -> Non
                                        "--coverage", str(coverage)])
 
     assert result.exit_code == 0, result.output
-    assert "42/42 transition cells covered, 8/8 guard refusals" in result.output
+    assert "42/42 transition cells covered, 8/8 guard refusals, 20/20 correction cells covered" in result.output
     assert (out / "spec.md").is_file() and (out / "index.html").is_file()
 
 

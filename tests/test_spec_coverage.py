@@ -1,4 +1,5 @@
-"""Transition coverage: comparing with the machine, and the feature suite failing when specs fall short."""
+"""Spec coverage: comparing with the machine and the correction matrix, and the feature suite failing when
+specs fall short."""
 
 from __future__ import annotations
 
@@ -17,11 +18,15 @@ from negotiation import EVENT_TYPES, STATES
 from negotiation.domain.machine import ROUTES
 from negotiation.specbook.coverage import (
     Cell,
+    CorrectionObservation,
     Observation,
     allowed_to,
     compare,
+    correction_states,
     expected_cells,
+    expected_correction_cells,
     refused_by,
+    scenarios_by_correction_cell,
 )
 from negotiation.specbook.features import read_feature
 
@@ -47,6 +52,11 @@ def covering(target: Cell) -> list[Observation]:
 
 def everything() -> list[Observation]:
     return [seen for c in expected_cells() for seen in covering(c)]
+
+
+def every_correction() -> list[CorrectionObservation]:
+    """Retractions and corrections seen accepted and refused in every state, as the features show them."""
+    return [CorrectionObservation(c.kind, c.state, c.outcome, SCENARIO) for c in expected_correction_cells()]
 
 
 # -- the cells ---------------------------------------------------------------------------------
@@ -79,28 +89,30 @@ def test_only_cells_whose_every_transition_has_a_condition_are_guarded() -> None
 # -- comparing observations --------------------------------------------------------------------
 
 
-def test_observations_that_agree_everywhere_cover_all_42_cells() -> None:
-    report = compare(everything())
+def test_observations_that_agree_everywhere_cover_all_42_cells_and_all_20_correction_cells() -> None:
+    report = compare(everything(), corrections=every_correction())
 
     assert report.ok, report.problems()
-    assert report.summary() == "42/42 transition cells covered, 8/8 guard refusals"
+    assert report.summary() == ("42/42 transition cells covered, 8/8 guard refusals, "
+                                "20/20 correction cells covered")
 
 
 def test_no_observations_leave_every_cell_uncovered() -> None:
     report = compare([])
 
     assert not report.ok
-    assert report.summary() == "0/42 transition cells covered, 0/8 guard refusals"
-    assert len(report.problems()) == 42
+    assert report.summary() == "0/42 transition cells covered, 0/8 guard refusals, 0/20 correction cells covered"
+    assert len(report.problems()) == 42 + 20
 
 
 def test_a_missing_cell_is_named() -> None:
     missing = ("working_level_talks", "WorkingLevelTalksOpened")
     seen = [o for o in everything() if (o.state, o.event) != missing]
 
-    report = compare(seen)
+    report = compare(seen, corrections=every_correction())
 
-    assert report.summary() == "41/42 transition cells covered, 8/8 guard refusals"
+    assert report.summary() == ("41/42 transition cells covered, 8/8 guard refusals, "
+                                "20/20 correction cells covered")
     assert report.problems() == [("working_level_talks × WorkingLevelTalksOpened: no scenario shows it "
                                   "refused by the machine (the machine: refused)")]
 
@@ -108,13 +120,13 @@ def test_a_missing_cell_is_named() -> None:
 def test_an_event_recorded_where_the_machine_refuses_it_disagrees() -> None:
     wrong = Observation("finalised", "DisputeResolved", "allowed", "Finalisation: reopened", after="finalised")
 
-    report = compare([*everything(), wrong])
+    report = compare([*everything(), wrong], corrections=every_correction())
 
     assert not report.ok
     assert report.disagreements == [("finalised × DisputeResolved: the machine refuses it, but it was recorded "
                                      "(seen in «Finalisation: reopened»)")]
     assert report.summary() == ("42/42 transition cells covered, 8/8 guard refusals, "
-                                "1 observed outcomes disagree with the machine")
+                                "20/20 correction cells covered, 1 observed outcomes disagree with the machine")
 
 
 def test_a_refusal_where_the_machine_always_allows_the_event_disagrees() -> None:
@@ -153,11 +165,12 @@ def test_a_guarded_cell_needs_a_refusal_by_each_of_its_guards() -> None:
     one_guard = ("working_level_talks", "AgreementFinalised", ("has_no_open_point",))
     without = [o for o in everything() if (o.state, o.event, o.guards) != one_guard]
 
-    report = compare(without)
+    report = compare(without, corrections=every_correction())
 
     assert [r.cell.name for r in report.uncovered] == ["working_level_talks × AgreementFinalised"]
     assert report.uncovered[0].missing == (refused_by("has_no_open_point"),)
-    assert report.summary() == "41/42 transition cells covered, 7/8 guard refusals"
+    assert report.summary() == ("41/42 transition cells covered, 7/8 guard refusals, "
+                                "20/20 correction cells covered")
 
 
 def test_a_refusal_in_a_guarded_cell_that_no_guard_explains_disagrees() -> None:
@@ -201,9 +214,10 @@ def test_the_report_lists_every_cell_with_its_scenarios_and_what_is_uncovered() 
     seen = [o for o in everything() if o.state != "finalised"]
     seen.append(Observation("finalised", "AgreedInPrinciple", "refused", "Finalisation: announced once"))
 
-    written = json.loads(json.dumps(compare(seen).to_json()))
+    written = json.loads(json.dumps(compare(seen, corrections=every_correction()).to_json()))
 
-    assert written["summary"] == "36/42 transition cells covered, 8/8 guard refusals"
+    assert written["summary"] == ("36/42 transition cells covered, 8/8 guard refusals, "
+                                  "20/20 correction cells covered")
     assert len(written["cells"]) == 42
     announced = next(c for c in written["cells"] if (c["state"], c["event"]) == ("finalised", "AgreedInPrinciple"))
     assert announced == {"state": "finalised", "event": "AgreedInPrinciple", "expected": "refused",
@@ -211,6 +225,70 @@ def test_the_report_lists_every_cell_with_its_scenarios_and_what_is_uncovered() 
                          "scenarios": ["Finalisation: announced once"]}
     assert {(u["state"], u["event"]) for u in written["uncovered"]} == {
         ("finalised", e) for e in EVENT_TYPES if e != "AgreedInPrinciple"}
+
+
+# -- the correction matrix ---------------------------------------------------------------------
+
+
+def test_the_correction_matrix_is_each_kind_in_each_opened_state_accepted_and_refused() -> None:
+    cells = expected_correction_cells()
+
+    assert correction_states() == tuple(state for state in STATES if state != "not_opened")
+    assert [(c.kind, c.state, c.outcome) for c in cells] == [
+        (kind, state, outcome) for kind in ("EventRetracted", "EventCorrected")
+        for state in correction_states() for outcome in ("accepted", "refused")]
+    assert len(cells) == 20
+
+
+def test_a_missing_correction_cell_is_named_and_fails() -> None:
+    seen = [c for c in every_correction() if (c.kind, c.state, c.outcome) != ("EventRetracted", "finalised",
+                                                                            "refused")]
+
+    report = compare(everything(), corrections=seen)
+
+    assert not report.ok
+    assert report.problems() == ["EventRetracted × finalised: no scenario shows it refused"]
+    assert report.summary() == ("42/42 transition cells covered, 8/8 guard refusals, "
+                                "19/20 correction cells covered")
+
+
+def test_a_correction_seen_only_accepted_is_not_covered_for_its_refusal() -> None:
+    accepted_only = [c for c in every_correction() if c.kind == "EventCorrected" and c.outcome == "accepted"]
+
+    report = compare(everything(), corrections=accepted_only)
+
+    assert report.problems() == [f"{kind} × {state}: no scenario shows it {outcome}"
+                                 for kind in ("EventRetracted", "EventCorrected") for state in correction_states()
+                                 for outcome in ("accepted", "refused")
+                                 if (kind, outcome) != ("EventCorrected", "accepted")]
+
+
+def test_a_correction_seen_where_there_is_nothing_to_correct_disagrees() -> None:
+    stray = CorrectionObservation("EventRetracted", "not_opened", "refused", SCENARIO)
+
+    report = compare(everything(), corrections=[*every_correction(), stray])
+
+    assert not report.ok
+    assert report.disagreements == [("EventRetracted × not_opened, refused, is not a correction cell "
+                                     f"(seen in «{SCENARIO}»)")]
+
+
+def test_the_report_lists_every_correction_cell_with_its_scenarios_and_what_is_uncovered() -> None:
+    seen = [c for c in every_correction() if c.state != "visit_cancelled"]
+    seen.append(CorrectionObservation("EventCorrected", "visit_cancelled", "accepted", "Corrections: a date"))
+
+    written = json.loads(json.dumps(compare(everything(), corrections=seen).to_json()))
+
+    assert written["summary"].endswith("17/20 correction cells covered")
+    assert len(written["corrections"]["cells"]) == 20
+    assert {"kind": "EventCorrected", "state": "visit_cancelled", "outcome": "accepted",
+            "scenarios": ["Corrections: a date"]} in written["corrections"]["cells"]
+    assert written["corrections"]["uncovered"] == [
+        {"kind": "EventRetracted", "state": "visit_cancelled", "outcome": "accepted"},
+        {"kind": "EventRetracted", "state": "visit_cancelled", "outcome": "refused"},
+        {"kind": "EventCorrected", "state": "visit_cancelled", "outcome": "refused"}]
+    assert scenarios_by_correction_cell(written)[("EventCorrected", "visit_cancelled", "accepted")] == [
+        "Corrections: a date"]
 
 
 # -- the feature suite, run in a subprocess on a copy of features/ ------------------------------
@@ -255,7 +333,7 @@ def test_deleting_the_only_scenario_of_a_cell_fails_the_feature_suite(features: 
     assert "spec coverage FAILED" in run.stdout
     assert ("working_level_talks × WorkingLevelTalksOpened: no scenario shows it refused by the machine"
             in run.stdout)
-    assert "41/42 transition cells covered, 8/8 guard refusals" in run.stdout
+    assert "41/42 transition cells covered, 8/8 guard refusals, 20/20 correction cells covered" in run.stdout
     written = json.loads(report.read_text(encoding="utf-8"))
     assert [(u["state"], u["event"]) for u in written["uncovered"]] == [
         ("working_level_talks", "WorkingLevelTalksOpened")]
@@ -270,7 +348,27 @@ def test_deleting_the_only_scenario_of_a_guard_refusal_fails_the_feature_suite(
     assert run.returncode != 0, run.stdout
     assert ("working_level_talks × AgreementFinalised: no scenario shows it refused by the guard has_deal"
             in run.stdout)
-    assert "41/42 transition cells covered, 7/8 guard refusals" in run.stdout
+    assert "41/42 transition cells covered, 7/8 guard refusals, 20/20 correction cells covered" in run.stdout
+
+
+def test_deleting_the_scenarios_of_refused_retractions_fails_the_feature_suite(
+        features: Path, tmp_path: Path) -> None:
+    delete_scenario(features / "12_retractions_and_corrections.feature",
+                    "The deal cannot be retracted while what followed it stands")
+    report = tmp_path / "coverage.json"
+
+    run = run_features(features, report)
+
+    assert run.returncode != 0, run.stdout
+    assert "passed" in run.stdout and "failed" not in run.stdout  # every remaining scenario still passes
+    assert "spec coverage FAILED" in run.stdout
+    for state in ("disputed_terms", "visit_cancelled", "working_level_talks"):
+        assert f"EventRetracted × {state}: no scenario shows it refused" in run.stdout
+    assert "42/42 transition cells covered, 8/8 guard refusals, 17/20 correction cells covered" in run.stdout
+    written = json.loads(report.read_text(encoding="utf-8"))
+    assert [(u["kind"], u["state"], u["outcome"]) for u in written["corrections"]["uncovered"]] == [
+        ("EventRetracted", state, "refused") for state in ("disputed_terms", "visit_cancelled",
+                                                          "working_level_talks")]
 
 
 def test_an_outcome_that_disagrees_with_the_machine_fails_the_feature_suite(
@@ -286,6 +384,8 @@ def test_an_outcome_that_disagrees_with_the_machine_fails_the_feature_suite(
             None if event == "TermsAmended" else _follow(state, event, negotiation))
         machine.allowed_events = lambda state, negotiation: tuple(
             e for e in _allowed(state, negotiation) if e != "TermsAmended")
+        for cell in [cell for cell in machine.UNGUARDED if cell[1] == "TermsAmended"]:
+            del machine.UNGUARDED[cell]  # the table new events are decided with
     """), encoding="utf-8")
 
     run = run_features(features, tmp_path / "coverage.json", "-p", "broken_ledger", plugin_dir=tmp_path)

@@ -1,9 +1,11 @@
 """The spec book: the machine and every feature, as Markdown for a code host and as one HTML page.
 
 Both come from the sources the tests run: the diagram and the transition
-table from ``negotiation.machine``, the scenarios from ``features/`` (read with
-the official Gherkin parser), and each cell's links from the coverage report
-the feature suite writes (``build/spec-coverage.json``). The HTML page is
+table from ``negotiation.machine``, the correction table (each kind of
+retraction or correction in each state, accepted and refused) from the same
+states, the scenarios from ``features/`` (read with the official Gherkin
+parser), and each cell's links from the coverage report the feature suite
+writes (``build/spec-coverage.json``). The HTML page is
 self-contained: styles inline, the diagram an inline SVG, no script.
 """
 
@@ -21,8 +23,17 @@ from markdown_it import MarkdownIt
 
 from ..bundled import bundled
 from ..domain import machine
+from ..domain.story import CORRECTION_TYPES
 from . import diagram
-from .coverage import Cell, expected_cells, scenario_label, scenarios_by_cell
+from .coverage import (
+    CORRECTION_OUTCOMES,
+    Cell,
+    correction_states,
+    expected_cells,
+    scenario_label,
+    scenarios_by_cell,
+    scenarios_by_correction_cell,
+)
 from .features import Feature, Scenario, Step, Table, read_features
 
 TITLE = "The negotiation spec book"
@@ -94,10 +105,14 @@ def cell_md(cell: Cell) -> str:
     return "<br>".join(md(text) for text in texts)
 
 
-class _Index:
-    """Scenario numbers and anchors, and which cells each scenario shows."""
+CorrectionKey = tuple[str, str, str]
 
-    def __init__(self, features: Sequence[Feature], coverage: dict[tuple[str, str], list[str]]) -> None:
+
+class _Index:
+    """Scenario numbers and anchors, and which cells (transitions and corrections) each scenario shows."""
+
+    def __init__(self, features: Sequence[Feature], coverage: dict[tuple[str, str], list[str]],
+                 corrections: dict[CorrectionKey, list[str]] | None = None) -> None:
         self.number: dict[str, int] = {}
         self.anchor: dict[str, str] = {}
         self.problems: list[str] = []
@@ -109,15 +124,21 @@ class _Index:
                     continue
                 self.number[label] = len(self.number) + 1
                 self.anchor[label] = f"s{self.number[label]}-{slug(scenario.name)}"
-        self.cells: dict[tuple[str, str], list[str]] = {}
-        self.shows: dict[str, list[str]] = defaultdict(list)
-        for key, labels in coverage.items():
-            known = [label for label in labels if label in self.number]
-            self.problems += [f"the coverage report names «{label}», which no feature has (a stale report?)"
-                              for label in labels if label not in self.number]
-            self.cells[key] = sorted(known, key=self.number.__getitem__)
-            for label in known:
-                self.shows[label].append(f"{key[0]} × {key[1]}")
+        #: For each scenario, what it shows: (the cell's name, the anchor of its table).
+        self.shows: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        self.cells = {key: self._known(labels, f"{key[0]} × {key[1]}", "transition-table")
+                      for key, labels in coverage.items()}
+        self.corrections = {key: self._known(labels, f"{key[0]} × {key[1]} {key[2]}", "correction-table")
+                            for key, labels in (corrections or {}).items()}
+
+    def _known(self, labels: Sequence[str], shown: str, table: str) -> list[str]:
+        """The scenarios of a cell that the features have, in book order; any other is a problem."""
+        known = [label for label in labels if label in self.number]
+        self.problems += [f"the coverage report names «{label}», which no feature has (a stale report?)"
+                          for label in labels if label not in self.number]
+        for label in known:
+            self.shows[label].append((shown, table))
+        return sorted(known, key=self.number.__getitem__)
 
     def links(self, labels: Sequence[str]) -> str:
         return " ".join(f"[S{self.number[label]}](#{self.anchor[label]})" for label in labels)
@@ -141,6 +162,19 @@ def _table(index: _Index, covered: bool) -> list[str]:
     return lines
 
 
+def _correction_table(index: _Index, covered: bool) -> list[str]:
+    columns = [(kind, outcome) for kind in CORRECTION_TYPES for outcome in CORRECTION_OUTCOMES]
+    lines = ["| state \\ correction | " + " | ".join(f"{kind} {outcome}" for kind, outcome in columns) + " |",
+             "|---" * (len(columns) + 1) + "|"]
+    for state in correction_states():
+        row = []
+        for kind, outcome in columns:
+            scenarios = index.corrections.get((kind, state, outcome), [])
+            row.append(index.links(scenarios) if scenarios else "**no scenario**" if covered else "")
+        lines.append(f"| {md(state)} | " + " | ".join(row) + " |")
+    return lines
+
+
 def _scenario(index: _Index, feature: Feature, scenario: Scenario) -> list[str]:
     label = scenario_label(feature.name, scenario.name)
     if label not in index.anchor:
@@ -156,7 +190,7 @@ def _scenario(index: _Index, feature: Feature, scenario: Scenario) -> list[str]:
         title = f"Examples: {md(examples.name)}" if examples.name else "Examples"
         lines += [f"**{title}**", "", *table_md(examples.table), ""]
     if index.shows.get(label):
-        shown = ", ".join(f"[{md(cell)}](#transition-table)" for cell in index.shows[label])
+        shown = ", ".join(f"[{md(cell)}](#{table})" for cell, table in index.shows[label])
         lines += [f"*Shows:* {shown}", ""]
     return lines
 
@@ -168,7 +202,8 @@ def _markdown(features: Sequence[Feature], index: _Index, report: dict[str, Any]
     lines = [f"# {TITLE}", "",
              f"Generated by `negotiation docs` from `{md(features_dir.name)}/` and the state machine in "
              "`negotiation/domain/machine.py`: do not edit it, edit the features. " + summary, "",
-             "- [The state machine](#the-state-machine)", "- [Transition table](#transition-table)"]
+             "- [The state machine](#the-state-machine)", "- [Transition table](#transition-table)",
+             "- [Correction table](#correction-table)"]
     lines += [f"- [{md(f.name)}](#feature-{slug(f.name)})" for f in features]
     lines += ["", '<a id="the-state-machine"></a>', "", "## The state machine", "", picture, "",
               '<a id="transition-table"></a>', "", "## Transition table", "",
@@ -176,7 +211,15 @@ def _markdown(features: Sequence[Feature], index: _Index, report: dict[str, Any]
                "`↺`: the event is recorded and the state stays; `✗`: refused, with a message naming the "
                "negotiation, its state, the event and what is allowed, and nothing is recorded. "
                "S-numbers link to the scenarios that show the cell."), "",
-              *_table(index, report is not None), "", "## Features", ""]
+              *_table(index, report is not None), "",
+              '<a id="correction-table"></a>', "", "## Correction table", "",
+              ("Retractions and corrections are no steps of the machine: they change the story, the "
+               "negotiation's events in the order they happened. Each is accepted when the story after it is "
+               "legal, and refused, with nothing recorded, when it would break the story or asks for what "
+               "cannot be (a version the negotiation does not have, an event already retracted, a correction "
+               "that changes nothing). Rows are the state the negotiation is in before it, columns each kind "
+               "and outcome; S-numbers link to the scenarios that show it."), "",
+              *_correction_table(index, report is not None), "", "## Features", ""]
     for feature in features:
         lines += [f'<a id="feature-{slug(feature.name)}"></a>', "", f"### {md(feature.name)}", "",
                   f"*{md(features_dir.name + '/' + feature.path.relative_to(features_dir).as_posix())}*", ""]
@@ -222,6 +265,8 @@ def _html(body_md: str) -> str:
     # Tint the transition table's cells by outcome; its header row is the only one naming "state \ event".
     head = "<thead>\n<tr>\n<th>state \\ event</th>"
     body = body.replace(f"<table>\n{head}", f'<table class="cells">\n{head}', 1)
+    corrections = "<thead>\n<tr>\n<th>state \\ correction</th>"
+    body = body.replace(f"<table>\n{corrections}", f'<table class="corrections">\n{corrections}', 1)
     body = re.sub(r"<th>([A-Z][a-z]+(?:[A-Z][a-z]+)+)</th>",  # break long event names between words only
                   lambda m: "<th>" + re.sub(r"(?<=[a-z])(?=[A-Z])", "<wbr>", m.group(1)) + "</th>", body)
     body = re.sub(r"<td>(?=[→↺])", '<td class="allowed">', body)
@@ -239,9 +284,10 @@ def build(features_dir: Path, coverage: Path | None = None) -> Book:
     report = json.loads(coverage.read_text(encoding="utf-8")) if coverage.is_file() else None
     try:
         links = scenarios_by_cell(report) if report else {}
+        corrections = scenarios_by_correction_cell(report) if report else {}
     except (KeyError, TypeError, AttributeError) as e:
         raise ValueError(f"not the feature suite's coverage JSON (no {e})") from e
-    index = _Index(features, links)
+    index = _Index(features, links, corrections)
     mermaid = f"```mermaid\n{diagram.mermaid()}\n```"
     svg = f'<div class="diagram">{diagram.svg()}</div>'
     return Book(_markdown(features, index, report, features_dir, mermaid),

@@ -30,6 +30,14 @@ The rules, precisely:
   scenario); a guarded cell also refused by each of its guards, so every
   outcome of every guard is specified (finalising talks is refused once for
   want of a deal and once for an open point).
+
+Retractions and corrections are no transitions of the machine: they change
+the story, and are accepted only if the story after them is legal. Their
+matrix is small: each kind (``EventRetracted``, ``EventCorrected``) × each
+state the negotiation is in before it (every state but ``not_opened``, where
+there is nothing to correct) × each outcome. A **correction cell** is covered
+when a scenario saw that kind in that state *accepted* (recorded), and another
+saw it *refused* (the story would break, or the request was invalid).
 """
 
 from __future__ import annotations
@@ -39,8 +47,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..domain import machine
+from ..domain.story import CORRECTION_TYPES
 
 Outcome = Literal["allowed", "refused"]
+CorrectionOutcome = Literal["accepted", "refused"]
+CORRECTION_OUTCOMES: tuple[CorrectionOutcome, ...] = ("accepted", "refused")
 
 MACHINE_REFUSAL = "refused by the machine"
 CONTENT_REFUSAL = "refused for its content"
@@ -147,6 +158,52 @@ class Observation:
     guards: tuple[str, ...] = ()
 
 
+def correction_states() -> tuple[str, ...]:
+    """The states a retraction or correction can find a negotiation in: all but ``not_opened``."""
+    return tuple(state for state in machine.STATES if state != machine.NOT_OPENED)
+
+
+@dataclass(frozen=True)
+class CorrectionCell:
+    """One kind of correction (a retraction or a correction) in one state, with one outcome."""
+
+    kind: str
+    state: str
+    outcome: CorrectionOutcome
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind} × {self.state}"
+
+
+def expected_correction_cells() -> list[CorrectionCell]:
+    """Every correction cell: kind × state before it × outcome, in table order."""
+    return [CorrectionCell(kind, state, outcome)
+            for kind in CORRECTION_TYPES for state in correction_states() for outcome in CORRECTION_OUTCOMES]
+
+
+@dataclass(frozen=True)
+class CorrectionObservation:
+    """What one scenario saw when it retracted or corrected an event: accepted, or refused."""
+
+    kind: str
+    state: str
+    outcome: CorrectionOutcome
+    scenario: str
+
+
+@dataclass
+class CorrectionCellReport:
+    """One correction cell with the scenarios that showed it."""
+
+    cell: CorrectionCell
+    scenarios: list[str] = field(default_factory=list)
+
+    @property
+    def covered(self) -> bool:
+        return bool(self.scenarios)
+
+
 @dataclass
 class CellReport:
     """One cell with what the scenarios saw of it."""
@@ -170,21 +227,28 @@ class Report:
 
     cells: list[CellReport]
     disagreements: list[str]
+    corrections: list[CorrectionCellReport] = field(default_factory=list)
 
     @property
     def uncovered(self) -> list[CellReport]:
         return [report for report in self.cells if not report.covered]
 
     @property
+    def uncovered_corrections(self) -> list[CorrectionCellReport]:
+        return [report for report in self.corrections if not report.covered]
+
+    @property
     def ok(self) -> bool:
-        return not self.uncovered and not self.disagreements
+        return not self.uncovered and not self.uncovered_corrections and not self.disagreements
 
     def summary(self) -> str:
         covered = len(self.cells) - len(self.uncovered)
         outcomes = [(r, refused_by(g)) for r in self.cells if r.cell.guarded for g in r.cell.guards]
         seen = sum(kind in report.seen for report, kind in outcomes)
+        corrected = len(self.corrections) - len(self.uncovered_corrections)
         text = (f"{covered}/{len(self.cells)} transition cells covered, "
-                f"{seen}/{len(outcomes)} guard refusals")
+                f"{seen}/{len(outcomes)} guard refusals, "
+                f"{corrected}/{len(self.corrections)} correction cells covered")
         if self.disagreements:
             text += f", {len(self.disagreements)} observed outcomes disagree with the machine"
         return text
@@ -196,6 +260,8 @@ class Report:
             f"(the machine: {report.cell.expected}{', guarded' if report.cell.guarded else ''})"
             for report in self.uncovered
         ]
+        lines += [f"{report.cell.name}: no scenario shows it {report.cell.outcome}"
+                  for report in self.uncovered_corrections]
         return lines + self.disagreements
 
     def to_json(self) -> dict[str, Any]:
@@ -219,6 +285,17 @@ class Report:
                 for r in self.uncovered
             ],
             "disagreements": self.disagreements,
+            "corrections": {
+                "cells": [
+                    {"kind": r.cell.kind, "state": r.cell.state, "outcome": r.cell.outcome,
+                     "scenarios": r.scenarios}
+                    for r in self.corrections
+                ],
+                "uncovered": [
+                    {"kind": r.cell.kind, "state": r.cell.state, "outcome": r.cell.outcome}
+                    for r in self.uncovered_corrections
+                ],
+            },
         }
 
 
@@ -250,8 +327,10 @@ def _kind(cell: Cell, seen: Observation) -> tuple[str, str | None]:
     return MACHINE_REFUSAL, "the machine always allows it, but it was refused as not allowed"
 
 
-def compare(observations: Iterable[Observation], cells: Sequence[Cell] | None = None) -> Report:
-    """Compare what the scenarios observed with the machine's cells."""
+def compare(observations: Iterable[Observation], cells: Sequence[Cell] | None = None, *,
+            corrections: Iterable[CorrectionObservation] = (),
+            correction_cells: Sequence[CorrectionCell] | None = None) -> Report:
+    """Compare what the scenarios observed with the machine's cells, and their corrections with the matrix."""
     reports = {(c.state, c.event): CellReport(c) for c in (expected_cells() if cells is None else cells)}
     disagreements: list[str] = []
     for seen in observations:
@@ -266,9 +345,24 @@ def compare(observations: Iterable[Observation], cells: Sequence[Cell] | None = 
         report.seen.update(kinds)
         if seen.scenario not in report.scenarios:
             report.scenarios.append(seen.scenario)
-    return Report(list(reports.values()), disagreements)
+    matrix = {(c.kind, c.state, c.outcome): CorrectionCellReport(c)
+              for c in (expected_correction_cells() if correction_cells is None else correction_cells)}
+    for correction in corrections:
+        found = matrix.get((correction.kind, correction.state, correction.outcome))
+        if found is None:
+            disagreements.append(f"{correction.kind} × {correction.state}, {correction.outcome}, is not a "
+                                 f"correction cell (seen in «{correction.scenario}»)")
+        elif correction.scenario not in found.scenarios:
+            found.scenarios.append(correction.scenario)
+    return Report(list(reports.values()), disagreements, list(matrix.values()))
 
 
 def scenarios_by_cell(report: Mapping[str, Any]) -> dict[tuple[str, str], list[str]]:
     """Read a coverage report written by ``Report.to_json``: the scenarios of each cell."""
     return {(cell["state"], cell["event"]): list(cell["scenarios"]) for cell in report.get("cells", ())}
+
+
+def scenarios_by_correction_cell(report: Mapping[str, Any]) -> dict[tuple[str, str, str], list[str]]:
+    """Read a coverage report written by ``Report.to_json``: the scenarios of each correction cell."""
+    cells = report.get("corrections", {}).get("cells", ())
+    return {(cell["kind"], cell["state"], cell["outcome"]): list(cell["scenarios"]) for cell in cells}

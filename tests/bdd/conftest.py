@@ -3,8 +3,9 @@
 In a step text, ``"{name}"`` stands for quoted text, ``{name:d}`` for a whole
 number, ``{name:date}`` for a date such as 22 July 2025 and ``{name:text}`` for
 the rest of the line (``phrases.py``). Every scenario gets a ``world`` (``world.py``) on a fresh ledger
-per backend; its *When* steps go through ``world.record``, which feeds the
-transition coverage (``coverage.py``).
+per backend; its *When* steps go through ``world.record`` and ``world.correct``, which feed the
+spec coverage (``coverage.py``). An event a step dates ("on 22 July 2025") was reported that day
+unless the step says when it was reported.
 """
 
 from __future__ import annotations
@@ -21,11 +22,14 @@ from negotiation import (
     InvalidEvent,
     Ledger,
     NegotiationError,
+    UnknownNegotiation,
 )
+from negotiation.domain.story import CORRECTED, CORRECTION_TYPES, RETRACTED
+from negotiation.errors import IllegalStory
 
 from .coverage import PLUGIN_NAME, SpecCoverage
-from .phrases import day, pairs, phrase, points, rows, shown
-from .world import OPENING, Rows, World, seed_story
+from .phrases import day, pairs, phrase, points, rows, shown, spoken
+from .world import OPENING, TYPICAL, Rows, World, seed_story
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -37,7 +41,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def world(ledger: Ledger, stored_rows: Callable[[], Rows], request: pytest.FixtureRequest) -> Iterator[World]:
     plugin = request.config.pluginmanager.get_plugin(PLUGIN_NAME)
     assert isinstance(plugin, SpecCoverage)
-    scene = World(ledger, stored_rows, plugin.observe)
+    scene = World(ledger, stored_rows, plugin.observe, plugin.observe_correction)
     yield scene
     scene.settled()  # a refusal no step expected must not pass silently
 
@@ -101,6 +105,65 @@ def _(world: World, envoy: str) -> None:
 @given("working-level talks have opened")
 def _(world: World) -> None:
     world.setup("WorkingLevelTalksOpened")
+
+
+@given(phrase('the negotiation "{negotiation}" opened with the deal between "{first}" and "{second}" '
+              'on {date:date}'))
+def _(world: World, negotiation: str, first: str, second: str, date: str) -> None:
+    world.negotiation_id = negotiation
+    world.setup("AgreedInPrinciple", {"parties": [first, second]}, occurred_at=day(date), reported_at=day(date))
+
+
+@given(phrase('the point "{point}" was disputed on {date:date}'))
+@given(phrase('the point "{point}" was disputed on {date:date}, reported on {reported:date}'))
+def _(world: World, point: str, date: str, reported: str | None = None) -> None:
+    world.setup("TermsDisputed", {"point": point}, occurred_at=day(date), reported_at=day(reported or date))
+
+
+@given(phrase('the point "{point}" was resolved on {date:date}'))
+def _(world: World, point: str, date: str) -> None:
+    world.setup("DisputeResolved", {"point": point}, occurred_at=day(date), reported_at=day(date))
+
+
+@given(phrase('the visit by "{envoy}" was called off on {date:date}'))
+def _(world: World, envoy: str, date: str) -> None:
+    world.setup("VisitCancelled", {"envoy": envoy}, occurred_at=day(date), reported_at=day(date))
+
+
+@given(phrase("working-level talks opened on {date:date}"))
+def _(world: World, date: str) -> None:
+    world.setup("WorkingLevelTalksOpened", occurred_at=day(date), reported_at=day(date))
+
+
+@given(phrase('the agreement was finalised on {date:date} in "{instrument}"'))
+def _(world: World, date: str, instrument: str) -> None:
+    world.setup("AgreementFinalised", {"instruments": [instrument]}, occurred_at=day(date), reported_at=day(date))
+
+
+@given(phrase("the terms were amended on {date:date}:"))
+def _(world: World, date: str, datatable: list[list[str]]) -> None:
+    terms = {row["term"]: row["value"] for row in rows(datatable)}
+    world.setup("TermsAmended", {"terms": terms}, occurred_at=day(date), reported_at=day(date))
+
+
+@given(phrase('version {version:d} was retracted, because "{reason}"'), converters={"version": int})
+@given(phrase('version {version:d} was retracted on {reported:date}, because "{reason}"'),
+       converters={"version": int})
+def _(world: World, version: int, reason: str, reported: str | None = None) -> None:
+    world.ledger.retract(world.negotiation_id, version, reason=reason, reported_at=reported and day(reported))
+
+
+@given(phrase('version {version:d} was corrected to have happened on {date:date}, because "{reason}"'),
+       converters={"version": int})
+def _(world: World, version: int, date: str, reason: str) -> None:
+    world.ledger.correct(world.negotiation_id, version, reason=reason, occurred_at=day(date))
+
+
+@given(phrase('version {version:d} was corrected on {reported:date} to the point "{point}", '
+              'because "{reason}"'), converters={"version": int})
+def _(world: World, version: int, reported: str, point: str, reason: str) -> None:
+    world.ledger.correct(world.negotiation_id, version, reason=reason, data={"point": point},
+                         reported_at=day(reported))
 
 
 @given(phrase('the seed story "{negotiation}"'))
@@ -193,12 +256,111 @@ def _(world: World, datatable: list[list[str]]) -> None:
     world.record("TermsAmended", {"terms": {row["term"]: row["value"] for row in rows(datatable)}})
 
 
+@when(phrase('the point "{point}" is reported, on {reported:date}, as disputed on {date:date}'))
+def _(world: World, point: str, reported: str, date: str) -> None:
+    world.record("TermsDisputed", {"point": point}, occurred_at=day(date), reported_at=day(reported))
+
+
+@when(phrase('the point "{point}" is reported, on {reported:date}, as resolved on {date:date}'))
+def _(world: World, point: str, reported: str, date: str) -> None:
+    world.record("DisputeResolved", {"point": point}, occurred_at=day(date), reported_at=day(reported))
+
+
+@when(phrase('the visit by "{envoy}" is reported, on {reported:date}, as called off on {date:date}'))
+def _(world: World, envoy: str, reported: str, date: str) -> None:
+    world.record("VisitCancelled", {"envoy": envoy}, occurred_at=day(date), reported_at=day(reported))
+
+
+@when(phrase('working-level talks between "{first}" and "{second}" are reported, on {reported:date}, '
+             'as opened on {date:date}'))
+def _(world: World, first: str, second: str, reported: str, date: str) -> None:
+    event_type, data = OPENING["working-level talks"]
+    world.record(event_type, {**data, "parties": [first, second]}, occurred_at=day(date),
+                 reported_at=day(reported))
+
+
+@when(phrase('the deal between "{first}" and "{second}" is reported, on {reported:date}, '
+             'as announced on {date:date}'))
+def _(world: World, first: str, second: str, reported: str, date: str) -> None:
+    world.record("AgreedInPrinciple", {"parties": [first, second]}, occurred_at=day(date),
+                 reported_at=day(reported))
+
+
+@when(phrase('"{event}" of {date:date} is reported on {reported:date}'))
+def _(world: World, event: str, date: str, reported: str) -> None:
+    world.record(event, occurred_at=day(date), reported_at=day(reported))
+
+
+@when(phrase("these events are reported together on {reported:date}:"))
+def _(world: World, reported: str, datatable: list[list[str]]) -> None:
+    world.record_together([
+        {"type": row["event"], "data": {"point": row["point"]} if row.get("point") else TYPICAL[row["event"]],
+         "occurred_at": day(row["date"]), "reported_at": day(reported)}
+        for row in rows(datatable)])
+
+
+@when(phrase('the agreement is finalised on {date:date} in "{instrument}"'))
+def _(world: World, date: str, instrument: str) -> None:
+    world.record("AgreementFinalised", {"instruments": [instrument]}, occurred_at=day(date), reported_at=day(date))
+
+
+@when(phrase('version {version:d} is retracted, because "{reason}"'), converters={"version": int})
+def _(world: World, version: int, reason: str) -> None:
+    world.correct(RETRACTED, version, reason=reason)
+
+
+@when(phrase('version {version:d} is corrected to the point "{point}", because "{reason}"'),
+      converters={"version": int})
+def _(world: World, version: int, point: str, reason: str) -> None:
+    world.correct(CORRECTED, version, reason=reason, data={"point": point})
+
+
+@when(phrase('version {version:d} is corrected to have happened on {date:date}, because "{reason}"'),
+      converters={"version": int})
+def _(world: World, version: int, date: str, reason: str) -> None:
+    world.correct(CORRECTED, version, reason=reason, occurred_at=day(date))
+
+
+@when(phrase('version {version:d} is corrected to these terms, because "{reason}":'), converters={"version": int})
+def _(world: World, version: int, reason: str, datatable: list[list[str]]) -> None:
+    terms = {row["term"]: row["value"] for row in rows(datatable)}
+    world.correct(CORRECTED, version, reason=reason, data={"terms": terms})
+
+
+@when(phrase('version {version:d} is corrected to the deal between "{first}" and "{second}", because "{reason}"'),
+      converters={"version": int})
+def _(world: World, version: int, first: str, second: str, reason: str) -> None:
+    world.correct(CORRECTED, version, reason=reason, data={"parties": [first, second]})
+
+
+@when(phrase('a correction of version {version:d} that changes nothing is recorded, because "{reason}"'),
+      converters={"version": int})
+def _(world: World, version: int, reason: str) -> None:
+    world.correct(CORRECTED, version, reason=reason)
+
+
+@when(phrase("we ask how the negotiation stood on {date:date}"))
+def _(world: World, date: str) -> None:
+    world.ask(as_of=day(date))
+
+
+@when(phrase("we ask how the negotiation stood as known on {known:date}"))
+def _(world: World, known: str) -> None:
+    world.ask(known_at=day(known))
+
+
+@when(phrase("we ask how the negotiation stood on {date:date}, as known on {known:date}"))
+def _(world: World, date: str, known: str) -> None:
+    world.ask(as_of=day(date), known_at=day(known))
+
+
 @when(phrase('its next event, "{event}" of {date:date}, is recorded'))
 def _(world: World, event: str, date: str) -> None:
     assert world.story, "the story has no events left"
     told = world.story.pop(0)
     assert (told["type"], str(told["occurred_at"])) == (event, day(date)), f"the story's next event is {told}"
-    world.record(told["type"], told["data"], occurred_at=told["occurred_at"], sources=told["sources"])
+    world.record(told["type"], told["data"], occurred_at=told["occurred_at"], reported_at=told.get("reported_at"),
+                 sources=told["sources"])
 
 
 @when(phrase("the negotiation is replayed up to version {version:d}"), converters={"version": int})
@@ -372,9 +534,115 @@ def _(world: World) -> None:
 @then("its history reads:")
 def _(world: World, datatable: list[list[str]]) -> None:
     told = [
-        {"version": str(event.version), "date": f"{event.occurred_at.day} {event.occurred_at:%B %Y}",
+        {"version": str(event.version), "date": spoken(event.occurred_at),
          "event": event.type, "state after": negotiation.state,
          "open points after": ", ".join(negotiation.open_disputes) or "none"}
         for event, negotiation in world.ledger.steps(world.negotiation_id)
     ]
     assert told == rows(datatable)
+
+
+@then(phrase('it is refused because the story would then have the "{event}" of {date:date} '
+             '(version {version:d}) in state "{state}"'), converters={"version": int})
+def _(world: World, event: str, date: str, version: int, state: str) -> None:
+    refusal = world.refusal(IllegalStory)
+    assert (refusal.event_type, refusal.occurred_at, refusal.version, refusal.state) == (
+        event, day(date), version, state), str(refusal)
+    assert f": version {version}, {event} of {day(date)} would then come in state {state}," in str(refusal)
+    assert str(refusal).endswith("; nothing was written"), str(refusal)
+
+
+@then(phrase('it is refused because the story would then have the new event itself in state "{state}"'))
+def _(world: World, state: str) -> None:
+    refusal = world.refusal(IllegalStory)
+    assert (refusal.event_type, refusal.state) == (world.attempted, state), str(refusal)
+    assert f": itself would then come in state {state}," in str(refusal)
+
+
+@then(phrase('the message reads: "{message}"'))
+def _(world: World, message: str) -> None:
+    assert str(world.refusal(NegotiationError)) == message
+
+
+@then(phrase('it is refused: "{message}"'))
+def _(world: World, message: str) -> None:
+    assert message in str(world.refusal(InvalidEvent))
+
+
+@then(phrase('the question is refused: "{message}"'))
+def _(world: World, message: str) -> None:
+    assert str(world.refusal(UnknownNegotiation)) == message
+
+
+@then(phrase('as of {date:date} the negotiation was "{state}"'))
+def _(world: World, date: str, state: str) -> None:
+    world.settled()
+    assert world.ledger.get(world.negotiation_id, as_of=day(date)).state == state
+
+
+@then(phrase('as of {date:date} the negotiation was "{state}" with open points "{expected}"'))
+def _(world: World, date: str, state: str, expected: str) -> None:
+    world.settled()
+    then = world.ledger.get(world.negotiation_id, as_of=day(date))
+    assert (then.state, list(then.open_disputes)) == (state, points(expected))
+
+
+@then(phrase("they were recorded as versions {first:d} and {second:d}"), converters={"first": int, "second": int})
+def _(world: World, first: int, second: int) -> None:
+    world.recorded()
+    assert [event.version for event in world.batch] == [first, second]
+    assert world.ledger.history(world.negotiation_id)[-2:] == world.batch
+
+
+@then(phrase("the negotiation opened on {date:date}"))
+def _(world: World, date: str) -> None:
+    opened = world.negotiation().opened_at
+    assert opened is not None and opened.date().isoformat() == day(date)
+
+
+@then(phrase('the terms do not include "{term}"'))
+def _(world: World, term: str) -> None:
+    world.settled()
+    assert term not in world.negotiation().terms
+
+
+def versions(numbers: tuple[int, ...]) -> str:
+    return ", ".join(map(str, numbers))
+
+
+def story_reads(world: World, datatable: list[list[str]], **times: str) -> None:
+    """The story (at the times asked), compared on the table's columns."""
+    expected = rows(datatable)
+    told = [{"date": spoken(event.occurred_at), "event": event.type, "version": str(event.version),
+             "reported": spoken(event.reported_at), "corrected by": versions(event.corrected_by)}
+            for event in world.ledger.story(world.negotiation_id, **times)]
+    assert [{column: row[column] for column in expected[0]} for row in told] == expected
+
+
+@then("the story reads:")
+def _(world: World, datatable: list[list[str]]) -> None:
+    world.settled()
+    story_reads(world, datatable)
+
+
+@then(phrase("the story as known on {known:date} reads:"))
+def _(world: World, known: str, datatable: list[list[str]]) -> None:
+    story_reads(world, datatable, known_at=day(known))
+
+
+@then(phrase("the story up to {date:date} reads:"))
+def _(world: World, date: str, datatable: list[list[str]]) -> None:
+    story_reads(world, datatable, as_of=day(date))
+
+
+@then("the log reads:")
+def _(world: World, datatable: list[list[str]]) -> None:
+    expected = rows(datatable)
+    logged = [{"version": str(entry.version), "event": entry.type,
+               # a retraction or correction happened nowhere in the world: it has no date of its own
+               "date": "" if entry.type in CORRECTION_TYPES else spoken(entry.occurred_at),
+               "reported": spoken(entry.reported_at),
+               "retracted by": "" if entry.retracted_by is None else str(entry.retracted_by),
+               "corrected by": versions(entry.corrected_by)}
+              for entry in world.ledger.history(world.negotiation_id)]
+    assert [{column: row[column] for column in expected[0]} for row in logged] == expected

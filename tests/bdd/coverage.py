@@ -1,8 +1,10 @@
 """A pytest plugin that measures which transition cells the feature suite exercises.
 
-Each scenario's recording step reports what it saw (``observe``); when the
-session ends, the observations are compared with the machine's own table
-(``negotiation.spec_coverage``), the report is written to
+Each scenario's recording step reports what it saw (``observe``), and each
+retraction or correction whether it was accepted in the negotiation's state
+(``observe_correction``); when the session ends, the observations are
+compared with the machine's own table and the correction matrix
+(``negotiation.specbook.coverage``), the report is written to
 ``build/spec-coverage.json`` and one summary line is printed. The session
 fails when a cell has no scenario or an outcome disagrees with the machine.
 
@@ -26,7 +28,15 @@ import pytest
 from pytest_bdd.feature import get_features
 from pytest_bdd.parser import Feature, Scenario
 
-from negotiation.specbook.coverage import Observation, Outcome, Report, compare, scenario_label
+from negotiation.specbook.coverage import (
+    CorrectionObservation,
+    CorrectionOutcome,
+    Observation,
+    Outcome,
+    Report,
+    compare,
+    scenario_label,
+)
 
 PLUGIN_NAME = "negotiation-spec-coverage"
 FEATURES_ENV = "NEGOTIATION_FEATURES_DIR"
@@ -70,6 +80,7 @@ class SpecCoverage:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.observations: list[Observation] = []
+        self.corrections: list[CorrectionObservation] = []
         self.ran: set[Instance] = set()
         self.current: str | None = None
         self.report: Report | None = None
@@ -94,6 +105,12 @@ class SpecCoverage:
             raise RuntimeError("an event was recorded outside a scenario")
         self.observations.append(Observation(state, event, outcome, self.current, after, offered, guards))
 
+    def observe_correction(self, kind: str, state: str, outcome: CorrectionOutcome) -> None:
+        """Note what the running scenario saw when it retracted or corrected an event in ``state``."""
+        if self.current is None:
+            raise RuntimeError("an event was retracted or corrected outside a scenario")
+        self.corrections.append(CorrectionObservation(kind, state, outcome, self.current))
+
     @pytest.hookimpl
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if not self.ran:
@@ -103,7 +120,7 @@ class SpecCoverage:
         if missing:
             self.not_checked = f"{len(missing)} of {len(expected)} feature scenarios did not run"
             return
-        self.report = compare(self.observations)
+        self.report = compare(self.observations, corrections=self.corrections)
         out = Path(os.environ.get(REPORT_ENV) or self.config.rootpath / "build" / "spec-coverage.json")
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(self.report.to_json(), indent=2, ensure_ascii=False) + "\n",

@@ -38,7 +38,13 @@ def points(text: str) -> list[str]:
 
 
 def day(text: str) -> str:
+    """A date as a step writes it (22 July 2025) in ISO form (2025-07-22)."""
     return datetime.strptime(text, "%d %B %Y").date().isoformat()
+
+
+def spoken(moment: datetime) -> str:
+    """The day of a moment as a step writes it: 22 July 2025."""
+    return f"{moment.day} {moment:%B %Y}"
 
 
 def shown(value: object) -> str:

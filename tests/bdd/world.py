@@ -1,10 +1,15 @@
 """The world a scenario acts on: one negotiation in one ledger, and what the last step did to it.
 
 Steps stay thin by calling these few methods, which use only the public API.
-``record`` is the one place a scenario's *When* writes: it notes, for the
-transition coverage, the state before, the event and what the ledger did.
-Setup (*Given*) goes through ``setup``, which is not observed: a cell counts as
-covered only where a scenario states the outcome it expects.
+``record`` is the one place a scenario's *When* records an event: it notes, for
+the transition coverage, the state before, the event and what the ledger did.
+An event dated before the story's last one is judged against the whole story,
+where it meets another state than the negotiation's current one, so it is not
+noted, and neither is a batch (judged as a whole). ``correct`` is the one place
+a *When* retracts or corrects an event: it notes the kind, the state before and
+whether it was accepted. Setup (*Given*) goes through ``setup``, which is not
+observed: a cell counts as covered only where a scenario states the outcome it
+expects.
 """
 
 from __future__ import annotations
@@ -15,18 +20,22 @@ from typing import Any, TypeVar
 
 from negotiation import (
     IllegalTransition,
+    InvalidEvent,
     Ledger,
     Negotiation,
     NegotiationError,
     RecordedEvent,
 )
 from negotiation.domain import machine
+from negotiation.domain.story import RETRACTED
+from negotiation.errors import IllegalStory
 from negotiation.files.loading import seed_files
 from negotiation.files.reading import read_seed_file
 from negotiation.specbook.coverage import guard_name
 
 Rows = list[tuple[object, ...]]
 Observe = Callable[..., None]
+ObserveCorrection = Callable[[str, str, str], None]
 E = TypeVar("E", bound=NegotiationError)
 
 #: The opening events as a step records them when they open a negotiation: they name its parties.
@@ -69,9 +78,11 @@ class World:
     ledger: Ledger
     stored_rows: Callable[[], Rows]
     observe: Observe
+    observe_correction: ObserveCorrection
     negotiation_id: str = "us-japan-2025"
     attempted: str | None = None
     last: RecordedEvent | None = None
+    batch: list[RecordedEvent] = field(default_factory=list)
     error: NegotiationError | None = None
     error_expected: bool = False
     log_before: list[RecordedEvent] = field(default_factory=list)
@@ -93,9 +104,10 @@ class World:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def setup(self, event_type: str, data: Mapping[str, Any] | None = None) -> None:
+    def setup(self, event_type: str, data: Mapping[str, Any] | None = None, **options: Any) -> None:
         """Record what a *Given* needs; a refusal here means the scenario itself is wrong, so it raises."""
-        self.ledger.record(self.negotiation_id, event_type, TYPICAL[event_type] if data is None else data)
+        self.ledger.record(self.negotiation_id, event_type, TYPICAL[event_type] if data is None else data,
+                           **options)
 
     def drive(self, state: str) -> None:
         """Bring the negotiation into ``state`` with the one event that leads there (see ``HOPS``)."""
@@ -116,6 +128,10 @@ class World:
         try:
             self.last = self.ledger.record(self.negotiation_id, event_type,
                                            TYPICAL[event_type] if data is None else data, **options)
+        except IllegalStory as e:
+            # A late event, refused where it falls in the story: the state it met there is not
+            # the negotiation's current one, so this is no outcome of a current cell.
+            self.error = e
         except IllegalTransition as e:
             self.error = e
             # Which guards said no, asked of the machine with the negotiation as it stood.
@@ -127,8 +143,47 @@ class World:
             # payload): not a transition outcome, so not observed.
             self.error = e
         else:
-            if self.last.version > before:  # a retry answered from the log moves nothing
+            late = negotiation.updated_at is not None and self.last.occurred_at < negotiation.updated_at
+            if self.last.version > before and not late:  # a retry answered from the log moves nothing
                 self.observe(state, event_type, "allowed", after=self.state())
+
+    def record_together(self, events: list[dict[str, Any]]) -> None:
+        """Try to record several events in one batch, judged as a whole (so not observed)."""
+        self.settled()
+        self.snapshot()
+        self.attempted, self.error, self.error_expected, self.batch = "the batch", None, False, []
+        try:
+            self.batch = self.ledger.record_many(self.negotiation_id, events)
+            self.last = self.batch[-1]
+        except NegotiationError as e:
+            self.error = e
+
+    def correct(self, kind: str, target: int, **options: Any) -> None:
+        """Try to retract or correct an event the way a user would, and note whether it was accepted."""
+        self.settled()
+        state = self.state()
+        self.snapshot()
+        self.attempted, self.error, self.error_expected = f"the {kind} of version {target}", None, False
+        change = self.ledger.retract if kind == RETRACTED else self.ledger.correct
+        try:
+            self.last = change(self.negotiation_id, target, **options)
+        except (IllegalStory, InvalidEvent) as e:  # the story would break, or the request is wrong
+            self.error = e
+            self.observe_correction(kind, state, "refused")
+        except NegotiationError as e:  # a stale version, a reused id: not the correction's outcome
+            self.error = e
+        else:
+            self.observe_correction(kind, state, "accepted")
+
+    def ask(self, *, as_of: str | None = None, known_at: str | None = None) -> None:
+        """Ask how the negotiation stood as of a day and/or as known on a day, keeping the answer."""
+        self.settled()
+        self.snapshot()
+        self.attempted, self.error, self.error_expected, self.replayed = "the question", None, False, None
+        try:
+            self.replayed = self.ledger.get(self.negotiation_id, as_of=as_of, known_at=known_at)
+        except NegotiationError as e:
+            self.error = e
 
     def replay(self, negotiation_id: str | None = None, until_version: int | None = None) -> None:
         """Replay a negotiation, keeping the result or the refusal."""
