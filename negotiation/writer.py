@@ -158,6 +158,9 @@ def _correct_in(conn: Connection, negotiation_id: str, request: CorrectionReques
     data = correction_data(request.kind, target, retracted, request.reason, request.data, request.occurred_at)
     now = datetime.now(UTC)
     reported = request.reported_at or now
+    if reported < target.reported_at:
+        raise InvalidEvent(f"{request.kind} of version {target.version}: reported_at {reported.isoformat()} is "
+                           f"before the event itself was reported ({target.reported_at.isoformat()})")
     rows = _rows(head, negotiation_id, current.version, now,
                  [(request.event_id, request.kind, data, reported, reported, request.sources)])
     after = _retold(conn, negotiation_id, rows, f"{request.kind} of version {target.version}", entries)

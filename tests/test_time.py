@@ -301,10 +301,10 @@ REFUSALS: list[tuple[str, Attempt, type[Exception], str]] = [
                                    data={"terms": {"autos": "10%"}}),
      UnknownTarget, "has no event 00000000-0000-4000-8000-000000000000"),
     ("retract a retraction", lambda ledger: ledger.retract(US_JAPAN, 7, reason="undo"),
-     InvalidEvent, "version 7 is a EventRetracted, not an event"),
+     InvalidEvent, "version 7 is an EventRetracted, not an event"),
     ("correct a correction",
      lambda ledger: ledger.correct(US_JAPAN, 8, reason="again", data={"terms": {"autos": "10%"}}),
-     InvalidEvent, "version 8 is a EventCorrected, not an event"),
+     InvalidEvent, "version 8 is an EventCorrected, not an event"),
     ("retract twice", lambda ledger: ledger.retract(US_JAPAN, 6, reason="again"),
      InvalidEvent, r"version 6 \(TermsAmended\) was already retracted by version 7"),
     ("correct a retracted event",
@@ -731,5 +731,18 @@ def test_a_correction_under_a_stored_event_id_with_other_content_is_refused(
 
     with pytest.raises(DuplicateEvent):
         ledger.correct(US_JAPAN, 3, reason="misread", data={"terms": {"rice": "5%"}}, event_id=event_id)
+
+    assert stored_rows() == before
+
+
+def test_a_retraction_reported_before_the_event_it_retracts_is_refused(ledger: Ledger, stored_rows: Rows) -> None:
+    deal(ledger, reported_at="2025-07-22")
+    ledger.record(US_JAPAN, "AgreementFinalised", {"instruments": ["executive order"]}, occurred_at="2025-08-30",
+                  reported_at="2025-08-30")
+    before = stored_rows()
+
+    with pytest.raises(InvalidEvent, match=r"EventRetracted of version 2: reported_at 2025-01-01T00:00:00\+00:00 "
+                                           r"is before the event itself was reported"):
+        ledger.retract(US_JAPAN, 2, reason="never signed", reported_at="2025-01-01")
 
     assert stored_rows() == before

@@ -147,7 +147,7 @@ def correction_data(kind: str, target: Entry, retracted: Mapping[str, int], reas
     """
     where = f"{kind} of version {target.version}"
     if target.type not in PAYLOADS:
-        raise InvalidEvent(f"{where}: version {target.version} is a {target.type}, not an event; "
+        raise InvalidEvent(f"{where}: version {target.version} is an {target.type}, not an event; "
                            f"only events can be retracted or corrected")
     if target.event_id in retracted:
         raise InvalidEvent(f"{where}: version {target.version} ({target.type}) was already retracted "
