@@ -110,3 +110,30 @@ class IllegalStory(IllegalTransition):
 
 class UnknownTarget(InvalidEvent):
     """A retraction or correction names an event the negotiation does not have."""
+
+
+class IllegalSourceStory(NegotiationError):
+    """The story told by some sources only (or without some) is not a legal one; nothing is written.
+
+    ``told`` says which entries were kept (``"without NDTV"``). Where the story
+    breaks, ``version``, ``event_type``, ``occurred_at`` and ``state`` name the
+    first event the machine refuses in it and the state it would meet; they are
+    None when nothing of the story is left.
+    """
+
+    def __init__(self, negotiation_id: str, told: str, version: int | None = None, event_type: str | None = None,
+                 occurred_at: str | None = None, state: str | None = None, reason: str | None = None) -> None:
+        self.negotiation_id = negotiation_id
+        self.told = told
+        self.version = version
+        self.event_type = event_type
+        self.occurred_at = occurred_at
+        self.state = state
+        self.reason = reason
+        if version is None:
+            super().__init__(f"negotiation {negotiation_id!r} told {told}: nothing of its story is left")
+            return
+        why = f" ({reason})" if reason else ""
+        super().__init__(f"negotiation {negotiation_id!r} told {told} is not a legal story: it breaks at version "
+                         f"{version}, {event_type} of {occurred_at}, which would come in state {state}, where it "
+                         f"is refused{why}")

@@ -9,7 +9,7 @@ from itertools import groupby
 from typing import Any
 
 from . import writer
-from .domain.aggregate import Negotiation, fold, fold_log
+from .domain.aggregate import Negotiation, StoryBreak, fold, fold_log, fold_story
 from .domain.chain import BrokenLink, walk
 from .domain.events import (
     NewEvent,
@@ -30,10 +30,12 @@ from .domain.story import (
     retractions_and_corrections,
     story_of,
 )
-from .errors import CorruptHistory, InvalidEvent, UnknownNegotiation
+from .errors import CorruptHistory, IllegalSourceStory, InvalidEvent, UnknownNegotiation
 from .writer import CorrectionRequest
 from .store import migrate
 from .store.eventstore import EventStore, make_engine, resolve_url
+from .store.sources import SourceSummary, summaries
+from .subscriptions import Subscription
 
 _BATCH_KEYS = {"type", "data", "occurred_at", "reported_at", "sources", "event_id"}
 
@@ -79,6 +81,11 @@ class Ledger:
             else:
                 migrate.require_head(engine)
         return cls(store)
+
+    @property
+    def store(self) -> EventStore:
+        """The event store under the ledger, for code that keeps read models beside the log (projections)."""
+        return self._store
 
     def close(self) -> None:
         self._store.engine.dispose()
@@ -210,13 +217,17 @@ class Ledger:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def history(self, negotiation_id: str) -> list[RecordedEvent]:
+    def history(self, negotiation_id: str, *, sources: Iterable[str] | None = None,
+                exclude_sources: Iterable[str] | None = None) -> list[RecordedEvent]:
         """The log of the negotiation: every entry in version order, retractions and corrections included.
 
         Each event says whether a later entry retracted it (``retracted_by``) or
-        corrected it (``corrected_by``), by version.
+        corrected it (``corrected_by``), by version. ``sources`` keeps the entries
+        that name one of them; ``exclude_sources`` leaves out the entries that
+        rest only on those (an entry naming another source too stays).
         """
         negotiation_id = check_negotiation_id(negotiation_id)
+        choice = _SourceChoice.of(sources, exclude_sources)
         with self._store.reading() as conn:
             recorded = EventStore.stream(conn, negotiation_id)
         if not recorded:
@@ -225,10 +236,11 @@ class Ledger:
         return [replace(entry, retracted_by=retracted.get(entry.event_id),
                         corrected_by=corrections.get(entry.event_id, ()))
                 if entry.event_id in retracted or entry.event_id in corrections else entry
-                for entry in recorded]
+                for entry in (choice.kept(recorded) if choice else recorded)]
 
     def get(self, negotiation_id: str, *, as_of: str | datetime | Any = None,
-            known_at: str | datetime | Any = None) -> Negotiation:
+            known_at: str | datetime | Any = None, sources: Iterable[str] | None = None,
+            exclude_sources: Iterable[str] | None = None) -> Negotiation:
         """The negotiation as its story makes it: now, or as of a world time, or as known at a time.
 
         ``as_of`` D keeps the events that occurred by D; ``known_at`` K keeps the
@@ -237,8 +249,19 @@ class Ledger:
         row, written in the same transaction as every append), so a long
         negotiation loads as fast as a short one. Asked before the negotiation
         opened, or before anything about it was reported, raises UnknownNegotiation.
+
+        ``sources`` and ``exclude_sources`` ask what the story would be on the
+        word of some sources only: ``exclude_sources=["Reuters"]`` leaves out
+        every entry that rests only on Reuters (an event, or a retraction or
+        correction, which then no longer applies); ``sources`` keeps only the
+        entries that name one of them. A story that is then not legal is
+        refused with IllegalSourceStory, naming where it breaks.
         """
         negotiation_id = check_negotiation_id(negotiation_id)
+        choice = _SourceChoice.of(sources, exclude_sources)
+        if choice is not None:
+            return choice.negotiation(negotiation_id, self._entries(negotiation_id), _moment(as_of, "as_of"),
+                                      _moment(known_at, "known_at"))
         if as_of is None and known_at is None:
             with self._store.reading(single_statement=True) as conn:
                 head = EventStore.head(conn, negotiation_id)
@@ -250,16 +273,51 @@ class Ledger:
         return _told(negotiation_id, entries, as_of_moment, known_moment)
 
     def story(self, negotiation_id: str, *, as_of: str | datetime | Any = None,
-              known_at: str | datetime | Any = None) -> list[StoryEvent]:
+              known_at: str | datetime | Any = None, sources: Iterable[str] | None = None,
+              exclude_sources: Iterable[str] | None = None) -> list[StoryEvent]:
         """The negotiation's effective events in world order (``occurred_at``, then version).
 
         Retracted events are left out and corrected ones carry their corrected
-        data and date, naming the corrections (``corrected_by``). ``as_of`` and
-        ``known_at`` narrow it as in ``get``.
+        data and date, naming the corrections (``corrected_by``). ``as_of``,
+        ``known_at``, ``sources`` and ``exclude_sources`` narrow it as in ``get``
+        (a story told by some sources only is refused if it is not legal).
         """
         negotiation_id = check_negotiation_id(negotiation_id)
+        choice = _SourceChoice.of(sources, exclude_sources)
         as_of_moment, known_moment = _moment(as_of, "as_of"), _moment(known_at, "known_at")
+        if choice is not None:
+            return choice.story(negotiation_id, self._entries(negotiation_id), as_of_moment, known_moment)
         return story_of(self._entries(negotiation_id), as_of=as_of_moment, known_at=known_moment)
+
+    def sources(self) -> list[SourceSummary]:
+        """Every source named in the log, by name: how many entries and negotiations rest on it,
+        and how many of its entries were later retracted or corrected."""
+        with self._store.reading() as conn:
+            return summaries(conn)
+
+    def reported_by(self, source: str, *, negotiation_id: str | None = None) -> list[RecordedEvent]:
+        """The entries that name ``source`` (in one negotiation, or in all), in position order.
+
+        Read through the source's index, not by scanning the log.
+        """
+        (source,) = check_sources([source])
+        if negotiation_id is not None:
+            negotiation_id = check_negotiation_id(negotiation_id)
+        with self._store.reading() as conn:
+            return EventStore.by_source(conn, source, negotiation_id)
+
+    def subscribe(self, after: int = 0, *, negotiation_id: str | None = None, types: Iterable[str] | None = None,
+                  timeout: float | None = None) -> Subscription:
+        """Follow the log: the entries after position ``after``, then each new one as it is committed.
+
+        An iterator of RecordedEvent in position order, never skipping or
+        repeating one: it first catches up with what is in the log, then
+        waits (LISTEN/NOTIFY on PostgreSQL, a cheap change check on SQLite)
+        and yields each entry as it lands. ``negotiation_id`` and ``types``
+        narrow it. It ends on ``close()`` or when ``timeout`` seconds pass with
+        nothing new; use it in a ``with`` block to release its connection.
+        """
+        return Subscription(self._store, after, negotiation_id=negotiation_id, types=types, timeout=timeout)
 
     def _entries(self, negotiation_id: str) -> list[RecordedEvent]:
         with self._store.reading() as conn:
@@ -369,6 +427,80 @@ class Ledger:
         check_count("limit", limit, 1)
         with self._store.reading() as conn:
             return EventStore.all_after(conn, after, limit)
+
+
+@dataclass(frozen=True, slots=True)
+class _SourceChoice:
+    """Whose word the story is told on: only entries naming one of ``only``, none resting only on ``without``."""
+
+    only: frozenset[str] | None
+    without: frozenset[str] | None
+
+    @classmethod
+    def of(cls, sources: Iterable[str] | None, exclude_sources: Iterable[str] | None) -> _SourceChoice | None:
+        if sources is None and exclude_sources is None:
+            return None
+        return cls(_names("sources", sources), _names("exclude_sources", exclude_sources))
+
+    def keeps(self, entry: RecordedEvent) -> bool:
+        named = set(entry.sources)
+        if self.only is not None and not named & self.only:
+            return False
+        return self.without is None or not named or not named <= self.without
+
+    def kept(self, entries: Sequence[RecordedEvent]) -> list[RecordedEvent]:
+        return [entry for entry in entries if self.keeps(entry)]
+
+    @property
+    def told(self) -> str:
+        """How a message names the choice: ``by Reuters, without NDTV``."""
+        said = []
+        if self.only is not None:
+            said.append("by " + _listed(self.only, "or"))
+        if self.without is not None:
+            said.append("without " + _listed(self.without, "and"))
+        return ", ".join(said)
+
+    def story(self, negotiation_id: str, entries: Sequence[RecordedEvent], as_of: datetime | None,
+              known_at: datetime | None) -> list[StoryEvent]:
+        """The story the chosen entries tell, once its whole is checked to be legal."""
+        self.negotiation(negotiation_id, entries, None, known_at)
+        return story_of(self.kept(entries), as_of=as_of, known_at=known_at)
+
+    def negotiation(self, negotiation_id: str, entries: Sequence[RecordedEvent], as_of: datetime | None,
+                    known_at: datetime | None) -> Negotiation:
+        """The negotiation the chosen entries' story gives; IllegalSourceStory where it breaks."""
+        kept = [entry for entry in self.kept(entries) if known_at is None or entry.reported_at <= known_at]
+        whole = story_of(kept)
+        if not whole:
+            raise IllegalSourceStory(negotiation_id, self.told)
+        try:
+            fold_story(negotiation_id, whole, version=kept[-1].version)
+        except StoryBreak as broken:
+            event, why = broken.event, broken.refusal.reason
+            raise IllegalSourceStory(negotiation_id, self.told, event.version, event.type, _day(event.occurred_at),
+                                     broken.state, why) from None
+        return fold_log(negotiation_id, kept, as_of)
+
+
+def _names(field: str, names: Iterable[str] | None) -> frozenset[str] | None:
+    if names is None:
+        return None
+    checked = check_sources(names)
+    if not checked:
+        raise InvalidEvent(f"{field} must name at least one source")
+    return frozenset(checked)
+
+
+def _listed(names: frozenset[str], word: str) -> str:
+    ordered = sorted(names)
+    return ordered[0] if len(ordered) == 1 else f"{', '.join(ordered[:-1])} {word} {ordered[-1]}"
+
+
+def _day(moment: datetime) -> str:
+    if (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0):
+        return moment.date().isoformat()
+    return moment.isoformat()
 
 
 def _moment(value: Any, field: str) -> datetime | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -123,6 +124,24 @@ def record(ctx: click.Context, negotiation_id: str, event_type: str, data_json: 
     console().print("state now:", render.state_text(negotiation.state))
 
 
+#: Whose word to go by (show, story and history): entries naming a source, or not resting only on some.
+SOURCE = click.option("--source", "only_sources", multiple=True, metavar="NAME",
+                      help="Only the entries that name this source; repeatable.")
+WITHOUT_SOURCE = click.option("--without-source", "without_sources", multiple=True, metavar="NAME",
+                              help="Leave out the entries that rest only on this source (or these); repeatable.")
+
+
+def chosen_sources(only: tuple[str, ...], without: tuple[str, ...]) -> dict[str, Any]:
+    """``--source`` and ``--without-source`` as the ledger's ``sources`` and ``exclude_sources``."""
+    return {"sources": only or None, "exclude_sources": without or None}
+
+
+def sources_said(only: tuple[str, ...], without: tuple[str, ...]) -> str:
+    """How a title says whose word it goes by: ``by Reuters, without NDTV``."""
+    return ", ".join(filter(None, [f"by {', '.join(only)}" if only else "",
+                                   f"without {', '.join(without)}" if without else ""]))
+
+
 @main.command()
 @click.argument("negotiation_id")
 @click.option("--at-version", type=int, default=None, metavar="N",
@@ -131,44 +150,55 @@ def record(ctx: click.Context, negotiation_id: str, event_type: str, data_json: 
               help="As it stood then in the world (a date means the end of that day, UTC).")
 @click.option("--known-at", metavar="DATE", default=None,
               help="As it was known then: only what had been reported by that time.")
+@SOURCE
+@WITHOUT_SOURCE
 @jsonout.OPTION
 @click.pass_context
 def show(ctx: click.Context, negotiation_id: str, at_version: int | None, as_of: str | None,
-         known_at: str | None, as_json: bool) -> None:
+         known_at: str | None, only_sources: tuple[str, ...], without_sources: tuple[str, ...],
+         as_json: bool) -> None:
     """Show a negotiation: state, parties, terms, open points and what may happen next.
 
     Example: negotiation show us-japan-2025 --as-of 2025-08-28 --known-at 2025-08-30
     """
     if at_version is not None and (as_of or known_at):
         raise click.UsageError("--at-version reads the log; --as-of and --known-at read the story: use one or the other")
+    if at_version is not None and (only_sources or without_sources):
+        raise click.UsageError("--at-version reads the log as recorded; --source and --without-source read the "
+                               "story: use one or the other")
     with opened(ctx) as ledger:
         if at_version is not None:
             negotiation = ledger.replay(negotiation_id, until_version=at_version)
         else:
-            negotiation = ledger.get(negotiation_id, as_of=as_of, known_at=known_at)
+            negotiation = ledger.get(negotiation_id, as_of=as_of, known_at=known_at,
+                                     **chosen_sources(only_sources, without_sources))
     if as_json:
         jsonout.emit(jsonout.negotiation(negotiation))
         return
     when = [f"after entry {at_version}" if at_version else "", f"as of {as_of}" if as_of else "",
-            f"as known at {known_at}" if known_at else ""]
+            f"as known at {known_at}" if known_at else "", sources_said(only_sources, without_sources)]
     console().print(render.negotiation_panel(negotiation, " ".join([negotiation.id, *filter(None, when)])))
 
 
 @main.command()
 @click.argument("negotiation_id")
+@SOURCE
+@WITHOUT_SOURCE
 @jsonout.OPTION
 @click.pass_context
-def history(ctx: click.Context, negotiation_id: str, as_json: bool) -> None:
+def history(ctx: click.Context, negotiation_id: str, only_sources: tuple[str, ...], without_sources: tuple[str, ...],
+            as_json: bool) -> None:
     """List a negotiation's log in recording order, marking retracted and corrected entries.
 
-    Example: negotiation history us-japan-2025
+    Example: negotiation history us-japan-2025 --source NDTV
     """
     with opened(ctx) as ledger:
-        events = ledger.history(negotiation_id)
+        events = ledger.history(negotiation_id, **chosen_sources(only_sources, without_sources))
     if as_json:
         jsonout.emit([jsonout.recorded_event(event) for event in events])
         return
-    console().print(render.history_table(events, title=negotiation_id))
+    console().print(render.history_table(
+        events, title=" ".join(filter(None, [negotiation_id, sources_said(only_sources, without_sources)]))))
 
 
 @main.command("list")

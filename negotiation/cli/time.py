@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from . import jsonout, render
-from .main import console, main, opened
+from .main import SOURCE, WITHOUT_SOURCE, chosen_sources, console, main, opened, sources_said
 
 _AS_OF = click.option("--as-of", metavar="DATE", default=None,
                       help="As it stood then in the world (a date means the end of that day, UTC).")
@@ -22,19 +22,24 @@ def _target(text: str) -> int | str:
 @click.argument("negotiation_id")
 @_AS_OF
 @_KNOWN_AT
+@SOURCE
+@WITHOUT_SOURCE
 @jsonout.OPTION
 @click.pass_context
-def story(ctx: click.Context, negotiation_id: str, as_of: str | None, known_at: str | None, as_json: bool) -> None:
+def story(ctx: click.Context, negotiation_id: str, as_of: str | None, known_at: str | None,
+          only_sources: tuple[str, ...], without_sources: tuple[str, ...], as_json: bool) -> None:
     """Show a negotiation's story: its effective events in the order they happened, as corrected.
 
     Example: negotiation story us-japan-2025 --as-of 2025-08-28 --known-at 2025-08-30
     """
     with opened(ctx) as ledger:
-        told = ledger.story(negotiation_id, as_of=as_of, known_at=known_at)
+        told = ledger.story(negotiation_id, as_of=as_of, known_at=known_at,
+                            **chosen_sources(only_sources, without_sources))
     if as_json:
         jsonout.emit([jsonout.story_event(event) for event in told])
         return
-    when = " ".join(filter(None, [f"as of {as_of}" if as_of else "", f"as known at {known_at}" if known_at else ""]))
+    when = " ".join(filter(None, [f"as of {as_of}" if as_of else "", f"as known at {known_at}" if known_at else "",
+                                  sources_said(only_sources, without_sources)]))
     console().print(render.story_table(told, title=f"{negotiation_id} {when}".strip()))
 
 

@@ -1,0 +1,176 @@
+"""Commands that follow the log and question its sources: watch, project and sources."""
+
+from __future__ import annotations
+
+import click
+from rich.table import Table
+from rich.text import Text
+
+from ..domain.aggregate import Negotiation, fold
+from ..domain.events import PAYLOADS, RecordedEvent
+from ..errors import CorruptHistory, NegotiationError
+from ..ledger import Ledger
+from ..projections import PROJECTIONS, projection_named, rebuild, run
+from ..subscriptions import ENTRY_TYPES
+from . import render
+from .main import console, main, opened
+
+
+class StatesAfter:
+    """The negotiation as the ledger held it right after each entry, for entries met in position order.
+
+    An event dated no earlier than the state before it is folded onto that
+    state; anything else (the first entry seen of a negotiation, a late event,
+    a retraction or correction) is replayed from the log.
+    """
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self.known: dict[str, tuple[Negotiation, RecordedEvent, bool]] = {}
+
+    def after(self, entry: RecordedEvent) -> Negotiation:
+        negotiation_id = entry.negotiation_id
+        kept = self.known.get(negotiation_id)
+        folded: Negotiation | None = None
+        if kept is not None and entry.type in PAYLOADS:
+            before, previous, replayed = kept
+            # A replayed state inside a batch may stand for the whole batch: replay its next entries too.
+            same_batch = replayed and previous.recorded_at == entry.recorded_at
+            if (before.version == entry.version - 1 and not same_batch and before.updated_at is not None
+                    and entry.occurred_at >= before.updated_at):
+                folded = self._fold(entry, before)
+        elif kept is None and entry.version == 1 and entry.type in PAYLOADS:
+            folded = self._fold(entry, None)
+        if folded is not None:
+            self.known[negotiation_id] = (folded, entry, False)
+            return folded
+        replayed_state = self.ledger.replay(negotiation_id, until_version=entry.version)
+        self.known[negotiation_id] = (replayed_state, entry, True)
+        return replayed_state
+
+    @staticmethod
+    def _fold(entry: RecordedEvent, before: Negotiation | None) -> Negotiation | None:
+        try:
+            return fold(entry.negotiation_id, [entry], before)
+        except CorruptHistory:
+            return None
+
+
+def _entry_line(entry: RecordedEvent, after: Negotiation | None) -> Text:
+    line = Text()
+    line.append(f"#{entry.position} ", style="dim")
+    line.append(f"{entry.negotiation_id} v{entry.version} ")
+    line.append(entry.type, style="bold")
+    line.append(f" {render.day(entry.occurred_at)}: ")
+    line.append(render.describe(entry.type, entry.data))
+    if entry.sources:
+        line.append(f" [{', '.join(entry.sources)}]", style="dim")
+    if after is not None:
+        line.append(" → ")
+        line.append_text(render.state_text(after.state))
+        if after.open_disputes:
+            line.append(f" (open: {', '.join(after.open_disputes)})")
+    return line
+
+
+@main.command()
+@click.argument("negotiation_id", required=False)
+@click.option("--type", "types", multiple=True, metavar="TYPE", type=click.Choice(ENTRY_TYPES),
+              help="Only entries of this type; repeatable.")
+@click.option("--after", type=click.IntRange(min=0), default=0, show_default=True, metavar="N",
+              help="Start after log position N (0: from the beginning).")
+@click.option("--timeout", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+              help="Stop when nothing new comes for this long (default: run until Ctrl-C).")
+@click.pass_context
+def watch(ctx: click.Context, negotiation_id: str | None, types: tuple[str, ...], after: int,
+          timeout: float | None) -> None:
+    """Print the log's entries as they land, each with the negotiation's state after it, until Ctrl-C.
+
+    It first prints what is already there after --after, then waits.
+
+    Example: negotiation watch us-japan-2025 --type TermsDisputed --type DisputeResolved
+    """
+    out = console()
+    with opened(ctx) as ledger:
+        states = StatesAfter(ledger)
+        subscription = ledger.subscribe(after, negotiation_id=negotiation_id, types=types or None, timeout=timeout)
+        try:
+            with subscription:
+                for entry in subscription:
+                    try:
+                        after_entry: Negotiation | None = states.after(entry)
+                    except NegotiationError:
+                        after_entry = None  # the line still shows the entry
+                    out.print(_entry_line(entry, after_entry), highlight=False, soft_wrap=True)
+                    out.file.flush()
+        except KeyboardInterrupt:
+            subscription.close()
+            out.file.flush()
+
+
+@main.group()
+def project() -> None:
+    """Keep read models (projections) in the database, fed from the log with a checkpoint.
+
+    Example: negotiation project run negotiation_states
+    """
+
+
+_NAME = click.argument("name", type=click.Choice(list(PROJECTIONS)))
+_BATCH = click.option("--batch", type=click.IntRange(min=1), default=500, show_default=True, metavar="N",
+                      help="Entries per transaction.")
+
+
+@project.command("run")
+@_NAME
+@_BATCH
+@click.option("--follow", is_flag=True, help="Then keep applying new entries as they land, until Ctrl-C.")
+@click.pass_context
+def project_run(ctx: click.Context, name: str, batch: int, follow: bool) -> None:
+    """Apply the entries after the projection's checkpoint, a batch per transaction.
+
+    Example: negotiation project run negotiation_states --follow
+    """
+    with opened(ctx, write=True) as ledger:
+        try:
+            report = run(ledger, projection_named(name), batch=batch, follow=follow)
+        except KeyboardInterrupt:
+            return
+    console().print(f"{name}: applied {report.entries} entries in {report.batches} batches; "
+                    f"checkpoint at position {report.position}")
+
+
+@project.command("rebuild")
+@_NAME
+@_BATCH
+@click.pass_context
+def project_rebuild(ctx: click.Context, name: str, batch: int) -> None:
+    """Empty the projection's tables and checkpoint, then apply the whole log again.
+
+    Example: negotiation project rebuild negotiation_states
+    """
+    with opened(ctx, write=True) as ledger:
+        report = rebuild(ledger, projection_named(name), batch=batch)
+    console().print(f"{name}: rebuilt from {report.entries} entries; checkpoint at position {report.position}")
+
+
+@main.command()
+@click.pass_context
+def sources(ctx: click.Context) -> None:
+    """List every source named in the log: its entries, negotiations, and how many were retracted or corrected.
+
+    Example: negotiation sources
+    """
+    with opened(ctx) as ledger:
+        summaries = ledger.sources()
+    if not summaries:
+        console().print("no sources named in the log")
+        return
+    table = Table()
+    table.add_column("source")
+    for heading in ("entries", "negotiations", "retracted", "corrected"):
+        table.add_column(heading, justify="right")
+    for summary in summaries:
+        table.add_row(render.plain(summary.source), str(summary.entries), str(summary.negotiations),
+                      str(summary.retracted), str(summary.corrected))
+    console().print(table)

@@ -1,0 +1,292 @@
+"""Projections: read models kept in the log's own database, fed from the log with a checkpoint.
+
+A projection is a class with a handler per entry type it cares about
+(``on_<EntryType>(self, conn, entry)``) and the tables it writes, which
+Alembic owns like every other table. ``run`` feeds it every entry after its
+checkpoint, in position order, a batch per transaction; the handlers write on
+the connection they are given, and the checkpoint (``projection_checkpoints``)
+moves in that same transaction. A runner killed at any moment leaves the
+projection's tables and its checkpoint as of the last committed batch: no
+entry is applied twice, none is lost, and running again goes on from there.
+
+>>> class Finalised(Projection):
+...     name = "finalised"
+...     tables = (finalised_table,)
+...     def on_AgreementFinalised(self, conn, entry):
+...         conn.execute(finalised_table.insert().values(negotiation_id=entry.negotiation_id))
+>>> run(ledger, Finalised())            # catches up; run again later to go on
+>>> rebuild(ledger, Finalised())        # empties its tables and checkpoint, then runs from the start
+
+One projection ships: ``NegotiationStates`` (``negotiation_states``: every
+negotiation's state, parties, open points and last event).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import Connection, Table, bindparam, select
+
+from .domain.aggregate import Negotiation, fold, fold_log
+from .domain.events import PAYLOADS, RecordedEvent, check_count
+from .errors import CorruptHistory, InvalidEvent, NegotiationError
+from .ledger import Ledger
+from .store import checkpoints
+from .store.eventstore import EventStore
+from .store.schema import negotiation_states
+from .store.waiting import waiter_for
+
+
+class UnknownProjection(NegotiationError):
+    """No projection of that name ships with the package."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"no projection named {name!r}; known: {', '.join(PROJECTIONS)}")
+
+
+class Projection:
+    """A read model fed from the log. Subclass it, name it, list its tables, write handlers.
+
+    ``handle`` calls ``on_<type>(conn, entry)`` for each entry whose type has
+    one and skips the rest (the checkpoint moves past them all the same).
+    ``flush`` runs once per batch, after the handlers and before the checkpoint
+    moves, in the same transaction: a projection may gather its writes and do
+    them there. ``reset`` forgets whatever it keeps in memory; the runner calls
+    it when a batch fails and before a rebuild.
+    """
+
+    #: The projection's name: its checkpoint's key and what the command line calls it.
+    name: ClassVar[str] = ""
+    #: The tables it owns: ``rebuild`` empties them.
+    tables: ClassVar[tuple[Table, ...]] = ()
+
+    def handle(self, conn: Connection, entry: RecordedEvent) -> None:
+        handler: Callable[[Connection, RecordedEvent], None] | None = getattr(self, f"on_{entry.type}", None)
+        if handler is not None:
+            handler(conn, entry)
+
+    def flush(self, conn: Connection) -> None:
+        """Write what the batch's handlers gathered (nothing, unless a subclass gathers)."""
+
+    def reset(self) -> None:
+        """Forget what is kept in memory between entries (nothing, unless a subclass keeps something)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    """What a run did: the entries it applied and where the projection's checkpoint stands."""
+
+    name: str
+    entries: int
+    position: int
+    batches: int
+
+
+def checkpoint(ledger: Ledger, name: str) -> int:
+    """The position of the last entry projection ``name`` applied; 0 if none."""
+    with ledger.store.reading() as conn:
+        return checkpoints.position(conn, name) or 0
+
+
+def run(ledger: Ledger, projection: Projection, *, batch: int = 500, follow: bool = False,
+        timeout: float | None = None, stop: threading.Event | None = None) -> RunReport:
+    """Feed ``projection`` the entries after its checkpoint, ``batch`` per transaction, until the log's end.
+
+    Each batch is one transaction: the entries' handlers, the projection's
+    ``flush`` and the checkpoint, together or not at all. With ``follow`` it
+    then waits for new entries (as a subscription does) and goes on applying
+    them until ``stop`` is set or ``timeout`` seconds pass with nothing new.
+    """
+    check_count("batch", batch, 1)
+    _check_projection(projection)
+    store, name = ledger.store, projection.name
+    applied = batches = 0
+    at = 0
+    waiter = waiter_for(store.engine, lambda: _end_of_log(ledger)) if follow else None
+    stop = stop or threading.Event()
+    deadline: float | None = None
+    try:
+        while not stop.is_set():
+            if waiter is not None:
+                waiter.arm()  # before the read: a commit after it wakes the wait below
+            with checkpoints.transaction(store, name) as conn:
+                saved = checkpoints.position(conn, name)
+                at = saved or 0
+                entries, _ = EventStore.following(conn, at, batch)
+                for entry in entries:
+                    projection.handle(conn, entry)
+                projection.flush(conn)
+                if entries:
+                    at = entries[-1].position
+                    checkpoints.save(conn, name, at, exists=saved is not None)
+            applied += len(entries)
+            batches += bool(entries)
+            if len(entries) == batch:
+                continue
+            if waiter is None:
+                break
+            if entries or deadline is None:
+                deadline = float("inf") if timeout is None else time.monotonic() + timeout
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            waiter.wait(min(left, 3600.0), stop)
+    except BaseException:
+        projection.reset()  # what it kept in memory may be ahead of what was committed
+        raise
+    finally:
+        if waiter is not None:
+            waiter.close()
+    return RunReport(name, applied, at, batches)
+
+
+def rebuild(ledger: Ledger, projection: Projection, *, batch: int = 500) -> RunReport:
+    """Empty the projection's tables and checkpoint in one transaction, then run it from the log's start."""
+    check_count("batch", batch, 1)
+    _check_projection(projection)
+    projection.reset()
+    with checkpoints.transaction(ledger.store, projection.name) as conn:
+        for table in projection.tables:
+            conn.execute(table.delete())
+        checkpoints.forget(conn, projection.name)
+    return run(ledger, projection, batch=batch)
+
+
+def _check_projection(projection: Projection) -> None:
+    if not isinstance(projection, Projection):
+        raise InvalidEvent(f"a projection must be a Projection, got {type(projection).__name__}")
+    if not isinstance(projection.name, str) or not projection.name.strip() or len(projection.name) > 64:
+        raise InvalidEvent(f"a projection needs a name of 1 to 64 characters, got {projection.name!r}")
+
+
+def _end_of_log(ledger: Ledger) -> int:
+    with ledger.store.reading(single_statement=True) as conn:
+        return EventStore.end_of_log(conn)
+
+
+# -- the projection that ships: every negotiation's state -----------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NegotiationState:
+    """A row of ``negotiation_states``."""
+
+    negotiation_id: str
+    state: str
+    version: int
+    parties: tuple[str, ...]
+    open_points: tuple[str, ...]
+    #: When the last event of its story happened; None while its story is empty.
+    last_event_at: datetime | None
+    #: The log position of the entry the row is as of.
+    last_position: int
+
+
+class NegotiationStates(Projection):
+    """``negotiation_states``: each negotiation's state, parties, open points and last event, from its story.
+
+    An event dated no earlier than the negotiation's story (the usual case)
+    is folded onto the state kept in memory from the entry before it; a late
+    event, a retraction or a correction, or a negotiation not seen yet in this
+    run, is told again from its log up to that entry, read in the same
+    transaction. Rows are written once per batch, for the negotiations the
+    batch touched.
+    """
+
+    name: ClassVar[str] = "negotiation_states"
+    tables: ClassVar[tuple[Table, ...]] = (negotiation_states,)
+
+    def __init__(self) -> None:
+        self._known: dict[str, Negotiation] = {}
+        self._pending: dict[str, dict[str, Any]] = {}
+
+    def handle(self, conn: Connection, entry: RecordedEvent) -> None:
+        negotiation_id = entry.negotiation_id
+        known = self._known.get(negotiation_id)
+        told: Negotiation | None = None
+        if (known is not None and known.version == entry.version - 1 and entry.type in PAYLOADS
+                and known.updated_at is not None and entry.occurred_at >= known.updated_at):
+            try:
+                told = fold(negotiation_id, [entry], known)
+            except CorruptHistory:
+                told = None
+        exact = True
+        if told is None:
+            told, exact = self._retold(conn, entry)
+        if exact:
+            self._known[negotiation_id] = told
+        else:
+            self._known.pop(negotiation_id, None)
+        self._pending[negotiation_id] = {
+            "negotiation_id": negotiation_id, "state": told.state, "version": told.version,
+            "parties": list(told.parties), "open_points": list(told.open_disputes),
+            "last_event_at": told.updated_at, "last_position": entry.position,
+        }
+
+    @staticmethod
+    def _retold(conn: Connection, entry: RecordedEvent) -> tuple[Negotiation, bool]:
+        """The negotiation after ``entry``, from its log; and whether it is exactly the state after it.
+
+        A batch is judged whole when it is recorded, so the story of its first
+        entries alone may be illegal: the ledger never held it, and the state
+        after the whole batch stands for it (not exact: the next entry of the
+        batch must be told from the log again).
+        """
+        negotiation_id = entry.negotiation_id
+        entries = EventStore.stream(conn, negotiation_id, entry.version)
+        try:
+            return fold_log(negotiation_id, entries), True
+        except CorruptHistory:
+            whole = EventStore.stream(conn, negotiation_id)
+            end = max(e.version for e in whole if e.recorded_at == entry.recorded_at)
+            if end == entry.version:
+                raise
+            return replace(fold_log(negotiation_id, whole[:end]), version=entry.version), False
+
+    def flush(self, conn: Connection) -> None:
+        rows, self._pending = list(self._pending.values()), {}
+        if not rows:
+            return
+        table = negotiation_states
+        stored: set[str] = set()
+        for start in range(0, len(rows), 1000):  # drivers cap the parameters of one statement
+            ids = [row["negotiation_id"] for row in rows[start:start + 1000]]
+            stored.update(conn.scalars(select(table.c.negotiation_id).where(table.c.negotiation_id.in_(ids))))
+        updates = [{**{k: v for k, v in row.items() if k != "negotiation_id"}, "key": row["negotiation_id"]}
+                   for row in rows if row["negotiation_id"] in stored]
+        inserts = [row for row in rows if row["negotiation_id"] not in stored]
+        if updates:
+            conn.execute(table.update().where(table.c.negotiation_id == bindparam("key")), updates)
+        if inserts:
+            conn.execute(table.insert(), inserts)
+
+    def reset(self) -> None:
+        self._known.clear()
+        self._pending.clear()
+
+
+def states(ledger: Ledger) -> list[NegotiationState]:
+    """Every row of ``negotiation_states``, by negotiation id."""
+    table = negotiation_states
+    with ledger.store.reading() as conn:
+        rows = conn.execute(select(table).order_by(table.c.negotiation_id)).all()
+    return [NegotiationState(row.negotiation_id, row.state, row.version, tuple(row.parties),
+                             tuple(row.open_points), row.last_event_at, row.last_position) for row in rows]
+
+
+#: The projections that ship, by name (``negotiation project run NAME``).
+PROJECTIONS: Mapping[str, Callable[[], Projection]] = {NegotiationStates.name: NegotiationStates}
+
+
+def projection_named(name: str) -> Projection:
+    """A new instance of the shipped projection called ``name``; UnknownProjection if there is none."""
+    make = PROJECTIONS.get(name)
+    if make is None:
+        raise UnknownProjection(name)
+    return make()

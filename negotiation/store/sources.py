@@ -1,0 +1,53 @@
+"""Questions about sources, answered from ``entry_sources`` and the index of retractions and corrections.
+
+Each append writes one ``entry_sources`` row per source its entry names, in
+the same transaction, so these never read the log entry by entry.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, distinct, func, select, text
+
+from ..domain.story import RETRACTED
+from .eventstore import EventStore
+from .schema import CORRECTIONS_ONLY, entry_sources, events
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSummary:
+    """What the log holds from one source."""
+
+    source: str
+    #: Entries that name it (events, retractions and corrections alike).
+    entries: int
+    #: Negotiations with at least one of those entries.
+    negotiations: int
+    #: Its entries that a later entry retracted.
+    retracted: int = 0
+    #: Its entries that a later entry corrected (once or more).
+    corrected: int = 0
+
+
+def summaries(conn: Connection) -> list[SourceSummary]:
+    """Every source named in the log, by name (code point order, the same on every database), with its entries, negotiations, retractions and corrections."""
+    counted = conn.execute(
+        select(entry_sources.c.source, func.count(), func.count(distinct(entry_sources.c.negotiation_id)))
+        .group_by(entry_sources.c.source))
+    # The literal condition of the partial index, so that both databases read it instead of the log.
+    changes = conn.execute(select(events.c.type, events.c.data).where(text(CORRECTIONS_ONLY)))
+    retracted: set[str] = set()
+    corrected: set[str] = set()
+    for kind, data in changes:
+        (retracted if kind == RETRACTED else corrected).add(data["target"])
+    targets = EventStore.by_ids(conn, sorted(retracted | corrected))
+    retractions: Counter[str] = Counter()
+    corrections: Counter[str] = Counter()
+    for event_id, target in targets.items():
+        for source in dict.fromkeys(target.sources):
+            retractions[source] += event_id in retracted
+            corrections[source] += event_id in corrected
+    return sorted((SourceSummary(source, entries, negotiations, retractions[source], corrections[source])
+                   for source, entries, negotiations in counted), key=lambda summary: summary.source)
