@@ -314,6 +314,10 @@ def demo(ctx: click.Context) -> None:
                 then = ledger.get("us-korea-2025", as_of="2025-09-20", known_at=known_at)
                 console().print(f"as known at {known_at}:", render.state_text(then.state),
                                 f"(open points: {', '.join(then.open_disputes) or 'none'})")
+        console().rule("the report: each negotiation's timeline, story and terms, and the spec book")
+        from .views import DEFAULT_REPORT, write_report
+
+        write_report(ledger, Path(DEFAULT_REPORT))
 
 
 @main.command()

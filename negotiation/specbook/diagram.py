@@ -31,6 +31,10 @@ GUARD_PHRASES = {
 }
 _FILLS = ("#eef2f7", "#e3f1fb", "#fff3d6", "#fde4e1", "#efe6fb", "#e2f5e6", "#f3f3f3")
 _STROKES = ("#8a97a8", "#3b8fc4", "#d39b1c", "#cc5a4e", "#8a5cc7", "#3c9a52", "#888888")
+#: Each state's (fill, stroke) colours in the diagram; every picture of a state uses the same pair.
+STATE_COLOURS: dict[str, tuple[str, str]] = {
+    state: (_FILLS[i % len(_FILLS)], _STROKES[i % len(_STROKES)]) for i, state in enumerate(machine.STATES)
+}
 
 
 def _initial() -> str:
@@ -216,9 +220,9 @@ def svg() -> str:
         along = (_bezier(p0, ctrl, p1, k / 12) for k in range(2, 11))
         blocked += [(px - 3, py - 3, 6, 6) for px, py in along]
     nodes: list[str] = []
-    for i, state in enumerate(machine.STATES):
+    for state in machine.STATES:
         box = boxes[state]
-        fill, stroke = _FILLS[i % len(_FILLS)], _STROKES[i % len(_STROKES)]
+        fill, stroke = STATE_COLOURS[state]
         dash = ' stroke-dasharray="5 4"' if state == _initial() else ""
         nodes.append(f'<g class="state" id="state-{state}"><rect x="{box.x:.1f}" y="{box.y:.1f}" '
                      f'width="{box.w:.1f}" height="{box.h:.1f}" rx="10" fill="{fill}" '

@@ -1,0 +1,1 @@
+"""Pictures and pages of negotiations: the timeline chart and the offline report."""

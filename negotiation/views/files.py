@@ -1,0 +1,107 @@
+"""Charts as files: SVG and PNG rendered by vl-convert (no browser), HTML pages that work offline.
+
+An HTML page carries Vega, Vega-Lite and vega-embed (vl-convert's bundle of
+them) inline, or loads them from a file beside it, never from the network.
+Bundling them takes vl-convert several seconds the first time in a process;
+a report reuses the bundle it wrote before when the versions match.
+"""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import vl_convert
+
+#: The suffixes ``save`` writes, and what each is.
+FORMATS = {".svg": "an SVG picture", ".png": "a PNG picture", ".html": "a web page with tooltips"}
+#: Options for vega-embed: drawn as SVG (so the page can scale it), no menu that reaches the network.
+EMBED_OPTIONS = {"renderer": "svg", "actions": False}
+#: What the bundle's own code does: make the libraries globals, for the pages' scripts to call.
+GLOBALS = "window.vegaEmbed = vegaEmbed; window.vegaLite = vegaLite; window.vega = vega;"
+#: Scale a chart down to the width of the page, never up; text stays selectable.
+CHART_CSS = ".chart{max-width:100%;overflow:hidden}.chart svg{max-width:100%;height:auto;display:block}"
+
+
+def check_format(path: Path) -> str:
+    """The suffix of ``path`` if ``save`` can write it; ValueError naming the suffixes it can, otherwise."""
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise ValueError(f"cannot write {path.name or path}: the file name must end in "
+                         f"{', '.join(FORMATS)} (got {suffix or 'no suffix'})")
+    return suffix
+
+
+def save(chart: alt.TopLevelMixin, path: Path, title: str, scale: float = 2.0) -> Path:
+    """Write ``chart`` as SVG, PNG (``scale`` times its size, for sharp screens) or an offline HTML page."""
+    suffix = check_format(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".html":
+        path.write_text(page(title, f'<div id="chart" class="chart"></div>{embed("#chart", chart)}',
+                             scripts=f"<script>{vega_script()}</script>"), encoding="utf-8")
+    else:
+        chart.save(str(path), format="svg" if suffix == ".svg" else "png", scale_factor=scale)
+    return path
+
+
+def vl_version() -> str | None:
+    """The Vega-Lite version of Altair's schema, when vl-convert bundles it (else vl-convert's default)."""
+    wanted = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
+    return wanted if wanted in vl_convert.get_vegalite_versions() else None
+
+
+def _header() -> str:
+    return (f"// vega-embed {vl_convert.get_vega_embed_version()}, Vega {vl_convert.get_vega_version()}, "
+            f"Vega-Lite {vl_version() or 'default'}: bundled by vl-convert {version('vl-convert-python')}\n")
+
+
+def vega_script() -> str:
+    """Vega, Vega-Lite and vega-embed as one classic script that defines ``vegaEmbed``."""
+    return _header() + vl_convert.javascript_bundle(GLOBALS, vl_version=vl_version())
+
+
+def write_vega_script(path: Path) -> Path:
+    """Write ``vega_script()`` to ``path``, unless the same bundle is already there."""
+    if path.is_file():
+        with path.open(encoding="utf-8") as existing:
+            if existing.readline() == _header():
+                return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(vega_script(), encoding="utf-8")
+    return path
+
+
+def spec_json(chart: alt.TopLevelMixin | dict[str, Any]) -> str:
+    """The chart's Vega-Lite spec as JSON that is safe inside a ``<script>`` element.
+
+    The spec is not checked against Vega-Lite's schema here (that takes longer
+    than everything else a report does); the tests check every chart the
+    timeline makes.
+    """
+    spec = chart if isinstance(chart, dict) else chart.to_dict(validate=False)
+    return json.dumps(spec, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+
+
+def embed(target: str, chart: alt.TopLevelMixin) -> str:
+    """A script drawing ``chart`` into the element ``target`` (a CSS selector) once the page has vegaEmbed."""
+    return (f"<script>vegaEmbed({json.dumps(target)}, {spec_json(chart)}, {json.dumps(EMBED_OPTIONS)})"
+            f".catch(function (e) {{ document.querySelector({json.dumps(target)}).textContent = "
+            f"'The chart could not be drawn: ' + e; }});</script>")
+
+
+def page(title: str, body: str, *, scripts: str = "", css: str = "") -> str:
+    """A whole HTML page: readable on a phone and a desktop, with the Vega scripts before the body's own."""
+    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+            f"<title>{escape(title)}</title>\n<style>{BASE_CSS}{CHART_CSS}{css}</style>\n{scripts}\n</head>\n"
+            f"<body>\n{body}\n<noscript><p>The charts on this page are drawn by JavaScript, which is off; "
+            "the tables say the same.</p></noscript>\n</body>\n</html>\n")
+
+
+BASE_CSS = ("body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif;"
+            "margin:0 auto;padding:16px;max-width:1240px;color:#1f2933;line-height:1.45}"
+            "*,*::before,*::after{box-sizing:border-box}")

@@ -1,0 +1,243 @@
+"""What a picture of a negotiation shows, worked out from the ledger once: no drawing here.
+
+The story is walked once, event by event, through the same fold the ledger
+uses, so each state band, each disputed point and each change of terms is
+what the machine says, not a guess from the event types. Retracted and
+corrected entries come from the log, limited to what was known at the time
+asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from ..domain.aggregate import Negotiation, fold
+from ..domain.events import PAYLOADS, RecordedEvent, end_of
+from ..domain.story import CORRECTED, CORRECTION_TYPES, RETRACTED, StoryEvent, retractions_and_corrections
+from ..ledger import Ledger
+
+#: Events drawn as milestones: the moments a reader looks for first.
+MILESTONES = ("VisitCancelled", "AgreementFinalised")
+#: A report counts as late news when it came at least this long after the event.
+LATE = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One event of the story with the state it left the negotiation in."""
+
+    event: StoryEvent
+    before: str
+    after: str
+
+    @property
+    def lag(self) -> timedelta:
+        """How long after the event it was reported (never negative)."""
+        return max(self.event.reported_at - self.event.occurred_at, timedelta(0))
+
+    @property
+    def late(self) -> bool:
+        return self.lag >= LATE
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    """A state held from ``start`` to ``end`` (the end of the picture when ``current``)."""
+
+    state: str
+    start: datetime
+    end: datetime
+    current: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Dispute:
+    """A disputed point from the event that opened it to the one that resolved it (None: still open)."""
+
+    point: str
+    start: datetime
+    end: datetime | None
+    positions: dict[str, str]
+    resolution: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Ghost:
+    """An entry of the log the story no longer tells as recorded: retracted, or corrected."""
+
+    entry: RecordedEvent
+    fate: str  # "retracted" or "corrected"
+    #: The retraction or corrections, as known at the time asked, oldest first.
+    by: tuple[RecordedEvent, ...]
+    #: What the story tells instead: the corrected event (None when retracted or outside the picture).
+    replacement: StoryEvent | None
+
+
+@dataclass(frozen=True, slots=True)
+class TermChange:
+    """A term set or changed by an event of the story."""
+
+    term: str
+    before: Any
+    after: Any
+    at: datetime
+    event_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class Picture:
+    """Everything a timeline or a report page shows of one negotiation, at the times asked."""
+
+    negotiation: Negotiation
+    steps: tuple[Step, ...]
+    bands: tuple[Band, ...]
+    disputes: tuple[Dispute, ...]
+    ghosts: tuple[Ghost, ...]
+    corrections: tuple[RecordedEvent, ...]
+    term_changes: tuple[TermChange, ...]
+    as_of: datetime | None
+    known_at: datetime | None
+    start: datetime
+    end: datetime
+
+    @property
+    def id(self) -> str:
+        return self.negotiation.id
+
+    @property
+    def title(self) -> str:
+        """The negotiation, its parties and the times asked, in one line."""
+        parties = " – ".join(self.negotiation.parties)
+        return f"{self.id}" + (f" ({parties})" if parties else "")
+
+    @property
+    def when(self) -> str:
+        """The times asked in words; empty for now."""
+        said = [f"as of {day(self.as_of)}" if self.as_of else "", f"as known at {day(self.known_at)}"
+                if self.known_at else ""]
+        return ", ".join(filter(None, said))
+
+
+def day(moment: datetime | None) -> str:
+    """A moment as a reader says it: ``22 Jul 2025``, with the time of day (UTC) when it has one.
+
+    The end of a day (a date asked ``as of``) reads as that day.
+    """
+    if moment is None:
+        return "—"
+    if moment.time() in (time(0), time(23, 59, 59, 999999)):
+        return f"{moment.day} {moment:%b %Y}"
+    return f"{moment.day} {moment:%b %Y %H:%M} UTC"
+
+
+def describe(event_type: str, data: Mapping[str, Any]) -> str:
+    """One line saying what an entry did, as the event type says it."""
+    payload = PAYLOADS.get(event_type)
+    if payload is not None:
+        return payload.describe(data)
+    if event_type == RETRACTED:
+        return f"retracts version {data['target_version']}: {data['reason']}"
+    if event_type == CORRECTED:
+        changed = " and ".join(name for name in ("data", "occurred_at") if name in data)
+        return f"corrects the {changed} of version {data['target_version']}: {data['reason']}"
+    return event_type
+
+
+def picture(ledger: Ledger, negotiation_id: str, *, as_of: Any = None, known_at: Any = None) -> Picture:
+    """Walk the negotiation's story at the times asked and say what a picture of it shows.
+
+    Raises what ``Ledger.get`` raises for the same question: UnknownNegotiation
+    for an id with no events or a time before it opened, CorruptHistory for a
+    story that breaks as known then.
+    """
+    negotiation = ledger.get(negotiation_id, as_of=as_of, known_at=known_at)
+    story = ledger.story(negotiation_id, as_of=as_of, known_at=known_at)
+    as_of_moment = None if as_of is None else end_of(as_of, "as_of")
+    known_moment = None if known_at is None else end_of(known_at, "known_at")
+    steps, changes = _walk(negotiation.id, story)
+    known = [e for e in ledger.history(negotiation.id) if known_moment is None or e.reported_at <= known_moment]
+    corrections = tuple(e for e in known if e.type in CORRECTION_TYPES)
+    ghosts = _ghosts(known, story, as_of_moment)
+    start, end = _extent(steps, ghosts, as_of_moment)
+    return Picture(negotiation, steps, _bands(steps, end), _disputes(steps), ghosts, corrections, changes,
+                   as_of_moment, known_moment, start, end)
+
+
+def _walk(negotiation_id: str, story: list[StoryEvent]) -> tuple[tuple[Step, ...], tuple[TermChange, ...]]:
+    """Fold the story once, keeping the state and the terms each event leaves."""
+    state = Negotiation(id=negotiation_id)
+    steps: list[Step] = []
+    changes: list[TermChange] = []
+    for event in story:
+        after = fold(negotiation_id, [replace(event, version=state.version + 1)], state)
+        steps.append(Step(event, state.state, after.state))
+        changes += [TermChange(term, state.terms.get(term), value, event.occurred_at, event.type)
+                    for term, value in after.terms.items() if state.terms.get(term, _UNSET) != value]
+        state = after
+    return tuple(steps), tuple(changes)
+
+
+_UNSET = object()
+
+
+def _bands(steps: tuple[Step, ...], end: datetime) -> tuple[Band, ...]:
+    """The states held, each from the event that entered it to the one that left it."""
+    bands: list[Band] = []
+    for step in steps:
+        if step.after != step.before:
+            if bands:
+                bands[-1] = replace(bands[-1], end=step.event.occurred_at, current=False)
+            bands.append(Band(step.after, step.event.occurred_at, end, True))
+    return tuple(bands)
+
+
+def _disputes(steps: tuple[Step, ...]) -> tuple[Dispute, ...]:
+    """Each disputed point from the dispute to its resolution (restatements update its positions)."""
+    open_points: dict[str, Dispute] = {}
+    done: list[Dispute] = []
+    for step in steps:
+        event = step.event
+        point = event.data.get("point")
+        if event.type == "TermsDisputed" and isinstance(point, str):
+            earlier = open_points.get(point)
+            positions = {**(earlier.positions if earlier else {}), **event.data.get("positions", {})}
+            open_points[point] = Dispute(point, earlier.start if earlier else event.occurred_at, None,
+                                         positions, None)
+        elif event.type == "DisputeResolved" and isinstance(point, str) and point in open_points:
+            done.append(replace(open_points.pop(point), end=event.occurred_at,
+                                resolution=event.data.get("resolution")))
+    return tuple(sorted([*done, *open_points.values()], key=lambda d: d.start))
+
+
+def _ghosts(known: list[RecordedEvent], story: list[StoryEvent], as_of: datetime | None) -> tuple[Ghost, ...]:
+    """Every event retracted or corrected by an entry known then, with what replaced it."""
+    retracted, corrected = retractions_and_corrections(known)
+    by_version = {e.version: e for e in known}
+    told = {e.event_id: e for e in story}
+    ghosts = []
+    for entry in known:
+        if entry.event_id in retracted:
+            ghost = Ghost(entry, "retracted", (by_version[retracted[entry.event_id]],), None)
+        elif entry.event_id in corrected:
+            ghost = Ghost(entry, "corrected", tuple(by_version[v] for v in corrected[entry.event_id]),
+                          told.get(entry.event_id))
+        else:
+            continue
+        if as_of is None or entry.occurred_at <= as_of or ghost.replacement is not None:
+            ghosts.append(ghost)
+    return tuple(ghosts)
+
+
+def _extent(steps: tuple[Step, ...], ghosts: tuple[Ghost, ...], as_of: datetime | None) -> tuple[datetime, datetime]:
+    """The world time the picture spans: its events, their reports and ghosts, with a margin; up to ``as_of``."""
+    moments = [m for s in steps for m in (s.event.occurred_at, s.event.reported_at)]
+    moments += [m for g in ghosts for m in (g.entry.occurred_at, *(c.reported_at for c in g.by))]
+    if as_of is not None:
+        moments.append(as_of)
+    first, last = min(moments), max(moments)
+    span = last - first
+    return (first - max(span * 0.02, timedelta(days=1)),
+            last if last == as_of else last + max(span * 0.1, timedelta(days=3)))

@@ -1,0 +1,205 @@
+"""The offline report: an index of every negotiation, a page each, the spec book, and nothing to fetch.
+
+The report of the seeded ledger is written once for the module and read back
+in headless Chromium at 1280 and 390 pixels wide.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from click.testing import CliRunner, Result
+from test_timeline import (  # the seeded ledger and the browser, shared with the timeline's tests
+    LATE,
+    SEEDS,
+    US_JAPAN_BANDS,
+    assert_nothing_cut_off,
+    band_labels,
+    browse,
+    links,
+    png_pixels,
+    seen,
+    tell_late_news,
+)
+
+from negotiation import Ledger
+from negotiation.cli import main
+from negotiation.files.loading import load_streams, read_streams
+from negotiation.views import report
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    database = f"sqlite:///{tmp_path_factory.mktemp('report') / 'seeded.db'}"
+    with Ledger.open(database) as ledger:
+        load_streams(ledger, read_streams(SEEDS))
+        tell_late_news(ledger)
+    return database
+
+
+@pytest.fixture(scope="module")
+def written(url: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Result]:
+    """The report of the seeded ledger, written by the command, and what the command said."""
+    out = tmp_path_factory.mktemp("site") / "negotiation-report"
+    return out, CliRunner().invoke(main, ["--url", url, "report", "--out", str(out)])
+
+
+@pytest.fixture
+def site(written: tuple[Path, Result]) -> Path:
+    return written[0]
+
+
+@pytest.fixture
+def ledger(url: str) -> Iterator[Ledger]:
+    with Ledger.open(url) as opened:
+        yield opened
+
+
+class Tables(HTMLParser):
+    """The text of every table cell of a page, table by table and row by row."""
+
+    def __init__(self, page: str) -> None:
+        super().__init__()
+        self.tables: list[list[list[str]]] = []
+        self._cell: list[str] | None = None
+        self.feed(page)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr" and self.tables:
+            self.tables[-1].append([])
+        elif tag in ("td", "th") and self.tables:
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None:
+            self.tables[-1][-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def day(moment: datetime | None) -> str:
+    assert moment is not None
+    return f"{moment.day} {moment:%b %Y}"
+
+
+def test_the_command_writes_an_index_a_page_per_negotiation_and_the_spec_book(
+        written: tuple[Path, Result], ledger: Ledger) -> None:
+    out, result = written
+
+    assert result.exit_code == 0, result.output
+    index = (out / "index.html").resolve()
+    assert f"wrote the report of 6 negotiations: open {index}" in result.output
+    assert sorted(p.stem for p in (out / "negotiations").glob("*.html")) == sorted(ledger.negotiations())
+    assert (out / "spec" / "index.html").is_file() and (out / "spec" / "spec.md").is_file()
+    assert (out / "assets" / "vega-embed.js").stat().st_size > 100_000
+
+
+def test_every_link_of_the_report_is_a_file_of_the_report_and_every_anchor_exists(site: Path) -> None:
+    pages = [site / "index.html", *sorted((site / "negotiations").glob("*.html"))]
+
+    for page in pages:
+        for link in links(page.read_text(encoding="utf-8")):
+            parts = urlsplit(link)
+            assert not parts.scheme and not parts.netloc, f"{page.name} reaches out to {link}"
+            target = (page.parent / parts.path).resolve() if parts.path else page
+            assert target.is_file() and site.resolve() in target.parents, f"{page.name}: {link} leads nowhere"
+            if parts.fragment:
+                assert f'id="{parts.fragment}"' in target.read_text(encoding="utf-8"), f"{page.name}: {link}"
+    spec = (site / "spec" / "index.html").read_text(encoding="utf-8")
+    assert not re.findall(r"<(?:script|img|link)\b[^>]*\b(?:src|href)=[\"']https?:", spec)
+
+
+def test_the_index_in_chromium_lists_every_negotiation_with_a_small_timeline_at_1280_and_390(
+        site: Path, ledger: Ledger, tmp_path: Path) -> None:
+    index = site / "index.html"
+
+    dom, measured = seen(index, tmp_path / "profile", charts=6)
+    shot = tmp_path / "index.png"
+    browse(index, tmp_path / "profile", "--window-size=1280,900", f"--screenshot={shot}")
+
+    assert_nothing_cut_off(measured, charts=6)
+    rows = Tables(dom).tables[0]
+    assert rows[0] == ["negotiation", "parties", "state now", "opened", "last event", "open points", "timeline"]
+    listed = {row[0]: row for row in rows[1:]}
+    assert sorted(listed) == sorted(ledger.negotiations())
+    for negotiation_id, row in listed.items():
+        now = ledger.get(negotiation_id)
+        assert row[1:6] == [" – ".join(now.parties), now.state, day(now.opened_at), day(now.updated_at),
+                            ", ".join(now.open_disputes) or "none"], negotiation_id
+    assert dom.count('class="mini chart') == 6
+    width, height, colours = png_pixels(shot.read_bytes())
+    assert (width, height) == (1280, 900) and colours >= 30
+
+
+def test_the_us_japan_page_in_chromium_shows_its_timeline_story_and_terms_at_1280_and_390(
+        site: Path, ledger: Ledger, tmp_path: Path) -> None:
+    page = site / "negotiations" / "us-japan-2025.html"
+
+    dom, measured = seen(page, tmp_path / "profile", charts=1)
+
+    assert_nothing_cut_off(measured, charts=1)
+    assert [label.split()[1] for _, label in band_labels(dom)] == [state for state, _ in US_JAPAN_BANDS]
+    story, disputes, terms, changes = Tables(dom).tables
+    assert story[0] == ["date", "event", "what", "sources", "reported", "state", "notes"]
+    assert [(row[0], row[1], row[3]) for row in story[1:]] == [
+        (day(e.occurred_at), e.type, ", ".join(e.sources)) for e in ledger.story("us-japan-2025")]
+    assert story[-1][5] == "working_level_talks → finalised"
+    assert [row[0] for row in disputes[1:]] == ["tariff stacking", "profit sharing"]
+    assert ["reciprocal tariff", "15% ceiling on most Japanese goods"] in terms
+    assert ["22 Jul 2025", "reciprocal tariff", "—", "15%", "AgreedInPrinciple"] in changes
+    assert ["4 Sep 2025", "reciprocal tariff", "15%", "15% ceiling on most Japanese goods",
+            "AgreementFinalised"] in changes
+    assert "Nothing has been retracted or corrected." in dom
+
+
+def test_the_late_negotiations_page_says_what_came_late_and_what_was_corrected(site: Path) -> None:
+    page = (site / "negotiations" / f"{LATE}.html").read_text(encoding="utf-8")
+
+    story, _, _, _, corrections = Tables(page).tables
+    notes = {row[1] + " " + row[0]: row[6] for row in story[1:]}
+    assert notes["TermsDisputed 10 Mar 2025"] == "reported 10 days later"
+    assert notes["TermsAmended 25 Mar 2025"] == "reported 21 days later"
+    assert notes["TermsAmended 19 Mar 2025"] == ("corrected by version 8 (12 Apr 2025: amended a week later); "
+                                                 "at first dated 12 Mar 2025")
+    assert "VisitCancelled" not in [row[1] for row in story[1:]]
+    assert [row[:4] for row in corrections[1:]] == [
+        ["7", "12 Apr 2025", "EventRetracted", "retracts version 5: the visit went ahead"],
+        ["8", "12 Apr 2025", "EventCorrected", "corrects the occurred_at of version 3: amended a week later"]]
+
+
+def test_writing_the_report_again_tells_its_progress_and_reuses_the_chart_scripts(
+        site: Path, ledger: Ledger) -> None:
+    scripts = site / "assets" / "vega-embed.js"
+    before = scripts.stat().st_mtime_ns
+    told: list[tuple[int, int, str]] = []
+
+    written = report.write(ledger, site, progress=lambda done, total, what: told.append((done, total, what)))
+
+    assert scripts.stat().st_mtime_ns == before
+    assert [done for done, _, _ in told] == list(range(len(ledger.negotiations()) + 4))
+    assert {total for _, total, _ in told} == {len(ledger.negotiations()) + 3}
+    assert [what for _, _, what in told[2:-2]] == ledger.negotiations()
+    assert written.index == site / "index.html" and sorted(written.pages) == sorted(ledger.negotiations())
+
+
+def test_the_demo_ends_by_writing_the_report_and_saying_where_it_is(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    result = CliRunner().invoke(main, ["--url", f"sqlite:///{tmp_path / 'demo.db'}", "demo"])
+
+    assert result.exit_code == 0, result.output
+    index = tmp_path.resolve() / "negotiation-report" / "index.html"
+    assert result.output.rstrip().endswith(f"open {index}")
+    assert index.is_file() and (index.parent / "negotiations" / "us-japan-2025.html").is_file()
