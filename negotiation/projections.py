@@ -191,11 +191,11 @@ class NegotiationState:
 class NegotiationStates(Projection):
     """``negotiation_states``: each negotiation's state, parties, open points and last event, from its story.
 
-    An event dated no earlier than the negotiation's story (the usual case)
-    is folded onto the state kept in memory from the entry before it; a late
-    event, a retraction or a correction, or a negotiation not seen yet in this
-    run, is told again from its log up to that entry, read in the same
-    transaction. Rows are written once per batch, for the negotiations the
+    A negotiation's first entry, and an event dated no earlier than its story
+    (the usual case), are folded onto the state kept in memory from the entry
+    before; a late event, a retraction or a correction, or a negotiation not
+    seen yet in this run, is told again from its log up to that entry, read in
+    the same transaction. Rows are written once per batch, for the negotiations the
     batch touched.
     """
 
@@ -210,8 +210,10 @@ class NegotiationStates(Projection):
         negotiation_id = entry.negotiation_id
         known = self._known.get(negotiation_id)
         told: Negotiation | None = None
-        if (known is not None and known.version == entry.version - 1 and entry.type in PAYLOADS
-                and known.updated_at is not None and entry.occurred_at >= known.updated_at):
+        opening = known is None and entry.version == 1
+        if entry.type in PAYLOADS and (opening or (
+                known is not None and known.version == entry.version - 1 and known.updated_at is not None
+                and entry.occurred_at >= known.updated_at)):
             try:
                 told = fold(negotiation_id, [entry], known)
             except CorruptHistory:

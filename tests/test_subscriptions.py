@@ -22,6 +22,7 @@ from click.testing import CliRunner
 from negotiation import InvalidEvent, Ledger, RecordedEvent
 from negotiation.cli import main
 from negotiation.domain.chain import GENESIS
+from negotiation.store.eventstore import EventStore
 from negotiation.store.schema import events
 from negotiation.subscriptions import Subscription
 
@@ -322,3 +323,30 @@ def test_watch_prints_each_entry_as_it_lands_and_stops_on_ctrl_c_without_a_trace
     assert second.startswith("#6 us-japan-2025 v3 TermsDisputed ") and second.rstrip().endswith(
         "→ disputed_terms (open: autos, rice)")
     assert (watcher.returncode, out, err) == (0, "", "")
+
+
+def test_on_sqlite_the_fast_read_of_the_log_gives_exactly_what_core_reads(sqlite_url: str) -> None:
+    with Ledger.open(sqlite_url) as ledger:
+        ledger.record("us-japan-2025", "AgreedInPrinciple",
+                      {"parties": ["US", "JP"], "terms": {"tariff": "15 %", "fund (USD)": 550_000_000_000,
+                                                          "rate": 0.125, "note": "合意 — «ok»", "signed": False}},
+                      occurred_at="2025-07-22T09:30:00.000123+09:00", reported_at="2025-07-23",
+                      sources=["Reuters", "日本経済新聞"])
+        ledger.record_many("us-japan-2025", [{"type": "TermsDisputed", "data": {"point": "autos"}},
+                                             {"type": "TermsAmended", "data": {"terms": {"autos": "15%"}},
+                                              "sources": ["NHK"]}])
+        ledger.retract("us-japan-2025", 3, reason="misreported")
+        with ledger.store.reading() as conn:
+            fast, end = EventStore.following(conn, 0, 10)
+            by_core = EventStore.all_after(conn, 0, None)
+            some, _ = EventStore.following(conn, 1, 10, negotiation_id="us-japan-2025",
+                                           types=["TermsAmended", "EventRetracted"])
+
+    assert fast == by_core
+    assert [type(value) for value in vars_of(fast[0])] == [type(value) for value in vars_of(by_core[0])]
+    assert end == 4
+    assert [e.position for e in some] == [3, 4]
+
+
+def vars_of(entry: RecordedEvent) -> list[object]:
+    return [getattr(entry, name) for name in entry.__dataclass_fields__]

@@ -24,6 +24,7 @@ the stored bytes) and read back what Core reads:
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -51,6 +52,11 @@ UPDATE_HEAD = "UPDATE negotiation_heads SET version = ?, state = ?, snapshot = ?
 SCAN_EVENTS = (
     "SELECT negotiation_id, version, type, data, occurred_at FROM negotiation_events "
     "ORDER BY negotiation_id, version"
+)
+
+SELECT_ENTRIES = (
+    "SELECT event_id, negotiation_id, version, position, type, data, occurred_at, recorded_at, sources, hash, "
+    "schema_version, reported_at FROM negotiation_events WHERE position > ? AND position <= ?"
 )
 
 
@@ -82,6 +88,11 @@ def json_text(value: Any) -> str:
 
 
 read_json: Callable[[str | bytes], Any] = orjson.loads
+
+
+def read_uuid(text: str) -> str:
+    """A stored ``Uuid(as_uuid=False)`` value back as Core reads it: the canonical hyphenated text."""
+    return str(uuid.UUID(text))
 
 
 def uuid_text(value: str) -> str:
@@ -167,3 +178,23 @@ def event_pages(conn: Connection, size: int = 5000) -> Iterator[list[EventRow]]:
     cursor = _translated(lambda: _driver(conn).execute(SCAN_EVENTS))
     while page := _translated(lambda: cursor.fetchmany(size)):
         yield page
+
+
+def entries(conn: Connection, after: int, end: int, limit: int, negotiation_id: str | None = None,
+            types: Sequence[str] | None = None) -> list[tuple[Any, ...]]:
+    """The entries with ``after < position <= end`` (of one negotiation, of some types) in position order,
+    at most ``limit``, each as the fields of ``RecordedEvent`` in order, values as Core reads them."""
+    sql, parameters = SELECT_ENTRIES, [after, end]
+    if negotiation_id is not None:
+        sql += " AND negotiation_id = ?"
+        parameters.append(negotiation_id)
+    if types is not None:
+        sql += f" AND type IN ({', '.join('?' * len(types))})"
+        parameters.extend(types)
+    sql += " ORDER BY position LIMIT ?"
+    parameters.append(limit)
+    rows = _translated(lambda: _driver(conn).execute(sql, parameters).fetchall())
+    return [(read_uuid(event_id), negotiation, version, position, kind, read_json(data), read_utc(occurred_at),
+             read_utc(recorded_at), tuple(read_json(sources)), digest, schema_version, read_utc(reported_at))
+            for (event_id, negotiation, version, position, kind, data, occurred_at, recorded_at, sources, digest,
+                 schema_version, reported_at) in rows]
