@@ -1,6 +1,7 @@
 """The ``negotiation`` command."""
 
 from . import time as _time_commands  # noqa: F401  (registers story, retract and correct on ``main``)
+from . import move as _move_commands  # noqa: F401  (registers export and copy on ``main``)
 from . import views as _view_commands  # noqa: F401  (registers timeline and report on ``main``)
 from . import follow as _follow_commands  # noqa: F401  (registers watch, project and sources on ``main``)
 from .main import main

@@ -16,18 +16,45 @@ What a load promises:
 * Event ids are derived from the files, so re-running the same load skips
   what is stored and records the rest: it completes a stopped load without
   duplicating anything.
+* An event already stored that the file now says differently (edited in
+  place, or moved by an event inserted before it) is refused naming the file,
+  the negotiation, its place in the document and its id: the log is never
+  rewritten, so a change is an EventCorrected entry added to the document.
+* Retractions and corrections in a document are written with
+  ``Ledger.retract`` and ``Ledger.correct``, one transaction each, and checked
+  before anything is written by folding the story they make, as the ledger
+  will judge it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+import orjson
 
 from ..bundled import bundled
-from ..errors import InvalidEvent, NegotiationError
+from ..domain.aggregate import StoryBreak, fold_story
+from ..domain.events import (
+
+    RecordedEvent,
+    check_event_id,
+    check_payload,
+    check_reported_at,
+    check_sources,
+    content_difference,
+    new_event,
+    to_utc,
+)
+from ..domain.story import RETRACTED, correction_data, retractions_and_corrections, story_of
+from ..errors import IllegalStory, InvalidEvent, NegotiationError, UnknownTarget
+
 from ..ledger import Ledger
-from .reading import SeedStream, read_seed_file
+from .reading import SeedStream, is_correction, read_seed_file
+
 
 #: Events per transaction when loading a long negotiation: big enough to be
 #: fast, small enough that progress shows and an interrupted load keeps most.
@@ -132,24 +159,216 @@ def load_streams(
     versions: list[int] = []
     for stream in streams:
         try:
-            version = ledger.version(stream.negotiation_id)
-            ledger.check_many(stream.negotiation_id, stream.events, expected_version=version)
+            versions.append(_check(ledger, stream))
+        except LoadError:
+            raise
         except NegotiationError as e:
-            raise LoadError(f"{stream.source}: {stream.negotiation_id}: {e}; nothing was written") from e
-        versions.append(version)
+            said = str(e).removesuffix("; nothing was written")
+            raise LoadError(f"{stream.source}: {stream.negotiation_id}: {said}; nothing was written") from e
     report = LoadReport()
     for index, (stream, version) in enumerate(zip(streams, versions)):
-        for start in range(0, len(stream.events), CHUNK):
-            chunk = stream.events[start:start + CHUNK]
+        start = 0
+        for part in _parts(stream.events):
             try:
-                recorded = ledger.record_many(stream.negotiation_id, chunk, expected_version=version)
+                recorded = _write(ledger, stream.negotiation_id, part, version)
             except NegotiationError as e:
-                raise LoadStopped(streams, index, start, len(chunk), report, e) from e
-            # Events already stored come back with the versions they had; new ones extend the stream.
+                raise LoadStopped(streams, index, start, len(part), report, e) from e
+            # Entries already stored come back with the versions they had; new ones extend the stream.
             fresh = sum(1 for event in recorded if event.version > version)
             version = max(version, *(event.version for event in recorded))
             report.recorded += fresh
-            report.already_stored += len(chunk) - fresh
-            progress(len(chunk))
+            report.already_stored += len(part) - fresh
+            start += len(part)
+            progress(len(part))
         report.negotiations += 1
     return report
+
+
+def _parts(items: Sequence[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    """A stream's writes, in order: runs of events (at most CHUNK each), and each retraction or correction alone."""
+    run: list[dict[str, Any]] = []
+    for item in items:
+        if is_correction(item):
+            if run:
+                yield run
+                run = []
+            yield [item]
+            continue
+        run.append(item)
+        if len(run) >= CHUNK:
+            yield run
+            run = []
+    if run:
+        yield run
+
+
+def _write(ledger: Ledger, negotiation_id: str, part: list[dict[str, Any]], version: int) -> list[RecordedEvent]:
+    """One transaction: a run of events, or a retraction or correction (stored ones come back as stored)."""
+    item = part[0]
+    if not is_correction(item):
+        return ledger.record_many(negotiation_id, part, expected_version=version)
+    common: dict[str, Any] = {"reason": item["reason"], "sources": item.get("sources", ()),
+                              "reported_at": item.get("reported_at"), "expected_version": version,
+                              "event_id": item["event_id"]}
+    if item["type"] == RETRACTED:
+        return [ledger.retract(negotiation_id, item["target"], **common)]
+    return [ledger.correct(negotiation_id, item["target"], data=item.get("data"), occurred_at=item.get("occurred_at"),
+                           **common)]
+
+
+def _check(ledger: Ledger, stream: SeedStream) -> int:
+    """Check a stream against what is stored, writing nothing; returns the negotiation's version.
+
+    Events stored already must say what the document says. New events before
+    the first new retraction or correction are checked by the ledger itself
+    (``check_many``); when the document brings retractions or corrections,
+    the story of every new entry is folded as the ledger will judge it, a
+    write at a time.
+    """
+    negotiation_id = stream.negotiation_id
+    version = ledger.version(negotiation_id)
+    stored = {entry.event_id: entry for entry in ledger.history(negotiation_id)} if version else {}
+    _refuse_edits(stream, stored)
+    new = [item for item in stream.events if _id(item) not in stored]
+    first = next((i for i, item in enumerate(new) if is_correction(item)), len(new))
+    ahead = new[:first]
+    if ahead:
+        ledger.check_many(negotiation_id, ahead, expected_version=version)
+    if first < len(new):
+        _rehearse(stream, sorted(stored.values(), key=lambda entry: entry.version))
+    return version
+
+
+def _id(item: dict[str, Any]) -> str:
+    return check_event_id(item["event_id"])
+
+
+def _refuse_edits(stream: SeedStream, stored: dict[str, RecordedEvent]) -> None:
+    """Refuse a document that says otherwise of an event already stored, or puts a new one before a stored one."""
+    where = f"{stream.source}: {stream.negotiation_id}"
+    first_new = None
+    for ordinal, item in enumerate(stream.events, start=1):
+        entry = stored.get(_id(item))
+        if entry is None:
+            first_new = first_new or ordinal
+            continue
+        if first_new is not None:
+            raise LoadError(f"{where}: event {first_new} of the document is not stored but event {ordinal} after it "
+                            f"is (version {entry.version}, id {entry.event_id}): an event was inserted or its id "
+                            "changed; add new events at the end of the document; nothing was written")
+        difference = _difference(stream.negotiation_id, item, entry, stored)
+        if difference:
+            raise LoadError(f"{where}: event {ordinal} of the document (id {entry.event_id}) differs from what is "
+                            f"stored as version {entry.version}: {difference}; to change a recorded event, add an "
+                            "EventCorrected entry for it instead of editing it; nothing was written")
+
+
+def _same(first: object, second: object) -> bool:
+    """Equal as JSON: in Python True == 1, but not in the log."""
+    return orjson.dumps(first, option=orjson.OPT_SORT_KEYS) == orjson.dumps(second, option=orjson.OPT_SORT_KEYS)
+
+
+def _difference(negotiation_id: str, item: dict[str, Any], entry: RecordedEvent,
+                stored: dict[str, RecordedEvent]) -> str | None:
+    """What the document says otherwise of a stored entry, in words; None if nothing."""
+    if not is_correction(item):
+        return content_difference(entry, new_event(
+            negotiation_id, item["type"], item.get("data", {}), occurred_at=item.get("occurred_at"),
+            sources=item.get("sources", ()), event_id=item["event_id"], reported_at=item.get("reported_at")))
+    target = stored.get(item["target"])
+    if entry.type != item["type"] or entry.negotiation_id != negotiation_id:
+        return "type differs"
+    if target is None or entry.data["target"] != target.event_id:
+        return "target differs"
+    if not _same(entry.data["reason"], item["reason"]):
+        return "reason differs"
+    if "data" in item or "data" in entry.data:
+        data = check_payload(target.type, item["data"]) if "data" in item else None
+        if not _same(data, entry.data.get("data")):
+            return "data differs"
+    moment = None if item.get("occurred_at") is None else to_utc(item["occurred_at"]).isoformat()
+    if moment != entry.data.get("occurred_at"):
+        return "occurred_at differs"
+    if not _same(check_sources(item.get("sources", ())), entry.sources):
+        return "sources differs"
+    reported = check_reported_at(item.get("reported_at"))
+    if reported is not None and reported != entry.reported_at:
+        return "reported_at differs"
+    return None
+
+
+def _rehearse(stream: SeedStream, stored: list[RecordedEvent]) -> None:
+    """Fold the story the stream's new entries make, a write at a time, as the ledger will judge each write.
+
+    Raises InvalidEvent, UnknownTarget or IllegalStory naming the place in the
+    document of the entry that would be refused.
+    """
+    negotiation_id, entries, now = stream.negotiation_id, list(stored), datetime.now(UTC)
+    known = {entry.event_id for entry in entries}
+    start = 0
+    for part in _parts(stream.events):
+        pending: list[RecordedEvent] = []
+        first = 0
+        for ordinal, item in enumerate(part, start=start + 1):
+            if _id(item) in known:
+                continue
+            first = first or ordinal
+            try:
+                pending.append(_entry(negotiation_id, item, len(entries) + len(pending) + 1, [*entries, *pending],
+                                      now))
+            except InvalidEvent as e:
+                raise type(e)(f"event {ordinal} of the document ({item['type']}): {e}") from None
+        start += len(part)
+        if not pending:
+            continue
+        what = (f"event {first} of the document ({pending[0].type} of version {pending[0].data['target_version']})"
+                if is_correction(part[0]) else f"events {first}-{start} of the document")
+        _judge(negotiation_id, what, entries, pending)
+        entries.extend(pending)
+
+
+def _entry(negotiation_id: str, item: dict[str, Any], version: int, entries: list[RecordedEvent],
+           now: datetime) -> RecordedEvent:
+    """The log entry an item would become, as the ledger would write it now (without position or hash)."""
+    if not is_correction(item):
+        event = new_event(negotiation_id, item["type"], item.get("data", {}), occurred_at=item.get("occurred_at"),
+                          sources=item.get("sources", ()), event_id=item["event_id"],
+                          reported_at=item.get("reported_at"))
+        return RecordedEvent(event.event_id, negotiation_id, version, 0, event.type, event.data,
+                             event.occurred_at or now, now, event.sources, "", reported_at=event.reported_at or now)
+    target = next((entry for entry in entries if entry.event_id == item["target"]), None)
+    if target is None:
+        raise UnknownTarget(f"negotiation {negotiation_id!r} has no event {item['target']}")
+    retracted, _corrections = retractions_and_corrections(entries)
+    data = correction_data(item["type"], target, retracted, item["reason"], item.get("data"),
+                           item.get("occurred_at"))
+    reported = check_reported_at(item.get("reported_at")) or now
+    if reported < target.reported_at:
+        raise InvalidEvent(f"{item['type']} of version {target.version}: reported_at {reported.isoformat()} is "
+                           f"before the event itself was reported ({target.reported_at.isoformat()})")
+    return RecordedEvent(item["event_id"], negotiation_id, version, 0, item["type"], data, reported, now,
+
+                         check_sources(item.get("sources", ())), "", reported_at=reported)
+
+
+def _judge(negotiation_id: str, what: str, entries: list[RecordedEvent], pending: list[RecordedEvent]) -> None:
+    """Refuse new entries whose story the machine would not take, as the ledger words it."""
+    story = story_of([*entries, *pending])
+    if not story:
+        raise InvalidEvent(f"{what} would leave negotiation {negotiation_id!r} with no events in its story")
+    try:
+        fold_story(negotiation_id, story, version=pending[-1].version)
+    except StoryBreak as broken:
+        event, refusal = broken.event, broken.refusal
+        itself = event.version in {entry.version for entry in pending}
+        if refusal.invalid_data and itself:
+            raise InvalidEvent(f"{what}: {event.type} data: {refusal.reason}") from None
+        raise IllegalStory(negotiation_id, what, event.version, broken.state, event.type, _day(event.occurred_at),
+                           broken.allowed, refusal.reason, itself=itself) from None
+
+
+def _day(moment: datetime) -> str:
+    if (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0):
+        return moment.date().isoformat()
+    return moment.isoformat()
+

@@ -20,6 +20,16 @@ A file ending ``.json`` is JSON: one negotiation document, or a list of them.
 Each event's id is derived from the negotiation id and the event's place in
 its document (unless it gives ``event_id``), so loading a file twice records
 nothing new.
+
+An item may also retract or correct an earlier event (``type: EventRetracted``
+or ``EventCorrected``), naming it by ``target``: its place in the document
+(1 for the first item) or its event id. It gives a ``reason`` and, for a
+correction, the event's whole new ``data`` and/or its new ``occurred_at``:
+
+      - type: EventCorrected
+        target: 3
+        reason: the order was signed a day later
+        occurred_at: 2025-06-17
 """
 
 from __future__ import annotations
@@ -35,12 +45,15 @@ import yaml
 from yaml.constructor import ConstructorError
 from yaml.nodes import ScalarNode
 
-from ..domain.events import check_negotiation_id
+from ..domain.events import check_event_id, check_negotiation_id
+from ..domain.story import CORRECTION_TYPES, RETRACTED
 from ..errors import InvalidEvent
 
 #: Namespace of the derived event ids; changing it would make every seed look new.
 SEED_NAMESPACE = uuid.UUID("5f0c5a3e-2b7e-4c1a-9d55-3b8f2f1a6e10")
 _EVENT_KEYS = {"type", "data", "occurred_at", "reported_at", "sources", "event_id"}
+#: A retraction or correction: ``occurred_at`` and ``data`` are the corrected event's new date and data.
+_CORRECTION_KEYS = _EVENT_KEYS | {"target", "reason"}
 
 NULL, BOOL, INT, FLOAT = (f"tag:yaml.org,2002:{name}" for name in ("null", "bool", "int", "float"))
 MERGE = "tag:yaml.org,2002:merge"
@@ -178,14 +191,50 @@ def _stream(path: Path, doc: object) -> SeedStream:
     title = doc.get("title")
     if title is not None and not isinstance(title, str):
         raise InvalidEvent(f"{path}: {negotiation_id}: 'title' must be text")
-    items = []
+    items: list[dict[str, Any]] = []
     for ordinal, item in enumerate(events, start=1):
         if not isinstance(item, dict):
             raise InvalidEvent(f"{path}: {negotiation_id}: event {ordinal} must be a mapping")
-        unknown = set(item) - _EVENT_KEYS
+        correction = item.get("type") in CORRECTION_TYPES
+        unknown = set(item) - (_CORRECTION_KEYS if correction else _EVENT_KEYS)
         if unknown:
             raise InvalidEvent(
                 f"{path}: {negotiation_id}: event {ordinal} has unknown keys {', '.join(sorted(map(str, unknown)))}"
             )
-        items.append({"event_id": seed_event_id(negotiation_id, ordinal), **item})
+        item = {"event_id": seed_event_id(negotiation_id, ordinal), **item}
+        if correction:
+            item = _correction(f"{path}: {negotiation_id}: event {ordinal} ({item['type']})", ordinal, item, items)
+        items.append(item)
     return SeedStream(negotiation_id, title, items, str(path))
+
+
+def is_correction(item: dict[str, Any]) -> bool:
+    """Whether an item of a stream retracts or corrects an earlier event rather than being one."""
+    return item.get("type") in CORRECTION_TYPES
+
+
+def _correction(where: str, ordinal: int, item: dict[str, Any], earlier: list[dict[str, Any]]) -> dict[str, Any]:
+    """A retraction or correction item with its ``target`` resolved to the event id it names."""
+    for key in ("target", "reason"):
+        if key not in item:
+            raise InvalidEvent(f"{where} needs a {key}")
+    if item["type"] == RETRACTED and ("data" in item or "occurred_at" in item):
+        raise InvalidEvent(f"{where}: a retraction takes no data or occurred_at; to change them, use EventCorrected")
+    target = item["target"]
+    if isinstance(target, bool) or not isinstance(target, (int, str)):
+        raise InvalidEvent(f"{where}: target must be the place of an earlier event in the document or an event id, "
+                           f"got {target!r}")
+    if isinstance(target, int):
+        if not 1 <= target < ordinal:
+            raise InvalidEvent(f"{where}: target {target} is not an earlier event of the document "
+                               f"(events 1 to {ordinal - 1})")
+        aimed = earlier[target - 1]
+        if is_correction(aimed):
+            raise InvalidEvent(f"{where}: target {target} is an {aimed['type']}, not an event; "
+                               "only events can be retracted or corrected")
+        target = aimed["event_id"]
+    try:
+        return {**item, "target": check_event_id(target), "event_id": check_event_id(item["event_id"])}
+    except InvalidEvent as e:
+        raise InvalidEvent(f"{where}: {e}") from None
+

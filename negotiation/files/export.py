@@ -1,0 +1,116 @@
+"""Export the log as event files that ``load`` reads back.
+
+One document per negotiation, holding every entry of its log in version
+order: each event with its id, ``occurred_at``, ``reported_at``, sources and
+data, and each retraction or correction with its id, its ``target`` (the
+version of the event it names, which is that event's place in the document),
+its reason and, for a correction, the new data and/or date. Loading an
+export into an empty database gives the same negotiations, in the same
+states, with the same stories, and the same answers as of and as known at
+any time; loading it where it came from records nothing, since every id is
+already stored. (The log's recording times, positions and hashes are the new
+database's own: ``negotiation copy`` keeps those.)
+
+YAML is written so that the YAML 1.2 core schema ``load`` reads by gives back
+exactly what was written: text that would read as a number, a boolean or
+null there (``1e3``, ``0o12``, ``null``) is quoted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+import orjson
+import yaml
+
+from ..domain.events import RecordedEvent, to_utc
+from ..domain.story import CORRECTION_TYPES
+from ..errors import UnknownNegotiation
+from ..ledger import Ledger
+from .reading import CORE_SCHEMA
+
+FORMATS = ("yaml", "json")
+
+
+def moment(value: datetime) -> str:
+    """A time as event files write it: a day when it is midnight UTC, else ISO 8601 in UTC with ``Z``."""
+    value = value.astimezone(UTC)
+    if (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0):
+        return value.date().isoformat()
+    text = value.isoformat(timespec="microseconds" if value.microsecond else "seconds")
+    return text.removesuffix("+00:00") + "Z"
+
+
+def item(entry: RecordedEvent) -> dict[str, Any]:
+    """One entry of the log as an item of an event file."""
+    if entry.type not in CORRECTION_TYPES:
+        return {"type": entry.type, "event_id": entry.event_id, "occurred_at": moment(entry.occurred_at),
+                "reported_at": moment(entry.reported_at), "sources": list(entry.sources), "data": entry.data}
+    said: dict[str, Any] = {"type": entry.type, "event_id": entry.event_id, "target": entry.data["target_version"],
+                            "reason": entry.data["reason"]}
+    if "occurred_at" in entry.data:
+        said["occurred_at"] = moment(to_utc(entry.data["occurred_at"]))
+    said["reported_at"] = moment(entry.reported_at)
+    said["sources"] = list(entry.sources)
+    if "data" in entry.data:
+        said["data"] = entry.data["data"]
+    return said
+
+
+def document(negotiation_id: str, entries: Iterable[RecordedEvent]) -> dict[str, Any]:
+    """A negotiation's whole log as one document of an event file."""
+    return {"negotiation": negotiation_id, "events": [item(entry) for entry in entries]}
+
+
+def documents(ledger: Ledger, negotiation_ids: Sequence[str] = ()) -> Iterator[dict[str, Any]]:
+    """The documents of the negotiations named (default: all, in the order they were opened).
+
+    Every id is checked before the first document is made: an unknown one is
+    refused (UnknownNegotiation) before anything is written.
+    """
+    ids = list(negotiation_ids) or ledger.negotiations()
+    for negotiation_id in ids:
+        if not ledger.version(negotiation_id):
+            raise UnknownNegotiation(negotiation_id)
+    return (document(negotiation_id, ledger.history(negotiation_id)) for negotiation_id in ids)
+
+
+def core_schema_dumper(base: type[Any]) -> type[Any]:
+    """A subclass of the PyYAML safe dumper ``base`` resolving plain scalars by the YAML 1.2 core schema.
+
+    The dumper quotes a string whenever writing it plain would resolve it to
+    another type; with the core schema's table, that is exactly when ``load``
+    would read it as a number, a boolean, null or a merge key.
+    """
+    dumper: type[Any] = type(f"CoreSchema{base.__name__}", (base,), {"yaml_implicit_resolvers": {}})
+    for tag, pattern, first in CORE_SCHEMA:
+        dumper.add_implicit_resolver(tag, re.compile(pattern), first)
+    return dumper
+
+
+#: The dumper for event files: libyaml's emitter when PyYAML was built with it, else the pure-Python one.
+EventFileDumper = core_schema_dumper(yaml.CSafeDumper if yaml.__with_libyaml__ else yaml.SafeDumper)
+
+
+def write(docs: Iterable[dict[str, Any]], out: TextIO, file_format: str = "yaml") -> tuple[int, int]:
+    """Write documents to ``out`` as YAML (``---`` between them) or as a JSON list; returns (documents, entries)."""
+    counted = [0, 0]
+
+    def counting() -> Iterator[dict[str, Any]]:
+        for doc in docs:
+            counted[0] += 1
+            counted[1] += len(doc["events"])
+            yield doc
+
+    if file_format == "json":
+        out.write("[")
+        for index, doc in enumerate(counting()):
+            out.write(("," if index else "") + "\n" + orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
+        out.write("\n]\n")
+    else:
+        yaml.dump_all(counting(), out, Dumper=EventFileDumper, sort_keys=False, allow_unicode=True,
+                      explicit_start=True, width=100)
+    return counted[0], counted[1]
