@@ -1,4 +1,4 @@
-"""Commands that move the log: ``export`` it as event files."""
+"""Commands that move the log: ``export`` it as event files, ``copy`` it whole to another database."""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ from pathlib import Path
 from typing import TextIO
 
 import click
+from rich.console import Console
 
-from .main import main, opened
+from ..ledger import Ledger
+from ..store.eventstore import resolve_url
+from .main import console, main, opened
 
 
 @main.command()
@@ -57,4 +60,47 @@ def _write_replacing(path: Path, writing: Callable[[TextIO], tuple[int, int]]) -
         Path(temporary).unlink(missing_ok=True)
         raise
     return counted
+
+
+@main.command("copy")
+@click.option("--to", "target", required=True, metavar="URL", help="The database to copy to: empty, or a copy that stopped.")
+@click.option("--chunk", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Entries per transaction (default 2000).")
+@click.pass_context
+def copy_command(ctx: click.Context, target: str, chunk: int | None) -> None:
+    """Copy the whole log to another database, every entry as stored, then verify it there.
+
+    Event ids, versions, positions, the three times and hashes are kept, and
+    each negotiation's state is rebuilt beside the copied log, chunk by chunk.
+    The target must be empty; a copy that stopped is completed by running it
+    again. SQLite to PostgreSQL is the documented way to outgrow one machine.
+
+    Example: negotiation --url sqlite:///negotiations.db copy --to postgresql://db-host/negotiations
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from ..store.copy import CHUNK, copy_log, shown
+
+    with opened(ctx) as ledger:  # a missing source file or an old schema is refused here, as by every reader
+        source = ledger.url
+    source_url = resolve_url(ctx.obj["url"])
+    errors = Console(stderr=True)
+    columns = (TextColumn("copying"), BarColumn(), MofNCompleteColumn(), TextColumn("entries"),
+               TimeRemainingColumn())
+    # Off when stderr is not a terminal: a transient bar would still leave a blank line there.
+    with Progress(*columns, console=errors, transient=True, disable=not errors.is_terminal) as bar:
+        task = bar.add_task("copy", total=None)
+        report = copy_log(source_url, target, chunk=chunk or CHUNK,
+                          progress=lambda done, total: bar.update(task, completed=done, total=total))
+    again = f", {report.already_there} were there already" if report.already_there else ""
+    click.echo(f"copied {report.copied} entries from {source} to {shown(resolve_url(target))}{again} "
+               f"({report.per_second:,.0f} entries/s)")
+    with Ledger.open(target, upgrade=False) as copied:
+        verified = copied.verify()
+    if not verified.intact:
+        for broken in verified.broken:
+            console().print(f"[bold red]altered[/] {broken}", highlight=False)
+        raise click.exceptions.Exit(1)
+    click.echo(f"verified on the target: {verified.events} entries in {verified.negotiations} negotiations, intact")
+
 
