@@ -267,8 +267,11 @@ def test_us_japan_is_drawn_in_its_five_states_in_order(url: str, tmp_path: Path)
 
     run(url, "timeline", "us-japan-2025", "--out", str(out))
 
-    bands = [label for _, label in band_labels(out.read_text(encoding="utf-8"))]
+    svg = out.read_text(encoding="utf-8")
+    bands = [label for _, label in band_labels(svg)]
     assert [label.split()[1] for label in bands] == [state for state, _ in US_JAPAN_BANDS]
+    axis = svg.split('class="mark-text role-axis-label"')[1].split("</g>")[0]  # the first axis: world time
+    assert {"27 Jul 2025", "3 Aug 2025", "31 Aug 2025"} <= set(svg_texts(axis))
     assert all(f"from {start}" in label for label, (_, start) in zip(bands, US_JAPAN_BANDS))
     assert bands[2] == "state visit_cancelled from 28 Aug 2025 to 28 Aug 2025"
 

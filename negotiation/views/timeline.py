@@ -45,7 +45,8 @@ def timeline_chart(ledger: Ledger, negotiation_id: str, as_of: Any = None, known
     return chart_of(picture(ledger, negotiation_id, as_of=as_of, known_at=known_at))
 
 
-def _x(view: Picture, axis: alt.Axis | None = None, field: str = "x") -> alt.X:
+def _x(view: Picture, axis: Any = alt.Undefined, field: str = "x") -> alt.X:
+    """World time; a layer that leaves ``axis`` out shares the chart's axis (None: no axis at all)."""
     return alt.X(f"{field}:T", title=None, axis=axis,
                  scale=alt.Scale(type="utc", domain=[ms(view.start), ms(view.end)]))
 
@@ -142,6 +143,6 @@ def mini_chart(view: Picture, width: int = 240) -> alt.LayerChart:
     """A small timeline for a list of negotiations: the state bands and a tick per event, no axes."""
     rows = rows_of(view, width)
     ticks = _data(rows.events).mark_tick(thickness=2, size=18).encode(
-        _x(view), alt.Color("ink:N", scale=None), tooltip=_tips("event", "date"))
-    return alt.LayerChart(layer=[_bands(view, rows.bands, _x(view), legend=False), ticks], width=width, height=18,
+        _x(view, None), alt.Color("ink:N", scale=None), tooltip=_tips("event", "date"))
+    return alt.LayerChart(layer=[_bands(view, rows.bands, _x(view, None), legend=False), ticks], width=width, height=18,
                           config=alt.Config(view=alt.ViewConfig(stroke=None)))
