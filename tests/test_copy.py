@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -117,7 +118,7 @@ def test_a_chunk_never_splits_what_the_source_wrote_in_one_transaction(seeded: s
 
     copy_log(seeded, url, chunk=1, progress=lambda done, _total: sizes.append(done))
 
-    steps = [later - earlier for earlier, later in zip(sizes, sizes[1:])]
+    steps = [later - earlier for earlier, later in pairwise(sizes)]
     assert 2 in steps  # the late batch of two went in together: alone, its dispute breaks the story
     assert_same_log(seeded, url)
 
@@ -147,7 +148,6 @@ def test_a_database_is_not_copied_onto_itself_however_its_path_is_written(seeded
     assert rows_of(seeded) == before
 
 
-
 # -- the command ---------------------------------------------------------------------------------------------
 
 
@@ -167,8 +167,11 @@ def test_the_copy_command_refuses_a_missing_source_in_one_line(tmp_path: Path) -
                                        f"sqlite:///{tmp_path / 'target.db'}"])
 
     assert result.exit_code == 1
-    assert result.stderr.splitlines() == [f"Error: no database at {tmp_path / 'none.db'}: record or load events "
-                                          "first, or check --url"]
+    missing = tmp_path / "none.db"
+    assert result.stderr.splitlines() == [
+        f"Error: no database at {missing}: record or load events first, or check --url"]
+
+
     assert not (tmp_path / "target.db").exists()
 
 

@@ -30,7 +30,6 @@ from negotiation.files.export import EventFileDumper, documents, write
 from negotiation.files.loading import LoadError, load_streams, read_streams
 from negotiation.files.reading import EventFileLoader, read_seed_file
 
-
 Rows = Callable[[], list[tuple[object, ...]]]
 ROOT = Path(__file__).resolve().parent.parent
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -75,8 +74,8 @@ def assert_same(source: Ledger, copy: Ledger, ids: list[str] | None = None) -> N
                 == [replace(e, recorded_at=EPOCH) for e in source.story(negotiation_id)])
         assert log_of(copy, negotiation_id) == log_of(source, negotiation_id)
         for entry in source.history(negotiation_id)[:6]:
-            assert (answer(lambda: copy.get(negotiation_id, known_at=entry.reported_at))
-                    == answer(lambda: source.get(negotiation_id, known_at=entry.reported_at)))
+            asked = {"negotiation_id": negotiation_id, "known_at": entry.reported_at}
+            assert answer(lambda: copy.get(**asked)) == answer(lambda: source.get(**asked))  # noqa: B023
 
 
 @pytest.fixture
@@ -342,7 +341,8 @@ def test_a_correction_reported_before_its_event_is_refused_before_anything_is_wr
 @pytest.mark.parametrize(("item", "words"), [
     ("{type: EventRetracted, reason: x}", "event 3 (EventRetracted) needs a target"),
     ("{type: EventRetracted, target: 1}", "event 3 (EventRetracted) needs a reason"),
-    ("{type: EventRetracted, target: 3, reason: x}", "target 3 is not an earlier event of the document (events 1 to 2)"),
+    ("{type: EventRetracted, target: 3, reason: x}",
+     "target 3 is not an earlier event of the document (events 1 to 2)"),
     ("{type: EventRetracted, target: true, reason: x}", "target must be the place of an earlier event"),
     ("{type: EventRetracted, target: not-an-id, reason: x}", "event_id 'not-an-id' is not a UUID"),
     ("{type: EventRetracted, target: 1, reason: x, data: {}}", "a retraction takes no data or occurred_at"),
@@ -417,7 +417,6 @@ def exported_uk(ledger: Ledger, tmp_path: Path) -> Path:
     return exported(ledger, tmp_path / "uk.yaml", ("us-uk-2025",))
 
 
-
 def test_a_change_written_as_a_correction_at_the_end_of_the_document_is_taken(ledger: Ledger, tmp_path: Path) -> None:
     load_streams(ledger, read_streams([file_with(tmp_path)]))
     path = file_with(tmp_path, "  - {type: EventCorrected, target: 1, reason: quota misreported,\n"
@@ -459,7 +458,9 @@ def test_export_writes_yaml_to_stdout_and_json_to_a_file_that_load_reads(seeded:
     assert printed.exit_code == 0, printed.output
     assert yaml.load(printed.stdout, Loader=EventFileLoader)["negotiation"] == "us-uk-2025"
     assert written.exit_code == 0, written.output
-    assert written.stderr == f"exported 2 negotiations ({len(seeded.history('us-uk-2025')) + len(seeded.history('us-eu-2025'))} entries) to {out}\n"
+    entries = len(seeded.history("us-uk-2025")) + len(seeded.history("us-eu-2025"))
+    assert written.stderr == f"exported 2 negotiations ({entries} entries) to {out}\n"
+
     assert [doc["negotiation"] for doc in json.loads(out.read_text(encoding="utf-8"))] == ["us-uk-2025", "us-eu-2025"]
     assert loaded.exit_code == 0, loaded.output
     with Ledger.open(url) as copy:

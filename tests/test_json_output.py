@@ -285,4 +285,3 @@ def test_a_readme_jq_example_prints_what_the_readme_says(seeded: str, command: s
 
     assert IN_PYTHON[shlex.split(jq)[-1]](json.loads(printed)) == output
     assert with_jq in (None, output + "\n")  # jq itself, where it is installed
-

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import sys
-
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -164,4 +163,3 @@ def read_data(value: str, option: str = "--data") -> Any:
     except json.JSONDecodeError as e:
         source = f" in {where}" if where else ""
         raise click.BadParameter(f"not valid JSON{source} ({e})", param_hint=option) from None
-

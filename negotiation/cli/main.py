@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -278,7 +277,6 @@ def verify(ctx: click.Context, as_json: bool) -> None:
             raise click.exceptions.Exit(1)
         return
     if report.intact:
-
         console().print(f"intact: {report.events} events in {report.negotiations} negotiations")
         return
     for broken in report.broken:

@@ -63,7 +63,9 @@ def _write_replacing(path: Path, writing: Callable[[TextIO], tuple[int, int]]) -
 
 
 @main.command("copy")
-@click.option("--to", "target", required=True, metavar="URL", help="The database to copy to: empty, or a copy that stopped.")
+@click.option("--to", "target", required=True, metavar="URL",
+              help="The database to copy to: empty, or a copy that stopped.")
+
 @click.option("--chunk", type=click.IntRange(min=1), default=None, metavar="N",
               help="Entries per transaction (default 2000).")
 @click.pass_context
@@ -102,5 +104,3 @@ def copy_command(ctx: click.Context, target: str, chunk: int | None) -> None:
             console().print(f"[bold red]altered[/] {broken}", highlight=False)
         raise click.exceptions.Exit(1)
     click.echo(f"verified on the target: {verified.events} entries in {verified.negotiations} negotiations, intact")
-
-

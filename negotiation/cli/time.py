@@ -88,7 +88,6 @@ def correct(ctx: click.Context, negotiation_id: str, target: str, reason: str, d
     Example: negotiation correct us-japan-2025 3 --occurred-at 2025-08-06 --reason "reported a day late"
     """
     data = None if data_json is None else jsonout.read_data(data_json)
-
     with opened(ctx, write=True) as ledger:
         entry = ledger.correct(negotiation_id, _target(target), reason=reason, data=data, occurred_at=occurred_at,
                                sources=sources, reported_at=reported_at, expected_version=expect_version)

@@ -107,8 +107,9 @@ def write(docs: Iterable[dict[str, Any]], out: TextIO, file_format: str = "yaml"
 
     if file_format == "json":
         out.write("[")
-        for index, doc in enumerate(counting()):
-            out.write(("," if index else "") + "\n" + orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
+        out.writelines(f"{',' if index else ''}\n{orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode()}"
+                       for index, doc in enumerate(counting()))
+
         out.write("\n]\n")
     else:
         yaml.dump_all(counting(), out, Dumper=EventFileDumper, sort_keys=False, allow_unicode=True,

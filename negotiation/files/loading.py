@@ -39,7 +39,6 @@ import orjson
 from ..bundled import bundled
 from ..domain.aggregate import StoryBreak, fold_story
 from ..domain.events import (
-
     RecordedEvent,
     check_event_id,
     check_payload,
@@ -51,10 +50,8 @@ from ..domain.events import (
 )
 from ..domain.story import RETRACTED, correction_data, retractions_and_corrections, story_of
 from ..errors import IllegalStory, InvalidEvent, NegotiationError, UnknownTarget
-
 from ..ledger import Ledger
 from .reading import SeedStream, is_correction, read_seed_file
-
 
 #: Events per transaction when loading a long negotiation: big enough to be
 #: fast, small enough that progress shows and an interrupted load keeps most.
@@ -371,4 +368,3 @@ def _day(moment: datetime) -> str:
     if (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0):
         return moment.date().isoformat()
     return moment.isoformat()
-

@@ -237,4 +237,3 @@ def _correction(where: str, ordinal: int, item: dict[str, Any], earlier: list[di
         return {**item, "target": check_event_id(target), "event_id": check_event_id(item["event_id"])}
     except InvalidEvent as e:
         raise InvalidEvent(f"{where}: {e}") from None
-

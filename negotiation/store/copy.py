@@ -27,21 +27,17 @@ there.
 from __future__ import annotations
 
 import time
-from itertools import chain
-
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
-
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Table, bindparam, func, select, text
-
 from sqlalchemy.engine import make_url
 
 from ..domain.aggregate import Negotiation, StoryBreak, fold, fold_story, snapshot
-
 from ..domain.events import RecordedEvent
 from ..domain.story import CORRECTION_TYPES, story_of
 from ..errors import NegotiationError
@@ -251,8 +247,6 @@ def _json_text(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-
-
 def _keep_states(write: Connection, rows: Sequence[RecordedEvent], states: dict[str, _Kept]) -> None:
     """Write each negotiation's state after its last entry in the chunk: its story folded.
 
@@ -322,4 +316,3 @@ def _move_sequence(write: Connection, position: int) -> None:
     if write.dialect.name == "postgresql":
         write.execute(text("SELECT setval(pg_get_serial_sequence('negotiation_events', 'position'), :position)"),
                       {"position": position})
-
