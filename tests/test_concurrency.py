@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, wait
 
 import pytest
 import workers
@@ -16,21 +16,33 @@ EVENTS_PER_WRITER = 40
 NEGOTIATIONS = ["us-japan-2025", "india-japan-2025", "korea-japan-2025"]
 
 
+@pytest.fixture(scope="module")
+def pool() -> Iterator[ProcessPoolExecutor]:
+    """The writers and the follower: processes started once, each with the package already imported.
+
+    Every test then sets all of them going at the same moment, so that they really race.
+    """
+    started = ProcessPoolExecutor(WRITERS + 1, mp_context=multiprocessing.get_context("spawn"))
+    wait([started.submit(exec, "import workers") for _ in range(WRITERS + 1)], timeout=180)
+    yield started
+    started.shutdown(wait=False)  # idle: they exit on their own while the next tests run
+
+
 @pytest.mark.parametrize("check_version", [False, True], ids=["no version check", "expected version"])
 def test_concurrent_writers_store_every_accepted_event_exactly_once(
-    ledger: Ledger, database_url: str, check_version: bool, report_figure: Callable[[str, str], None]
+    ledger: Ledger, database_url: str, check_version: bool, report_figure: Callable[[str, str], None],
+    pool: ProcessPoolExecutor,
 ) -> None:
     for negotiation_id in NEGOTIATIONS:
         ledger.record(negotiation_id, "AgreedInPrinciple", {"parties": ["US", "JP"]})
     opened = len(NEGOTIATIONS)
     total = WRITERS * EVENTS_PER_WRITER
 
-    with ProcessPoolExecutor(WRITERS + 1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        reader = pool.submit(workers.follow, database_url, opened + total, 120.0)
-        results = [pool.submit(workers.append, database_url, w, NEGOTIATIONS, EVENTS_PER_WRITER, check_version)
-                   for w in range(WRITERS)]
-        outcomes = [r.result(timeout=180) for r in results]
-        seen = reader.result(timeout=180)
+    reader = pool.submit(workers.follow, database_url, opened + total, 120.0)
+    results = [pool.submit(workers.append, database_url, w, NEGOTIATIONS, EVENTS_PER_WRITER, check_version)
+               for w in range(WRITERS)]
+    outcomes = [r.result(timeout=180) for r in results]
+    seen = reader.result(timeout=180)
 
     accepted_ids = [event_id for outcome in outcomes for event_id in outcome["ids"]]
     conflicts = sum(outcome["conflicts"] for outcome in outcomes)

@@ -7,10 +7,11 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -29,6 +30,9 @@ from negotiation.specbook.coverage import (
     scenarios_by_correction_cell,
 )
 from negotiation.specbook.features import read_feature
+
+if TYPE_CHECKING:
+    from conftest import Command, EarlyRun
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = "A feature: a scenario"
@@ -294,18 +298,6 @@ def test_the_report_lists_every_correction_cell_with_its_scenarios_and_what_is_u
 # -- the feature suite, run in a subprocess on a copy of features/ ------------------------------
 
 
-def run_features(features: Path, report: Path, *args: str, only: str = "sqlite",
-                 plugin_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the feature suite on SQLite only, reading ``features`` and writing the coverage to ``report``."""
-    env = {**os.environ, "NEGOTIATION_FEATURES_DIR": str(features), "NEGOTIATION_SPEC_COVERAGE": str(report)}
-    if plugin_dir is not None:
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(plugin_dir), env.get("PYTHONPATH")]))
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "tests/bdd", "-q", "-p", "no:cacheprovider", "-k", only, *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False,
-    )
-
-
 def delete_scenario(path: Path, name: str) -> None:
     """Cut one scenario (up to the next one, or the end of the file) out of a feature file."""
     starts = [s.line for s in read_feature(path).scenarios]
@@ -315,18 +307,59 @@ def delete_scenario(path: Path, name: str) -> None:
     path.write_text("".join(lines[:first - 1] + (lines[after - 1:] if after else [])), encoding="utf-8")
 
 
-@pytest.fixture
-def features(tmp_path: Path) -> Path:
-    copy = tmp_path / "features"
-    shutil.copytree(ROOT / "features", copy)
-    return copy
+def without(feature: str, scenario: str) -> Callable[[Path], None]:
+    return lambda features: delete_scenario(features / feature, scenario)
 
 
-def test_deleting_the_only_scenario_of_a_cell_fails_the_feature_suite(features: Path, tmp_path: Path) -> None:
-    delete_scenario(features / "04_working_level_talks.feature", "Talks under way cannot be opened again")
-    report = tmp_path / "coverage.json"
+def run_features(*args: str, only: str = "sqlite", change: Callable[[Path], None] | None = None,
+                 plugin: tuple[str, str] | None = None) -> Command:
+    """The feature suite on SQLite only, on a copy of features/ that ``change`` edits, with an extra
+    ``plugin`` module (name, source) importable; it writes its coverage to coverage.json.
 
-    run = run_features(features, report)
+    Each of these runs takes the whole feature suite, so they are started early (see conftest):
+    they run beside the rest of the tests, and each test reads its own when it gets there.
+    """
+    def command(directory: Path) -> tuple[list[str], dict[str, str]]:
+        features = directory / "features"
+        shutil.copytree(ROOT / "features", features)
+        if change is not None:
+            change(features)
+        env = {**os.environ, "NEGOTIATION_FEATURES_DIR": str(features),
+               "NEGOTIATION_SPEC_COVERAGE": str(directory / "coverage.json")}
+        if plugin is not None:
+            name, source = plugin
+            (directory / "plugins").mkdir()
+            (directory / "plugins" / f"{name}.py").write_text(source, encoding="utf-8")
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(directory / "plugins"),
+                                                              env.get("PYTHONPATH")]))
+        # The features use no Hypothesis: without its plugin (which imports all of it) a run starts
+        # seconds sooner.
+        return [sys.executable, "-m", "pytest", "tests/bdd", "-q", "-p", "no:cacheprovider",
+                "-p", "no:hypothesispytest", f"--basetemp={directory / 'tmp'}", "-k", only, *args], env
+
+    return command
+
+
+# A plugin that breaks the ledger, not the machine's table: the ledger stops taking TermsAmended.
+BROKEN_LEDGER = textwrap.dedent("""
+    from negotiation.domain import machine
+
+    _fire, _follow, _allowed = machine.fire, machine.follow, machine.allowed_events
+    machine.fire = lambda state, event, negotiation: (
+        None if event == "TermsAmended" else _fire(state, event, negotiation))
+    machine.follow = lambda state, event, negotiation: (
+        None if event == "TermsAmended" else _follow(state, event, negotiation))
+    machine.allowed_events = lambda state, negotiation: tuple(
+        e for e in _allowed(state, negotiation) if e != "TermsAmended")
+    for cell in [cell for cell in machine.UNGUARDED if cell[1] == "TermsAmended"]:
+        del machine.UNGUARDED[cell]  # the table new events are decided with
+""")
+
+
+@pytest.mark.early(command=run_features(change=without("04_working_level_talks.feature",
+                                                       "Talks under way cannot be opened again")))
+def test_deleting_the_only_scenario_of_a_cell_fails_the_feature_suite(early_run: EarlyRun) -> None:
+    run, report = early_run, early_run.directory / "coverage.json"
 
     assert run.returncode != 0, run.stdout
     assert "passed" in run.stdout and "failed" not in run.stdout  # every remaining scenario still passes
@@ -339,11 +372,10 @@ def test_deleting_the_only_scenario_of_a_cell_fails_the_feature_suite(features: 
         ("working_level_talks", "WorkingLevelTalksOpened")]
 
 
-def test_deleting_the_only_scenario_of_a_guard_refusal_fails_the_feature_suite(
-        features: Path, tmp_path: Path) -> None:
-    delete_scenario(features / "05_finalisation.feature", "Talks held before any deal cannot end in a signed agreement")
-
-    run = run_features(features, tmp_path / "coverage.json")
+@pytest.mark.early(command=run_features(change=without(
+    "05_finalisation.feature", "Talks held before any deal cannot end in a signed agreement")))
+def test_deleting_the_only_scenario_of_a_guard_refusal_fails_the_feature_suite(early_run: EarlyRun) -> None:
+    run = early_run
 
     assert run.returncode != 0, run.stdout
     assert ("working_level_talks × AgreementFinalised: no scenario shows it refused by the guard has_deal"
@@ -351,13 +383,10 @@ def test_deleting_the_only_scenario_of_a_guard_refusal_fails_the_feature_suite(
     assert "41/42 transition cells covered, 7/8 guard refusals, 20/20 correction cells covered" in run.stdout
 
 
-def test_deleting_the_scenarios_of_refused_retractions_fails_the_feature_suite(
-        features: Path, tmp_path: Path) -> None:
-    delete_scenario(features / "12_retractions_and_corrections.feature",
-                    "The deal cannot be retracted while what followed it stands")
-    report = tmp_path / "coverage.json"
-
-    run = run_features(features, report)
+@pytest.mark.early(command=run_features(change=without(
+    "12_retractions_and_corrections.feature", "The deal cannot be retracted while what followed it stands")))
+def test_deleting_the_scenarios_of_refused_retractions_fails_the_feature_suite(early_run: EarlyRun) -> None:
+    run, report = early_run, early_run.directory / "coverage.json"
 
     assert run.returncode != 0, run.stdout
     assert "passed" in run.stdout and "failed" not in run.stdout  # every remaining scenario still passes
@@ -371,24 +400,9 @@ def test_deleting_the_scenarios_of_refused_retractions_fails_the_feature_suite(
                                                           "working_level_talks")]
 
 
-def test_an_outcome_that_disagrees_with_the_machine_fails_the_feature_suite(
-        features: Path, tmp_path: Path) -> None:
-    # A plugin that breaks the ledger, not the machine's table: the ledger stops taking TermsAmended.
-    (tmp_path / "broken_ledger.py").write_text(textwrap.dedent("""
-        from negotiation.domain import machine
-
-        _fire, _follow, _allowed = machine.fire, machine.follow, machine.allowed_events
-        machine.fire = lambda state, event, negotiation: (
-            None if event == "TermsAmended" else _fire(state, event, negotiation))
-        machine.follow = lambda state, event, negotiation: (
-            None if event == "TermsAmended" else _follow(state, event, negotiation))
-        machine.allowed_events = lambda state, negotiation: tuple(
-            e for e in _allowed(state, negotiation) if e != "TermsAmended")
-        for cell in [cell for cell in machine.UNGUARDED if cell[1] == "TermsAmended"]:
-            del machine.UNGUARDED[cell]  # the table new events are decided with
-    """), encoding="utf-8")
-
-    run = run_features(features, tmp_path / "coverage.json", "-p", "broken_ledger", plugin_dir=tmp_path)
+@pytest.mark.early(command=run_features("-p", "broken_ledger", plugin=("broken_ledger", BROKEN_LEDGER)))
+def test_an_outcome_that_disagrees_with_the_machine_fails_the_feature_suite(early_run: EarlyRun) -> None:
+    run = early_run
 
     assert run.returncode != 0
     assert "spec coverage FAILED" in run.stdout
@@ -396,10 +410,9 @@ def test_an_outcome_that_disagrees_with_the_machine_fails_the_feature_suite(
             "but it was refused as not allowed") in run.stdout
 
 
-def test_a_run_of_part_of_the_feature_suite_does_not_check_coverage(features: Path, tmp_path: Path) -> None:
-    report = tmp_path / "coverage.json"
-
-    run = run_features(features, report, only="sqlite and calling_off_a_planned_visit")
+@pytest.mark.early(command=run_features(only="sqlite and calling_off_a_planned_visit"))
+def test_a_run_of_part_of_the_feature_suite_does_not_check_coverage(early_run: EarlyRun) -> None:
+    run, report = early_run, early_run.directory / "coverage.json"
 
     assert run.returncode == 0, run.stdout
     not_checked = re.search(r"spec coverage not checked: (\d+) of (\d+) feature scenarios did not run",
