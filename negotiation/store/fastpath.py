@@ -184,7 +184,8 @@ def entries(conn: Connection, after: int, end: int, limit: int, negotiation_id: 
             types: Sequence[str] | None = None) -> list[tuple[Any, ...]]:
     """The entries with ``after < position <= end`` (of one negotiation, of some types) in position order,
     at most ``limit``, each as the fields of ``RecordedEvent`` in order, values as Core reads them."""
-    sql, parameters = SELECT_ENTRIES, [after, end]
+    sql = SELECT_ENTRIES
+    parameters: list[Any] = [after, end]
     if negotiation_id is not None:
         sql += " AND negotiation_id = ?"
         parameters.append(negotiation_id)
