@@ -64,10 +64,16 @@ CASES: list[tuple[str, str, dict[str, Any], str]] = [
     ("a field the type does not have", "TermsAmended", {"terms": {"a": 1}, "note": "x"},
      "note: not a field of TermsAmended (its fields: terms)"),
     ("a missing field", "VisitCancelled", {}, "envoy: Field required"),
+    ("a field whose name holds a line break", "TermsAmended", {"terms": {"a": 1}, "x\ny": 1},
+     "'x\\ny': not a field of TermsAmended (its fields: terms)"),
+    ("a term name holding a line break", "TermsAmended", {"terms": {"a\nb": {}}},
+     "terms.'a\\nb': must be text, a number or true/false, got an object"),
 ]
 
 OPENING_CASES: list[tuple[str, dict[str, Any], str]] = [
+    ("no party", {"parties": []}, "parties: must hold 2 items, got 0"),
     ("one party", {"parties": ["US"]}, "parties: must hold 2 items, got 1"),
+
     ("three parties", {"parties": ["US", "JP", "KR"]}, "parties: must hold at most 2 items, got 3"),
     ("a party in lower case", {"parties": ["US", "jp"]},
      "parties.1: must be a two-letter party code such as US, JP or EU, got 'jp'"),

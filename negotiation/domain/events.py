@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any, ClassVar, Protocol
+from typing import Annotated, Any, ClassVar, Protocol, get_args, get_origin
 
 import orjson
 from pydantic import (
@@ -486,8 +486,9 @@ def _problem(detail: ErrorDetails, model: type[BaseModel]) -> str:
     """One pydantic error as ``field: what was wrong``, in words."""
     loc = list(detail["loc"])
     key = None
-    if detail["type"] == "missing" and loc and isinstance(loc[-1], int):  # a pair given one item
-        return f"{'.'.join(map(str, loc[:-1]))}: must hold {loc[-1] + 1} items, got {len(detail['input'])}"
+    if detail["type"] == "missing" and len(loc) == 2 and isinstance(loc[-1], int):  # a pair short of items
+        needed = _items_needed(model, str(loc[0]))
+        return f"{_where(loc[:-1])}: must hold {needed or 'more'} items, got {len(detail['input'])}"
     if loc and loc[-1] == "[key]":  # the name of a mapping's entry is wrong, not its value
         key = loc[-2]
         loc = loc[:-2]
@@ -496,8 +497,25 @@ def _problem(detail: ErrorDetails, model: type[BaseModel]) -> str:
         what = f"the name {_shown(key)}: {what}"
     if not loc:
         return what
-    where = ".".join(str(part) if isinstance(part, int) or len(str(part)) <= 40 else _shown(part) for part in loc)
-    return f"{where}: {what}"
+    return f"{_where(loc)}: {what}"
+
+
+def _where(loc: list[int | str]) -> str:
+    """A field's path, ``terms.auto tariff``; a name that is not plain printable text is quoted and cut short."""
+    return ".".join(str(part) if isinstance(part, int) or (part.isprintable() and len(part) <= 40) else _shown(part)
+                    for part in loc)
+
+
+def _items_needed(model: type[BaseModel], name: str) -> int | None:
+    """How many items a fixed-length field (a pair of parties) holds; None if it is not one."""
+    field = model.model_fields.get(name)
+    kinds = [field.annotation] if field is not None else []
+    while kinds:
+        kind = kinds.pop()
+        if get_origin(kind) is tuple and Ellipsis not in get_args(kind):
+            return len(get_args(kind))
+        kinds.extend(get_args(kind))
+    return None
 
 
 def _what(detail: ErrorDetails, model: type[BaseModel]) -> str:
