@@ -344,7 +344,6 @@ def _entry(negotiation_id: str, item: dict[str, Any], version: int, entries: lis
         raise InvalidEvent(f"{item['type']} of version {target.version}: reported_at {reported.isoformat()} is "
                            f"before the event itself was reported ({target.reported_at.isoformat()})")
     return RecordedEvent(item["event_id"], negotiation_id, version, 0, item["type"], data, reported, now,
-
                          check_sources(item.get("sources", ())), "", reported_at=reported)
 
 
