@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,6 @@ from negotiation.files.reading import EventFileLoader, core_schema_loader, read_
 
 Rows = Callable[[], list[tuple[object, ...]]]
 #: The module of the command line (the package's ``main`` attribute is the command itself).
-cli_module = importlib.import_module("negotiation.cli.main")
 
 
 def opening_file(path: Path, scalar: str) -> Path:
@@ -292,7 +290,7 @@ def test_a_load_refused_while_checking_writes_nothing_even_over_several_chunks(
 @pytest.fixture
 def racing_cli(monkeypatch: pytest.MonkeyPatch, small_chunks: int, database_url: str) -> Iterator[None]:
     """The ``load`` command with another writer recording into korea-japan-2025 after its first chunk."""
-    original = cli_module.load_streams
+    original = loading.load_streams
 
     def racing(ledger: Ledger, streams: list[Any], progress: Callable[[int], None]) -> LoadReport:
         race = after_first_chunk(database_url, "TermsDisputed", {"point": "rice"})
@@ -303,7 +301,8 @@ def racing_cli(monkeypatch: pytest.MonkeyPatch, small_chunks: int, database_url:
 
         return original(ledger, streams, both)
 
-    monkeypatch.setattr(cli_module, "load_streams", racing)
+    # The command imports the loader when it runs, so the loader module is where to patch it.
+    monkeypatch.setattr(loading, "load_streams", racing)
     yield
 
 
