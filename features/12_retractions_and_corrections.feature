@@ -145,7 +145,7 @@ Feature: Retractions and corrections
       | auto tariff | 15%   |
     And version 3 was <changed>, because "the order of 4 September was reported wrongly"
     When <change of version 4>, because "the first report was right after all"
-    Then it is refused: "version 4 is a <entry>, not an event; only events can be retracted or corrected"
+    Then it is refused: "version 4 is an <entry>, not an event; only events can be retracted or corrected"
     And nothing was recorded
 
     Examples:
