@@ -8,6 +8,7 @@ from rich.text import Text
 
 from ..domain.aggregate import Negotiation, fold
 from ..domain.events import PAYLOADS, RecordedEvent
+from ..domain.story import describe
 from ..errors import CorruptHistory, NegotiationError
 from ..ledger import Ledger
 from ..projections import PROJECTIONS, projection_named, rebuild, run
@@ -62,7 +63,7 @@ def _entry_line(entry: RecordedEvent, after: Negotiation | None) -> Text:
     line.append(f"{entry.negotiation_id} v{entry.version} ")
     line.append(entry.type, style="bold")
     line.append(f" {render.day(entry.occurred_at)}: ")
-    line.append(render.describe(entry.type, entry.data))
+    line.append(describe(entry.type, entry.data))
     if entry.sources:
         line.append(f" [{', '.join(entry.sources)}]", style="dim")
     if after is not None:

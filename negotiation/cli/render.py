@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -12,8 +12,8 @@ from rich.table import Table
 from rich.text import Text
 
 from ..domain.aggregate import Negotiation
-from ..domain.events import PAYLOADS, RecordedEvent
-from ..domain.story import CORRECTED, RETRACTED, StoryEvent
+from ..domain.events import RecordedEvent
+from ..domain.story import StoryEvent, describe
 
 STATE_STYLES = {
     "agreed_in_principle": "cyan",
@@ -41,17 +41,6 @@ def day(moment: datetime | None) -> str:
     return moment.isoformat(timespec="seconds")
 
 
-def describe(event_type: str, data: Mapping[str, Any]) -> str:
-    """One line saying what an entry did, in a reader's words (each event type says it itself)."""
-    payload = PAYLOADS.get(event_type)
-    if payload is not None:
-        return payload.describe(data)
-    if event_type == RETRACTED:
-        return f"retracts version {data['target_version']}: {data['reason']}"
-    if event_type == CORRECTED:
-        changed = " and ".join(name for name in ("data", "occurred_at") if name in data)
-        return f"corrects the {changed} of version {data['target_version']}: {data['reason']}"
-    return event_type
 
 
 def marks(event: RecordedEvent) -> str:

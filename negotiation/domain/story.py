@@ -37,6 +37,10 @@ class EventRetracted(Payload):
     target_version: int
     reason: Text
 
+    @staticmethod
+    def describe(data: Mapping[str, Any]) -> str:
+        return f"retracts version {data['target_version']}: {data['reason']}"
+
 
 class EventCorrected(Payload):
     """A recorded event was reported with wrong content or date: the story takes the corrected one."""
@@ -47,8 +51,19 @@ class EventCorrected(Payload):
     data: dict[str, Any] | None = None
     occurred_at: str | None = None
 
+    @staticmethod
+    def describe(data: Mapping[str, Any]) -> str:
+        changed = " and ".join(name for name in ("data", "occurred_at") if name in data)
+        return f"corrects the {changed} of version {data['target_version']}: {data['reason']}"
+
 
 CORRECTIONS: dict[str, type[Payload]] = {RETRACTED: EventRetracted, CORRECTED: EventCorrected}
+
+
+def describe(entry_type: str, data: Mapping[str, Any]) -> str:
+    """One line saying what an entry of the log did, in a reader's words, as its type says it."""
+    kind = PAYLOADS.get(entry_type) or CORRECTIONS.get(entry_type)
+    return kind.describe(data) if kind is not None else entry_type
 
 
 class Entry(Protocol):

@@ -9,14 +9,13 @@ asked.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from typing import Any
 
 from ..domain.aggregate import Negotiation, fold
-from ..domain.events import PAYLOADS, RecordedEvent, end_of
-from ..domain.story import CORRECTED, CORRECTION_TYPES, RETRACTED, StoryEvent, retractions_and_corrections
+from ..domain.events import RecordedEvent, end_of
+from ..domain.story import CORRECTION_TYPES, StoryEvent, retractions_and_corrections
 from ..ledger import Ledger
 
 #: Events drawn as milestones: the moments a reader looks for first.
@@ -133,17 +132,6 @@ def day(moment: datetime | None) -> str:
     return f"{moment.day} {moment:%b %Y %H:%M} UTC"
 
 
-def describe(event_type: str, data: Mapping[str, Any]) -> str:
-    """One line saying what an entry did, as the event type says it."""
-    payload = PAYLOADS.get(event_type)
-    if payload is not None:
-        return payload.describe(data)
-    if event_type == RETRACTED:
-        return f"retracts version {data['target_version']}: {data['reason']}"
-    if event_type == CORRECTED:
-        changed = " and ".join(name for name in ("data", "occurred_at") if name in data)
-        return f"corrects the {changed} of version {data['target_version']}: {data['reason']}"
-    return event_type
 
 
 def picture(ledger: Ledger, negotiation_id: str, *, as_of: Any = None, known_at: Any = None) -> Picture:

@@ -12,9 +12,10 @@ from typing import Any
 
 import altair as alt
 
+from ..domain.story import describe
 from ..specbook.diagram import STATE_COLOURS
 from .files import embed, page
-from .model import Picture, day, describe
+from .model import Picture, day
 
 VEGA_SCRIPT = "assets/vega-embed.js"
 SPEC_BOOK = "spec/index.html"

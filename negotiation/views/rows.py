@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ..domain.story import describe
 from ..specbook.diagram import STATE_COLOURS
-from .model import MILESTONES, Ghost, Picture, Step, day, describe
+from .model import MILESTONES, Ghost, Picture, Step, day
 
 LATE_INK = "#d9480f"
 GHOST_INK = "#6b7280"
