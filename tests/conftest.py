@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import closing
+from contextlib import ExitStack, closing, contextmanager
 from pathlib import Path
 
 import psycopg
@@ -18,6 +20,11 @@ from psycopg.rows import TupleRow
 from sqlalchemy import create_engine, text
 
 from negotiation import Ledger
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: the directories of killed sessions stay behind
+    fcntl = None  # type: ignore[assignment]
 
 POSTGRES_ADMIN = os.environ.get("NEGOTIATION_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -219,17 +226,39 @@ def postgres_url(postgres_admin: str, request: pytest.FixtureRequest) -> Iterato
 IN_MEMORY = Path("/dev/shm")
 
 
+@contextmanager
+def _own_directory(parent: Path, prefix: str) -> Iterator[Path]:
+    """A new directory in ``parent``, locked while in use and removed after.
+
+    A session killed before it could remove its directory leaves it unlocked: the next session
+    to make one there removes it.
+    """
+    if fcntl is not None:
+        for left in parent.glob(f"{prefix}*"):
+            try:
+                with open(left / ".lock") as lock:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    shutil.rmtree(left, ignore_errors=True)
+            except OSError:  # in use by a session still running, or being made
+                pass
+    directory = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    try:
+        with open(directory / ".lock", "w") as lock:
+            if fcntl is not None:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+            yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def sqlite_directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The session's directory of SQLite files: in memory if the machine has it, else on disk."""
     if not (IN_MEMORY.is_dir() and os.access(IN_MEMORY, os.W_OK)):
         yield tmp_path_factory.mktemp("sqlite")
         return
-    directory = Path(tempfile.mkdtemp(prefix="negotiation-tests-", dir=IN_MEMORY))
-    try:
+    with _own_directory(IN_MEMORY, "negotiation-tests-") as directory:
         yield directory
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -337,12 +366,14 @@ class EarlyRuns:
 
     def __init__(self) -> None:
         self.directory: Path | None = None
+        self.cleanup = ExitStack()
         self.running: dict[str, tuple[subprocess.Popen[bytes], Path]] = {}
         self.finished: dict[str, EarlyRun] = {}
 
     def start(self, key: str, command: Command) -> None:
         if self.directory is None:
-            self.directory = Path(tempfile.mkdtemp(prefix="negotiation-early-runs-"))
+            self.directory = self.cleanup.enter_context(
+                _own_directory(Path(tempfile.gettempdir()), "negotiation-early-runs-"))
         where = self.directory / str(len(self.running) + len(self.finished))
         where.mkdir()
         args, env = command(where)
@@ -363,11 +394,17 @@ class EarlyRuns:
         return self.finished[key]
 
     def stop(self) -> None:
+        """Interrupt any run still going (as Ctrl-C would, so that it cleans up), then kill it."""
         for run, _ in self.running.values():
-            run.kill()
-            run.wait()
-        if self.directory is not None:
-            shutil.rmtree(self.directory, ignore_errors=True)
+            run.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + 5
+        for run, _ in self.running.values():
+            try:
+                run.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:  # SIGINT is ignored where the session started in the background
+                run.kill()
+                run.wait()
+        self.cleanup.close()
 
 
 def pytest_configure(config: pytest.Config) -> None:
