@@ -108,8 +108,6 @@ events = Table(
     # A lost race between two writers becomes an error here, never a lost event.
     UniqueConstraint("negotiation_id", "version"),
     CheckConstraint("version >= 1", name="version_positive"),
-    # "As known at" questions read a negotiation's entries by when they were reported.
-    Index(None, "negotiation_id", "reported_at"),
     # The few retractions and corrections, found without a scan of the log (``Ledger.sources``).
     # Partial on both databases (migration 0007); only SQLite's condition is written here, since
     # naming PostgreSQL's would load its dialect in every process, and Alembic compares neither.
