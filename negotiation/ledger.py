@@ -21,6 +21,7 @@ from .domain.events import (
     check_sources,
     end_of,
     new_event,
+    new_events,
 )
 from .domain.story import (
     CORRECTED,
@@ -37,7 +38,6 @@ from .store.eventstore import EventStore, make_engine, resolve_url
 from .store.sources import SourceSummary, summaries
 from .subscriptions import Subscription
 
-_BATCH_KEYS = {"type", "data", "occurred_at", "reported_at", "sources", "event_id"}
 
 
 @dataclass
@@ -179,8 +179,9 @@ class Ledger:
         negotiation_id = check_negotiation_id(negotiation_id)
         return self._append(negotiation_id, self._batch(negotiation_id, events), expected_version)
 
-    def _batch(self, negotiation_id: str, events: Iterable[Mapping[str, Any]]) -> list[NewEvent]:
-        batch = [self._batch_item(negotiation_id, i, item) for i, item in enumerate(events)]
+    @staticmethod
+    def _batch(negotiation_id: str, events: Iterable[Mapping[str, Any]]) -> list[NewEvent]:
+        batch = new_events(negotiation_id, events)
         if not batch:
             raise InvalidEvent("a batch needs at least one event")
         return batch
@@ -190,22 +191,6 @@ class Ledger:
         """Raise what ``record_many`` would raise for these events now, writing nothing either way."""
         negotiation_id = check_negotiation_id(negotiation_id)
         self._append(negotiation_id, self._batch(negotiation_id, events), expected_version, write=False)
-
-    @staticmethod
-    def _batch_item(negotiation_id: str, index: int, item: Mapping[str, Any]) -> NewEvent:
-        if not isinstance(item, Mapping):
-            raise InvalidEvent(f"events[{index}] must be a mapping, got {type(item).__name__}")
-        unknown = set(item) - _BATCH_KEYS
-        if unknown:
-            raise InvalidEvent(f"events[{index}] has unknown keys: {', '.join(sorted(map(str, unknown)))}")
-        if "type" not in item:
-            raise InvalidEvent(f"events[{index}] has no type")
-        try:
-            return new_event(negotiation_id, item["type"], item.get("data", {}),
-                             occurred_at=item.get("occurred_at"), reported_at=item.get("reported_at"),
-                             sources=item.get("sources", ()), event_id=item.get("event_id"))
-        except InvalidEvent as e:
-            raise InvalidEvent(f"events[{index}]: {e}") from None
 
     def _append(self, negotiation_id: str, batch: Sequence[NewEvent],
                 expected_version: int | None, write: bool = True) -> list[RecordedEvent]:

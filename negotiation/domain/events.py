@@ -438,7 +438,7 @@ def check_payload(event_type: str, data: object) -> dict[str, Any]:
     if not isinstance(data, Mapping):
         raise InvalidEvent(f"{event_type} data must be an object, got {type(data).__name__}")
     try:
-        payload = model.model_validate(dict(data))
+        payload = model.model_validate(data if type(data) is dict else dict(data))
     except ValidationError as e:
         raise InvalidEvent(f"{event_type} data: {refusal_words(e, model)}") from None
     return payload.model_dump(mode="json", exclude_defaults=True)
@@ -635,7 +635,38 @@ def new_event(
     reported_at: object = None,
 ) -> NewEvent:
     """Check everything about an event that does not depend on the negotiation's state."""
-    negotiation_id = check_negotiation_id(negotiation_id)
+    return _checked(check_negotiation_id(negotiation_id), event_type, data, occurred_at, sources, event_id,
+                    reported_at)
+
+
+#: What an item of a batch (``Ledger.record_many``) may say.
+BATCH_KEYS = frozenset({"type", "data", "occurred_at", "reported_at", "sources", "event_id"})
+
+
+def new_events(negotiation_id: str, items: Iterable[object]) -> list[NewEvent]:
+    """Check a batch of events for one negotiation (its id already checked), as ``new_event`` checks one.
+
+    A refusal names the item by its place: ``events[3]: ...``.
+    """
+    batch = []
+    for index, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            raise InvalidEvent(f"events[{index}] must be a mapping, got {type(item).__name__}")
+        if not item.keys() <= BATCH_KEYS:
+            unknown = ", ".join(sorted(map(str, set(item) - BATCH_KEYS)))
+            raise InvalidEvent(f"events[{index}] has unknown keys: {unknown}")
+        if "type" not in item:
+            raise InvalidEvent(f"events[{index}] has no type")
+        try:
+            batch.append(_checked(negotiation_id, item["type"], item.get("data", {}), item.get("occurred_at"),
+                                  item.get("sources", ()), item.get("event_id"), item.get("reported_at")))
+        except InvalidEvent as e:
+            raise InvalidEvent(f"events[{index}]: {e}") from None
+    return batch
+
+
+def _checked(negotiation_id: str, event_type: object, data: object, occurred_at: object, sources: object,
+             event_id: object, reported_at: object) -> NewEvent:
     event_type = check_event_type(event_type)
     return NewEvent(
         event_id=check_event_id(event_id),
@@ -645,7 +676,7 @@ def new_event(
         occurred_at=None if occurred_at is None else to_utc(occurred_at),
         sources=check_sources(sources),
         id_given=event_id is not None,
-        reported_at=check_reported_at(reported_at),
+        reported_at=None if reported_at is None else check_reported_at(reported_at),
     )
 
 
