@@ -248,8 +248,7 @@ class Ledger:
             return choice.negotiation(negotiation_id, self._entries(negotiation_id), _moment(as_of, "as_of"),
                                       _moment(known_at, "known_at"))
         if as_of is None and known_at is None:
-            with self._store.reading(single_statement=True) as conn:
-                head = EventStore.head(conn, negotiation_id)
+            head = self._store.current_head(negotiation_id)
             if head is None:
                 raise UnknownNegotiation(negotiation_id)
             return head.negotiation

@@ -244,6 +244,23 @@ class EventStore:
         version, state, data, last_hash = row
         return Head(from_snapshot(negotiation_id, state, version, data), last_hash)
 
+    def current_head(self, negotiation_id: str) -> Head | None:
+        """The negotiation's head as one statement reads it now, in a transaction of its own.
+
+        The read of ``Ledger.get``: on SQLite it goes straight to a pooled
+        driver connection, skipping the Core connection and its transaction
+        (which cost more than the read); one SELECT is consistent by itself.
+        """
+        if self.engine.dialect.name != "sqlite":
+            with self.reading(single_statement=True) as conn:
+                return EventStore.head(conn, negotiation_id)
+        with self.translating_errors():
+            row = fastpath.read_head(self.engine, negotiation_id)
+        if row is None:
+            return None
+        version, state, data, last_hash = row
+        return Head(from_snapshot(negotiation_id, state, version, data), last_hash)
+
     @staticmethod
     def save_head(conn: Connection, negotiation: Negotiation, last_hash: str, opened_at_position: int | None) -> None:
         """Write the state after an append; ``opened_at_position`` is given for a new negotiation only."""

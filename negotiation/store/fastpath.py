@@ -27,10 +27,10 @@ import sqlite3
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import orjson
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from ..errors import StorageError
 
@@ -119,6 +119,20 @@ def _translated(run: Callable[[], T]) -> T:
 def head(conn: Connection, negotiation_id: str) -> tuple[int, str, Any, str] | None:
     """A negotiation's head row (version, state, snapshot decoded, last hash), or None."""
     row = _translated(lambda: _driver(conn).execute(SELECT_HEAD, (negotiation_id,)).fetchone())
+    if row is None:
+        return None
+    version, state, data, last_hash = row
+    return version, state, read_json(data), last_hash
+
+
+def read_head(engine: Engine, negotiation_id: str) -> tuple[int, str, Any, str] | None:
+    """``head`` on a pooled driver connection of its own, outside any transaction (autocommit)."""
+    connection = engine.raw_connection()
+    try:
+        driver = cast(sqlite3.Connection, connection.driver_connection)
+        row = _translated(lambda: driver.execute(SELECT_HEAD, (negotiation_id,)).fetchone())
+    finally:
+        connection.close()
     if row is None:
         return None
     version, state, data, last_hash = row
