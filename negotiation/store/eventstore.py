@@ -97,6 +97,8 @@ def make_engine(url: str) -> Engine:
         cursor = dbapi_connection.cursor()
         if parsed.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
+            # Every commit synced to disk before it returns, whatever the build's default.
+            cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
         cursor.close()
 
