@@ -1,0 +1,103 @@
+"""benchmarks/postgres.py: every figure reported for both systems, its databases dropped; no timing judged."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from click.testing import CliRunner
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+NEGOTIATIONS, EVENTS = 6, 4
+
+
+def _eventsourcing_postgres() -> None:
+    """eventsourcing's PostgreSQL persistence (it needs psycopg_pool): skipped when absent, an error under CI."""
+    missing = [name for name in ("eventsourcing", "psycopg_pool") if importlib.util.find_spec(name) is None]
+    if missing:
+        problem = f"{' and '.join(missing)} not installed (eventsourcing's PostgreSQL persistence needs both)"
+        if IN_CI:
+            pytest.fail(f"{problem}; CI=true requires it")
+        pytest.skip(problem)
+
+
+def _bench_databases(admin: str) -> set[str]:
+    with psycopg.connect(admin, autocommit=True) as conn:
+        return {name for (name,) in conn.execute("SELECT datname FROM pg_database "
+                                                 "WHERE datname LIKE 'negotiation_bench_%'")}
+
+
+def _check(result: dict[str, Any], negotiations: int, events: int) -> None:
+    total = negotiations * events
+    assert result["workload"]["events"] == total
+    for system in ("ledger", "eventsourcing"):
+        figures = result[system]
+        for phase in ("append", "get", "rebuild"):
+            assert figures[phase]["events"] == total
+            assert figures[phase]["events_per_s"] > 0
+        assert figures["get"]["calls"] == negotiations
+        assert figures["get"]["p50_us"] > 0 and figures["get"]["p99_us"] >= figures["get"]["p50_us"]
+        assert figures["events_stored"] == total
+    assert result["states_agree"] is True
+    assert set(result["ratios_vs_eventsourcing"]) == {"append", "get", "rebuild"}
+    assert all(value > 0 for value in result["ratios_vs_eventsourcing"].values())
+    verdicts = {verdict["name"]: verdict for verdict in result["targets"]}
+    assert set(verdicts) == {"append_vs_eventsourcing_postgresql", "get_vs_eventsourcing_postgresql"}
+    assert verdicts["append_vs_eventsourcing_postgresql"]["threshold"] == 1.0
+    assert verdicts["get_vs_eventsourcing_postgresql"]["threshold"] == 1.5
+    for verdict in verdicts.values():
+        assert verdict["measured"] > 0 and isinstance(verdict["pass"], bool)
+    assert result["environment"]["postgresql"]["server_version"]
+
+
+def test_run_reports_every_figure_and_drops_its_databases(postgres_admin: str) -> None:
+    _eventsourcing_postgres()
+    from benchmarks import postgres
+
+    before = _bench_databases(postgres_admin)
+    result = postgres.run(NEGOTIATIONS, EVENTS, seed=3, admin=postgres_admin)
+
+    _check(result, NEGOTIATIONS, EVENTS)
+    assert result["workload"]["seed"] == 3
+    assert _bench_databases(postgres_admin) == before
+
+
+def test_the_command_prints_one_json_object(postgres_admin: str) -> None:
+    _eventsourcing_postgres()
+    from benchmarks import postgres
+
+    outcome = CliRunner().invoke(postgres.main, ["--negotiations", "3", "--events", "2", "--admin", postgres_admin,
+                                                 "--json"], catch_exceptions=False)
+
+    assert outcome.exit_code == 0, outcome.output
+    _check(json.loads(outcome.stdout), 3, 2)
+
+
+def test_the_databases_are_dropped_when_the_run_fails(postgres_admin: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    _eventsourcing_postgres()
+    from benchmarks import postgres
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("the measurement broke")
+
+    monkeypatch.setattr(postgres, "measure", broken)
+    before = _bench_databases(postgres_admin)
+    with pytest.raises(RuntimeError, match="the measurement broke"):
+        postgres.run(2, 2, admin=postgres_admin)
+
+    assert _bench_databases(postgres_admin) == before
+
+
+def test_the_module_runs_as_a_command() -> None:
+    shown = subprocess.run([sys.executable, "-m", "benchmarks.postgres", "--help"], check=False, capture_output=True, text=True,
+                           timeout=60, cwd=Path(__file__).parent.parent)
+
+    assert shown.returncode == 0, shown.stderr
+    assert "--negotiations" in shown.stdout and "--json" in shown.stdout
