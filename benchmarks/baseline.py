@@ -23,6 +23,8 @@ from typing import Any
 
 import orjson
 
+from negotiation import Ledger
+from negotiation.store import fastpath
 from negotiation.store.schema import events as _ledger_events
 
 #: Whether the ledger stores a 64-character hash per event, so the baseline does too.
@@ -66,6 +68,7 @@ class PlainStore:
         # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, as the ledger does for writes.
         self.conn = sqlite3.connect(path, isolation_level=None, timeout=30.0)
         self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=FULL")  # the ledger's durability: every commit synced
         self.conn.execute("PRAGMA busy_timeout=30000")
         self.conn.execute(_SCHEMA)
 
@@ -103,3 +106,63 @@ class PlainStore:
     def count(self) -> int:
         (count,) = self.conn.execute("SELECT count(*) FROM events").fetchone()
         return int(count)
+
+
+class LedgerTablesStore:
+    """The ledger's own rows written to the ledger's own tables by plain SQL: what its database work costs.
+
+    The file is made by the ledger's migrations (same tables, indexes and
+    append-only triggers); then ``sqlite3`` alone, WAL and ``synchronous=FULL``
+    as the ledger runs, inserts one negotiation's events, their sources and
+    its head row in one ``BEGIN IMMEDIATE`` transaction, the statements the
+    ledger itself sends. No validation, machine or hash chain: the ledger's
+    append over this one is what its Python costs; this one over plain sqlite3
+    is what its extra tables and indexes cost.
+    """
+
+    def __init__(self, path: Path) -> None:
+        Ledger.open(f"sqlite:///{path}").close()  # the schema, by the migrations
+        self.sql = fastpath
+        self.conn = sqlite3.connect(path, isolation_level=None, timeout=30.0)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=FULL")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def append(self, negotiation_id: str, items: Sequence[Mapping[str, Any]]) -> None:
+        """One new negotiation's events, sources and head in one transaction."""
+        sql = self.sql
+        now = sql.utc_text(datetime.now(UTC))
+        rows, previous = [], "0" * 64
+        for version, item in enumerate(items, start=1):
+            data = orjson.dumps(item["data"])
+            previous = hashlib.sha256(previous.encode() + data).hexdigest()
+            rows.append((uuid.UUID(item["event_id"]).hex, negotiation_id, version, item["type"], data.decode(), 1,
+                         sql.utc_text(item["occurred_at"]), now, orjson.dumps(item["sources"]).decode(), previous,
+                         now))
+        # The head's snapshot is about the size of the ledger's: the opening's data stands in for it.
+        snapshot = orjson.dumps(items[0]["data"]).decode()
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.executemany(sql.INSERT_EVENT, rows)
+            (last,) = self.conn.execute("SELECT last_insert_rowid()").fetchone()
+            first = last - len(rows) + 1
+            self.conn.executemany(sql.INSERT_SOURCE, [(source, first + offset, negotiation_id)
+                                                      for offset, item in enumerate(items)
+                                                      for source in dict.fromkeys(item["sources"])])
+            self.conn.execute(sql.INSERT_HEAD, (negotiation_id, len(rows), "agreed", snapshot, previous, first))
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def head(self, negotiation_id: str) -> tuple[Any, ...]:
+        """The negotiation's head row, its snapshot decoded (what the ledger's ``get`` reads)."""
+        version, state, snapshot, last_hash = self.conn.execute(self.sql.SELECT_HEAD, (negotiation_id,)).fetchone()
+        return version, state, orjson.loads(snapshot), last_hash
+
+    def scan(self) -> Iterator[Row]:
+        """Every event in negotiation and version order, decoded (what the ledger's rebuild reads)."""
+        for row in self.conn.execute(self.sql.SCAN_EVENTS):
+            yield (*row[:3], orjson.loads(row[3]), row[4])

@@ -16,7 +16,7 @@ import tracemalloc
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
-from benchmarks.baseline import PlainStore
+from benchmarks.baseline import LedgerTablesStore, PlainStore
 from negotiation.ledger import Ledger
 
 #: One negotiation's id and its events as ``record_many`` items.
@@ -170,6 +170,22 @@ class PlainSystem:
 
     def get(self, negotiation_id: str) -> object:
         return self.store.stream(negotiation_id)
+
+    def rebuild_all(self) -> tuple[int, int | None]:
+        return sum(1 for _row in self.store.scan()), None
+
+
+class LedgerTablesSystem:
+    """Plain SQL on the ledger's tables: the database's own share of the ledger's work."""
+
+    def __init__(self, store: LedgerTablesStore) -> None:
+        self.store = store
+
+    def append(self, negotiation_id: str, items: Sequence[dict[str, Any]]) -> None:
+        self.store.append(negotiation_id, items)
+
+    def get(self, negotiation_id: str) -> object:
+        return self.store.head(negotiation_id)
 
     def rebuild_all(self) -> tuple[int, int | None]:
         return sum(1 for _row in self.store.scan()), None

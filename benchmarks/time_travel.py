@@ -43,12 +43,10 @@ import click
 import orjson
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import text
 
-from benchmarks.bench import environment, workspace
+from benchmarks.bench import environment, ledger_settings, workspace
 from benchmarks.report import ratio, target
 from negotiation import Ledger
-from negotiation.store.eventstore import make_engine
 
 Figures = dict[str, Any]
 
@@ -175,17 +173,6 @@ class Plain:
 
 
 # -- measuring ---------------------------------------------------------------------------------
-
-def ledger_settings(ledger: Ledger) -> Figures:
-    """The SQLite settings an engine made as the ledger makes its own runs with."""
-    engine = make_engine(ledger.url)
-    try:
-        with engine.connect() as conn:
-            return {"journal_mode": conn.execute(text("PRAGMA journal_mode")).scalar(),
-                    "synchronous": conn.execute(text("PRAGMA synchronous")).scalar()}
-    finally:
-        engine.dispose()
-
 
 def timed(call: Callable[[], object]) -> float:
     start = time.perf_counter()
