@@ -10,7 +10,7 @@ The parts, each measuring the ledger against baselines in the same run:
 3. bulk load: ``negotiation load`` of a JSON and a YAML file against
    ``json.load`` + ``executemany`` (``load.py``);
 4. PostgreSQL: the ledger against eventsourcing's PostgreSQL recorder on the
-   server of ``$NEGOTIATION_BENCH_ADMIN_URL`` (``postgres.py``); reported as
+   server of ``$NEGOTIATION_BENCH_PG`` (``postgres.py``); reported as
    skipped, with the reason, when no server answers.
 
 Every SQLite file runs in WAL mode with ``synchronous=FULL`` (each side's

@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from benchmarks.baseline import PlainStore
+from benchmarks.postgres import ADMIN_VARIABLE
 from benchmarks.bench import bench
 from benchmarks.measure import percentile
 from benchmarks.workload import events_for, walker, workload
@@ -172,3 +173,53 @@ def test_compare_reports_ledger_sqlite3_and_eventsourcing(tmp_path: Path) -> Non
     names = [verdict["name"] for verdict in report["targets"]]
     assert names[-2:] == ["append_vs_eventsourcing", "get_vs_eventsourcing"]
     assert all(isinstance(verdict["pass"], bool) for verdict in report["targets"])
+
+
+def test_the_one_command_runs_every_part_and_writes_every_verdict(tmp_path: Path, postgres_admin: str,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    if importlib.util.find_spec("eventsourcing") is None or importlib.util.find_spec("psycopg_pool") is None:
+        if IN_CI:
+            pytest.fail("eventsourcing and psycopg_pool are in the test extras: CI=true requires them")
+        pytest.skip("eventsourcing or psycopg_pool is not installed")
+    from benchmarks.__main__ import main
+
+    monkeypatch.setenv(ADMIN_VARIABLE, postgres_admin)
+    out = tmp_path / "bench.json"
+
+    result = CliRunner().invoke(main, [
+        "-n", str(NEGOTIATIONS), "-k", str(EVENTS), "--growth-sizes", "40,80", "--long-events", "60",
+        "--load-negotiations", "4", "--load-events", "5", "--pg-negotiations", "4",
+        "--dir", str(tmp_path / "files"), "--json", "--out", str(out)], catch_exceptions=False)
+
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert json.loads(out.read_text(encoding="utf-8")) == report
+    for system in ("ledger", "eventsourcing", "ledger_tables", "sqlite3"):
+        assert_phases(report["sqlite"][system], NEGOTIATIONS * EVENTS)
+    assert set(report["sqlite"]["synchronous"]) == {"ledger", "eventsourcing", "ledger_tables", "sqlite3"}
+    assert report["load"]["ledger_json"]["events"] == 20
+    assert report["postgresql"]["ledger"]["append"]["events"] == 4 * EVENTS
+    parts = {verdict["part"] for verdict in report["targets"]}
+    assert parts == {"sqlite", "growth", "load", "postgresql"}
+    names = [verdict["name"] for verdict in report["targets"]]
+    assert {"append", "get", "append_vs_eventsourcing", "json", "yaml", "append_vs_eventsourcing_postgresql",
+            "get_vs_eventsourcing_postgresql"} <= set(names)
+    assert all(isinstance(verdict["pass"], bool) for verdict in report["targets"])
+
+
+def test_the_one_command_reports_the_postgresql_part_skipped_when_no_server_answers(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if importlib.util.find_spec("eventsourcing") is None:
+        pytest.skip("eventsourcing is not installed")
+    from benchmarks.__main__ import main
+
+    monkeypatch.setenv(ADMIN_VARIABLE, "postgresql://postgres@127.0.0.1:1/postgres")
+
+    result = CliRunner().invoke(main, ["-n", "4", "-k", "3", "--skip", "growth", "--skip", "load",
+                                       "--dir", str(tmp_path), "--json"], catch_exceptions=False)
+
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["postgresql"]["skipped"].startswith("no server answers at postgresql://postgres@127.0.0.1:1/")
+    assert report["growth"] is None and report["load"] is None
+    assert {verdict["part"] for verdict in report["targets"]} == {"sqlite"}
