@@ -15,9 +15,9 @@ import pytest
 from click.testing import CliRunner
 
 from benchmarks.baseline import PlainStore
-from benchmarks.postgres import ADMIN_VARIABLE
 from benchmarks.bench import bench
 from benchmarks.measure import percentile
+from benchmarks.postgres import ADMIN_VARIABLE
 from benchmarks.workload import events_for, walker, workload
 from negotiation import Ledger
 from negotiation.domain.aggregate import fold
