@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from click.testing import CliRunner
 
 from negotiation import ConcurrencyConflict, InvalidEvent, Ledger
 from negotiation.cli import main
-from negotiation.files import loading
+from negotiation.files import loading, reading
 from negotiation.files.loading import LoadError, LoadReport, LoadStopped, load_streams, read_streams
 from negotiation.files.reading import EventFileLoader, core_schema_loader, read_seed_file, seed_event_id
 
@@ -118,6 +119,63 @@ def test_the_pure_python_fallback_reads_every_scalar_as_the_c_parser_does() -> N
     assert slow["a"][:5] == ["NO", "yes", "on", "12:30", "12:30"]
 
 
+#: Files the fast reader builds from the parser's events, and files it leaves to PyYAML (tags, merge keys,
+#: anchors PyYAML refuses, unhashable keys, integers too long): both must read as ``yaml.load_all`` reads them.
+READ_ALIKE = [
+    ("a: [NO, yes, on, '12:30', 12:30, 012, 0o12, 0x1F, 0b101, 1_000, -.inf, .NaN, +1.5e3, 1., ~, '',\n"
+    "    TRUE, False, 2025-07-22, \"x\", -7, 1e3, null, Null, 0o, 0x]\n"),
+    "a: &x [1, {b: c}]\nb: *x\nc: &s hello\nd: *s\n",
+    "a: &r [*r]\n",
+    "---\n---\na: 1\n--- ~\n---\n- 1\n- {e: f}\n",
+    "a: 1\na: 2\n",
+    "a: |\n  multi\n  line\nb: >-\n  folded\n  text\n'c': \"d\"\n",
+    "",
+    "base: &base {k: 1, j: 0}\nmerged: {<<: *base, j: 2}\nmany: {<<: [*base, {z: 1}]}\n",
+    "a: !!str 7\nb: !!float 3\nc: ! 12\n",
+    "? [a]\n: 1\n",
+    "a: *nope\n",
+    "a: &x 1\nb: &x 2\n",
+    "x: 9" + "9" * 5000 + "\n",
+    "a: [1, 2\n",
+]
+
+
+@pytest.mark.parametrize("text", READ_ALIKE)
+def test_yaml_files_read_as_pyyaml_reads_them_through_the_fast_reader_or_pyyaml_itself(
+    tmp_path: Path, text: str
+) -> None:
+    try:
+        expected: object = [doc for doc in yaml.load_all(text, Loader=EventFileLoader) if doc is not None]
+    except yaml.YAMLError as e:
+        expected = f"{e.problem_mark.line + 1 if e.problem_mark else ''} {e.problem}"  # type: ignore[attr-defined]
+    path = tmp_path / "talks.yaml"
+    path.write_text(text, encoding="utf-8")
+
+    try:
+        read: object = reading._yaml_documents(path)
+    except InvalidEvent as e:
+        read = str(e)
+        assert isinstance(expected, str) and read.startswith(f"{path}: line {expected.split()[0]} not valid YAML")
+        return
+
+    assert repr(read) == repr(expected)  # repr: nan != nan, and a recursive list is equal only to itself
+
+
+def test_the_seed_files_are_read_by_the_fast_reader_as_pyyaml_reads_them() -> None:
+    for path in loading.seed_files():
+        text = path.read_text(encoding="utf-8")
+
+        fast = reading._read_plain(text)  # raises _Unusual if it left the file to PyYAML
+
+        assert fast == [doc for doc in yaml.load_all(text, Loader=EventFileLoader) if doc is not None], path
+
+
+def test_the_fast_reader_shares_an_aliased_collection_as_pyyaml_does() -> None:
+    [document] = reading._read_plain("a: &x [1]\nb: *x\n")
+
+    assert document["a"] is document["b"]
+
+
 GOOD = {"negotiation": "korea-japan-2025",
         "events": [{"type": "AgreedInPrinciple", "occurred_at": "2025-08-23", "data": {"parties": ["KR", "JP"]}},
                    {"type": "TermsDisputed", "data": {"point": "rice"}}]}
@@ -146,6 +204,56 @@ def test_the_same_negotiation_as_yaml_or_json_gets_the_same_event_ids(ledger: Le
     second = load_streams(ledger, read_streams([as_json]))
 
     assert (first.recorded, second.recorded, second.already_stored) == (2, 0, 2)
+
+
+def test_the_load_command_loads_a_json_file_holding_a_list_of_negotiations(
+    ledger: Ledger, database_url: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "talks.json"
+    path.write_bytes(orjson.dumps([GOOD, OTHER]))
+
+    first = CliRunner().invoke(main, ["--url", database_url, "load", str(path)])
+    again = CliRunner().invoke(main, ["--url", database_url, "load", str(path)])
+
+    assert first.exit_code == 0, first.output
+    assert "loaded 2 negotiations: 4 events recorded, 0 already stored" in first.stdout
+    assert "loaded 2 negotiations: 0 events recorded, 4 already stored" in again.stdout
+    assert ledger.negotiations() == ["korea-japan-2025", "korea-japan-2026"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b'[{"negotiation": "korea-japan-2025", "events": [{"type": "TermsDisputed", "colour": 1}]}]',
+         "event 1 has unknown keys colour"),
+        (b'{"negotiation": "korea-japan-2026", "events": [{"type": "AgreedInPrinciple", "data": {}}]}',
+         "korea-japan-2026: .*parties"),
+        ((b'{"negotiation": "korea-japan-2026", "events": [{"type": "AgreedInPrinciple", "data": {"parties": '
+         b'["KR", "JP"]}, "event_id": "not-a-uuid"}]}'), "korea-japan-2026: .*not a UUID"),
+        (b'{"negotiation": "korea-japan-2026", "events": [{"type": "TermsDisputed", "data": {"point": "rice"}}]}',
+         "korea-japan-2026: .*TermsDisputed"),
+    ],
+    ids=["malformed", "bad payload", "bad event id", "illegal opening"],
+)
+def test_a_bad_file_is_refused_by_the_load_command_on_one_line_and_the_database_is_unchanged(
+    ledger: Ledger, database_url: str, stored_rows: Rows, tmp_path: Path, raw: bytes, message: str
+) -> None:
+    good, bad = tmp_path / "good.json", tmp_path / "bad.json"
+    good.write_bytes(orjson.dumps(GOOD))
+    CliRunner().invoke(main, ["--url", database_url, "load", str(good)])
+    before = stored_rows()
+    bad.write_bytes(raw)
+    other = tmp_path / "other.json"
+    other.write_bytes(orjson.dumps({**GOOD, "negotiation": "korea-japan-2027"}))
+
+    result = CliRunner().invoke(main, ["--url", database_url, "load", str(other), str(bad)])
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith(f"Error: {bad}: ")
+    assert re.search(message, result.stderr)
+    assert stored_rows() == before
+    assert "korea-japan-2027" not in ledger.negotiations()
 
 
 @pytest.mark.parametrize(

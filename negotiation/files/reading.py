@@ -43,7 +43,17 @@ from typing import Any
 import orjson
 import yaml
 from yaml.constructor import ConstructorError
-from yaml.nodes import ScalarNode
+from yaml.events import (
+    AliasEvent,
+    DocumentEndEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
+from yaml.nodes import Node, ScalarNode, SequenceNode
 
 from ..domain.events import check_event_id, check_negotiation_id
 from ..domain.story import CORRECTION_TYPES, RETRACTED
@@ -55,8 +65,11 @@ _EVENT_KEYS = {"type", "data", "occurred_at", "reported_at", "sources", "event_i
 #: A retraction or correction: ``occurred_at`` and ``data`` are the corrected event's new date and data.
 _CORRECTION_KEYS = _EVENT_KEYS | {"target", "reason"}
 
-NULL, BOOL, INT, FLOAT = (f"tag:yaml.org,2002:{name}" for name in ("null", "bool", "int", "float"))
+NULL, BOOL, INT, FLOAT, STR, SEQ, MAP = (f"tag:yaml.org,2002:{name}"
+                                        for name in ("null", "bool", "int", "float", "str", "seq", "map"))
 MERGE = "tag:yaml.org,2002:merge"
+#: A mapping key spelled ``=`` under an explicit tag: read as a string, as PyYAML does.
+VALUE = "tag:yaml.org,2002:value"
 
 #: The YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#103-core-schema): the tag
 #: of a plain scalar matching each pattern, listed by the characters it may start
@@ -71,6 +84,11 @@ CORE_SCHEMA: list[tuple[str, str, list[str]]] = [
     (MERGE, r"<<\Z", ["<"]),  # not part of the core schema, but anchors are shared this way
 ]
 _PATTERNS = {tag: re.compile(pattern) for tag, pattern, _first in CORE_SCHEMA}
+#: The core schema's patterns by the first character of a plain scalar, in the order above.
+_BY_FIRST: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+for _tag, _pattern, _first_characters in CORE_SCHEMA:
+    for _character in _first_characters:
+        _BY_FIRST.setdefault(_character, []).append((_tag, _PATTERNS[_tag]))
 
 
 def _scalar(loader: Any, node: ScalarNode, tag: str) -> str:
@@ -83,24 +101,39 @@ def _scalar(loader: Any, node: ScalarNode, tag: str) -> str:
 
 def construct_bool(loader: Any, node: ScalarNode) -> bool:
     """``true`` or ``false`` (in any of the core schema's three spellings); ``yes``/``on`` are refused."""
-    value = _scalar(loader, node, BOOL)
-    return value.lower() == "true"
+    return _bool(_scalar(loader, node, BOOL))
 
 
 def construct_int(loader: Any, node: ScalarNode) -> int:
     """Decimal (leading zeros do not make it octal), ``0o`` octal or ``0x`` hexadecimal; no sexagesimal."""
     value = _scalar(loader, node, INT)
     try:
-        if value.startswith(("0o", "0x")):
-            return int(value[2:], 8 if value[1] == "o" else 16)
-        return int(value)
+        return _int(value)
     except ValueError as e:  # more digits than Python converts
         raise ConstructorError(None, None, f"integer too long: {e}", node.start_mark) from None
 
 
 def construct_float(loader: Any, node: ScalarNode) -> float:
     """A decimal or exponent float, or ``.inf``, ``-.inf``, ``.nan``; no sexagesimal, no underscores."""
-    value = _scalar(loader, node, FLOAT).lower()
+    return _float(_scalar(loader, node, FLOAT))
+
+
+def _null(_value: str) -> None:
+    return None
+
+
+def _bool(value: str) -> bool:
+    return value.lower() == "true"
+
+
+def _int(value: str) -> int:
+    if value.startswith(("0o", "0x")):
+        return int(value[2:], 8 if value[1] == "o" else 16)
+    return int(value)
+
+
+def _float(value: str) -> float:
+    value = value.lower()
     if value.endswith(".inf"):
         return float(value.replace(".inf", "inf"))
     if value == ".nan":
@@ -116,7 +149,8 @@ def core_schema_loader(base: type[Any]) -> type[Any]:
     ``0b`` and ``0``-prefixed octal integers) survive; explicit tags such as
     ``!!int`` are read by the same core-schema rules.
     """
-    loader: type[Any] = type(f"CoreSchema{base.__name__}", (base,), {"yaml_implicit_resolvers": {}})
+    loader: type[Any] = type(f"CoreSchema{base.__name__}", (base,),
+                             {"yaml_implicit_resolvers": {}, "resolve": _resolve})
     for tag, pattern, first in CORE_SCHEMA:
         loader.add_implicit_resolver(tag, _PATTERNS[tag], first)
     loader.add_constructor(BOOL, construct_bool)
@@ -125,8 +159,113 @@ def core_schema_loader(base: type[Any]) -> type[Any]:
     return loader
 
 
+def _resolve(_loader: Any, kind: type[Node], value: str, implicit: tuple[bool, bool]) -> str:
+    """The tag of a node without one: what PyYAML's ``BaseResolver.resolve`` answers for the core schema's
+    table above (and no path resolvers), without its generic work for each of a file's many scalars."""
+    if kind is ScalarNode:
+        if implicit[0]:
+            for tag, pattern in _BY_FIRST.get(value[:1], ()):
+                if pattern.match(value):
+                    return tag
+        return STR
+    return SEQ if kind is SequenceNode else MAP
+
+
 #: The loader for event files: libyaml's C parser when PyYAML was built with it, else the pure-Python one.
 EventFileLoader = core_schema_loader(yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader)
+
+
+class _Unusual(Exception):
+    """Something the fast reader leaves to PyYAML's own construction (see ``_read_plain``)."""
+
+
+_NO_KEY = object()
+#: The value of a plain scalar of each core schema tag, from its text (which matched the tag's pattern).
+_PLAIN: dict[str, Any] = {NULL: _null, BOOL: _bool, INT: _int, FLOAT: _float}
+
+
+def _read_plain(text: str) -> list[Any]:
+    """Every document of ``text``, read from the parser's events, as ``yaml.load_all`` would read them.
+
+    PyYAML builds a node graph of each document, then Python values from it
+    by a general machinery made for custom and recursive objects: most of the
+    time of reading a large event file. Event files hold plain scalars, lists
+    and mappings, so they are built here straight from the (C) parser's
+    events, scalars resolved by the same core schema. Anything else (an
+    explicit tag, a merge key, a duplicate or undefined anchor, an unhashable
+    key, an integer too long, an error of the parser) raises ``_Unusual``, and
+    the caller reads the file again the usual way, whose values and errors
+    are then PyYAML's.
+    """
+    loader = EventFileLoader(text)
+    by_first, plain = _BY_FIRST, _PLAIN
+    documents: list[Any] = []
+    anchors: dict[str, Any] = {}
+    #: The enclosing collections, each with the key it waits to fill (``_NO_KEY`` when none).
+    stack: list[tuple[Any, Any]] = []
+    container: Any = None
+    key: Any = _NO_KEY
+    root: Any = None
+    try:
+        get = loader.get_event
+        while True:
+            event = get()
+            kind = event.__class__
+            if kind is ScalarEvent:
+                if event.tag is not None:
+                    raise _Unusual
+                value = event.value
+                if event.implicit[0]:
+                    for tag, pattern in by_first.get(value[:1], ()):
+                        if pattern.match(value):
+                            if tag == MERGE:
+                                raise _Unusual
+                            value = plain[tag](value)
+                            break
+            elif kind is MappingStartEvent or kind is SequenceStartEvent:
+                if event.tag is not None:
+                    raise _Unusual
+                collection: Any = {} if kind is MappingStartEvent else []
+                if event.anchor is not None:
+                    if event.anchor in anchors:
+                        raise _Unusual
+                    anchors[event.anchor] = collection
+                stack.append((container, key))
+                container, key = collection, _NO_KEY
+                continue
+            elif kind is MappingEndEvent or kind is SequenceEndEvent:
+                value = container
+                container, key = stack.pop()
+            elif kind is AliasEvent:
+                if event.anchor not in anchors:
+                    raise _Unusual
+                value = anchors[event.anchor]
+            elif kind is DocumentEndEvent:
+                if root is not None:
+                    documents.append(root)
+                root, anchors = None, {}
+                continue
+            elif kind is StreamEndEvent:
+                return documents
+            else:  # the stream's and each document's start
+                continue
+            if kind is ScalarEvent and event.anchor is not None:
+                if event.anchor in anchors:
+                    raise _Unusual
+                anchors[event.anchor] = value
+            if container is None:
+                root = value
+            elif container.__class__ is list:
+                container.append(value)
+            elif key is _NO_KEY:
+                key = value
+            else:
+                container[key] = value
+                key = _NO_KEY
+    except (yaml.YAMLError, ValueError, TypeError, RecursionError):
+        raise _Unusual from None
+    finally:
+        loader.dispose()
 
 
 @dataclass(frozen=True)
@@ -154,8 +293,11 @@ def read_seed_file(path: str | Path) -> list[SeedStream]:
 
 def _yaml_documents(path: Path) -> list[object]:
     try:
-        return [doc for doc in yaml.load_all(path.read_text(encoding="utf-8"), Loader=EventFileLoader)
-                if doc is not None]
+        text = path.read_text(encoding="utf-8")
+        try:
+            return _read_plain(text)
+        except _Unusual:
+            return [doc for doc in yaml.load_all(text, Loader=EventFileLoader) if doc is not None]
     except (OSError, UnicodeDecodeError) as e:
         raise InvalidEvent(f"{path}: cannot read: {e}") from None
     except yaml.YAMLError as e:
@@ -196,12 +338,14 @@ def _stream(path: Path, doc: object) -> SeedStream:
         if not isinstance(item, dict):
             raise InvalidEvent(f"{path}: {negotiation_id}: event {ordinal} must be a mapping")
         correction = item.get("type") in CORRECTION_TYPES
-        unknown = set(item) - (_CORRECTION_KEYS if correction else _EVENT_KEYS)
-        if unknown:
+        allowed = _CORRECTION_KEYS if correction else _EVENT_KEYS
+        if not allowed.issuperset(item):
+            unknown = set(item) - allowed
             raise InvalidEvent(
                 f"{path}: {negotiation_id}: event {ordinal} has unknown keys {', '.join(sorted(map(str, unknown)))}"
             )
-        item = {"event_id": seed_event_id(negotiation_id, ordinal), **item}
+        if "event_id" not in item:  # derived only when not given: a UUID costs more than the rest of the item
+            item = {"event_id": seed_event_id(negotiation_id, ordinal), **item}
         if correction:
             item = _correction(f"{path}: {negotiation_id}: event {ordinal} ({item['type']})", ordinal, item, items)
         items.append(item)
