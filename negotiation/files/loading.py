@@ -225,8 +225,11 @@ def _check(ledger: Ledger, stream: SeedStream) -> int:
     negotiation_id = stream.negotiation_id
     version = ledger.version(negotiation_id)
     stored = {entry.event_id: entry for entry in ledger.history(negotiation_id)} if version else {}
-    _refuse_edits(stream, stored)
-    new = [item for item in stream.events if _id(item) not in stored]
+    if stored:
+        _refuse_edits(stream, stored)
+        new = [item for item in stream.events if _id(item) not in stored]
+    else:  # a new negotiation: every item is new, and the ledger checks the ids
+        new = stream.events
     first = next((i for i, item in enumerate(new) if is_correction(item)), len(new))
     ahead = new[:first]
     if ahead:
