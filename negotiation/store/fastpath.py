@@ -154,31 +154,27 @@ def save_head(conn: Connection, negotiation_id: str, version: int, state: str, s
 def append(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
     """Insert event rows in one executemany, then their sources in another (``entry_sources``);
     returns the rowid (position) of the last one."""
-    # The rows of one append share their recording time and often the day
-    # things happened: convert each moment once per call.
+    # The rows of one append share their recording time and often their report
+    # time and the day things happened: convert each moment once per call.
     moments: dict[datetime, str] = {}
-
-    def moment(value: datetime) -> str:
-        text = moments.get(value)
-        if text is None:
-            text = moments[value] = utc_text(value)
-        return text
-
-    values = [
-        (uuid_text(row["event_id"]), row["negotiation_id"], row["version"], row["type"], json_text(row["data"]),
-         row["schema_version"], moment(row["occurred_at"]), moment(row["recorded_at"]), json_text(row["sources"]),
-         row["hash"], moment(row["reported_at"]))
-        for row in rows
-    ]
+    values = []
+    for row in rows:
+        occurred, recorded, reported = row["occurred_at"], row["recorded_at"], row["reported_at"]
+        for moment in (occurred, recorded, reported):
+            if moment not in moments:
+                moments[moment] = utc_text(moment)
+        values.append((row["event_id"].replace("-", ""), row["negotiation_id"], row["version"], row["type"],
+                       orjson.dumps(row["data"]).decode(), row["schema_version"], moments[occurred],
+                       moments[recorded], orjson.dumps(row["sources"]).decode(), row["hash"], moments[reported]))
 
     def run() -> int:
         driver = _driver(conn)
         driver.executemany(INSERT_EVENT, values)
         last = int(driver.execute("SELECT last_insert_rowid()").fetchone()[0])
         # The writer holds the only write lock: the rows got consecutive positions ending at ``last``.
-        named = [(source, position, row["negotiation_id"])
-                 for position, row in enumerate(rows, start=last - len(rows) + 1)
-                 for source in dict.fromkeys(row["sources"])]
+        first = last - len(rows) + 1
+        named = [(source, first + offset, row["negotiation_id"]) for offset, row in enumerate(rows)
+                 for source in (row["sources"] if len(row["sources"]) < 2 else dict.fromkeys(row["sources"]))]
         if named:
             driver.executemany(INSERT_SOURCE, named)
         return last
