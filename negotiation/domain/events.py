@@ -435,7 +435,7 @@ def check_event_type(value: object) -> str:
 def check_payload(event_type: str, data: object) -> dict[str, Any]:
     """Validate ``data`` for ``event_type`` and return its normalised JSON form."""
     model = PAYLOADS[check_event_type(event_type)]
-    if not isinstance(data, Mapping):
+    if type(data) is not dict and not isinstance(data, Mapping):
         raise InvalidEvent(f"{event_type} data must be an object, got {type(data).__name__}")
     try:
         payload = model.model_validate(data if type(data) is dict else dict(data))
@@ -579,7 +579,7 @@ def to_utc(value: object, field: str = "occurred_at") -> datetime:
 
 
 def check_sources(value: object) -> tuple[str, ...]:
-    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+    if type(value) not in (list, tuple) and (isinstance(value, (str, bytes)) or not isinstance(value, Iterable)):
         raise InvalidEvent(f"sources must be a list of names, got {value!r}")
     sources = tuple(value)
     for source in sources:
@@ -650,7 +650,7 @@ def new_events(negotiation_id: str, items: Iterable[object]) -> list[NewEvent]:
     """
     batch = []
     for index, item in enumerate(items):
-        if not isinstance(item, Mapping):
+        if type(item) is not dict and not isinstance(item, Mapping):  # the exact type first: it costs less
             raise InvalidEvent(f"events[{index}] must be a mapping, got {type(item).__name__}")
         if not item.keys() <= BATCH_KEYS:
             unknown = ", ".join(sorted(map(str, set(item) - BATCH_KEYS)))
