@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any, ClassVar, Protocol, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Protocol, cast, get_args, get_origin
 
 import orjson
 from pydantic import (
@@ -581,7 +581,7 @@ def to_utc(value: object, field: str = "occurred_at") -> datetime:
 def check_sources(value: object) -> tuple[str, ...]:
     if type(value) not in (list, tuple) and (isinstance(value, (str, bytes)) or not isinstance(value, Iterable)):
         raise InvalidEvent(f"sources must be a list of names, got {value!r}")
-    sources = tuple(value)
+    sources = tuple(cast(Iterable[str], value))  # each is checked to be text below
     for source in sources:
         if not isinstance(source, str) or not source.strip() or len(source) > 200:
             raise InvalidEvent(f"sources: each source must be a non-empty name, got {source!r}")
