@@ -254,6 +254,34 @@ def test_the_fast_path_reads_back_what_core_reads(tmp_path: Path) -> None:
     assert all(occurred.tzinfo is UTC for *_, occurred in fast_events)
 
 
+def test_a_negotiation_read_from_the_driver_is_what_core_reads(tmp_path: Path) -> None:
+    engine = opened(tmp_path / "core.db")
+    store = EventStore(engine)
+    with store.writing() as conn:
+        write_with_core(conn, FIRST, OPENED, 1)
+    with store.writing() as conn:
+        write_with_core(conn, SECOND, AMENDED, None)
+    columns = [column for column in events.c if column.key != "position"]
+    read_by_core = select(events.c.event_id, events.c.negotiation_id, events.c.version, events.c.position,
+                          events.c.type, events.c.data, events.c.occurred_at, events.c.recorded_at,
+                          events.c.sources, events.c.hash, events.c.schema_version, events.c.reported_at)
+
+    with store.reading() as conn:
+        core = [tuple(row) for row in conn.execute(read_by_core.order_by(events.c.version))]
+        whole = fastpath.stream(conn, "us-japan-2025")
+        first_only = fastpath.stream(conn, "us-japan-2025", until_version=1)
+        none = fastpath.stream(conn, "no-such-negotiation")
+        followed = fastpath.entries(conn, 0, 2, 10)
+    engine.dispose()
+
+    core = [(*row[:8], tuple(row[8]), *row[9:]) for row in core]  # sources: Core gives the JSON list
+    assert len(columns) == 11 and whole == core
+    assert first_only == core[:1]
+    assert none == []
+    assert followed == core
+    assert all(moment.tzinfo is UTC for row in whole for moment in (row[6], row[7], row[11]))
+
+
 @pytest.mark.parametrize(
     "moment",
     [

@@ -54,10 +54,10 @@ SCAN_EVENTS = (
     "ORDER BY negotiation_id, version"
 )
 
-SELECT_ENTRIES = (
-    "SELECT event_id, negotiation_id, version, position, type, data, occurred_at, recorded_at, sources, hash, "
-    "schema_version, reported_at FROM negotiation_events WHERE position > ? AND position <= ?"
-)
+ENTRY_COLUMNS = ("event_id, negotiation_id, version, position, type, data, occurred_at, recorded_at, sources, hash, "
+                 "schema_version, reported_at")
+SELECT_ENTRIES = f"SELECT {ENTRY_COLUMNS} FROM negotiation_events WHERE position > ? AND position <= ?"
+SELECT_STREAM = f"SELECT {ENTRY_COLUMNS} FROM negotiation_events WHERE negotiation_id = ?"
 
 
 class UniqueViolation(Exception):
@@ -204,8 +204,30 @@ def entries(conn: Connection, after: int, end: int, limit: int, negotiation_id: 
         parameters.extend(types)
     sql += " ORDER BY position LIMIT ?"
     parameters.append(limit)
-    rows = _translated(lambda: _driver(conn).execute(sql, parameters).fetchall())
-    return [(read_uuid(event_id), negotiation, version, position, kind, read_json(data), read_utc(occurred_at),
-             read_utc(recorded_at), tuple(read_json(sources)), digest, schema_version, read_utc(reported_at))
+    return _decoded(_translated(lambda: _driver(conn).execute(sql, parameters).fetchall()))
+
+
+def stream(conn: Connection, negotiation_id: str, until_version: int | None = None) -> list[tuple[Any, ...]]:
+    """One negotiation's entries in version order (up to ``until_version``), as ``entries`` gives them."""
+    sql = SELECT_STREAM + " ORDER BY version"
+    parameters: list[Any] = [negotiation_id]
+    if until_version is not None:
+        sql = SELECT_STREAM + " AND version <= ? ORDER BY version"
+        parameters.append(until_version)
+    return _decoded(_translated(lambda: _driver(conn).execute(sql, parameters).fetchall()))
+
+
+def _decoded(rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    # Moments repeat (a batch shares its recording time, a report its day): parse each once.
+    moments: dict[str, datetime] = {}
+
+    def moment(text: str) -> datetime:
+        parsed = moments.get(text)
+        if parsed is None:
+            parsed = moments[text] = read_utc(text)
+        return parsed
+
+    return [(read_uuid(event_id), negotiation, version, position, kind, read_json(data), moment(occurred_at),
+             moment(recorded_at), tuple(read_json(sources)), digest, schema_version, moment(reported_at))
             for (event_id, negotiation, version, position, kind, data, occurred_at, recorded_at, sources, digest,
                  schema_version, reported_at) in rows]
