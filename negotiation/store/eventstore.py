@@ -18,7 +18,7 @@ from operator import itemgetter
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Connection, Engine, Executable, bindparam, create_engine, event, func, select, text
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 
@@ -85,8 +85,14 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         if importlib.util.find_spec("psycopg") is None:
             raise StorageError(f"PostgreSQL needs the psycopg driver, which is not installed: {POSTGRESQL_EXTRA}")
-        return create_engine(url, json_serializer=_json_dumps, json_deserializer=orjson.loads,
-                             pool_pre_ping=True)
+        from . import pgpath
+
+        # No pre-ping round trip: a pooled connection is checked on checkout by a look at its socket,
+        # and the statements a writing transaction queues are sent before any other.
+        pg_engine = create_engine(url, json_serializer=_json_dumps, json_deserializer=orjson.loads)
+        event.listen(pg_engine, "checkout", pgpath.check_on_checkout)
+        event.listen(pg_engine, "before_cursor_execute", pgpath.before_statement)
+        return pg_engine
     engine = create_engine(url, json_serializer=_json_dumps, json_deserializer=orjson.loads,
                            connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
 
@@ -124,20 +130,10 @@ class Head:
     last_hash: str
 
 
-_HEAD = select(heads.c.version, heads.c.state, heads.c.snapshot, heads.c.last_hash).where(
-    heads.c.negotiation_id == bindparam("negotiation_id")
-)
 _INSERT = events.insert().values({c: bindparam(c.key) for c in events.c if c.key != "position"})
 _APPEND = _INSERT.returning(events.c.position, sort_by_parameter_order=True)
 _REBUILD = (select(events.c.negotiation_id, events.c.version, events.c.type, events.c.data, events.c.occurred_at)
             .order_by(events.c.negotiation_id, events.c.version))
-_INSERT_HEAD = heads.insert().values({c: bindparam(c.key) for c in heads.c})
-_UPDATE_HEAD = (
-    heads.update()
-    .where(heads.c.negotiation_id == bindparam("key"))
-    .values(version=bindparam("version"), state=bindparam("state"), snapshot=bindparam("snapshot"),
-            last_hash=bindparam("last_hash"))
-)
 
 
 def _is_own_story(rows: Sequence[tuple[int, str, Any, Any]]) -> bool:
@@ -198,11 +194,18 @@ class EventStore:
         """A read transaction: one consistent view of the log.
 
         With ``single_statement`` the caller promises to run one SELECT, which
-        is consistent by itself, and SQLite skips the BEGIN and COMMIT round.
+        is consistent by itself, and the BEGIN and COMMIT are skipped: SQLite
+        sends none, PostgreSQL runs the statement in autocommit (one round trip).
         """
         kind = "single" if single_statement else "read"
         options: dict[str, Any] = {"transaction": kind}
-        if self.engine.dialect.name == "postgresql" and not single_statement:
+        if self.engine.dialect.name == "postgresql":
+            if single_statement:
+                # No BEGIN, no COMMIT: the one statement is the only round trip.
+                with (self.translating_errors(),
+                      self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn):
+                    yield conn
+                return
             # One snapshot for the whole transaction; READ COMMITTED takes one per statement.
             options["isolation_level"] = "REPEATABLE READ"
         with (self.translating_errors(),
@@ -219,12 +222,23 @@ class EventStore:
         So positions are handed out in commit order and a reader following
         ``read_all(after=...)`` can never see position n+1 before position n
         commits; the price is one appending transaction at a time per database.
+        On PostgreSQL, ``negotiation/store/pgpath.py`` sends BEGIN with the lock
+        and queues the appends with the COMMIT (three round trips in all).
         """
+        if self.engine.dialect.name == "postgresql":
+            from . import pgpath
+
+            # BEGIN is sent by pgpath with the lock, in one round trip (the driver's own BEGIN would take
+            # one of its own); the appends and COMMIT then go together in another.
+            with (self.translating_errors(),
+                  self.engine.connect().execution_options(transaction="write", isolation_level="AUTOCOMMIT") as conn,
+                  conn.begin(),
+                  pgpath.write_transaction(conn)):
+                yield conn
+            return
         with (self.translating_errors(),
               self.engine.connect().execution_options(transaction="write") as conn,
               conn.begin()):
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
             yield conn
 
     @staticmethod
@@ -243,7 +257,9 @@ class EventStore:
         if conn.dialect.name == "sqlite":
             row = fastpath.head(conn, negotiation_id)
         else:
-            row = conn.execute(_HEAD, {"negotiation_id": negotiation_id}).first()
+            from . import pgpath
+
+            row = pgpath.head(conn, negotiation_id)
         if row is None:
             return None
         version, state, data, last_hash = row
@@ -275,13 +291,10 @@ class EventStore:
             fastpath.save_head(conn, negotiation.id, negotiation.version, negotiation.state, values["snapshot"],
                                last_hash, opened_at_position)
             return
-        statement: Executable
-        if opened_at_position is None:
-            statement, params = _UPDATE_HEAD, {"key": negotiation.id, **values}
-        else:
-            statement = _INSERT_HEAD
-            params = {"negotiation_id": negotiation.id, "opened_at_position": opened_at_position, **values}
-        conn.execute(statement, params)
+        from . import pgpath
+
+        pgpath.save_head(conn, negotiation.id, negotiation.version, negotiation.state, values["snapshot"], last_hash,
+                         opened_at_position)
 
     @staticmethod
     def version(conn: Connection, negotiation_id: str) -> int:
@@ -305,6 +318,11 @@ class EventStore:
         Each row's sources go to ``entry_sources`` in the same transaction.
         """
         if conn.dialect.name != "sqlite":
+            from . import pgpath
+
+            queued = pgpath.append(conn, rows)
+            if queued is not None:  # in a writing transaction: queued with its COMMIT
+                return queued
             positions = list(conn.scalars(_APPEND, rows))
             named = [{"source": source, "position": position, "negotiation_id": row["negotiation_id"]}
                      for position, row in zip(positions, rows) for source in dict.fromkeys(row["sources"])]
