@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -174,6 +175,25 @@ def test_the_fast_reader_shares_an_aliased_collection_as_pyyaml_does() -> None:
     [document] = reading._read_plain("a: &x [1]\nb: *x\n")
 
     assert document["a"] is document["b"]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_reading_a_file_leaves_the_cycle_collector_as_it_found_it_even_when_the_file_is_refused(
+    tmp_path: Path, enabled: bool
+) -> None:
+    good, bad = opening_file(tmp_path / "good.yaml", "1"), tmp_path / "bad.json"
+    bad.write_bytes(b"[}")
+    (gc.enable if enabled else gc.disable)()
+    try:
+        read_seed_file(good)
+        after_good = gc.isenabled()
+        with pytest.raises(InvalidEvent):
+            read_seed_file(bad)
+        after_bad = gc.isenabled()
+    finally:
+        gc.enable()
+
+    assert after_good is after_bad is enabled
 
 
 GOOD = {"negotiation": "korea-japan-2025",

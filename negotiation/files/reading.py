@@ -34,8 +34,11 @@ correction, the event's whole new ``data`` and/or its new ``occurred_at``:
 
 from __future__ import annotations
 
+import gc
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -198,70 +201,80 @@ def _read_plain(text: str) -> list[Any]:
     are then PyYAML's.
     """
     loader = EventFileLoader(text)
-    by_first, plain = _BY_FIRST, _PLAIN
+    by_first, plain, no_key = _BY_FIRST, _PLAIN, _NO_KEY
+    scalar, alias, mapping_start, sequence_start = ScalarEvent, AliasEvent, MappingStartEvent, SequenceStartEvent
+    mapping_end, sequence_end, document_end, stream_end = (MappingEndEvent, SequenceEndEvent, DocumentEndEvent,
+                                                           StreamEndEvent)
+    #: Each plain scalar's value by its text: a file repeats most of them (keys, types, sources).
+    plain_values: dict[str, Any] = {}
     documents: list[Any] = []
     anchors: dict[str, Any] = {}
-    #: The enclosing collections, each with the key it waits to fill (``_NO_KEY`` when none).
+    #: The enclosing collections, each with the key it waits to fill (``no_key`` when none).
     stack: list[tuple[Any, Any]] = []
     container: Any = None
-    key: Any = _NO_KEY
+    key: Any = no_key
     root: Any = None
     try:
         get = loader.get_event
         while True:
             event = get()
             kind = event.__class__
-            if kind is ScalarEvent:
+            if kind is scalar:
                 if event.tag is not None:
                     raise _Unusual
                 value = event.value
                 if event.implicit[0]:
-                    for tag, pattern in by_first.get(value[:1], ()):
-                        if pattern.match(value):
-                            if tag == MERGE:
-                                raise _Unusual
-                            value = plain[tag](value)
-                            break
-            elif kind is MappingStartEvent or kind is SequenceStartEvent:
+                    known = plain_values.get(value, plain_values)
+                    if known is plain_values:
+                        known = value
+                        for tag, pattern in by_first.get(value[:1], ()):
+                            if pattern.match(value):
+                                if tag == MERGE:
+                                    raise _Unusual
+                                known = plain[tag](value)
+                                break
+                        plain_values[value] = known
+                    value = known
+                if event.anchor is not None:
+                    if event.anchor in anchors:
+                        raise _Unusual
+                    anchors[event.anchor] = value
+            elif kind is mapping_end or kind is sequence_end:
+                value = container
+                container, key = stack.pop()
+            elif kind is mapping_start or kind is sequence_start:
                 if event.tag is not None:
                     raise _Unusual
-                collection: Any = {} if kind is MappingStartEvent else []
+                collection: Any = {} if kind is mapping_start else []
                 if event.anchor is not None:
                     if event.anchor in anchors:
                         raise _Unusual
                     anchors[event.anchor] = collection
                 stack.append((container, key))
-                container, key = collection, _NO_KEY
+                container, key = collection, no_key
                 continue
-            elif kind is MappingEndEvent or kind is SequenceEndEvent:
-                value = container
-                container, key = stack.pop()
-            elif kind is AliasEvent:
+            elif kind is alias:
                 if event.anchor not in anchors:
                     raise _Unusual
                 value = anchors[event.anchor]
-            elif kind is DocumentEndEvent:
+            elif kind is document_end:
                 if root is not None:
                     documents.append(root)
                 root, anchors = None, {}
                 continue
-            elif kind is StreamEndEvent:
+            elif kind is stream_end:
                 return documents
             else:  # the stream's and each document's start
                 continue
-            if kind is ScalarEvent and event.anchor is not None:
-                if event.anchor in anchors:
-                    raise _Unusual
-                anchors[event.anchor] = value
             if container is None:
                 root = value
             elif container.__class__ is list:
                 container.append(value)
-            elif key is _NO_KEY:
+            elif key is no_key:
                 key = value
             else:
                 container[key] = value
-                key = _NO_KEY
+                key = no_key
     except (yaml.YAMLError, ValueError, TypeError, RecursionError):
         raise _Unusual from None
     finally:
@@ -285,10 +298,31 @@ def seed_event_id(negotiation_id: str, ordinal: int) -> str:
 def read_seed_file(path: str | Path) -> list[SeedStream]:
     """Parse an event file into streams; raise InvalidEvent naming the file and the faulty place."""
     path = Path(path)
-    documents = _json_documents(path) if path.suffix.lower() == ".json" else _yaml_documents(path)
-    if not documents:
-        raise InvalidEvent(f"{path}: no negotiation in the file")
-    return [_stream(path, doc) for doc in documents]
+    with _collector_paused():
+        documents = _json_documents(path) if path.suffix.lower() == ".json" else _yaml_documents(path)
+        if not documents:
+            raise InvalidEvent(f"{path}: no negotiation in the file")
+        return [_stream(path, doc) for doc in documents]
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while a file's values are made, then on again as it was.
+
+    Reading a file makes millions of lists and dicts that all stay alive, and
+    the collector, triggered by their number, would walk them again and again
+    for nothing: that took more time than orjson's parse of a JSON file. They
+    hold no cycles it could free (an alias may make one in YAML; it is
+    collected later, as any other).
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _yaml_documents(path: Path) -> list[object]:
