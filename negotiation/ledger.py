@@ -9,7 +9,7 @@ from itertools import groupby
 from typing import Any
 
 from . import writer
-from .domain.aggregate import Negotiation, StoryBreak, fold, fold_log, fold_story
+from .domain.aggregate import Negotiation, StoryBreak, fold, fold_log, fold_story, is_own_story
 from .domain.chain import BrokenLink, walk
 from .domain.events import (
     NewEvent,
@@ -333,7 +333,7 @@ class Ledger:
     def steps(self, negotiation_id: str) -> Iterator[tuple[RecordedEvent, Negotiation]]:
         """Each entry of the log with the negotiation as the ledger held it right after it."""
         entries = self.history(negotiation_id)
-        if _in_world_order(entries):  # the story only ever grew: fold it once, step by step
+        if is_own_story(entries):  # the story only ever grew: fold it once, step by step
             state: Negotiation | None = None
             for recorded in entries:
                 state = fold(negotiation_id, [recorded], state)
@@ -513,12 +513,6 @@ def _held_after(negotiation_id: str, entries: Sequence[RecordedEvent], version: 
         if end == version:
             raise
         return replace(_told(negotiation_id, entries[:end]), version=version)
-
-
-def _in_world_order(entries: Sequence[RecordedEvent]) -> bool:
-    """Whether the log is its own story: no corrections, every event dated no earlier than the one before."""
-    return all(entry.type not in CORRECTION_TYPES for entry in entries) and all(
-        earlier.occurred_at <= later.occurred_at for earlier, later in zip(entries, entries[1:]))
 
 
 def _misaimed_correction(entries: Sequence[RecordedEvent]) -> BrokenLink | None:

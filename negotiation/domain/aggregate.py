@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from ..errors import CorruptHistory, IllegalTransition, InvalidEvent, UnknownNegotiation
 from . import machine
 from .events import PAYLOADS, NewEvent, parties_invalid
-from .story import Entry, StoryEvent, story_of
+from .story import CORRECTION_TYPES, Entry, story_of
 
 
 class StoredEvent(Protocol):
@@ -174,16 +174,29 @@ def fold_rows(negotiation_id: str, rows: Iterable[tuple[int, str, Mapping[str, A
     return draft.freeze()
 
 
+class Told(Protocol):
+    """What folding a story needs of each of its events (a ``StoryEvent``, or a log entry that is its own story)."""
+
+    @property
+    def version(self) -> int: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def data(self) -> Mapping[str, Any]: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+
+
 class StoryBreak(Exception):
     """The first event of a story the machine cannot take, with the state it met and why."""
 
-    def __init__(self, event: StoryEvent, state: str, refusal: NegotiationRefusal,
+    def __init__(self, event: Told, state: str, refusal: NegotiationRefusal,
                  allowed: tuple[str, ...]) -> None:
         super().__init__(f"version {event.version}: {event.type} cannot follow in state {state}")
         self.event, self.state, self.refusal, self.allowed = event, state, refusal, allowed
 
 
-def fold_story(negotiation_id: str, story: Iterable[StoryEvent], *, version: int) -> Negotiation:
+def fold_story(negotiation_id: str, story: Iterable[Told], *, version: int) -> Negotiation:
     """Fold a story (``story.story_of``) through the machine; ``version`` is the log's, which the story is not.
 
     Raises StoryBreak at the first event the machine or its content rules refuse.
@@ -211,7 +224,11 @@ def fold_log(negotiation_id: str, entries: Sequence[Entry], as_of: datetime | No
     UnknownNegotiation when nothing had happened (or been reported) by then.
     """
     known = [e for e in entries if known_at is None or e.reported_at <= known_at]
-    story = story_of(known, as_of=as_of)
+    story: Sequence[Told]
+    if is_own_story(known):  # the usual log: its entries are the story, no need to tell it anew
+        story = known if as_of is None else [e for e in known if e.occurred_at <= as_of]
+    else:
+        story = story_of(known, as_of=as_of)
     if not story:
         if known_at is not None and not known:
             raise UnknownNegotiation(negotiation_id, f"nothing about it had been reported by {known_at.isoformat()}")
@@ -230,6 +247,13 @@ def fold_log(negotiation_id: str, entries: Sequence[Entry], as_of: datetime | No
             raise CorruptHistory(f"as known at {known_at.isoformat()}, the reports do not yet make a legal story: "
                                  f"{where}; an entry reported by then needs one reported later") from None
         raise CorruptHistory(where) from None
+
+
+def is_own_story(entries: Sequence[Entry]) -> bool:
+    """Whether a log (in version order) is its own story: no retraction or correction, and every event
+    dated no earlier than the one before it, so world order is version order."""
+    return all(entry.type not in CORRECTION_TYPES for entry in entries) and all(
+        earlier.occurred_at <= later.occurred_at for earlier, later in zip(entries, entries[1:]))
 
 
 def decide(current: Negotiation, events: Iterable[tuple[NewEvent, datetime]]) -> Negotiation:

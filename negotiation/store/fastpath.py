@@ -92,6 +92,9 @@ read_json: Callable[[str | bytes], Any] = orjson.loads
 
 def read_uuid(text: str) -> str:
     """A stored ``Uuid(as_uuid=False)`` value back as Core reads it: the canonical hyphenated text."""
+    if len(text) == 32:  # as stored: hex digits without hyphens, so only their case and hyphens are missing
+        text = text.lower()
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
     return str(uuid.UUID(text))
 
 
