@@ -382,6 +382,35 @@ def test_a_rerun_after_a_stopped_load_completes_it_without_duplicates(
     assert len(ledger.read_all()) == 6 + 3
 
 
+def test_a_rerun_sends_only_the_missing_events_and_its_progress_still_counts_every_event(
+    ledger: Ledger, database_url: str, small_chunks: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = two_talks(tmp_path / "talks.yaml")
+    with pytest.raises(LoadStopped):
+        load_streams(ledger, read_streams([path]), after_first_chunk(database_url, "TermsDisputed", {"point": "x"}))
+    sent: list[tuple[str, int]] = []
+    record_many = ledger.record_many
+
+    def spy(negotiation_id: str, events: list[dict[str, Any]], **options: Any) -> Any:
+        sent.append((negotiation_id, len(events)))
+        return record_many(negotiation_id, events, **options)
+
+    monkeypatch.setattr(ledger, "record_many", spy)
+    progress: list[int] = []
+
+    rerun = load_streams(ledger, read_streams([path]), progress.append)
+    sent_by_rerun, progress_of_rerun = sent[:], progress[:]
+    again = load_streams(ledger, read_streams([path]), progress.append)
+
+    assert rerun == LoadReport(negotiations=2, recorded=3 + 3, already_stored=2)
+    assert sent_by_rerun == [("korea-japan-2025", 2), ("korea-japan-2025", 1), ("korea-japan-2026", 2),
+                             ("korea-japan-2026", 1)]
+    assert progress_of_rerun == [2, 2, 1, 2, 1]
+    assert again == LoadReport(negotiations=2, recorded=0, already_stored=5 + 3)
+    assert sent == sent_by_rerun  # nothing sent again
+    assert sum(progress) - sum(progress_of_rerun) == 5 + 3
+
+
 def test_a_race_that_makes_the_file_illegal_is_refused_on_rerun_until_the_file_is_fixed(
     ledger: Ledger, database_url: str, stored_rows: Rows, small_chunks: int, tmp_path: Path
 ) -> None:

@@ -153,19 +153,23 @@ def load_streams(
     which. Re-running the load records only what is missing.
     """
     streams = list(streams)
-    versions: list[int] = []
+    checked: list[tuple[int, int]] = []
     for stream in streams:
         try:
-            versions.append(_check(ledger, stream))
+            checked.append(_check(ledger, stream))
         except LoadError:
             raise
         except NegotiationError as e:
             said = str(e).removesuffix("; nothing was written")
             raise LoadError(f"{stream.source}: {stream.negotiation_id}: {said}; nothing was written") from e
     report = LoadReport()
-    for index, (stream, version) in enumerate(zip(streams, versions)):
-        start = 0
-        for part in _parts(stream.events):
+    for index, (stream, (version, stored)) in enumerate(zip(streams, checked)):
+        # The events the check found stored (the document's first ones) say what is stored: not sent again.
+        start = stored
+        if stored:
+            report.already_stored += stored
+            progress(stored)
+        for part in _parts(stream.events[stored:]):
             try:
                 recorded = _write(ledger, stream.negotiation_id, part, version)
             except NegotiationError as e:
@@ -213,8 +217,11 @@ def _write(ledger: Ledger, negotiation_id: str, part: list[dict[str, Any]], vers
                            **common)]
 
 
-def _check(ledger: Ledger, stream: SeedStream) -> int:
-    """Check a stream against what is stored, writing nothing; returns the negotiation's version.
+def _check(ledger: Ledger, stream: SeedStream) -> tuple[int, int]:
+    """Check a stream against what is stored, writing nothing.
+
+    Returns the negotiation's version and how many of the document's events
+    are stored already (always its first ones).
 
     Events stored already must say what the document says. New events before
     the first new retraction or correction are checked by the ledger itself
@@ -236,7 +243,7 @@ def _check(ledger: Ledger, stream: SeedStream) -> int:
         ledger.check_many(negotiation_id, ahead, expected_version=version)
     if first < len(new):
         _rehearse(stream, sorted(stored.values(), key=lambda entry: entry.version))
-    return version
+    return version, len(stream.events) - len(new)
 
 
 def _id(item: dict[str, Any]) -> str:
