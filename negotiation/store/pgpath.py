@@ -116,9 +116,10 @@ def translated(conn: Connection) -> Iterator[None]:
     except psycopg.IntegrityError as e:
         raise WriteRace(_describe(e)) from e
     except psycopg.Error as e:
-        driver = conn.connection.driver_connection if not conn.invalidated else None
-        if driver is None or driver.closed or driver.broken:
-            conn.invalidate(e)
+        if not conn.invalidated:
+            driver = conn.connection.driver_connection
+            if driver is None or driver.closed or driver.broken:  # lost: never handed out again
+                conn.invalidate(e)
         raise StorageError(f"database error: {_describe(e)}") from e
 
 
@@ -126,9 +127,13 @@ def translated(conn: Connection) -> Iterator[None]:
 
 
 def _has_input(fileno: int) -> bool:
-    poller = select.poll()
-    poller.register(fileno, select.POLLIN | select.POLLERR | select.POLLHUP)
-    return bool(poller.poll(0))
+    """Whether the socket has something to read (or an error, or a hang-up), without waiting."""
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(fileno, select.POLLIN | select.POLLERR | select.POLLHUP)
+        return bool(poller.poll(0))
+    readable, _, broken = select.select([fileno], [], [fileno], 0)  # no poll() on Windows
+    return bool(readable or broken)
 
 
 def check_on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
