@@ -129,6 +129,7 @@ READ_ALIKE = [
     "a: &r [*r]\n",
     "---\n---\na: 1\n--- ~\n---\n- 1\n- {e: f}\n",
     "a: 1\na: 2\n",
+    "{.nan: 1, .nan: 2, 1.5: x, 1.5: y}\n",
     "a: |\n  multi\n  line\nb: >-\n  folded\n  text\n'c': \"d\"\n",
     "",
     "base: &base {k: 1, j: 0}\nmerged: {<<: *base, j: 2}\nmany: {<<: [*base, {z: 1}]}\n",

@@ -233,7 +233,8 @@ def _read_plain(text: str) -> list[Any]:
                                     raise _Unusual
                                 known = plain[tag](value)
                                 break
-                        plain_values[value] = known
+                        if known.__class__ is not float:  # each .nan its own, as PyYAML makes them (keys)
+                            plain_values[value] = known
                     value = known
                 if event.anchor is not None:
                     if event.anchor in anchors:
