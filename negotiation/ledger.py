@@ -253,6 +253,11 @@ class Ledger:
                 raise UnknownNegotiation(negotiation_id)
             return head.negotiation
         as_of_moment, known_moment = _moment(as_of, "as_of"), _moment(known_at, "known_at")
+        if as_of_moment is not None and known_moment is None:
+            with self._store.reading(single_statement=True) as conn:
+                told = EventStore.told_as_of(conn, negotiation_id, as_of_moment)
+            if told is not None:
+                return told
         entries = self._entries(negotiation_id)
         return _told(negotiation_id, entries, as_of_moment, known_moment)
 

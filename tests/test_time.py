@@ -26,6 +26,7 @@ from negotiation import (
     Ledger,
     UnknownNegotiation,
 )
+from negotiation.domain.aggregate import fold_log
 from negotiation.errors import IllegalStory, UnknownTarget
 
 Rows = Callable[[], list[tuple[object, ...]]]
@@ -746,3 +747,22 @@ def test_a_retraction_reported_before_the_event_it_retracts_is_refused(ledger: L
         ledger.retract(US_JAPAN, 2, reason="never signed", reported_at="2025-01-01")
 
     assert stored_rows() == before
+
+
+@pytest.mark.parametrize("late", [False, True], ids=["recorded in story order", "with a late event"])
+def test_the_state_as_of_any_moment_is_the_fold_of_the_story_up_to_it(ledger: Ledger, late: bool) -> None:
+    finalised_with_a_settled_dispute(ledger)
+    ledger.record(US_JAPAN, "WorkingLevelTalksOpened", {"agenda": ["autos"]}, occurred_at="2025-09-10T12:00:00+09:00")
+    if late:
+        ledger.record(US_JAPAN, "TermsAmended", {"terms": {"rice": "quota"}}, occurred_at="2025-08-05")
+    history = ledger.history(US_JAPAN)
+    moments = sorted({moment + shift for entry in history for moment in (entry.occurred_at,)
+                      for shift in (timedelta(microseconds=-1), timedelta(0), timedelta(hours=20))})
+
+    states = [ledger.get(US_JAPAN, as_of=moment) for moment in moments[1:]]
+
+    assert states == [fold_log(US_JAPAN, history, as_of=moment) for moment in moments[1:]]
+    assert [state.state for state in states][-1] == "working_level_talks"
+    assert all(state.version == len(history) for state in states)
+    with pytest.raises(UnknownNegotiation, match="it had not opened by 2025-07-21T23:59:59.999999"):
+        ledger.get(US_JAPAN, as_of=moments[0])

@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from datetime import datetime
 from itertools import groupby
 from operator import itemgetter
 from typing import Any, cast
@@ -91,6 +92,7 @@ def make_engine(url: str) -> Engine:
         # and the statements a writing transaction queues are sent before any other.
         pg_engine = create_engine(url, json_serializer=_json_dumps, json_deserializer=orjson.loads)
         event.listen(pg_engine, "checkout", pgpath.check_on_checkout)
+        event.listen(pg_engine, "checkin", pgpath.check_on_checkin)
         event.listen(pg_engine, "before_cursor_execute", pgpath.before_statement)
         return pg_engine
     engine = create_engine(url, json_serializer=_json_dumps, json_deserializer=orjson.loads,
@@ -146,6 +148,14 @@ def _is_own_story(rows: Sequence[tuple[int, str, Any, Any]]) -> bool:
     """
     return all(row[1] not in CORRECTION_TYPES for row in rows) and all(
         earlier[3] <= later[3] for earlier, later in zip(rows, rows[1:]))
+
+
+def _times_parsed(negotiation: Negotiation, **changes: Any) -> Negotiation:
+    """A negotiation folded from SQLite's rows as stored, its times (kept as stored text) parsed."""
+    parse, deal = fastpath.read_utc, negotiation.deal_announced_at
+    return replace(negotiation, opened_at=parse(cast(str, negotiation.opened_at)),
+                   updated_at=parse(cast(str, negotiation.updated_at)),
+                   deal_announced_at=None if deal is None else parse(cast(str, deal)), **changes)
 
 
 def _record(row: Any) -> RecordedEvent:
@@ -222,16 +232,16 @@ class EventStore:
         So positions are handed out in commit order and a reader following
         ``read_all(after=...)`` can never see position n+1 before position n
         commits; the price is one appending transaction at a time per database.
-        On PostgreSQL, ``negotiation/store/pgpath.py`` sends BEGIN with the lock
-        and queues the appends with the COMMIT (three round trips in all).
+        On PostgreSQL, ``negotiation/store/pgpath.py`` sends BEGIN and the lock
+        with the transaction's first statement (the head's SELECT, for an
+        append) and queues the appends with the COMMIT: two round trips.
         """
         if self.engine.dialect.name == "postgresql":
             from . import pgpath
 
-            # BEGIN is sent by pgpath with the lock, in one round trip (the driver's own BEGIN would take
-            # one of its own); the appends and COMMIT then go together in another.
+            # BEGIN and the lock go with the first statement, the appends with COMMIT: two round trips.
             with (self.translating_errors(),
-                  self.engine.connect().execution_options(transaction="write", isolation_level="AUTOCOMMIT") as conn,
+                  self.engine.connect().execution_options(transaction="write") as conn,
                   conn.begin(),
                   pgpath.write_transaction(conn)):
                 yield conn
@@ -295,6 +305,27 @@ class EventStore:
 
         pgpath.save_head(conn, negotiation.id, negotiation.version, negotiation.state, values["snapshot"], last_hash,
                          opened_at_position)
+
+    @staticmethod
+    def told_as_of(conn: Connection, negotiation_id: str, as_of: datetime) -> Negotiation | None:
+        """The negotiation as of ``as_of`` when its log is its own story and had opened by then; else None.
+
+        The usual log (no retraction or correction, dates in recording order)
+        is its own story: on SQLite it is then folded from bare rows, up to
+        ``as_of``, its times compared as stored text (which sorts as the times
+        do) and only the kept ones parsed. None sends the caller to the whole
+        entries, which tell any other story (and name what had not happened).
+        """
+        if conn.dialect.name != "sqlite":
+            return None
+        rows = fastpath.story_rows(conn, negotiation_id)
+        if not rows or not _is_own_story(rows):
+            return None
+        moment = fastpath.utc_text(as_of)
+        kept = [row for row in rows if row[3] <= moment]
+        if not kept:
+            return None
+        return _times_parsed(fold_rows(negotiation_id, kept), version=rows[-1][0])
 
     @staticmethod
     def version(conn: Connection, negotiation_id: str) -> int:
@@ -406,17 +437,12 @@ class EventStore:
         # The hot loop of a full rebuild: rows straight from the driver, JSON
         # decoded as the column stores it, times parsed only for the few the
         # fold keeps (the first event's, the last one's and the deal's).
-        decode, parse = fastpath.read_json, fastpath.read_utc
+        decode = fastpath.read_json
 
         def finish(negotiation_id: str, rows: list[tuple[int, str, Any, Any]]) -> Negotiation:
             if not _is_own_story(rows):  # late events or corrections: the story is not the log's order
                 return fold_log(negotiation_id, EventStore.stream(conn, negotiation_id))
-            negotiation = fold_rows(negotiation_id, rows)
-            # The fold kept the stored text of the times: parse them now.
-            deal = negotiation.deal_announced_at
-            return replace(negotiation, opened_at=parse(cast(str, negotiation.opened_at)),
-                           updated_at=parse(cast(str, negotiation.updated_at)),
-                           deal_announced_at=None if deal is None else parse(cast(str, deal)))
+            return _times_parsed(fold_rows(negotiation_id, rows))
 
         current, folded = "", cast(list[tuple[int, str, Any, Any]], [])
         for page in fastpath.event_pages(conn):

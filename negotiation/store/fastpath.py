@@ -49,6 +49,7 @@ INSERT_HEAD = (
     "VALUES (?, ?, ?, ?, ?, ?)"
 )
 UPDATE_HEAD = "UPDATE negotiation_heads SET version = ?, state = ?, snapshot = ?, last_hash = ? WHERE negotiation_id = ?"
+STORY_ROWS = "SELECT version, type, data, occurred_at FROM negotiation_events WHERE negotiation_id = ? ORDER BY version"
 SCAN_EVENTS = (
     "SELECT negotiation_id, version, type, data, occurred_at FROM negotiation_events "
     "ORDER BY negotiation_id, version"
@@ -183,6 +184,12 @@ def append(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
         return last
 
     return _translated(run)
+
+
+def story_rows(conn: Connection, negotiation_id: str) -> list[tuple[int, str, Any, str]]:
+    """One negotiation's (version, type, data decoded, occurred_at as stored) in version order."""
+    rows = _translated(lambda: _driver(conn).execute(STORY_ROWS, (negotiation_id,)).fetchall())
+    return [(version, kind, read_json(data), occurred_at) for version, kind, data, occurred_at in rows]
 
 
 def event_pages(conn: Connection, size: int = 5000) -> Iterator[list[EventRow]]:
