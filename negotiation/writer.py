@@ -17,10 +17,10 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from .domain.aggregate import Negotiation, StoryBreak, decide, fold_story
+from .domain.aggregate import Negotiation, StoryBreak, Told, decide, fold_story, told_story
 from .domain.chain import GENESIS, event_hash_of
 from .domain.events import PAYLOAD_SCHEMA_VERSION, NewEvent, RecordedEvent, content_difference, to_utc
-from .domain.story import CORRECTED, StoryEvent, correction_data, retractions_and_corrections, story_of
+from .domain.story import CORRECTED, correction_data, retractions_and_corrections
 from .errors import (
     ConcurrencyConflict,
     DuplicateEvent,
@@ -237,14 +237,14 @@ def _retold(conn: Connection, negotiation_id: str, rows: Sequence[dict[str, Any]
     """
     logged = list(entries if entries is not None else EventStore.stream(conn, negotiation_id))
     pending = [RecordedEvent(position=0, **row) for row in rows]
-    story = story_of([*logged, *pending])
+    story = told_story([*logged, *pending])
     if not story:
         raise InvalidEvent(f"{entry} would leave negotiation {negotiation_id!r} with no events in its story; "
                            "nothing was written")
     return _fold_or_refuse(negotiation_id, story, rows[-1]["version"], rows, entry)
 
 
-def _fold_or_refuse(negotiation_id: str, story: list[StoryEvent], version: int, rows: Sequence[dict[str, Any]],
+def _fold_or_refuse(negotiation_id: str, story: Sequence[Told], version: int, rows: Sequence[dict[str, Any]],
                     entry: str) -> Negotiation:
     try:
         return fold_story(negotiation_id, story, version=version)

@@ -224,11 +224,7 @@ def fold_log(negotiation_id: str, entries: Sequence[Entry], as_of: datetime | No
     UnknownNegotiation when nothing had happened (or been reported) by then.
     """
     known = [e for e in entries if known_at is None or e.reported_at <= known_at]
-    story: Sequence[Told]
-    if is_own_story(known):  # the usual log: its entries are the story, no need to tell it anew
-        story = known if as_of is None else [e for e in known if e.occurred_at <= as_of]
-    else:
-        story = story_of(known, as_of=as_of)
+    story = told_story(known, as_of)
     if not story:
         if known_at is not None and not known:
             raise UnknownNegotiation(negotiation_id, f"nothing about it had been reported by {known_at.isoformat()}")
@@ -247,6 +243,21 @@ def fold_log(negotiation_id: str, entries: Sequence[Entry], as_of: datetime | No
             raise CorruptHistory(f"as known at {known_at.isoformat()}, the reports do not yet make a legal story: "
                                  f"{where}; an entry reported by then needs one reported later") from None
         raise CorruptHistory(where) from None
+
+
+def told_story(entries: Sequence[Entry], as_of: datetime | None = None) -> Sequence[Told]:
+    """``story_of(entries, as_of=as_of)``, taking the entries themselves as the story's events where it can.
+
+    A log with no retraction or correction tells its events as they were
+    recorded, in world order: then the entries (sorted by date, then version,
+    if a late event made them out of order) are the story, and no event need
+    be told anew.
+    """
+    if any(entry.type in CORRECTION_TYPES for entry in entries):
+        return story_of(entries, as_of=as_of)
+    story: Sequence[Entry] = entries if is_own_story(entries) else sorted(
+        entries, key=lambda entry: (entry.occurred_at, entry.version))
+    return story if as_of is None else [entry for entry in story if entry.occurred_at <= as_of]
 
 
 def is_own_story(entries: Sequence[Entry]) -> bool:
