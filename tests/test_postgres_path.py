@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 
 from benchmarks.workload import workload
 from negotiation import Ledger, StorageError
 from negotiation.store import pgpath
-from negotiation.store.eventstore import EventStore, WriteRace
+from negotiation.store.eventstore import APPEND_LOCK_KEY, EventStore, WriteRace
 from negotiation.store.schema import entry_sources, events, heads
 
 # -- counting round trips ------------------------------------------------------------------------
@@ -79,7 +79,7 @@ class RoundTrips:
         self.file.close()
 
 
-def test_get_takes_one_round_trip_and_a_ten_event_append_three(postgres_url: str) -> None:
+def test_get_takes_one_round_trip_and_a_ten_event_append_two(postgres_url: str) -> None:
     with Ledger.open(postgres_url) as ledger:
         trips = RoundTrips(ledger.store.engine)
         work = list(workload(8, 10, seed=1))
@@ -94,8 +94,8 @@ def test_get_takes_one_round_trip_and_a_ten_event_append_three(postgres_url: str
             trips.close()
 
         assert read == 1, "\n".join(read_trace)
-        assert appended == 3, "\n".join(append_trace)  # BEGIN + lock, the head, the inserts + COMMIT
-        assert first == 3, "\n".join(first_trace)
+        assert appended == 2, "\n".join(append_trace)  # BEGIN, lock and the head; the inserts and COMMIT
+        assert first == 2, "\n".join(first_trace)
         assert ledger.get(work[7][0]).version == 10
 
 
@@ -300,3 +300,67 @@ def test_writers_on_many_threads_get_positions_in_commit_order(postgres_url: str
         assert errors == []
         assert [entry.position for entry in log] == list(range(1, 81))
         assert ledger.verify().intact
+
+
+def lock_holders(admin: str) -> int:
+    """How many sessions hold the append lock now."""
+    with psycopg.connect(admin, autocommit=True) as conn:
+        found = conn.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                             "AND objid = %s", (APPEND_LOCK_KEY & 0xFFFFFFFF,)).fetchone()
+    return int(found[0]) if found else 0
+
+
+def first_through_the_driver(conn: Connection, position: int) -> None:
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor, cursor.copy("COPY entry_sources (source, position, negotiation_id) FROM STDIN") \
+            as copy:
+        copy.write_row(("AP", position, "us-japan-2025"))
+
+
+def first_through_core(conn: Connection, position: int) -> None:
+    conn.execute(entry_sources.insert(), {"source": "AP", "position": position, "negotiation_id": "us-japan-2025"})
+
+
+def first_through_the_store(conn: Connection, position: int) -> None:
+    assert EventStore.head(conn, "us-japan-2025") is None
+    first_through_core(conn, position)
+
+
+@pytest.mark.parametrize("first", [first_through_the_driver, first_through_core, first_through_the_store],
+                         ids=["driver", "core", "store"])
+def test_whatever_runs_first_in_a_writing_transaction_runs_after_the_lock_and_inside_the_transaction(
+        postgres_url: str, postgres_admin: str, first: Callable[[Connection, int], None]) -> None:
+    with Ledger.open(postgres_url) as ledger:
+        store = ledger.store
+        with store.writing() as conn:
+            assert lock_holders(postgres_admin) == 0  # nothing sent yet
+            first(conn, 1)
+            assert lock_holders(postgres_admin) == 1
+        assert lock_holders(postgres_admin) == 0
+        with pytest.raises(RuntimeError, match="changed my mind"), store.writing() as conn:
+            first(conn, 2)
+            raise RuntimeError("changed my mind")
+        with store.reading() as conn:
+            kept = conn.execute(text("SELECT count(*) FROM entry_sources")).scalar_one()
+
+        assert kept == 1  # the first transaction's row; the second's was rolled back with it
+
+
+def test_a_failed_write_leaves_no_pooled_connection_in_autocommit(postgres_url: str) -> None:
+    with Ledger.open(postgres_url) as ledger:
+        first = ledger.record("us-japan-2025", "AgreedInPrinciple", {"parties": ["US", "JP"]})
+        row = {**SECOND, "event_id": first.event_id, "negotiation_id": "us-japan-2025"}
+        for _ in range(3):
+            with pytest.raises(WriteRace), ledger.store.writing() as conn:
+                EventStore.append(conn, [row])
+            with pytest.raises(RuntimeError), ledger.store.writing() as conn:
+                EventStore.head(conn, "us-japan-2025")
+                raise RuntimeError("stopped half-way")
+        engine = ledger.store.engine
+        with engine.connect() as conn:
+            assert conn.connection.driver_connection.autocommit is False  # type: ignore[union-attr]
+            with conn.begin():
+                conn.execute(entry_sources.insert(), {"source": "AP", "position": 1, "negotiation_id": "x"})
+                conn.rollback()
+            assert conn.execute(text("SELECT count(*) FROM entry_sources WHERE negotiation_id = 'x'")).scalar() == 0

@@ -6,14 +6,20 @@ statement itself. So the log's hot paths count them:
 * reading a negotiation's head (``Ledger.get``): one round trip. The one
   SELECT runs in autocommit (no BEGIN, no COMMIT), prepared, on the driver's
   connection of the SQLAlchemy connection (``Connection.connection.driver_connection``).
-* an append: three. (1) ``BEGIN``, the advisory lock and the position
-  sequence's state go together in psycopg's pipeline mode; (2) the head is
-  read; (3) the events, their ``entry_sources`` rows, the head's new state
-  and ``COMMIT`` go together in pipeline mode. The positions are known
-  before the inserts are sent: the lock is held, so the sequence hands out
-  the next ones in order, and the insert checks every one it draws against
-  the one expected (a writer that did not take the lock would make the
-  append fail, never store a wrong position).
+* an append: two. (1) ``BEGIN``, the advisory lock, the position
+  sequence's state and the head's SELECT go together in psycopg's pipeline
+  mode; (2) the events, their ``entry_sources`` rows, the head's new state
+  and ``COMMIT`` go together in pipeline mode. A writing transaction sends
+  nothing until its first statement, which then follows the lock on the
+  wire whatever sends it: this module, SQLAlchemy (an engine event) or the
+  driver's cursors (a cursor factory set for the transaction, so the COPY
+  of ``negotiation copy`` too). BEGIN is sent in the pipeline with the
+  driver in autocommit (psycopg waits for the answer to a BEGIN of its own),
+  put back when the transaction ends. The positions are known before the
+  inserts are sent: the lock is held, so the sequence hands out the next
+  ones in order, and the insert checks every one it draws against the one
+  expected (a writer that did not take the lock would make the append
+  fail, never store a wrong position).
 * a pooled connection is checked on checkout without a round trip (its
   socket must have nothing to read: a server that closed it, or killed its
   backend, has said so there), instead of SQLAlchemy's pre-ping ``SELECT``.
@@ -79,8 +85,6 @@ UPDATE_HEAD = (
     "WHERE negotiation_id = %s"
 )
 
-#: Where a writing transaction keeps its state in ``Connection.info`` while it runs.
-_WRITE = "negotiation.pgpath.write"
 #: The execution option that marks a statement queued in a writing transaction's pipeline.
 PIPELINED = "negotiation_pipelined"
 
@@ -154,77 +158,168 @@ def check_on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
         raise DisconnectionError(str(e)) from e
 
 
-# -- reading ---------------------------------------------------------------------------------
-
-
-def head(conn: Connection, negotiation_id: str) -> tuple[int, str, Any, str] | None:
-    """A negotiation's head row (version, state, snapshot decoded, last hash), or None: one round trip."""
-    with translated(conn):
-        row = _driver(conn).execute(SELECT_HEAD, (negotiation_id,), prepare=True).fetchone()
-    return None if row is None else (row[0], row[1], row[2], row[3])
-
-
 # -- writing ---------------------------------------------------------------------------------
 
 
 @dataclass
 class _Write:
-    """A writing transaction in progress: the next position it will hand out and its open pipeline."""
+    """A writing transaction in progress: whether it has sent its lock, its next position, its pipeline."""
 
-    next_position: int
+    conn: Connection
+    driver: psycopg.Connection[Any]
+    factory: Any  # the driver's cursor factory, put back once the lock is sent
+    opened: bool = False  # BEGIN (or the driver's own) and the lock sent
+    began: bool = False  # BEGIN sent here, the driver in autocommit until the transaction ends
+    next_position: int = 0
     pending: ExitStack = field(default_factory=ExitStack)
     pipelined: bool = False
 
 
+#: The writing transactions in progress, by the ``id`` of their driver connection.
+_WRITES: dict[int, _Write] = {}
+
+
 def _state(conn: Connection) -> _Write | None:
-    return cast("_Write | None", conn.info.get(_WRITE))
+    return _WRITES.get(id(conn.connection.driver_connection))
+
+
+class _LockFirst(psycopg.Cursor[Any]):
+    """The driver's cursors while a writing transaction has not sent its lock: a statement sends it first.
+
+    So code that uses the driver directly in a writing transaction (the
+    COPY of ``negotiation copy``) still runs after the lock.
+    """
+
+    def execute(self, *args: Any, **kwargs: Any) -> Any:
+        _open_for(self.connection)
+        return super().execute(*args, **kwargs)
+
+    def executemany(self, *args: Any, **kwargs: Any) -> None:
+        _open_for(self.connection)
+        super().executemany(*args, **kwargs)
+
+    def stream(self, *args: Any, **kwargs: Any) -> Any:
+        _open_for(self.connection)
+        return super().stream(*args, **kwargs)
+
+    def copy(self, *args: Any, **kwargs: Any) -> Any:
+        _open_for(self.connection)
+        return super().copy(*args, **kwargs)
+
+
+def _open_for(driver: psycopg.Connection[Any]) -> None:
+    state = _WRITES.get(id(driver))
+    if state is not None and not state.opened:
+        _open(state)
+
+
+def _open(state: _Write, query: str | None = None, params: Sequence[Any] = ()) -> psycopg.Cursor[Any] | None:
+    """Send BEGIN, the lock and the sequence's state, and ``query`` after them: one round trip.
+
+    psycopg waits for the answer to a BEGIN of its own even in pipeline mode,
+    so BEGIN is sent here, in the same pipeline, with the driver in
+    autocommit until the transaction ends. Returns ``query``'s cursor.
+    """
+    driver, state.opened = state.driver, True
+    driver.cursor_factory = state.factory
+    found = None
+    with translated(state.conn):
+        if driver.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+            driver.autocommit = state.began = True
+        with driver.pipeline():
+            if state.began:
+                driver.execute("BEGIN")
+            driver.execute(LOCK, (APPEND_LOCK_KEY,), prepare=True)
+            sequence = driver.execute(SEQUENCE_STATE, prepare=True)
+            if query is not None:
+                found = driver.execute(query, params, prepare=True)
+        last_value, is_called = cast("tuple[int, bool]", sequence.fetchone())
+    state.next_position = last_value + 1 if is_called else last_value
+    return found
+
+
+def _usable(state: _Write) -> bool:
+    return not state.conn.invalidated and not state.driver.closed and not state.driver.broken
 
 
 @contextmanager
 def write_transaction(conn: Connection) -> Iterator[None]:
-    """Begin, take the append lock (one round trip) and, on success, commit what was queued with it.
+    """A writing transaction that sends its lock with its first statement and its COMMIT with its last writes.
 
-    The connection is in autocommit (``isolation_level="AUTOCOMMIT"``, reset
-    when it goes back to the pool), so the driver sends no BEGIN of its own
-    (psycopg waits for that one's answer even in pipeline mode); this sends
-    it, in the same round trip as the lock. Run inside SQLAlchemy's
-    transaction (``conn.begin()``): its COMMIT or ROLLBACK goes to the driver,
-    which sends it only if the transaction is still open (a COMMIT queued
-    with the appends has already ended it).
+    BEGIN, the append lock and the first statement (the head's SELECT, for
+    an append) go in one round trip; the appends, the head's new state and
+    COMMIT in another. Whatever runs first in the transaction, through
+    SQLAlchemy, this module or the driver's cursors, runs after the lock.
+    Run inside SQLAlchemy's transaction (``conn.begin()``), which then finds
+    it ended and sends nothing.
     """
     driver = _driver(conn)
-    if not driver.autocommit:
-        raise StorageError("a writing transaction on PostgreSQL needs a connection in autocommit: "
-                           "it sends its own BEGIN")
-    with translated(conn):
-        with driver.pipeline():
-            driver.execute("BEGIN")
-            driver.execute(LOCK, (APPEND_LOCK_KEY,), prepare=True)
-            sequence = driver.execute(SEQUENCE_STATE, prepare=True)
-        last_value, is_called = cast("tuple[int, bool]", sequence.fetchone())
-    state = _Write(last_value + 1 if is_called else last_value)
-    info = conn.info  # kept: an invalidated connection no longer gives it
-    info[_WRITE] = state
+    key = id(driver)
+    state = _Write(conn, driver, driver.cursor_factory)
+    _WRITES[key] = state
+    driver.cursor_factory = _LockFirst
     try:
         yield
     except BaseException as e:
-        info.pop(_WRITE, None)
-        if state.pipelined and not conn.invalidated and not driver.broken:
-            # Send what was queued and leave the transaction to SQLAlchemy's rollback.
-            state.pending.__exit__(type(e), e, e.__traceback__)
+        _WRITES.pop(key, None)
+        driver.cursor_factory = state.factory
+        if _usable(state):
+            try:
+                if state.pipelined:  # send what was queued, then roll it back
+                    state.pending.__exit__(type(e), e, e.__traceback__)
+                if state.began:
+                    driver.rollback()
+                    driver.autocommit = False
+            except psycopg.Error:
+                conn.invalidate()  # never handed out again half-way
         raise
-    info.pop(_WRITE, None)
-    if state.pipelined:
-        with translated(conn), state.pending:
-            driver.execute("COMMIT")
+    _WRITES.pop(key, None)
+    driver.cursor_factory = state.factory
+    if not state.began:
+        return  # nothing sent, or a transaction the driver began: SQLAlchemy commits it
+    try:
+        with translated(conn):
+            if state.pipelined:
+                with state.pending:
+                    driver.execute("COMMIT")
+            else:
+                driver.commit()
+    except BaseException:
+        if _usable(state):
+            try:
+                driver.rollback()
+            except psycopg.Error:
+                conn.invalidate()
+                raise
+        raise
+    finally:
+        if _usable(state) and driver.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+            driver.autocommit = False
 
 
-def _pipeline(conn: Connection, state: _Write) -> psycopg.Connection[Any]:
-    driver = _driver(conn)
+def _pipeline(state: _Write) -> psycopg.Connection[Any]:
+    if not state.opened:
+        _open(state)
     if not state.pipelined:
-        state.pending.enter_context(driver.pipeline())
+        state.pending.enter_context(state.driver.pipeline())
         state.pipelined = True
-    return driver
+    return state.driver
+
+
+def head(conn: Connection, negotiation_id: str) -> tuple[int, str, Any, str] | None:
+    """A negotiation's head row (version, state, snapshot decoded, last hash), or None: one round trip.
+
+    The first statement of a writing transaction: it goes with BEGIN and the lock.
+    """
+    state = _WRITES.get(id(conn.connection.driver_connection))
+    with translated(conn):
+        if state is not None and not state.opened:
+            cursor = _open(state, SELECT_HEAD, (negotiation_id,))
+            assert cursor is not None
+        else:
+            cursor = _driver(conn).execute(SELECT_HEAD, (negotiation_id,), prepare=True)
+        row = cursor.fetchone()
+    return None if row is None else (row[0], row[1], row[2], row[3])
 
 
 def append(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int] | None:
@@ -236,6 +331,7 @@ def append(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int] | None
     state = _state(conn)
     if state is None:
         return None
+    driver = _pipeline(state)
     first = state.next_position
     positions = list(range(first, first + len(rows)))
     batch: list[dict[str, Any]] = []
@@ -244,7 +340,6 @@ def append(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int] | None
         batch.append({**row, "position": position, "occurred_at": utc(row["occurred_at"]),
                       "recorded_at": utc(row["recorded_at"]), "reported_at": utc(row["reported_at"])})
         named.extend((source, position, row["negotiation_id"]) for source in dict.fromkeys(row["sources"]))
-    driver = _pipeline(conn, state)
     # Through SQLAlchemy, so the engine's events see the log's writes; queued in the pipeline like the rest.
     conn.exec_driver_sql(INSERT_EVENTS, (json_text(batch),), execution_options={PIPELINED: True})
     if named:
@@ -254,30 +349,14 @@ def append(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int] | None
     return positions
 
 
-def before_statement(conn: Connection, _cursor: Any, _statement: str, _parameters: Any, context: Any,
-                     _executemany: bool) -> None:
-    """Send what a writing transaction has queued before any other statement through SQLAlchemy.
-
-    Core reads results as soon as it executes, which pipeline mode does not
-    give; so the pipeline is closed first (its statements run, in the same
-    transaction) and the transaction commits as usual.
-    """
-    state = _state(conn)
-    if state is None or not state.pipelined or context.execution_options.get(PIPELINED):
-        return
-    state.pipelined = False
-    with translated(conn):
-        state.pending.close()
-
-
 def save_head(conn: Connection, negotiation_id: str, version: int, state_name: str, snapshot: Any,
               last_hash: str, opened_at_position: int | None) -> None:
     """Insert a new negotiation's head (``opened_at_position`` given) or update an existing one.
 
-    Queued with the append's INSERTs when there are some, else sent at once.
+    Queued with the append's INSERTs in a writing transaction, else sent at once.
     """
     state = _state(conn)
-    driver = _pipeline(conn, state) if state is not None else _driver(conn)
+    driver = _pipeline(state) if state is not None else _driver(conn)
     data = json_text(snapshot)
     with translated(conn):
         if opened_at_position is None:
@@ -285,3 +364,34 @@ def save_head(conn: Connection, negotiation_id: str, version: int, state_name: s
         else:
             driver.execute(INSERT_HEAD, (negotiation_id, version, state_name, data, last_hash, opened_at_position),
                            prepare=True)
+
+
+def before_statement(conn: Connection, cursor: Any, _statement: str, _parameters: Any, context: Any,
+                     _executemany: bool) -> None:
+    """Before a statement through SQLAlchemy in a writing transaction: the lock first, the queue sent.
+
+    Core reads results as soon as it executes, which pipeline mode does not
+    give; so a pipeline holding queued writes is closed first (they run, in
+    the same transaction) and the transaction commits as usual.
+    """
+    state = _WRITES.get(id(cursor.connection))
+    if state is None:
+        return
+    if not state.opened:
+        _open(state)
+    elif state.pipelined and not context.execution_options.get(PIPELINED):
+        state.pipelined = False
+        with translated(conn):
+            state.pending.close()
+
+
+def check_on_checkin(dbapi_connection: Any, _record: Any) -> None:
+    """A connection goes back to the pool as SQLAlchemy expects it: out of autocommit when idle.
+
+    A writing transaction puts the driver in autocommit and takes it out at
+    its end; should anything have stopped it half-way, this puts it right.
+    """
+    driver = cast("psycopg.Connection[Any] | None", dbapi_connection)
+    if (driver is not None and not driver.closed and driver.autocommit
+            and driver.info.transaction_status == psycopg.pq.TransactionStatus.IDLE):
+        driver.autocommit = False
