@@ -71,8 +71,6 @@ _CORRECTION_KEYS = _EVENT_KEYS | {"target", "reason"}
 NULL, BOOL, INT, FLOAT, STR, SEQ, MAP = (f"tag:yaml.org,2002:{name}"
                                         for name in ("null", "bool", "int", "float", "str", "seq", "map"))
 MERGE = "tag:yaml.org,2002:merge"
-#: A mapping key spelled ``=`` under an explicit tag: read as a string, as PyYAML does.
-VALUE = "tag:yaml.org,2002:value"
 
 #: The YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#103-core-schema): the tag
 #: of a plain scalar matching each pattern, listed by the characters it may start
