@@ -57,6 +57,11 @@ POSITION_SEQUENCE = "negotiation_events_position_seq"
 LOCK = "SELECT pg_advisory_xact_lock(%s)"
 SEQUENCE_STATE = f"SELECT last_value, is_called FROM {POSITION_SEQUENCE}"
 SELECT_HEAD = "SELECT version, state, snapshot, last_hash FROM negotiation_heads WHERE negotiation_id = %s"
+#: The sequence's state and a negotiation's head (all NULL when it has none), after the lock: one statement.
+SEQUENCE_AND_HEAD = (
+    f"SELECT s.last_value, s.is_called, h.version, h.state, h.snapshot, h.last_hash FROM {POSITION_SEQUENCE} AS s "
+    "LEFT JOIN negotiation_heads AS h ON h.negotiation_id = %s"
+)
 # The rows go as one JSON document (one parameter, read by the server's C code): binding a dozen arrays
 # costs psycopg several times more. Each position drawn from the sequence is checked against the one
 # expected; a mismatch makes the cast of the message to bigint fail, so the transaction is refused with
@@ -171,6 +176,7 @@ class _Write:
     opened: bool = False  # BEGIN (or the driver's own) and the lock sent
     began: bool = False  # BEGIN sent here, the driver in autocommit until the transaction ends
     next_position: int = 0
+    quiet: Any = None  # a cursor for the statements whose results are not read
     pending: ExitStack = field(default_factory=ExitStack)
     pipelined: bool = False
 
@@ -213,29 +219,31 @@ def _open_for(driver: psycopg.Connection[Any]) -> None:
         _open(state)
 
 
-def _open(state: _Write, query: str | None = None, params: Sequence[Any] = ()) -> psycopg.Cursor[Any] | None:
-    """Send BEGIN, the lock and the sequence's state, and ``query`` after them: one round trip.
+def _open(state: _Write, head_of: str | None = None) -> tuple[Any, ...] | None:
+    """Send BEGIN, the lock and the sequence's state (with ``head_of``'s head row): one round trip.
 
     psycopg waits for the answer to a BEGIN of its own even in pipeline mode,
     so BEGIN is sent here, in the same pipeline, with the driver in
-    autocommit until the transaction ends. Returns ``query``'s cursor.
+    autocommit until the transaction ends. Returns the head row asked for
+    (its values all None when there is none).
     """
     driver, state.opened = state.driver, True
     driver.cursor_factory = state.factory
-    found = None
+    quiet = state.quiet = driver.cursor()
     with translated(state.conn):
         if driver.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
             driver.autocommit = state.began = True
         with driver.pipeline():
             if state.began:
-                driver.execute("BEGIN")
-            driver.execute(LOCK, (APPEND_LOCK_KEY,), prepare=True)
-            sequence = driver.execute(SEQUENCE_STATE, prepare=True)
-            if query is not None:
-                found = driver.execute(query, params, prepare=True)
-        last_value, is_called = cast("tuple[int, bool]", sequence.fetchone())
-    state.next_position = last_value + 1 if is_called else last_value
-    return found
+                quiet.execute("BEGIN")
+            quiet.execute(LOCK, (APPEND_LOCK_KEY,), prepare=True)
+            if head_of is None:
+                found = driver.execute(SEQUENCE_STATE, prepare=True)
+            else:
+                found = driver.execute(SEQUENCE_AND_HEAD, (head_of,), prepare=True)
+        row = cast("tuple[Any, ...]", found.fetchone())
+    state.next_position = row[0] + 1 if row[1] else row[0]
+    return row[2:] if head_of is not None else None
 
 
 def _usable(state: _Write) -> bool:
@@ -281,7 +289,7 @@ def write_transaction(conn: Connection) -> Iterator[None]:
         with translated(conn):
             if state.pipelined:
                 with state.pending:
-                    driver.execute("COMMIT")
+                    state.quiet.execute("COMMIT")
             else:
                 driver.commit()
     except BaseException:
@@ -314,12 +322,10 @@ def head(conn: Connection, negotiation_id: str) -> tuple[int, str, Any, str] | N
     state = _WRITES.get(id(conn.connection.driver_connection))
     with translated(conn):
         if state is not None and not state.opened:
-            cursor = _open(state, SELECT_HEAD, (negotiation_id,))
-            assert cursor is not None
+            row = _open(state, negotiation_id)
         else:
-            cursor = _driver(conn).execute(SELECT_HEAD, (negotiation_id,), prepare=True)
-        row = cursor.fetchone()
-    return None if row is None else (row[0], row[1], row[2], row[3])
+            row = _driver(conn).execute(SELECT_HEAD, (negotiation_id,), prepare=True).fetchone()
+    return None if row is None or row[0] is None else (row[0], row[1], row[2], row[3])
 
 
 def append(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int] | None:
@@ -331,7 +337,7 @@ def append(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int] | None
     state = _state(conn)
     if state is None:
         return None
-    driver = _pipeline(state)
+    _pipeline(state)
     first = state.next_position
     positions = list(range(first, first + len(rows)))
     batch: list[dict[str, Any]] = []
@@ -344,7 +350,7 @@ def append(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int] | None
     conn.exec_driver_sql(INSERT_EVENTS, (json_text(batch),), execution_options={PIPELINED: True})
     if named:
         with translated(conn):
-            driver.execute(INSERT_SOURCES, (json_text(named),), prepare=True)
+            state.quiet.execute(INSERT_SOURCES, (json_text(named),), prepare=True)
     state.next_position = first + len(rows)
     return positions
 
@@ -356,13 +362,17 @@ def save_head(conn: Connection, negotiation_id: str, version: int, state_name: s
     Queued with the append's INSERTs in a writing transaction, else sent at once.
     """
     state = _state(conn)
-    driver = _pipeline(state) if state is not None else _driver(conn)
+    if state is not None:
+        _pipeline(state)
+        cursor = state.quiet
+    else:
+        cursor = _driver(conn).cursor()
     data = json_text(snapshot)
     with translated(conn):
         if opened_at_position is None:
-            driver.execute(UPDATE_HEAD, (version, state_name, data, last_hash, negotiation_id), prepare=True)
+            cursor.execute(UPDATE_HEAD, (version, state_name, data, last_hash, negotiation_id), prepare=True)
         else:
-            driver.execute(INSERT_HEAD, (negotiation_id, version, state_name, data, last_hash, opened_at_position),
+            cursor.execute(INSERT_HEAD, (negotiation_id, version, state_name, data, last_hash, opened_at_position),
                            prepare=True)
 
 
