@@ -13,7 +13,9 @@ format ``negotiation load`` reads. Then, in the same run:
   faster of the two is the one compared against;
 * the ledger's load of the JSON file and of the YAML file, each into a fresh
   SQLite file through ``read_streams`` and ``load_streams``, what the ``load``
-  command calls (without its progress bar).
+  command calls (without its progress bar); the time of reading the file
+  (``read_seconds``) and of checking and writing its events
+  (``check_and_write_seconds``) are reported beside the total.
 
 Schemas are made before the clock starts (the ledger's by ``Ledger.open``, the
 baseline's by ``CREATE TABLE``). Verdicts are reported, never asserted.
@@ -159,11 +161,14 @@ def ledger_load(path: Path, database: Path) -> Figures:
             settings = {"journal_mode": driver.execute("PRAGMA journal_mode").fetchone()[0],
                         "synchronous": driver.execute("PRAGMA synchronous").fetchone()[0]}
         started = time.perf_counter()
-        report = load_streams(ledger, read_streams([path]))
-        seconds = time.perf_counter() - started
+        streams = read_streams([path])
+        read = time.perf_counter()
+        report = load_streams(ledger, streams)
+        done = time.perf_counter()
+    seconds = done - started
     return {"events": report.recorded, "already_stored": report.already_stored,
             "negotiations": report.negotiations, "seconds": seconds, "events_per_s": report.recorded / seconds,
-            "sqlite": settings}
+            "read_seconds": read - started, "check_and_write_seconds": done - read, "sqlite": settings}
 
 
 def _quiet(measure: Any, *args: Any) -> Figures:
@@ -230,14 +235,15 @@ def show(result: Figures, as_json: bool) -> None:
     out.print(f"{work['negotiations']:,} negotiations × {work['events_per_negotiation']} events "
               f"= {work['events']:,} events on SQLite {result['environment']['sqlite']}")
     table = Table(title="load")
-    for column in ("what", "seconds", "events/s", "/ baseline"):
+    for column in ("what", "seconds", "of which reading", "events/s", "/ baseline"):
         table.add_column(column, justify="left" if column == "what" else "right")
     rows = [("json.load + sqlite3 executemany", result["baseline"], None),
             ("ledger load, JSON file", result["ledger_json"], result["ratios"]["json"]),
             ("ledger load, YAML file", result["ledger_yaml"], result["ratios"]["yaml"])]
     for label, figures, against in rows:
-        table.add_row(label, f"{figures['seconds']:,.2f}", f"{figures['events_per_s']:,.0f}",
-                      "" if against is None else f"{against:.2f}×")
+        reading = figures.get("read_seconds")
+        table.add_row(label, f"{figures['seconds']:,.2f}", "" if reading is None else f"{reading:,.2f}",
+                      f"{figures['events_per_s']:,.0f}", "" if against is None else f"{against:.2f}×")
     out.print(table)
     out.print(targets_table(result["targets"]))
 

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from benchmarks.load import JSON_FILE, YAML_FILE, run
 from negotiation.files.loading import read_streams
 
@@ -25,6 +27,9 @@ def test_run_times_the_baseline_and_both_loads_and_judges_both_targets(tmp_path:
     for name in ("ledger_json", "ledger_yaml"):
         assert (result[name]["events"], result[name]["already_stored"], result[name]["negotiations"]) == (100, 0, 20)
         assert result[name]["sqlite"]["journal_mode"] == "wal"
+        assert 0 < result[name]["read_seconds"] < result[name]["seconds"]
+        assert result[name]["read_seconds"] + result[name]["check_and_write_seconds"] == pytest.approx(
+            result[name]["seconds"])
     for figures in (result["baseline"], result["ledger_json"], result["ledger_yaml"]):
         assert figures["seconds"] > 0 and math.isfinite(figures["events_per_s"]) and figures["events_per_s"] > 0
     assert set(result["ratios"]) == {"json", "yaml"}
