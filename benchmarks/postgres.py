@@ -10,8 +10,8 @@ when the run fails):
   ``benchmarks/compare.py`` (the same machine), one ``save`` per negotiation,
   ``repository.get`` for each.
 
-They take turns chunk by chunk (``benchmarks/measure.py``), so a slower
-moment of the server slows both alike. Every figure, the ratios and the
+They take turns every ``TURN`` negotiations (``benchmarks/measure.py``),
+so a slower moment of the server slows both alike. Every figure, the ratios and the
 targets are printed, with ``--json`` as one JSON object; ``run()`` returns
 the same dict to another module.
 
@@ -48,6 +48,8 @@ DEFAULT_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 #: The issue's targets: the ledger against eventsourcing on PostgreSQL, events/s over events/s.
 APPEND_TARGET = 1.0
 GET_TARGET = 1.5
+#: Negotiations per turn: short turns, so a burst of load on a shared server falls on both systems alike.
+TURN = 50
 #: Negotiations whose state is compared between the two systems after the timed runs.
 STATES_CHECKED = 200
 
@@ -144,13 +146,13 @@ def run(negotiations: int, events: int, seed: int = 0, *, admin: str | None = No
         stack.callback(app.close)
         systems: dict[str, System] = {"ledger": LedgerSystem(ledger),
                                       "eventsourcing": compare.EsSystem(app, page_size)}
-        measured = measure(systems, work)
+        measured = measure(systems, work, chunk=TURN)
         agree = states_agree(ledger, app, [negotiation_id for negotiation_id, _ in work[:STATES_CHECKED]])
     led, es = measured["ledger"], measured["eventsourcing"]
     vs_es = ratios(led, es)
     return {
         "workload": {"negotiations": negotiations, "events_per_negotiation": events,
-                     "events": negotiations * events, "seed": seed, "page_size": page_size},
+                     "events": negotiations * events, "seed": seed, "page_size": page_size, "turn": TURN},
         "environment": {**environment(), "postgresql": _server(server)},
         "ledger": led,
         "eventsourcing": es,

@@ -8,8 +8,8 @@ statement itself. So the log's hot paths count them:
   connection of the SQLAlchemy connection (``Connection.connection.driver_connection``).
 * an append: two. (1) ``BEGIN``, the advisory lock, the position
   sequence's state and the head's SELECT go together in psycopg's pipeline
-  mode; (2) the events, their ``entry_sources`` rows, the head's new state
-  and ``COMMIT`` go together in pipeline mode. A writing transaction sends
+  mode; (2) the events, the head's new state with the ``entry_sources``
+  rows (one statement) and ``COMMIT`` go together in pipeline mode. A writing transaction sends
   nothing until its first statement, which then follows the lock on the
   wire whatever sends it: this module, SQLAlchemy (an engine event) or the
   driver's cursors (a cursor factory set for the transaction, so the COPY
@@ -89,6 +89,8 @@ UPDATE_HEAD = (
     "UPDATE negotiation_heads SET version = %s, state = %s, snapshot = %s::jsonb, last_hash = %s "
     "WHERE negotiation_id = %s"
 )
+# An append's sources ride with the head's write, one statement fewer: a data-modifying WITH runs whole.
+WITH_SOURCES = f"WITH sources AS ({INSERT_SOURCES}) "
 
 #: The execution option that marks a statement queued in a writing transaction's pipeline.
 PIPELINED = "negotiation_pipelined"
@@ -177,6 +179,7 @@ class _Write:
     began: bool = False  # BEGIN sent here, the driver in autocommit until the transaction ends
     next_position: int = 0
     quiet: Any = None  # a cursor for the statements whose results are not read
+    sources: list[tuple[str, int, str]] = field(default_factory=list)  # entry_sources rows not sent yet
     pending: ExitStack = field(default_factory=ExitStack)
     pipelined: bool = False
 
@@ -289,6 +292,7 @@ def write_transaction(conn: Connection) -> Iterator[None]:
         with translated(conn):
             if state.pipelined:
                 with state.pending:
+                    _send_sources(state)
                     state.quiet.execute("COMMIT")
             else:
                 driver.commit()
@@ -348,11 +352,17 @@ def append(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int] | None
         named.extend((source, position, row["negotiation_id"]) for source in dict.fromkeys(row["sources"]))
     # Through SQLAlchemy, so the engine's events see the log's writes; queued in the pipeline like the rest.
     conn.exec_driver_sql(INSERT_EVENTS, (json_text(batch),), execution_options={PIPELINED: True})
-    if named:
-        with translated(conn):
-            state.quiet.execute(INSERT_SOURCES, (json_text(named),), prepare=True)
+    state.sources.extend(named)  # sent with the head's write, or before anything else
     state.next_position = first + len(rows)
     return positions
+
+
+def _send_sources(state: _Write) -> None:
+    """Queue the entry_sources rows of the appends that no head's write took along."""
+    if state.sources:
+        with translated(state.conn):
+            state.quiet.execute(INSERT_SOURCES, (json_text(state.sources),), prepare=True)
+        state.sources = []
 
 
 def save_head(conn: Connection, negotiation_id: str, version: int, state_name: str, snapshot: Any,
@@ -362,17 +372,23 @@ def save_head(conn: Connection, negotiation_id: str, version: int, state_name: s
     Queued with the append's INSERTs in a writing transaction, else sent at once.
     """
     state = _state(conn)
+    prefix, before = "", cast("tuple[str, ...]", ())
     if state is not None:
         _pipeline(state)
         cursor = state.quiet
+        if state.sources:
+            prefix, before = WITH_SOURCES, (json_text(state.sources),)
+            state.sources = []
     else:
         cursor = _driver(conn).cursor()
     data = json_text(snapshot)
     with translated(conn):
         if opened_at_position is None:
-            cursor.execute(UPDATE_HEAD, (version, state_name, data, last_hash, negotiation_id), prepare=True)
+            cursor.execute(prefix + UPDATE_HEAD, (*before, version, state_name, data, last_hash, negotiation_id),
+                           prepare=True)
         else:
-            cursor.execute(INSERT_HEAD, (negotiation_id, version, state_name, data, last_hash, opened_at_position),
+            cursor.execute(prefix + INSERT_HEAD,
+                           (*before, negotiation_id, version, state_name, data, last_hash, opened_at_position),
                            prepare=True)
 
 
@@ -390,6 +406,7 @@ def before_statement(conn: Connection, cursor: Any, _statement: str, _parameters
     if not state.opened:
         _open(state)
     elif state.pipelined and not context.execution_options.get(PIPELINED):
+        _send_sources(state)
         state.pipelined = False
         with translated(conn):
             state.pending.close()
