@@ -192,12 +192,41 @@ class Ledger:
         negotiation_id = check_negotiation_id(negotiation_id)
         self._append(negotiation_id, self._batch(negotiation_id, events), expected_version, write=False)
 
+    def record_together(self, batches: Iterable[tuple[str, Iterable[Mapping[str, Any]], int | None]]
+                        ) -> list[list[RecordedEvent]]:
+        """Append to several negotiations in one transaction: every batch or none.
+
+        Each batch is ``(negotiation_id, events, expected_version)``, as
+        ``record_many`` takes them (``expected_version`` None: any version). A
+        bulk load writes many short negotiations this way, a commit for many
+        instead of one each. Returns each batch's events, in order.
+        """
+        return self._append_together(batches, write=True)
+
+    def check_together(self, batches: Iterable[tuple[str, Iterable[Mapping[str, Any]], int | None]]) -> None:
+        """Raise what ``record_together`` would raise for these batches now, writing nothing either way."""
+        self._append_together(batches, write=False)
+
+    def _append_together(self, batches: Iterable[tuple[str, Iterable[Mapping[str, Any]], int | None]],
+                         write: bool) -> list[list[RecordedEvent]]:
+        checked: list[writer.Batch] = []
+        named: set[str] = set()
+        for negotiation_id, events, expected_version in batches:
+            negotiation_id = check_negotiation_id(negotiation_id)
+            check_count("expected_version", expected_version, 0)
+            if negotiation_id in named:
+                raise InvalidEvent(f"negotiation {negotiation_id!r} has two batches; give its events in one")
+            named.add(negotiation_id)
+            checked.append((negotiation_id, self._batch(negotiation_id, events), expected_version))
+        if not checked:
+            raise InvalidEvent("record_together needs at least one batch")
+        _refuse_repeated_ids(event for _, batch, _ in checked for event in batch)
+        return writer.append_together(self._store, checked, write=write)
+
     def _append(self, negotiation_id: str, batch: Sequence[NewEvent],
                 expected_version: int | None, write: bool = True) -> list[RecordedEvent]:
         check_count("expected_version", expected_version, 0)
-        ids = [event.event_id for event in batch]
-        if len(set(ids)) != len(ids):
-            raise InvalidEvent("the same event_id appears twice in one batch")
+        _refuse_repeated_ids(batch)
         return writer.append(self._store, negotiation_id, batch, expected_version, write=write)
 
     # -- reading ---------------------------------------------------------------------------
@@ -494,6 +523,12 @@ def _day(moment: datetime) -> str:
 
 def _moment(value: Any, field: str) -> datetime | None:
     return None if value is None else end_of(value, field)
+
+
+def _refuse_repeated_ids(events: Iterable[NewEvent]) -> None:
+    ids = [event.event_id for event in events]
+    if len(set(ids)) != len(ids):
+        raise InvalidEvent("the same event_id appears twice in one batch")
 
 
 def _told(negotiation_id: str, entries: Sequence[RecordedEvent], as_of: datetime | None = None,

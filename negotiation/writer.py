@@ -61,14 +61,23 @@ def append(store: EventStore, negotiation_id: str, batch: Sequence[NewEvent],
     write is refused by the machine, by ``expected_version`` or by the unique
     ``event_id`` constraint before anything is kept.
     """
-    if not any(event.id_given for event in batch):
-        return _transaction(store, negotiation_id, batch, expected_version, write, look_up_ids=False)
+    return append_together(store, [(negotiation_id, batch, expected_version)], write=write)[0]
+
+
+#: One negotiation's part of a write: its id, its new events, the version it must be at (None: any).
+Batch = tuple[str, Sequence[NewEvent], int | None]
+
+
+def append_together(store: EventStore, batches: Sequence[Batch], *, write: bool = True) -> list[list[RecordedEvent]]:
+    """Append to several negotiations in one transaction, all or none (``append`` for each)."""
+    if not any(event.id_given for _, batch, _ in batches for event in batch):
+        return _transaction(store, batches, write, look_up_ids=False)
     try:
-        return _transaction(store, negotiation_id, batch, expected_version, write, look_up_ids=not write)
+        return _transaction(store, batches, write, look_up_ids=not write)
     except _RETRY_LOOKS_LIKE:
         if not write:
             raise
-    return _transaction(store, negotiation_id, batch, expected_version, write, look_up_ids=True)
+    return _transaction(store, batches, write, look_up_ids=True)
 
 
 def correct(store: EventStore, negotiation_id: str, request: CorrectionRequest,
@@ -83,12 +92,17 @@ def correct(store: EventStore, negotiation_id: str, request: CorrectionRequest,
         raise
 
 
-def _transaction(store: EventStore, negotiation_id: str, batch: Sequence[NewEvent],
-                 expected_version: int | None, write: bool, look_up_ids: bool) -> list[RecordedEvent]:
+def _transaction(store: EventStore, batches: Sequence[Batch], write: bool,
+                 look_up_ids: bool) -> list[list[RecordedEvent]]:
     seen: list[int] = []
+    negotiation_id, _, expected_version = batches[0]
     try:
         with store.writing() as conn:
-            return _append_in(conn, negotiation_id, batch, expected_version, write, look_up_ids, seen)
+            done = []
+            for negotiation_id, batch, expected_version in batches:
+                seen.clear()
+                done.append(_append_in(conn, negotiation_id, batch, expected_version, write, look_up_ids, seen))
+            return done
     except WriteRace:
         _raise_conflict(store, negotiation_id, expected_version, seen)
         raise
@@ -129,7 +143,7 @@ def _append_in(conn: Connection, negotiation_id: str, batch: Sequence[NewEvent],
     now = datetime.now(UTC)
     rows = _rows(head, negotiation_id, current.version, now, [
         (event.event_id, event.type, event.data, event.occurred_at or now, event.reported_at or now, event.sources)
-        for event in fresh])
+        for event in fresh], chained=write)
     if _in_story_order(current, rows):
         after = decide(current, [(event, row["occurred_at"]) for event, row in zip(fresh, rows)])
     else:
@@ -196,17 +210,22 @@ def _target(negotiation_id: str, entries: Sequence[RecordedEvent], target: int |
 
 
 def _rows(head: Head | None, negotiation_id: str, version: int, now: datetime,
-          entries: Sequence[tuple[str, str, dict[str, Any], datetime, datetime, tuple[str, ...]]]
-          ) -> list[dict[str, Any]]:
-    """The new rows, versioned and hash-chained after the negotiation's last entry."""
+          entries: Sequence[tuple[str, str, dict[str, Any], datetime, datetime, tuple[str, ...]]],
+          chained: bool = True) -> list[dict[str, Any]]:
+    """The new rows, versioned and hash-chained after the negotiation's last entry.
+
+    Rows only checked, never written, are not ``chained``: their hash is left empty.
+    """
     rows: list[dict[str, Any]] = []
     last_hash = head.last_hash if head else GENESIS
     for number, (event_id, kind, data, occurred_at, reported_at, sources) in enumerate(entries, start=version + 1):
-        last_hash = event_hash_of(last_hash, event_id, negotiation_id, number, kind, data, occurred_at, now,
-                                  sources, PAYLOAD_SCHEMA_VERSION, reported_at)
+        if chained:
+            last_hash = event_hash_of(last_hash, event_id, negotiation_id, number, kind, data, occurred_at, now,
+                                      sources, PAYLOAD_SCHEMA_VERSION, reported_at)
         rows.append({"event_id": event_id, "negotiation_id": negotiation_id, "version": number, "type": kind,
                      "data": data, "schema_version": PAYLOAD_SCHEMA_VERSION, "occurred_at": occurred_at,
-                     "recorded_at": now, "sources": sources, "hash": last_hash, "reported_at": reported_at})
+                     "recorded_at": now, "sources": sources, "hash": last_hash if chained else "",
+                     "reported_at": reported_at})
     return rows
 
 

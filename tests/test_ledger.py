@@ -362,3 +362,121 @@ def test_a_retried_batch_larger_than_one_lookup_returns_every_stored_event(ledge
 
     assert retried == first
     assert ledger.version(US_JAPAN) == 2_500
+
+
+# -- several negotiations in one transaction ---------------------------------------------------
+
+US_KOREA = "us-korea-2025"
+KOREA_DEAL = {"parties": ["US", "KR"], "terms": {"investment (USD)": 350_000_000_000}}
+
+
+def together() -> list[tuple[str, list[dict[str, object]], int | None]]:
+    """Japan's dispute after its deal, and Korea's deal and dispute, as record_together takes them."""
+    korea_events: list[dict[str, object]] = [
+        {"type": "AgreedInPrinciple", "data": KOREA_DEAL, "occurred_at": "2025-07-30"},
+        {"type": "TermsDisputed", "data": {"point": "currency swap"}, "occurred_at": "2025-09-16"}]
+    return [(US_JAPAN, [{"type": "TermsDisputed", "data": {"point": "profit sharing"}, "occurred_at": "2025-08-28"}],
+             1), (US_KOREA, korea_events, None)]
+
+
+def test_record_together_writes_several_negotiations_in_one_transaction(ledger: Ledger) -> None:
+    open_us_japan(ledger)
+
+    japan, korea = ledger.record_together(together())
+
+    assert [(e.negotiation_id, e.version, e.type) for e in (*japan, *korea)] == [
+        (US_JAPAN, 2, "TermsDisputed"), (US_KOREA, 1, "AgreedInPrinciple"), (US_KOREA, 2, "TermsDisputed")]
+    assert [japan[0].position + 1, japan[0].position + 2] == [e.position for e in korea]
+    assert ledger.get(US_JAPAN).open_disputes == ("profit sharing",)
+    assert ledger.get(US_KOREA).state == "disputed_terms"
+
+
+@pytest.mark.parametrize(("last", "refusal", "raised"), [
+    ({"type": "AgreementFinalised", "data": {"instruments": ["MOU"]}, "occurred_at": "2025-11-14"},
+     "disputed points are still open", IllegalTransition),
+    ({"type": "TermsDisputed", "data": {"point": ""}, "occurred_at": "2025-09-20"},
+     r"events\[2\]: TermsDisputed data: point", InvalidEvent),
+])
+def test_record_together_refused_in_its_last_batch_writes_none_of_them(
+        ledger: Ledger, stored_rows: Rows, last: dict[str, object], refusal: str, raised: type[Exception]) -> None:
+    open_us_japan(ledger)
+    before = stored_rows()
+    batches = together()
+    batches[1][1].append(last)
+
+    with pytest.raises(raised, match=refusal):
+        ledger.record_together(batches)
+
+    assert stored_rows() == before
+    with pytest.raises(UnknownNegotiation):
+        ledger.get(US_KOREA)
+
+
+def test_record_together_refuses_a_stale_expected_version_and_writes_nothing(ledger: Ledger,
+                                                                             stored_rows: Rows) -> None:
+    open_us_japan(ledger)
+    ledger.record(US_JAPAN, "TermsAmended", {"terms": {"autos": "15%"}}, occurred_at="2025-08-01")
+    before = stored_rows()
+
+    with pytest.raises(ConcurrencyConflict, match="us-japan-2025. is at version 2, expected version 1"):
+        ledger.record_together(together())
+
+    assert stored_rows() == before
+
+
+@pytest.mark.parametrize(("change", "refusal"), [
+    ("same negotiation twice", "negotiation 'us-japan-2025' has two batches; give its events in one"),
+    ("same event id twice", "the same event_id appears twice in one batch"),
+    ("no batch", "record_together needs at least one batch"),
+    ("bad id", "negotiation id 'US Japan' is malformed"),
+])
+def test_a_malformed_record_together_is_refused_on_one_line_and_writes_nothing(
+        ledger: Ledger, stored_rows: Rows, change: str, refusal: str) -> None:
+    open_us_japan(ledger)
+    before = stored_rows()
+    batches: list[tuple[str, list[dict[str, object]], int | None]] = together()
+    if change == "same negotiation twice":
+        batches[1] = (US_JAPAN, [{"type": "TermsAmended", "data": {"terms": {"rice": "quota"}}}], None)
+    elif change == "same event id twice":
+        repeated = str(uuid.uuid4())
+        batches[0][1][0]["event_id"] = batches[1][1][0]["event_id"] = repeated
+    elif change == "no batch":
+        batches = []
+    else:
+        batches[1] = ("US Japan", batches[1][1], None)
+
+    with pytest.raises(InvalidEvent, match=refusal) as refused:
+        ledger.record_together(batches)
+
+    assert "\n" not in str(refused.value)
+    assert stored_rows() == before
+
+
+def test_record_together_retried_returns_what_it_stored_and_writes_nothing_again(ledger: Ledger,
+                                                                                 stored_rows: Rows) -> None:
+    open_us_japan(ledger)
+    batches = together()
+    for _, events, _ in batches:
+        for event in events:
+            event["event_id"] = str(uuid.uuid4())
+    first = ledger.record_together(batches)
+    after_first = stored_rows()
+
+    again = ledger.record_together(batches)
+
+    assert again == first
+    assert stored_rows() == after_first
+
+
+def test_check_together_raises_what_record_together_would_and_writes_nothing(ledger: Ledger,
+                                                                             stored_rows: Rows) -> None:
+    open_us_japan(ledger)
+    before = stored_rows()
+    refused = together()
+    refused[0] = (US_JAPAN, refused[0][1], 0)
+
+    ledger.check_together(together())
+    with pytest.raises(ConcurrencyConflict):
+        ledger.check_together(refused)
+
+    assert stored_rows() == before
