@@ -261,11 +261,15 @@ def test_a_statement_through_core_after_an_append_sends_the_queued_writes_first(
     with Ledger.open(postgres_url) as ledger:
         ledger.record("us-japan-2025", "AgreedInPrinciple", {"parties": ["US", "JP"]})
         row = {**SECOND, "event_id": str(uuid.uuid4()), "sources": ["AP"], "negotiation_id": "us-japan-2025"}
+        later = {**row, "event_id": str(uuid.uuid4()), "version": 3, "sources": ["Reuters"]}
         with ledger.store.writing() as conn:
             EventStore.append(conn, [row])
             assert EventStore.end_of_log(conn) == 2  # Core, in the same transaction: it sees the insert
+            assert conn.execute(text("SELECT count(*) FROM entry_sources")).scalar_one() == 1  # and its sources
+            EventStore.append(conn, [later])  # queued again, sent with COMMIT
 
-        assert [entry.version for entry in ledger.history("us-japan-2025")] == [1, 2]
+        assert [entry.version for entry in ledger.history("us-japan-2025")] == [1, 2, 3]
+        assert [entry.version for entry in ledger.reported_by("Reuters")] == [3]
 
 
 def test_a_duplicate_in_the_pipeline_is_a_write_race_and_the_transaction_is_rolled_back(postgres_url: str) -> None:

@@ -286,8 +286,11 @@ def write_transaction(conn: Connection) -> Iterator[None]:
         raise
     _WRITES.pop(key, None)
     driver.cursor_factory = state.factory
-    if not state.began:
-        return  # nothing sent, or a transaction the driver began: SQLAlchemy commits it
+    if not state.began:  # nothing sent, or a transaction the driver began: SQLAlchemy commits it
+        if state.pipelined:
+            with translated(conn), state.pending:
+                _send_sources(state)
+        return
     try:
         with translated(conn):
             if state.pipelined:
