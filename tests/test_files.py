@@ -365,6 +365,62 @@ def test_a_writer_changing_a_negotiation_between_chunks_stops_the_load_keeping_w
             stopped.value.not_loaded) == ([], "korea-japan-2025", 2, ["korea-japan-2026"])
 
 
+THREE_TALKS = TWO_TALKS.replace("LAST", "{type: VisitCancelled, data: {envoy: Ryosei Akazawa}}") + """---
+negotiation: korea-japan-2027
+events:
+  - type: AgreedInPrinciple
+    data: {parties: [KR, JP]}
+"""
+
+
+def test_short_negotiations_are_written_together_a_chunk_at_a_time(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(loading, "CHUNK", 4)  # korea-japan-2025's five events alone; the other two (3 + 1) together
+    path = tmp_path / "talks.yaml"
+    path.write_text(THREE_TALKS, encoding="utf-8")
+    together: list[list[str]] = []
+    record_together = ledger.record_together
+
+    def spy(batches: list[tuple[str, list[dict[str, Any]], int | None]]) -> Any:
+        together.append([negotiation_id for negotiation_id, _, _ in batches])
+        return record_together(batches)
+
+    monkeypatch.setattr(ledger, "record_together", spy)
+    progress: list[int] = []
+
+    report = load_streams(ledger, read_streams([path]), progress.append)
+
+    assert report == LoadReport(negotiations=3, recorded=5 + 3 + 1, already_stored=0)
+    assert together == [["korea-japan-2026", "korea-japan-2027"]]
+    assert progress == [4, 1, 3, 1]
+    assert [ledger.version(n) for n in ("korea-japan-2025", "korea-japan-2026", "korea-japan-2027")] == [5, 3, 1]
+
+
+def test_a_chunk_of_negotiations_refused_at_write_time_writes_none_of_them(
+    ledger: Ledger, database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(loading, "CHUNK", 5)
+    path = tmp_path / "talks.yaml"
+    path.write_text(THREE_TALKS, encoding="utf-8")
+
+    def progress(_events: int) -> None:  # once korea-japan-2025 is written, another writer opens korea-japan-2027
+        if ledger.version("korea-japan-2025") and not ledger.version("korea-japan-2027"):
+            with Ledger.open(database_url) as other:
+                other.record("korea-japan-2027", "AgreedInPrinciple", {"parties": ["KR", "JP"]})
+
+    with pytest.raises(LoadStopped) as stopped:
+        load_streams(ledger, read_streams([path]), progress)
+
+    message = str(stopped.value)
+    assert message.startswith(f"{path}: korea-japan-2026: load stopped at events 1-3: negotiation "
+                              "'korea-japan-2027' is at version 1, expected version 0;")
+    assert ("written: 1 negotiation (korea-japan-2025) in full (5 events recorded, 0 already stored); "
+            "not written: korea-japan-2026 events 1-3 and 1 negotiation (korea-japan-2027) with 1 event") in message
+    assert "korea-japan-2026" not in ledger.negotiations()
+    assert [e.type for e in ledger.history("korea-japan-2027")] == ["AgreedInPrinciple"]
+
+
 def test_a_rerun_after_a_stopped_load_completes_it_without_duplicates(
     ledger: Ledger, database_url: str, small_chunks: int, tmp_path: Path
 ) -> None:

@@ -6,9 +6,10 @@ What a load promises:
   before anything is written: a load refused then (a malformed file:
   InvalidEvent from read_streams; an event the ledger refuses: LoadError)
   writes nothing.
-* Otherwise the events are written in chunks of at most CHUNK events of one
-  negotiation, each chunk its own transaction, so a load stopped midway keeps
-  every chunk committed before it and nothing of the chunk it was writing.
+* Otherwise the events are written in chunks of at most CHUNK events, each
+  chunk its own transaction: a run of whole short negotiations
+  (``Ledger.record_together``), or part of a long one. A load stopped midway
+  keeps every chunk committed before it and nothing of the chunk it was writing.
   It stops when the process dies, or when a chunk is refused at write time
   (another writer changed the negotiation since the check: ConcurrencyConflict;
   the database failed: StorageError); then LoadStopped says which
@@ -95,7 +96,7 @@ class LoadStopped(NegotiationError):
             written.append(f"{self.stopped_at} events 1-{start}")
         not_written = [f"{self.stopped_at} events {start + 1}-{len(stream.events)}"]
         if self.not_loaded:
-            not_written.append(f"{_names(self.not_loaded)} with {later_events} events")
+            not_written.append(f"{_names(self.not_loaded)} with {later_events} event{'s' if later_events != 1 else ''}")
         super().__init__(
             f"{stream.source}: {self.stopped_at}: load stopped at events {start + 1}-{start + size}: {cause}; "
             f"written: {' and '.join(written) or 'nothing'} ({report.recorded} events recorded, "
@@ -143,9 +144,10 @@ def load_streams(
     """Record every stream's events; events already stored with the same content are skipped.
 
     First every stream is checked against the stored state, writing nothing: a
-    refusal raises LoadError and leaves the database as it was. Then each
-    stream is written in chunks of at most CHUNK events, one transaction each,
-    and ``progress`` is called with the size of each chunk once it is committed.
+    refusal raises LoadError and leaves the database as it was. Then the
+    streams are written in chunks of at most CHUNK events, one transaction
+    each (several short negotiations together, a long one in parts), and
+    ``progress`` is called with the size of each chunk once it is committed.
     A chunk must find its negotiation at the version the check (or the previous
     chunk) left it at; if another writer changed it in between, or the chunk is
     refused for any other reason, LoadStopped is raised: the chunks committed
@@ -153,17 +155,16 @@ def load_streams(
     which. Re-running the load records only what is missing.
     """
     streams = list(streams)
-    checked: list[tuple[int, int]] = []
-    for stream in streams:
-        try:
-            checked.append(_check(ledger, stream))
-        except LoadError:
-            raise
-        except NegotiationError as e:
-            said = str(e).removesuffix("; nothing was written")
-            raise LoadError(f"{stream.source}: {stream.negotiation_id}: {said}; nothing was written") from e
+    checked = _check_all(ledger, streams)
     report = LoadReport()
-    for index, (stream, (version, stored)) in enumerate(zip(streams, checked)):
+    index = 0
+    while index < len(streams):
+        group = _group(streams, checked, index)
+        if group:
+            _write_group(ledger, streams, checked, index, group, report, progress)
+            index += group
+            continue
+        stream, (version, stored) = streams[index], checked[index]
         # The events the check found stored (the document's first ones) say what is stored: not sent again.
         start = stored
         if stored:
@@ -182,7 +183,87 @@ def load_streams(
             start += len(part)
             progress(len(part))
         report.negotiations += 1
+        index += 1
     return report
+
+
+def _plain(stream: SeedStream, stored: int = 0) -> bool:
+    """Whether what is left to write of a stream is one run of events: no retraction or correction, one chunk."""
+    rest = stream.events[stored:]
+    return 0 < len(rest) <= CHUNK and not any(is_correction(item) for item in rest)
+
+
+def _check_all(ledger: Ledger, streams: Sequence[SeedStream]) -> list[tuple[int, int]]:
+    """Each stream's version and stored events, every stream checked; LoadError names the first refused.
+
+    Runs of negotiations not stored yet are checked together, a chunk's worth
+    at a time (``check_together``, one read); a run that is refused is checked
+    again a negotiation at a time, which says which one and why.
+    """
+    checked: list[tuple[int, int]] = []
+    index = 0
+    while index < len(streams):
+        size = 0
+        end = index
+        while (end < len(streams) and _plain(streams[end]) and size + len(streams[end].events) <= CHUNK
+               and not ledger.version(streams[end].negotiation_id)):
+            size += len(streams[end].events)
+            end += 1
+        if end - index > 1:
+            try:
+                ledger.check_together([(stream.negotiation_id, stream.events, 0) for stream in streams[index:end]])
+            except NegotiationError:
+                pass  # told apart below, one negotiation at a time
+            else:
+                checked.extend((0, 0) for _ in range(index, end))
+                index = end
+                continue
+        for stream in streams[index:max(end, index + 1)]:
+            checked.append(_check_one(ledger, stream))
+        index = max(end, index + 1)
+    return checked
+
+
+def _check_one(ledger: Ledger, stream: SeedStream) -> tuple[int, int]:
+    try:
+        return _check(ledger, stream)
+    except LoadError:
+        raise
+    except NegotiationError as e:
+        said = str(e).removesuffix("; nothing was written")
+        raise LoadError(f"{stream.source}: {stream.negotiation_id}: {said}; nothing was written") from e
+
+
+def _group(streams: Sequence[SeedStream], checked: Sequence[tuple[int, int]], index: int) -> int:
+    """How many streams from ``index`` on go in one transaction: whole plain runs, at most CHUNK events (0: none)."""
+    size = 0
+    end = index
+    while end < len(streams) and _plain(streams[end], checked[end][1]):
+        rest = len(streams[end].events) - checked[end][1]
+        if size + rest > CHUNK:
+            break
+        size += rest
+        end += 1
+    return end - index if end - index > 1 else 0
+
+
+def _write_group(ledger: Ledger, streams: Sequence[SeedStream], checked: Sequence[tuple[int, int]], index: int,
+                 count: int, report: LoadReport, progress: Callable[[int], None]) -> None:
+    """Write several streams' remaining events in one transaction (``record_together``)."""
+    batches = [(streams[i].negotiation_id, streams[i].events[checked[i][1]:], checked[i][0])
+               for i in range(index, index + count)]
+    try:
+        written = ledger.record_together(batches)
+    except NegotiationError as e:
+        first = streams[index]
+        stored = checked[index][1]
+        raise LoadStopped(streams, index, stored, len(first.events) - stored, report, e) from e
+    for (_, events, version), recorded, (_, stored) in zip(batches, written, checked[index:index + count]):
+        fresh = sum(1 for event in recorded if event.version > version)
+        report.already_stored += stored + len(events) - fresh
+        report.recorded += fresh
+        report.negotiations += 1
+        progress(stored + len(events))
 
 
 def _parts(items: Sequence[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
