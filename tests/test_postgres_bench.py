@@ -7,6 +7,8 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +30,27 @@ def _eventsourcing_postgres() -> None:
         pytest.skip(problem)
 
 
-def _bench_databases(admin: str) -> set[str]:
+def _existing(admin: str, names: list[str]) -> list[str]:
     with psycopg.connect(admin, autocommit=True) as conn:
-        return {name for (name,) in conn.execute("SELECT datname FROM pg_database "
-                                                 "WHERE datname LIKE 'negotiation_bench_%'")}
+        return [name for (name,) in conn.execute("SELECT datname FROM pg_database WHERE datname = ANY(%s)",
+                                                 (names,))]
+
+
+def _recording_databases(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the databases the benchmark makes from now on (other runs may make theirs meanwhile)."""
+    from benchmarks import postgres
+
+    made: list[str] = []
+    original = postgres.temporary_database
+
+    @contextmanager
+    def recorded(admin: str, label: str) -> Iterator[str]:
+        with original(admin, label) as name:
+            made.append(name)
+            yield name
+
+    monkeypatch.setattr(postgres, "temporary_database", recorded)
+    return made
 
 
 def _check(result: dict[str, Any], negotiations: int, events: int) -> None:
@@ -57,16 +76,17 @@ def _check(result: dict[str, Any], negotiations: int, events: int) -> None:
     assert result["environment"]["postgresql"]["server_version"]
 
 
-def test_run_reports_every_figure_and_drops_its_databases(postgres_admin: str) -> None:
+def test_run_reports_every_figure_and_drops_its_databases(postgres_admin: str,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     _eventsourcing_postgres()
     from benchmarks import postgres
 
-    before = _bench_databases(postgres_admin)
+    made = _recording_databases(monkeypatch)
     result = postgres.run(NEGOTIATIONS, EVENTS, seed=3, admin=postgres_admin)
 
     _check(result, NEGOTIATIONS, EVENTS)
     assert result["workload"]["seed"] == 3
-    assert _bench_databases(postgres_admin) == before
+    assert len(made) == 2 and _existing(postgres_admin, made) == []
 
 
 def test_the_command_prints_one_json_object(postgres_admin: str) -> None:
@@ -88,16 +108,16 @@ def test_the_databases_are_dropped_when_the_run_fails(postgres_admin: str, monke
         raise RuntimeError("the measurement broke")
 
     monkeypatch.setattr(postgres, "measure", broken)
-    before = _bench_databases(postgres_admin)
+    made = _recording_databases(monkeypatch)
     with pytest.raises(RuntimeError, match="the measurement broke"):
         postgres.run(2, 2, admin=postgres_admin)
 
-    assert _bench_databases(postgres_admin) == before
+    assert len(made) == 2 and _existing(postgres_admin, made) == []
 
 
 def test_the_module_runs_as_a_command() -> None:
-    shown = subprocess.run([sys.executable, "-m", "benchmarks.postgres", "--help"], check=False, capture_output=True, text=True,
-                           timeout=60, cwd=Path(__file__).parent.parent)
+    shown = subprocess.run([sys.executable, "-m", "benchmarks.postgres", "--help"], check=False,
+                           capture_output=True, text=True, timeout=60, cwd=Path(__file__).parent.parent)
 
     assert shown.returncode == 0, shown.stderr
     assert "--negotiations" in shown.stdout and "--json" in shown.stdout
