@@ -533,3 +533,23 @@ def test_the_load_command_reports_a_stopped_load_on_one_line_of_stderr_and_fails
     assert result.stderr.startswith(f"Error: {path}: korea-japan-2025: load stopped at events 3-4")
     assert "written: korea-japan-2025 events 1-2" in result.stderr
     assert "not written: korea-japan-2025 events 3-5 and 1 negotiation (korea-japan-2026)" in result.stderr
+
+
+def test_a_load_sets_the_parsed_files_aside_from_the_cycle_collector_only_while_it_runs(
+        ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "talks.yaml"
+    path.write_text(THREE_TALKS, encoding="utf-8")
+    streams = read_streams([path])
+    frozen_while_loading: list[int] = []
+    record_together = ledger.record_together
+
+    def spy(batches: list[tuple[str, list[dict[str, Any]], int | None]]) -> Any:
+        frozen_while_loading.append(gc.get_freeze_count())
+        return record_together(batches)
+
+    monkeypatch.setattr(ledger, "record_together", spy)
+
+    load_streams(ledger, streams)
+
+    assert frozen_while_loading and frozen_while_loading[0] > 0
+    assert gc.get_freeze_count() == 0

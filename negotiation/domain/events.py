@@ -9,6 +9,7 @@ state it moves the negotiation to is the machine's business (``machine``).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import uuid
@@ -46,6 +47,7 @@ CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0
 NON_COUNTRY_PARTIES = frozenset({"EU"})
 
 
+@functools.cache  # a few hundred codes at most, each looked up in the country table once
 def _known_party(code: str) -> str:
     # Imported on first use: reading a negotiation never validates a party, and the
     # country table costs a noticeable part of a command's start-up.
