@@ -397,8 +397,8 @@ class Ledger:
     def version(self, negotiation_id: str) -> int:
         """The negotiation's latest version: 0 if nothing is recorded for it yet."""
         negotiation_id = check_negotiation_id(negotiation_id)
-        with self._store.reading() as conn:
-            return EventStore.version(conn, negotiation_id)
+        head = self._store.current_head(negotiation_id)  # one row, as get reads it
+        return head.negotiation.version if head else 0
 
     def negotiations(self) -> list[str]:
         """Ids of every negotiation with at least one event, in the order they were opened."""

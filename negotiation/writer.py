@@ -10,7 +10,7 @@ accepted only if that story is legal.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -98,10 +98,13 @@ def _transaction(store: EventStore, batches: Sequence[Batch], write: bool,
     negotiation_id, _, expected_version = batches[0]
     try:
         with store.writing() as conn:
+            # Every id of every batch looked up at once: a query per negotiation would cost more than the check.
+            stored = EventStore.by_ids(conn, [event.event_id for _, batch, _ in batches for event in batch]
+                                       ) if look_up_ids else {}
             done = []
             for negotiation_id, batch, expected_version in batches:
                 seen.clear()
-                done.append(_append_in(conn, negotiation_id, batch, expected_version, write, look_up_ids, seen))
+                done.append(_append_in(conn, negotiation_id, batch, expected_version, write, stored, seen))
             return done
     except WriteRace:
         _raise_conflict(store, negotiation_id, expected_version, seen)
@@ -128,8 +131,8 @@ def _current(conn: Connection, negotiation_id: str, expected_version: int | None
 
 
 def _append_in(conn: Connection, negotiation_id: str, batch: Sequence[NewEvent], expected_version: int | None,
-               write: bool, look_up_ids: bool, seen: list[int]) -> list[RecordedEvent]:
-    stored = EventStore.by_ids(conn, [event.event_id for event in batch]) if look_up_ids else {}
+               write: bool, stored: Mapping[str, RecordedEvent], seen: list[int]) -> list[RecordedEvent]:
+    """One negotiation's part of a transaction; ``stored`` holds the events already stored under its ids."""
     for event in batch:
         if event.event_id in stored:
             difference = content_difference(stored[event.event_id], event)
