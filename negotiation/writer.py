@@ -30,7 +30,8 @@ from .errors import (
     UnknownNegotiation,
     UnknownTarget,
 )
-from .store.eventstore import EventStore, Head, WriteRace
+from .store.eventstore import EventStore, Head
+from .store.writers import WriteRace
 
 # Refusals that a retried write (events already stored under the ids given) would also meet.
 _RETRY_LOOKS_LIKE = (IllegalTransition, InvalidEvent, ConcurrencyConflict)

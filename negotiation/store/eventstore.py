@@ -26,16 +26,15 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 from ..domain.aggregate import Negotiation, fold_log, fold_rows, from_snapshot, snapshot
 from ..domain.story import CORRECTION_TYPES
 from ..domain.events import RecordedEvent
-from ..errors import NegotiationError, StorageError
+from ..errors import StorageError
 from . import fastpath
 from .schema import entry_sources, events, heads
+from .writers import WriteRace
 
 DEFAULT_URL = "sqlite:///negotiations.db"
 URL_VARIABLE = "NEGOTIATION_DB_URL"
 BUSY_TIMEOUT_SECONDS = 30.0
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
-#: PostgreSQL advisory lock held by every appending transaction (ASCII "nego").
-APPEND_LOCK_KEY = 0x6E65676F
 
 _COLUMNS = (
     events.c.event_id,
@@ -51,10 +50,6 @@ _COLUMNS = (
     events.c.schema_version,
     events.c.reported_at,
 )
-
-
-class WriteRace(NegotiationError):
-    """Another writer stored the same event id or version first; the ledger reports the conflict."""
 
 
 def resolve_url(url: str | None) -> str:

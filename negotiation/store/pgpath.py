@@ -49,7 +49,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import DisconnectionError
 
 from ..errors import StorageError
-from .eventstore import APPEND_LOCK_KEY, WriteRace
+from .writers import APPEND_LOCK_KEY, WriteRace
 
 #: The sequence behind ``negotiation_events.position`` (a ``BIGSERIAL``, migration 0001).
 POSITION_SEQUENCE = "negotiation_events_position_seq"
