@@ -4,6 +4,7 @@ from . import time as _time_commands  # noqa: F401  (registers story, retract an
 from . import move as _move_commands  # noqa: F401  (registers export and copy on ``main``)
 from . import views as _view_commands  # noqa: F401  (registers timeline and report on ``main``)
 from . import follow as _follow_commands  # noqa: F401  (registers watch, project and sources on ``main``)
+from . import demo as _demo_command  # noqa: F401  (registers demo on ``main``)
 from .main import main
 
 __all__ = ["main"]

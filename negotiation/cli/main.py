@@ -224,7 +224,8 @@ def list_negotiations(ctx: click.Context, as_of: str | None, known_at: str | Non
     console().print(render.negotiations_table(negotiations))
 
 
-def _load(ledger: Ledger, paths: list[str]) -> None:
+def load_files(ledger: Ledger, paths: list[str]) -> None:
+    """Load event files into ``ledger`` with a progress bar, and say what was recorded."""
     # Imported here: the YAML parser and the progress bar serve the commands that load files only,
     # and every other command starts faster without them.
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -258,7 +259,7 @@ def load(ctx: click.Context, files: tuple[str, ...]) -> None:
     Example: negotiation load seeds/us-japan-2025.yaml seeds/india-japan-2025.yaml
     """
     with opened(ctx, write=True) as ledger:
-        _load(ledger, list(files))
+        load_files(ledger, list(files))
 
 
 @main.command()
@@ -282,40 +283,6 @@ def verify(ctx: click.Context, as_json: bool) -> None:
     for broken in report.broken:
         console().print(f"[bold red]altered[/] {broken}", highlight=False)
     raise click.exceptions.Exit(1)
-
-
-@main.command()
-@click.pass_context
-def demo(ctx: click.Context) -> None:
-    """Load the seed stories, show each negotiation, replay US–Japan step by step and ask two time questions.
-
-    Example: negotiation demo
-    """
-    with opened(ctx, write=True) as ledger:
-        console().rule(f"loading the seed story into {ledger.url}")
-        from ..files.loading import seed_files
-
-        _load(ledger, [str(path) for path in seed_files()])
-        for negotiation_id in ledger.negotiations():
-            console().rule(negotiation_id)
-            console().print(render.history_table(ledger.history(negotiation_id), title="history"))
-            console().print(render.negotiation_panel(ledger.get(negotiation_id), "now"))
-        if "us-japan-2025" in ledger.negotiations():
-            console().rule("replaying us-japan-2025 one event at a time")
-            console().print(render.steps_table(ledger.steps("us-japan-2025")))
-            console().rule("what state was US–Japan in on 28 August 2025?")
-            console().print(render.negotiation_panel(ledger.get("us-japan-2025", as_of="2025-08-28"),
-                                                     "us-japan-2025 as of 2025-08-28"))
-        if "us-korea-2025" in ledger.negotiations():
-            console().rule("US–Korea on 20 September 2025, as known that day and as known two days later")
-            for known_at in ("2025-09-20", "2025-09-22"):
-                then = ledger.get("us-korea-2025", as_of="2025-09-20", known_at=known_at)
-                console().print(f"as known at {known_at}:", render.state_text(then.state),
-                                f"(open points: {', '.join(then.open_disputes) or 'none'})")
-        console().rule("the report: each negotiation's timeline, story and terms, and the spec book")
-        from .views import DEFAULT_REPORT, write_report
-
-        write_report(ledger, Path(DEFAULT_REPORT))
 
 
 @main.command()
