@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,7 +20,8 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from benchmarks.workload import workload
 from negotiation import Ledger, StorageError
 from negotiation.store import pgpath
-from negotiation.store.eventstore import APPEND_LOCK_KEY, EventStore, WriteRace
+from negotiation.store.eventstore import EventStore
+from negotiation.store.writers import APPEND_LOCK_KEY, WriteRace
 from negotiation.store.schema import entry_sources, events, heads
 
 # -- counting round trips ------------------------------------------------------------------------
@@ -105,9 +107,15 @@ def test_a_connection_whose_backend_ended_while_pooled_is_replaced_without_an_er
         ledger.record("us-japan-2025", "AgreedInPrinciple", {"parties": ["US", "JP"]})
         database = postgres_url.rsplit("/", 1)[1]
         with psycopg.connect(postgres_admin, autocommit=True) as admin:
-            ended = admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                  "WHERE datname = %s AND pid <> pg_backend_pid()", (database,)).fetchall()
-            assert ended, "the ledger's pooled connection must be there to end"
+            pids = [pid for (pid,) in admin.execute("SELECT pid FROM pg_stat_activity "
+                                                    "WHERE datname = %s AND pid <> pg_backend_pid()", (database,))]
+            assert pids, "the ledger's pooled connection must be there to end"
+            admin.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid", (pids,))
+            # pg_terminate_backend only signals: wait until the backends have ended (and said so on their sockets).
+            deadline = time.monotonic() + 10
+            while admin.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", (pids,)).fetchone()[0]:
+                assert time.monotonic() < deadline, "the backends did not end"
+                time.sleep(0.01)
 
         assert ledger.get("us-japan-2025").version == 1
         assert ledger.record("us-japan-2025", "TermsDisputed", {"point": "beef"}).version == 2
