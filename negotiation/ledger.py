@@ -211,13 +211,21 @@ class Ledger:
                          write: bool) -> list[list[RecordedEvent]]:
         checked: list[writer.Batch] = []
         named: set[str] = set()
-        for negotiation_id, events, expected_version in batches:
+        for index, given in enumerate(batches):
+            try:
+                negotiation_id, events, expected_version = given
+            except (TypeError, ValueError):
+                raise InvalidEvent(f"batches[{index}] must be (negotiation_id, events, expected_version), "
+                                   f"got {type(given).__name__}") from None
             negotiation_id = check_negotiation_id(negotiation_id)
             check_count("expected_version", expected_version, 0)
             if negotiation_id in named:
                 raise InvalidEvent(f"negotiation {negotiation_id!r} has two batches; give its events in one")
             named.add(negotiation_id)
-            checked.append((negotiation_id, self._batch(negotiation_id, events), expected_version))
+            try:
+                checked.append((negotiation_id, self._batch(negotiation_id, events), expected_version))
+            except InvalidEvent as e:
+                raise InvalidEvent(f"{negotiation_id}: {e}") from None
         if not checked:
             raise InvalidEvent("record_together needs at least one batch")
         _refuse_repeated_ids(event for _, batch, _ in checked for event in batch)

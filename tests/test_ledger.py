@@ -395,7 +395,7 @@ def test_record_together_writes_several_negotiations_in_one_transaction(ledger: 
     ({"type": "AgreementFinalised", "data": {"instruments": ["MOU"]}, "occurred_at": "2025-11-14"},
      "disputed points are still open", IllegalTransition),
     ({"type": "TermsDisputed", "data": {"point": ""}, "occurred_at": "2025-09-20"},
-     r"events\[2\]: TermsDisputed data: point", InvalidEvent),
+     r"^us-korea-2025: events\[2\]: TermsDisputed data: point", InvalidEvent),
 ])
 def test_record_together_refused_in_its_last_batch_writes_none_of_them(
         ledger: Ledger, stored_rows: Rows, last: dict[str, object], refusal: str, raised: type[Exception]) -> None:
@@ -429,6 +429,8 @@ def test_record_together_refuses_a_stale_expected_version_and_writes_nothing(led
     ("same event id twice", "the same event_id appears twice in one batch"),
     ("no batch", "record_together needs at least one batch"),
     ("bad id", "negotiation id 'US Japan' is malformed"),
+    ("not a triple", r"batches\[1\] must be \(negotiation_id, events, expected_version\), got str"),
+    ("no events", "us-korea-2025: a batch needs at least one event"),
 ])
 def test_a_malformed_record_together_is_refused_on_one_line_and_writes_nothing(
         ledger: Ledger, stored_rows: Rows, change: str, refusal: str) -> None:
@@ -442,6 +444,10 @@ def test_a_malformed_record_together_is_refused_on_one_line_and_writes_nothing(
         batches[0][1][0]["event_id"] = batches[1][1][0]["event_id"] = repeated
     elif change == "no batch":
         batches = []
+    elif change == "not a triple":
+        batches[1] = "us-korea-2025"  # type: ignore[call-overload]  # what a caller may pass by mistake
+    elif change == "no events":
+        batches[1] = (US_KOREA, [], None)
     else:
         batches[1] = ("US Japan", batches[1][1], None)
 
