@@ -96,6 +96,7 @@ def correct(store: EventStore, negotiation_id: str, request: CorrectionRequest,
 def _transaction(store: EventStore, batches: Sequence[Batch], write: bool,
                  look_up_ids: bool) -> list[list[RecordedEvent]]:
     seen: list[int] = []
+    # The batch being written when another writer wins a race: the conflict names it.
     negotiation_id, _, expected_version = batches[0]
     try:
         with store.writing() as conn:
