@@ -35,7 +35,7 @@ from .errors import CorruptHistory, IllegalSourceStory, InvalidEvent, UnknownNeg
 from .writer import CorrectionRequest
 from .store import migrate
 from .store.eventstore import EventStore, make_engine, resolve_url
-from .store.sources import SourceSummary, summaries
+from .store.sources import SourceSummary, index_breaks, summaries
 from .subscriptions import Subscription
 
 
@@ -416,7 +416,9 @@ class Ledger:
     def verify(self) -> VerifyReport:
         """Walk the whole log and report, per negotiation, the first event that breaks its hash chain.
 
-        Also checks that the state kept beside the log is what replaying the log gives.
+        Also checks the data kept beside the log against it: each negotiation's
+        state is what its story gives, and the index of sources holds each
+        entry's sources and nothing else.
         """
         report = VerifyReport()
         seen: set[str] = set()
@@ -445,6 +447,8 @@ class Ledger:
                                                     "the stored current state is not what its story gives"))
             for negotiation_id in set(EventStore.negotiation_ids(conn)) - seen:
                 report.broken.append(BrokenLink(negotiation_id, 0, "-", 0, "its events are missing from the log"))
+            named = {link.negotiation_id for link in report.broken}
+            report.broken.extend(link for link in index_breaks(conn) if link.negotiation_id not in named)
         return report
 
     def read_all(self, after: int = 0, limit: int | None = None) -> list[RecordedEvent]:

@@ -181,3 +181,29 @@ def test_verify_reads_one_moment_while_a_writer_appends(ledger: Ledger, database
 
     assert [report.broken for report in reports] == [[]] * 5
     assert ledger.version("zz-last") > 1  # the writer really ran alongside
+
+
+@pytest.mark.parametrize(("tamper", "reported"), [
+    ("DELETE FROM entry_sources WHERE source = 'Kyodo'", (US_JAPAN, 2)),
+    ("UPDATE entry_sources SET source = 'NHK' WHERE source = 'Kyodo'", (US_JAPAN, 2)),
+    ("INSERT INTO entry_sources (source, position, negotiation_id) "
+     "SELECT 'Rumour', position, negotiation_id FROM negotiation_events WHERE negotiation_id = 'india-japan-2025'",
+     ("india-japan-2025", 1)),
+    ("INSERT INTO entry_sources (source, position, negotiation_id) VALUES ('Rumour', 999, 'us-korea-2025')",
+     ("us-korea-2025", 0)),
+], ids=["a source dropped", "a source renamed", "a source added", "an entry that is not in the log"])
+def test_an_index_of_sources_altered_behind_the_ledgers_back_is_reported(
+        ledger: Ledger, database_url: str, tamper: str, reported: tuple[str, int]) -> None:
+    ledger.record(US_JAPAN, "AgreedInPrinciple", {"parties": ["US", "JP"]}, occurred_at="2025-07-22",
+                  sources=["Reuters"])
+    ledger.record(US_JAPAN, "TermsDisputed", {"point": "profit sharing"}, occurred_at="2025-08-28",
+                  sources=["Kyodo", "Reuters", "Kyodo"])
+    ledger.record("india-japan-2025", "AgreedInPrinciple", {"parties": ["IN", "JP"]}, occurred_at="2025-08-29")
+    assert ledger.verify().intact
+
+    with behind_the_ledgers_back(database_url) as conn:
+        conn.execute(text(tamper))
+    report = ledger.verify()
+
+    assert [(b.negotiation_id, b.version) for b in report.broken] == [reported]
+    assert "index of sources" in report.broken[0].reason

@@ -418,6 +418,21 @@ class EventStore:
             yield _record(row)
 
     @staticmethod
+    def in_log_order(conn: Connection, page: int = 5000) -> Iterator[RecordedEvent]:
+        """Every entry in position order, streamed rather than loaded whole."""
+        query = select(*_COLUMNS).order_by(events.c.position)
+        for row in conn.execution_options(yield_per=page).execute(query):
+            yield _record(row)
+
+    @staticmethod
+    def indexed_sources(conn: Connection, page: int = 5000) -> Iterator[tuple[int, str, str]]:
+        """Every row of the index of sources as (position, source, negotiation_id), in position order."""
+        query = select(entry_sources.c.position, entry_sources.c.source, entry_sources.c.negotiation_id
+                       ).order_by(entry_sources.c.position)
+        for position, source, negotiation_id in conn.execution_options(yield_per=page).execute(query):
+            yield position, source, negotiation_id
+
+    @staticmethod
     def rebuild_all(conn: Connection) -> Iterator[Negotiation]:
         """Every negotiation folded from its whole log, one at a time, the log streamed in pages."""
         if conn.dialect.name != "sqlite":

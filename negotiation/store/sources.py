@@ -7,10 +7,14 @@ the same transaction, so these never read the log entry by entry.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 
 from sqlalchemy import Connection, distinct, func, select, text
 
+from ..domain.chain import BrokenLink
 from ..domain.story import RETRACTED
 from .eventstore import EventStore
 from .schema import CORRECTIONS_ONLY, entry_sources, events
@@ -51,3 +55,38 @@ def summaries(conn: Connection) -> list[SourceSummary]:
             corrections[source] += event_id in corrected
     return sorted((SourceSummary(source, entries, negotiations, retractions[source], corrections[source])
                    for source, entries, negotiations in counted), key=lambda summary: summary.source)
+
+
+def index_breaks(conn: Connection) -> Iterator[BrokenLink]:
+    """The first entry of each negotiation whose sources the index of sources does not hold as it names them.
+
+    Both sides are read in position order and compared a position at a time
+    (sets of names, so no collation decides anything).
+    """
+    indexed = groupby(EventStore.indexed_sources(conn), key=itemgetter(0))
+    pending = next(indexed, None)
+    reported: set[str] = set()
+
+    def broken(link: BrokenLink) -> Iterator[BrokenLink]:
+        if link.negotiation_id not in reported:
+            reported.add(link.negotiation_id)
+            yield link
+
+    for entry in EventStore.in_log_order(conn):
+        while pending is not None and pending[0] < entry.position:  # index rows of no entry
+            rows = list(pending[1])
+            yield from broken(BrokenLink(rows[0][2], 0, "-", pending[0],
+                                         "the index of sources names an entry the log does not hold"))
+            pending = next(indexed, None)
+        held: set[tuple[str, str]] = set()
+        if pending is not None and pending[0] == entry.position:
+            held = {(source, negotiation_id) for _position, source, negotiation_id in pending[1]}
+            pending = next(indexed, None)
+        if held != {(source, entry.negotiation_id) for source in entry.sources}:
+            yield from broken(BrokenLink(entry.negotiation_id, entry.version, entry.event_id, entry.position,
+                                         "the index of sources does not hold the sources it names"))
+    while pending is not None:
+        rows = list(pending[1])
+        yield from broken(BrokenLink(rows[0][2], 0, "-", pending[0],
+                                     "the index of sources names an entry the log does not hold"))
+        pending = next(indexed, None)
