@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, select
 import negotiation
 from negotiation.store import fastpath, migrate
 from negotiation.store.eventstore import EventStore, make_engine
+from negotiation.store.writers import WriteRace
 from negotiation.store.schema import events, heads
 
 PACKAGE = Path(negotiation.__file__).parent
@@ -302,3 +303,14 @@ def test_a_time_round_trips_through_its_stored_text(moment: datetime) -> None:
 def test_a_naive_time_is_refused() -> None:
     with pytest.raises(ValueError, match="naive datetime"):
         fastpath.utc_text(datetime(2025, 7, 22))
+
+
+def test_a_second_head_for_one_negotiation_is_a_write_race_on_every_database(ledger: negotiation.Ledger) -> None:
+    opened = ledger.record("us-japan-2025", "AgreedInPrinciple", {"parties": ["US", "JP"]})
+    kept = ledger.get("us-japan-2025")
+
+    with pytest.raises(WriteRace), ledger.store.writing() as conn:
+        EventStore.save_head(conn, kept, opened.hash, opened.position)
+
+    assert ledger.get("us-japan-2025") == kept
+    assert ledger.verify().intact

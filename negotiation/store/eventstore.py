@@ -293,8 +293,11 @@ class EventStore:
         values = {"version": negotiation.version, "state": negotiation.state,
                   "snapshot": snapshot(negotiation), "last_hash": last_hash}
         if conn.dialect.name == "sqlite":
-            fastpath.save_head(conn, negotiation.id, negotiation.version, negotiation.state, values["snapshot"],
-                               last_hash, opened_at_position)
+            try:
+                fastpath.save_head(conn, negotiation.id, negotiation.version, negotiation.state, values["snapshot"],
+                                   last_hash, opened_at_position)
+            except fastpath.UniqueViolation as e:  # a head already there: another writer opened it first
+                raise WriteRace(str(e)) from e
             return
         from . import pgpath
 
