@@ -34,6 +34,7 @@ from rich.table import Table
 
 from benchmarks import compare, load, postgres
 from benchmarks.bench import (
+    BENCH_FILES,
     Growth,
     environment,
     growth_run,
@@ -115,7 +116,7 @@ def main(negotiations: int, events: int, growth_sizes: tuple[int, ...], long_eve
     result: Figures = {"environment": environment(),
                        "workload": {"negotiations": negotiations, "events_per_negotiation": events, "seed": seed}}
     try:
-        with workspace(directory) as where:
+        with workspace(directory, (*BENCH_FILES, compare.ES_FILE, *load.FILES)) as where:
             say.print(f"SQLite: {negotiations:,} negotiations × {events} events, four systems taking turns…")
             result["sqlite"] = sqlite_part(where, negotiations, events, 1000, seed)
             result["growth"] = None

@@ -159,15 +159,19 @@ def targets(result: Figures) -> list[Figures]:
     return verdicts
 
 
+#: The files a run of this module writes in its directory.
+BENCH_FILES = (LEDGER_FILE, PLAIN_FILE, TABLES_FILE, GROWTH_FILE)
+
+
 @contextmanager
-def workspace(directory: Path | None) -> Iterator[Path]:
-    """The chosen directory (kept afterwards), or a temporary one removed afterwards."""
+def workspace(directory: Path | None, files: tuple[str, ...] = BENCH_FILES) -> Iterator[Path]:
+    """The chosen directory (kept afterwards, holding none of ``files``), or a temporary one removed afterwards."""
     if directory is None:
         with tempfile.TemporaryDirectory(prefix="negotiation-bench-") as made:
             yield Path(made)
         return
     directory.mkdir(parents=True, exist_ok=True)
-    taken = [name for name in (LEDGER_FILE, PLAIN_FILE, TABLES_FILE, GROWTH_FILE) if (directory / name).exists()]
+    taken = [name for name in files if (directory / name).exists()]
     if taken:
         # Measuring on top of an earlier run's rows would skew every figure.
         raise click.ClickException(f"{directory} already holds {', '.join(taken)}: choose an empty directory")

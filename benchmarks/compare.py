@@ -33,6 +33,7 @@ from rich.console import Console
 
 from benchmarks import workload as bench_workload
 from benchmarks.bench import (
+    BENCH_FILES,
     LEDGER_FILE,
     SystemFactory,
     core_run,
@@ -236,9 +237,7 @@ def main(negotiations: int, events: int, directory: Path | None, page_size: int,
     """
     if Application is None:
         raise click.ClickException("eventsourcing is not installed: pip install 'eventsourcing>=9.3,<10'")
-    with workspace(directory) as where:
-        if (where / ES_FILE).exists():
-            raise click.ClickException(f"{where} already holds {ES_FILE}: choose an empty directory")
+    with workspace(directory, (*BENCH_FILES, ES_FILE)) as where:
         result = compare(where, negotiations, events, page_size, seed)
     result["workload"]["dir"] = str(directory) if directory else None
     if as_json:

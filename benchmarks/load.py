@@ -31,10 +31,8 @@ import gc
 import hashlib
 import json
 import sqlite3
-import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,7 +43,7 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.bench import environment
+from benchmarks.bench import environment, workspace
 from benchmarks.report import Figures, ratio, target, targets_table
 from benchmarks.workload import workload
 from negotiation.errors import NegotiationError
@@ -212,20 +210,6 @@ def run(directory: Path, negotiations: int, events: int, seed: int = 0) -> Figur
 # -- the command --------------------------------------------------------------------------------
 
 
-@contextmanager
-def workspace(directory: Path | None) -> Iterator[Path]:
-    """The chosen directory (kept afterwards, must not hold a previous run's files), or a temporary one."""
-    if directory is None:
-        with tempfile.TemporaryDirectory(prefix="negotiation-load-") as made:
-            yield Path(made)
-        return
-    directory.mkdir(parents=True, exist_ok=True)
-    taken = [name for name in FILES if (directory / name).exists()]
-    if taken:
-        raise click.ClickException(f"{directory} already holds {', '.join(taken)}: choose an empty directory")
-    yield directory
-
-
 def show(result: Figures, as_json: bool) -> None:
     if as_json:
         click.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
@@ -263,7 +247,7 @@ def main(negotiations: int, events: int, seed: int, directory: Path | None, as_j
     Example: python -m benchmarks.load --negotiations 200 --events 50 --json
     """
     try:
-        with workspace(directory) as where:
+        with workspace(directory, FILES) as where:
             result = run(where, negotiations, events, seed)
     except NegotiationError as e:
         raise click.ClickException(str(e)) from e

@@ -372,13 +372,8 @@ def _sizes(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[in
 @click.option("--json", "as_json", is_flag=True, help="Print every figure as one JSON object instead of tables.")
 def main(sizes: tuple[int, ...], most: int, directory: Path | None, as_json: bool) -> None:
     """Late events, corrections and get(as_of=...) on long negotiations, as ratios against plain sqlite3."""
-    if directory is not None:
-        directory.mkdir(parents=True, exist_ok=True)
-        for name in (LEDGER_FILE, PLAIN_FILE):
-            if (directory / name).exists():
-                raise click.ClickException(f"{directory} already holds {name}; choose an empty directory")
     errors = Console(stderr=True)
-    with workspace(directory) as where:
+    with workspace(directory, (LEDGER_FILE, PLAIN_FILE)) as where:
         report = run(where, sizes, most, lambda line: errors.print(line, highlight=False))
     if as_json:
         sys.stdout.write(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() + "\n")

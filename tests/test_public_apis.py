@@ -227,13 +227,21 @@ def test_rows_written_through_the_fast_path_are_byte_identical_to_rows_written_t
     assert first["version"][:2] == (1, "integer")
 
 
-def test_the_fast_path_reads_back_what_core_reads(tmp_path: Path) -> None:
+@pytest.fixture
+def written_by_core(tmp_path: Path) -> Iterator[EventStore]:
+    """A store holding FIRST and SECOND (and their heads), written through Core."""
     engine = opened(tmp_path / "core.db")
     store = EventStore(engine)
     with store.writing() as conn:
         write_with_core(conn, FIRST, OPENED, 1)
     with store.writing() as conn:
         write_with_core(conn, SECOND, AMENDED, None)
+    yield store
+    engine.dispose()
+
+
+def test_the_fast_path_reads_back_what_core_reads(written_by_core: EventStore) -> None:
+    store = written_by_core
 
     with store.reading() as conn:
         core_head = tuple(conn.execute(
@@ -247,7 +255,6 @@ def test_the_fast_path_reads_back_what_core_reads(tmp_path: Path) -> None:
         fast_events = [(negotiation_id, version, event_type, fastpath.read_json(data), fastpath.read_utc(occurred))
                        for page in fastpath.event_pages(conn, size=1)
                        for negotiation_id, version, event_type, data, occurred in page]
-    engine.dispose()
 
     assert fast_head == core_head
     assert missing is None
@@ -255,14 +262,8 @@ def test_the_fast_path_reads_back_what_core_reads(tmp_path: Path) -> None:
     assert all(occurred.tzinfo is UTC for *_, occurred in fast_events)
 
 
-def test_a_negotiation_read_from_the_driver_is_what_core_reads(tmp_path: Path) -> None:
-    engine = opened(tmp_path / "core.db")
-    store = EventStore(engine)
-    with store.writing() as conn:
-        write_with_core(conn, FIRST, OPENED, 1)
-    with store.writing() as conn:
-        write_with_core(conn, SECOND, AMENDED, None)
-    columns = [column for column in events.c if column.key != "position"]
+def test_a_negotiation_read_from_the_driver_is_what_core_reads(written_by_core: EventStore) -> None:
+    store = written_by_core
     read_by_core = select(events.c.event_id, events.c.negotiation_id, events.c.version, events.c.position,
                           events.c.type, events.c.data, events.c.occurred_at, events.c.recorded_at,
                           events.c.sources, events.c.hash, events.c.schema_version, events.c.reported_at)
@@ -273,10 +274,10 @@ def test_a_negotiation_read_from_the_driver_is_what_core_reads(tmp_path: Path) -
         first_only = fastpath.stream(conn, "us-japan-2025", until_version=1)
         none = fastpath.stream(conn, "no-such-negotiation")
         followed = fastpath.entries(conn, 0, 2, 10)
-    engine.dispose()
 
     core = [(*row[:8], tuple(row[8]), *row[9:]) for row in core]  # sources: Core gives the JSON list
-    assert len(columns) == 11 and whole == core
+    assert len(read_by_core.selected_columns) == len(events.c)  # every column compared
+    assert whole == core
     assert first_only == core[:1]
     assert none == []
     assert followed == core

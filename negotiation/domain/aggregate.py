@@ -20,7 +20,7 @@ from .story import CORRECTION_TYPES, Entry, story_of
 
 
 class StoredEvent(Protocol):
-    """What folding needs of a recorded event."""
+    """What folding needs of an event: a recorded one, or one of a story (``StoryEvent``)."""
 
     @property
     def version(self) -> int: ...
@@ -174,29 +174,16 @@ def fold_rows(negotiation_id: str, rows: Iterable[tuple[int, str, Mapping[str, A
     return draft.freeze()
 
 
-class Told(Protocol):
-    """What folding a story needs of each of its events (a ``StoryEvent``, or a log entry that is its own story)."""
-
-    @property
-    def version(self) -> int: ...
-    @property
-    def type(self) -> str: ...
-    @property
-    def data(self) -> Mapping[str, Any]: ...
-    @property
-    def occurred_at(self) -> datetime: ...
-
-
 class StoryBreak(Exception):
     """The first event of a story the machine cannot take, with the state it met and why."""
 
-    def __init__(self, event: Told, state: str, refusal: NegotiationRefusal,
+    def __init__(self, event: StoredEvent, state: str, refusal: NegotiationRefusal,
                  allowed: tuple[str, ...]) -> None:
         super().__init__(f"version {event.version}: {event.type} cannot follow in state {state}")
         self.event, self.state, self.refusal, self.allowed = event, state, refusal, allowed
 
 
-def fold_story(negotiation_id: str, story: Iterable[Told], *, version: int) -> Negotiation:
+def fold_story(negotiation_id: str, story: Iterable[StoredEvent], *, version: int) -> Negotiation:
     """Fold a story (``story.story_of``) through the machine; ``version`` is the log's, which the story is not.
 
     Raises StoryBreak at the first event the machine or its content rules refuse.
@@ -245,7 +232,7 @@ def fold_log(negotiation_id: str, entries: Sequence[Entry], as_of: datetime | No
         raise CorruptHistory(where) from None
 
 
-def told_story(entries: Sequence[Entry], as_of: datetime | None = None) -> Sequence[Told]:
+def told_story(entries: Sequence[Entry], as_of: datetime | None = None) -> Sequence[StoredEvent]:
     """``story_of(entries, as_of=as_of)``, taking the entries themselves as the story's events where it can.
 
     A log with no retraction or correction tells its events as they were
