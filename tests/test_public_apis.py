@@ -16,8 +16,8 @@ from sqlalchemy import Connection, Engine, select
 import negotiation
 from negotiation.store import fastpath, migrate
 from negotiation.store.eventstore import EventStore, make_engine
-from negotiation.store.writers import WriteRace
 from negotiation.store.schema import events, heads
+from negotiation.store.writers import WriteRace
 
 PACKAGE = Path(negotiation.__file__).parent
 OWN = PACKAGE.name
