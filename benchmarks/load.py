@@ -153,7 +153,7 @@ def baseline(path: Path, database: Path) -> Figures:
 def ledger_load(path: Path, database: Path) -> Figures:
     """The ledger's load of ``path`` into a fresh file: what ``negotiation load`` runs, without its bar."""
     with Ledger.open(f"sqlite:///{database}") as ledger:
-        engine = ledger.store.engine
+        engine = ledger.recorder.engine
         with engine.connect() as conn:
             driver: Any = conn.connection.driver_connection
             settings = {"journal_mode": driver.execute("PRAGMA journal_mode").fetchone()[0],

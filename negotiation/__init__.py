@@ -14,7 +14,8 @@ from .errors import (
     StorageError,
     UnknownNegotiation,
 )
-from .ledger import Ledger, VerifyReport
+from .audit import VerifyReport
+from .ledger import Ledger
 
 __all__ = [
     "EVENT_TYPES",

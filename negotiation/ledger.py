@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from . import writer
-from .domain.aggregate import Negotiation, StoryBreak, fold, fold_log, fold_story, is_own_story
-from .domain.chain import BrokenLink, walk
+from .audit import VerifyReport, verify
+from .domain.aggregate import Negotiation, fold_log
+from .domain.replay import held_after, steps, told_from_rows
 from .domain.events import (
     NewEvent,
     RecordedEvent,
@@ -23,34 +25,14 @@ from .domain.events import (
     new_event,
     new_events,
 )
-from .domain.story import (
-    CORRECTED,
-    CORRECTION_TYPES,
-    RETRACTED,
-    StoryEvent,
-    retractions_and_corrections,
-    story_of,
-)
-from .errors import CorruptHistory, IllegalSourceStory, InvalidEvent, UnknownNegotiation
-from .writer import CorrectionRequest
-from .store import migrate
-from .store.eventstore import EventStore, make_engine, resolve_url
-from .store.sources import SourceSummary, index_breaks, summaries
+from .domain.story import CORRECTED, RETRACTED, StoryEvent, retractions_and_corrections, story_of
+from .errors import InvalidEvent, UnknownNegotiation
+from .sourcing import SourceChoice
+from .store.opening import open_recorder
+from .store.recorder import Recorder
+from .store.sources import SourceSummary, summaries
 from .subscriptions import Subscription
-
-
-
-@dataclass
-class VerifyReport:
-    """What ``Ledger.verify`` found: how much it walked and every broken chain."""
-
-    negotiations: int = 0
-    events: int = 0
-    broken: list[BrokenLink] = field(default_factory=list)
-
-    @property
-    def intact(self) -> bool:
-        return not self.broken
+from .writer import CorrectionRequest
 
 
 class Ledger:
@@ -60,35 +42,28 @@ class Ledger:
     ...     ledger.record("us-japan-2025", "AgreedInPrinciple", {"parties": ["US", "JP"]})
     """
 
-    def __init__(self, store: EventStore) -> None:
-        self._store = store
+    def __init__(self, recorder: Recorder) -> None:
+        self._recorder = recorder
         #: Where the ledger is, safe to show: any password is masked.
-        self.url = store.engine.url.render_as_string(hide_password=True)
+        self.url = recorder.url
 
     @classmethod
     def open(cls, url: str | None = None, *, upgrade: bool = True) -> Ledger:
         """Open the ledger at ``url`` (default ``$NEGOTIATION_DB_URL`` or ``sqlite:///negotiations.db``).
 
-        The schema is brought to the latest migration; with ``upgrade=False`` a
+        ``memory://`` opens a new log held in this process. The schema of a
+        database is brought to the latest migration; with ``upgrade=False`` a
         database not already there is refused instead (StorageError).
         """
-        resolved = resolve_url(url)
-        engine = make_engine(resolved)
-        store = EventStore(engine)
-        with store.translating_errors():
-            if upgrade:
-                migrate.upgrade(engine)
-            else:
-                migrate.require_head(engine)
-        return cls(store)
+        return cls(open_recorder(url, upgrade=upgrade))
 
     @property
-    def store(self) -> EventStore:
-        """The event store under the ledger, for code that keeps read models beside the log (projections)."""
-        return self._store
+    def recorder(self) -> Recorder:
+        """The recorder under the ledger, for code that keeps read models beside the log (projections)."""
+        return self._recorder
 
     def close(self) -> None:
-        self._store.engine.dispose()
+        self._recorder.close()
 
     def __enter__(self) -> Ledger:
         return self
@@ -161,7 +136,7 @@ class Ledger:
             target = check_event_id(target)
         request = CorrectionRequest(kind, target, reason, data, occurred_at, check_sources(sources),
                                     check_reported_at(reported_at), check_event_id(event_id), event_id is not None)
-        return writer.correct(self._store, negotiation_id, request, expected_version)
+        return writer.correct(self._recorder, negotiation_id, request, expected_version)
 
     def record_many(
         self,
@@ -229,13 +204,13 @@ class Ledger:
         if not checked:
             raise InvalidEvent("record_together needs at least one batch")
         _refuse_repeated_ids(event for _, batch, _ in checked for event in batch)
-        return writer.append_together(self._store, checked, write=write)
+        return writer.append_together(self._recorder, checked, write=write)
 
     def _append(self, negotiation_id: str, batch: Sequence[NewEvent],
                 expected_version: int | None, write: bool = True) -> list[RecordedEvent]:
         check_count("expected_version", expected_version, 0)
         _refuse_repeated_ids(batch)
-        return writer.append(self._store, negotiation_id, batch, expected_version, write=write)
+        return writer.append(self._recorder, negotiation_id, batch, expected_version, write=write)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -249,9 +224,9 @@ class Ledger:
         rest only on those (an entry naming another source too stays).
         """
         negotiation_id = check_negotiation_id(negotiation_id)
-        choice = _SourceChoice.of(sources, exclude_sources)
-        with self._store.reading() as conn:
-            recorded = EventStore.stream(conn, negotiation_id)
+        choice = SourceChoice.of(sources, exclude_sources)
+        with self._recorder.reading() as view:
+            recorded = view.stream(negotiation_id)
         if not recorded:
             raise UnknownNegotiation(negotiation_id)
         retracted, corrections = retractions_and_corrections(recorded)
@@ -280,19 +255,21 @@ class Ledger:
         refused with IllegalSourceStory, naming where it breaks.
         """
         negotiation_id = check_negotiation_id(negotiation_id)
-        choice = _SourceChoice.of(sources, exclude_sources)
+        choice = SourceChoice.of(sources, exclude_sources)
         if choice is not None:
             return choice.negotiation(negotiation_id, self._entries(negotiation_id), _moment(as_of, "as_of"),
                                       _moment(known_at, "known_at"))
         if as_of is None and known_at is None:
-            head = self._store.current_head(negotiation_id)
+            head = self._recorder.current_head(negotiation_id)
             if head is None:
                 raise UnknownNegotiation(negotiation_id)
             return head.negotiation
         as_of_moment, known_moment = _moment(as_of, "as_of"), _moment(known_at, "known_at")
         if as_of_moment is not None and known_moment is None:
-            with self._store.reading(single_statement=True) as conn:
-                told = EventStore.told_as_of(conn, negotiation_id, as_of_moment)
+            # The usual log is its own story: folded from bare rows up to the date.
+            with self._recorder.reading() as view:
+                rows = view.story_rows(negotiation_id)
+            told = told_from_rows(negotiation_id, rows, as_of_moment)
             if told is not None:
                 return told
         entries = self._entries(negotiation_id)
@@ -309,7 +286,7 @@ class Ledger:
         (a story told by some sources only is refused if it is not legal).
         """
         negotiation_id = check_negotiation_id(negotiation_id)
-        choice = _SourceChoice.of(sources, exclude_sources)
+        choice = SourceChoice.of(sources, exclude_sources)
         as_of_moment, known_moment = _moment(as_of, "as_of"), _moment(known_at, "known_at")
         if choice is not None:
             return choice.story(negotiation_id, self._entries(negotiation_id), as_of_moment, known_moment)
@@ -318,8 +295,8 @@ class Ledger:
     def sources(self) -> list[SourceSummary]:
         """Every source named in the log, by name: how many entries and negotiations rest on it,
         and how many of its entries were later retracted or corrected."""
-        with self._store.reading() as conn:
-            return summaries(conn)
+        with self._recorder.reading() as view:
+            return summaries(view)
 
     def reported_by(self, source: str, *, negotiation_id: str | None = None) -> list[RecordedEvent]:
         """The entries that name ``source`` (in one negotiation, or in all), in position order.
@@ -329,8 +306,8 @@ class Ledger:
         (source,) = check_sources([source])
         if negotiation_id is not None:
             negotiation_id = check_negotiation_id(negotiation_id)
-        with self._store.reading() as conn:
-            return EventStore.by_source(conn, source, negotiation_id)
+        with self._recorder.reading() as view:
+            return view.by_source(source, negotiation_id)
 
     def subscribe(self, after: int = 0, *, negotiation_id: str | None = None, types: Iterable[str] | None = None,
                   timeout: float | None = None) -> Subscription:
@@ -343,11 +320,11 @@ class Ledger:
         narrow it. It ends on ``close()`` or when ``timeout`` seconds pass with
         nothing new; use it in a ``with`` block to release its connection.
         """
-        return Subscription(self._store, after, negotiation_id=negotiation_id, types=types, timeout=timeout)
+        return Subscription(self._recorder, after, negotiation_id=negotiation_id, types=types, timeout=timeout)
 
     def _entries(self, negotiation_id: str) -> list[RecordedEvent]:
-        with self._store.reading() as conn:
-            entries = EventStore.stream(conn, negotiation_id)
+        with self._recorder.reading() as view:
+            entries = view.stream(negotiation_id)
         if not entries:
             raise UnknownNegotiation(negotiation_id)
         return entries
@@ -359,8 +336,8 @@ class Ledger:
         """
         check_count("until_version", until_version, 1)
         negotiation_id = check_negotiation_id(negotiation_id)
-        with self._store.reading() as conn:
-            recorded = EventStore.stream(conn, negotiation_id, until_version)
+        with self._recorder.reading() as view:
+            recorded = view.stream(negotiation_id, until_version)
         if not recorded:
             raise UnknownNegotiation(negotiation_id)
         if until_version is not None and recorded[-1].version < until_version:
@@ -370,19 +347,11 @@ class Ledger:
             )
         if until_version is None:
             return _told(negotiation_id, recorded)
-        return _held_after(negotiation_id, self._entries(negotiation_id), until_version)
+        return held_after(negotiation_id, self._entries(negotiation_id), until_version)[0]
 
     def steps(self, negotiation_id: str) -> Iterator[tuple[RecordedEvent, Negotiation]]:
         """Each entry of the log with the negotiation as the ledger held it right after it."""
-        entries = self.history(negotiation_id)
-        if is_own_story(entries):  # the story only ever grew: fold it once, step by step
-            state: Negotiation | None = None
-            for recorded in entries:
-                state = fold(negotiation_id, [recorded], state)
-                yield recorded, state
-            return
-        for recorded in entries:
-            yield recorded, _held_after(negotiation_id, entries, recorded.version)
+        yield from steps(negotiation_id, self.history(negotiation_id))
 
     def rebuild_all(self, *, as_of: str | datetime | Any = None,
                     known_at: str | datetime | Any = None) -> Iterator[Negotiation]:
@@ -393,11 +362,14 @@ class Ledger:
         negotiation with nothing by those times is left out.
         """
         as_of_moment, known_moment = _moment(as_of, "as_of"), _moment(known_at, "known_at")
-        with self._store.reading() as conn:
+        with self._recorder.reading() as view:
             if as_of_moment is None and known_moment is None:
-                yield from EventStore.rebuild_all(conn)
+                for negotiation_id, rows in groupby(view.every_story_row(), key=itemgetter(0)):
+                    told = told_from_rows(negotiation_id, [row for _, row in rows])
+                    # Late events or corrections: the story is not the log's order; tell it from the entries.
+                    yield told or _told(negotiation_id, view.stream(negotiation_id))
                 return
-            for negotiation_id, stream in groupby(EventStore.every_stream(conn), key=lambda e: e.negotiation_id):
+            for negotiation_id, stream in groupby(view.every_stream(), key=lambda e: e.negotiation_id):
                 entries = list(stream)
                 if story_of(entries, as_of=as_of_moment, known_at=known_moment):
                     yield _told(negotiation_id, entries, as_of_moment, known_moment)
@@ -405,13 +377,13 @@ class Ledger:
     def version(self, negotiation_id: str) -> int:
         """The negotiation's latest version: 0 if nothing is recorded for it yet."""
         negotiation_id = check_negotiation_id(negotiation_id)
-        head = self._store.current_head(negotiation_id)  # one row, as get reads it
+        head = self._recorder.current_head(negotiation_id)  # one row, as get reads it
         return head.negotiation.version if head else 0
 
     def negotiations(self) -> list[str]:
         """Ids of every negotiation with at least one event, in the order they were opened."""
-        with self._store.reading() as conn:
-            return EventStore.negotiation_ids(conn)
+        with self._recorder.reading() as view:
+            return view.negotiation_ids()
 
     def verify(self) -> VerifyReport:
         """Walk the whole log and report, per negotiation, the first event that breaks its hash chain.
@@ -420,117 +392,14 @@ class Ledger:
         state is what its story gives, and the index of sources holds each
         entry's sources and nothing else.
         """
-        report = VerifyReport()
-        seen: set[str] = set()
-        with self._store.reading() as conn:
-            for negotiation_id, stream in groupby(EventStore.every_stream(conn), key=lambda e: e.negotiation_id):
-                events = list(stream)
-                seen.add(negotiation_id)
-                count, broken = walk(events)
-                report.negotiations += 1
-                report.events += count
-                if broken is not None:
-                    report.broken.append(broken)
-                    continue
-                misaimed = _misaimed_correction(events)
-                if misaimed is not None:
-                    report.broken.append(misaimed)
-                    continue
-                head = EventStore.head(conn, negotiation_id)
-                last = events[-1]
-                try:
-                    told: Negotiation | None = _told(negotiation_id, events)
-                except CorruptHistory:
-                    told = None
-                if head is None or head.last_hash != last.hash or head.negotiation != told:
-                    report.broken.append(BrokenLink(negotiation_id, last.version, last.event_id, last.position,
-                                                    "the stored current state is not what its story gives"))
-            for negotiation_id in set(EventStore.negotiation_ids(conn)) - seen:
-                report.broken.append(BrokenLink(negotiation_id, 0, "-", 0, "its events are missing from the log"))
-            named = {link.negotiation_id for link in report.broken}
-            report.broken.extend(link for link in index_breaks(conn) if link.negotiation_id not in named)
-        return report
+        return verify(self._recorder)
 
     def read_all(self, after: int = 0, limit: int | None = None) -> list[RecordedEvent]:
         """Recorded events with a position greater than ``after``, in position order."""
         check_count("after", after, 0)
         check_count("limit", limit, 1)
-        with self._store.reading() as conn:
-            return EventStore.all_after(conn, after, limit)
-
-
-@dataclass(frozen=True, slots=True)
-class _SourceChoice:
-    """Whose word the story is told on: only entries naming one of ``only``, none resting only on ``without``."""
-
-    only: frozenset[str] | None
-    without: frozenset[str] | None
-
-    @classmethod
-    def of(cls, sources: Iterable[str] | None, exclude_sources: Iterable[str] | None) -> _SourceChoice | None:
-        if sources is None and exclude_sources is None:
-            return None
-        return cls(_names("sources", sources), _names("exclude_sources", exclude_sources))
-
-    def keeps(self, entry: RecordedEvent) -> bool:
-        named = set(entry.sources)
-        if self.only is not None and not named & self.only:
-            return False
-        return self.without is None or not named or not named <= self.without
-
-    def kept(self, entries: Sequence[RecordedEvent]) -> list[RecordedEvent]:
-        return [entry for entry in entries if self.keeps(entry)]
-
-    @property
-    def told(self) -> str:
-        """How a message names the choice: ``by Reuters, without NDTV``."""
-        said = []
-        if self.only is not None:
-            said.append("by " + _listed(self.only, "or"))
-        if self.without is not None:
-            said.append("without " + _listed(self.without, "and"))
-        return ", ".join(said)
-
-    def story(self, negotiation_id: str, entries: Sequence[RecordedEvent], as_of: datetime | None,
-              known_at: datetime | None) -> list[StoryEvent]:
-        """The story the chosen entries tell, once its whole is checked to be legal."""
-        self.negotiation(negotiation_id, entries, None, known_at)
-        return story_of(self.kept(entries), as_of=as_of, known_at=known_at)
-
-    def negotiation(self, negotiation_id: str, entries: Sequence[RecordedEvent], as_of: datetime | None,
-                    known_at: datetime | None) -> Negotiation:
-        """The negotiation the chosen entries' story gives; IllegalSourceStory where it breaks."""
-        kept = [entry for entry in self.kept(entries) if known_at is None or entry.reported_at <= known_at]
-        whole = story_of(kept)
-        if not whole:
-            raise IllegalSourceStory(negotiation_id, self.told)
-        try:
-            fold_story(negotiation_id, whole, version=kept[-1].version)
-        except StoryBreak as broken:
-            event, why = broken.event, broken.refusal.reason
-            raise IllegalSourceStory(negotiation_id, self.told, event.version, event.type, _day(event.occurred_at),
-                                     broken.state, why) from None
-        return fold_log(negotiation_id, kept, as_of)
-
-
-def _names(field: str, names: Iterable[str] | None) -> frozenset[str] | None:
-    if names is None:
-        return None
-    checked = check_sources(names)
-    if not checked:
-        raise InvalidEvent(f"{field} must name at least one source")
-    return frozenset(checked)
-
-
-def _listed(names: frozenset[str], word: str) -> str:
-    ordered = sorted(names)
-    return ordered[0] if len(ordered) == 1 else f"{', '.join(ordered[:-1])} {word} {ordered[-1]}"
-
-
-def _day(moment: datetime) -> str:
-    if (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0):
-        return moment.date().isoformat()
-    return moment.isoformat()
+        with self._recorder.reading() as view:
+            return view.all_after(after, limit)
 
 
 def _moment(value: Any, field: str) -> datetime | None:
@@ -547,33 +416,3 @@ def _told(negotiation_id: str, entries: Sequence[RecordedEvent], as_of: datetime
           known_at: datetime | None = None) -> Negotiation:
     """The negotiation the entries' story gives at those times; a story that breaks is corrupt."""
     return fold_log(negotiation_id, entries, as_of, known_at)
-
-
-def _held_after(negotiation_id: str, entries: Sequence[RecordedEvent], version: int) -> Negotiation:
-    """What the ledger held after entry ``version``.
-
-    A batch is judged as a whole (a dispute and its resolution dated before a
-    finalisation go in together), so the story of a batch's first entries
-    alone may be illegal: the ledger never held it, and the answer is then the
-    state after the whole batch (the entries recorded in the same transaction).
-    """
-    try:
-        return _told(negotiation_id, entries[:version])
-    except CorruptHistory:
-        recorded_at = entries[version - 1].recorded_at
-        end = max(e.version for e in entries if e.recorded_at == recorded_at)
-        if end == version:
-            raise
-        return replace(_told(negotiation_id, entries[:end]), version=version)
-
-
-def _misaimed_correction(entries: Sequence[RecordedEvent]) -> BrokenLink | None:
-    """A retraction or correction whose target is not an earlier event of the same negotiation."""
-    earlier: set[str] = set()
-    for entry in entries:
-        if entry.type not in CORRECTION_TYPES:
-            earlier.add(entry.event_id)
-        elif entry.data.get("target") not in earlier:
-            return BrokenLink(entry.negotiation_id, entry.version, entry.event_id, entry.position,
-                              f"{entry.type} names no earlier event of this negotiation")
-    return None

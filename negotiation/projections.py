@@ -26,20 +26,20 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import Connection, Table, bindparam, select
 
-from .domain.aggregate import Negotiation, fold, fold_log
-from .domain.events import PAYLOADS, RecordedEvent, check_count
-from .errors import CorruptHistory, InvalidEvent, NegotiationError
+from .domain.events import RecordedEvent, check_count
+from .domain.replay import StatesAfter
+from .errors import InvalidEvent, NegotiationError, StorageError
 from .ledger import Ledger
 from .store import checkpoints
-from .store.eventstore import EventStore
+from .store.core import CoreReads
+from .store.recorder import SqlRecorder
 from .store.schema import negotiation_states
-from .store.waiting import waiter_for
 
 
 class UnknownProjection(NegotiationError):
@@ -90,8 +90,8 @@ class RunReport:
 
 def checkpoint(ledger: Ledger, name: str) -> int:
     """The position of the last entry projection ``name`` applied; 0 if none."""
-    with ledger.store.reading() as conn:
-        return checkpoints.position(conn, name) or 0
+    with _host(ledger).projection_transaction(name) as session:
+        return checkpoints.position(session.conn, name) or 0
 
 
 def run(ledger: Ledger, projection: Projection, *, batch: int = 500, follow: bool = False,
@@ -105,20 +105,21 @@ def run(ledger: Ledger, projection: Projection, *, batch: int = 500, follow: boo
     """
     check_count("batch", batch, 1)
     _check_projection(projection)
-    store, name = ledger.store, projection.name
+    recorder, name = _host(ledger), projection.name
     applied = batches = 0
     at = 0
-    waiter = waiter_for(store.engine, lambda: _end_of_log(ledger)) if follow else None
+    waiter = recorder.waiter() if follow else None
     stop = stop or threading.Event()
     deadline: float | None = None
     try:
         while not stop.is_set():
             if waiter is not None:
                 waiter.arm()  # before the read: a commit after it wakes the wait below
-            with checkpoints.transaction(store, name) as conn:
+            with recorder.projection_transaction(name) as session:
+                conn = session.conn
                 saved = checkpoints.position(conn, name)
                 at = saved or 0
-                entries, _ = EventStore.following(conn, at, batch)
+                entries, _ = session.following(at, batch)
                 for entry in entries:
                     projection.handle(conn, entry)
                 projection.flush(conn)
@@ -151,10 +152,10 @@ def rebuild(ledger: Ledger, projection: Projection, *, batch: int = 500) -> RunR
     check_count("batch", batch, 1)
     _check_projection(projection)
     projection.reset()
-    with checkpoints.transaction(ledger.store, projection.name) as conn:
+    with _host(ledger).projection_transaction(projection.name) as session:
         for table in projection.tables:
-            conn.execute(table.delete())
-        checkpoints.forget(conn, projection.name)
+            session.conn.execute(table.delete())
+        checkpoints.forget(session.conn, projection.name)
     return run(ledger, projection, batch=batch)
 
 
@@ -165,9 +166,12 @@ def _check_projection(projection: Projection) -> None:
         raise InvalidEvent(f"a projection needs a name of 1 to 64 characters, got {projection.name!r}")
 
 
-def _end_of_log(ledger: Ledger) -> int:
-    with ledger.store.reading(single_statement=True) as conn:
-        return EventStore.end_of_log(conn)
+def _host(ledger: Ledger) -> SqlRecorder:
+    """The ledger's recorder, which must be a SQL database: a projection's tables live beside the log."""
+    recorder = ledger.recorder
+    if not isinstance(recorder, SqlRecorder):
+        raise StorageError(f"projections keep their tables in a SQL database; {recorder.url} has none")
+    return recorder
 
 
 # -- the projection that ships: every negotiation's state -----------------------------------------
@@ -203,53 +207,17 @@ class NegotiationStates(Projection):
     tables: ClassVar[tuple[Table, ...]] = (negotiation_states,)
 
     def __init__(self) -> None:
-        self._known: dict[str, Negotiation] = {}
+        self._states = StatesAfter()
         self._pending: dict[str, dict[str, Any]] = {}
 
     def handle(self, conn: Connection, entry: RecordedEvent) -> None:
-        negotiation_id = entry.negotiation_id
-        known = self._known.get(negotiation_id)
-        told: Negotiation | None = None
-        opening = known is None and entry.version == 1
-        if entry.type in PAYLOADS and (opening or (
-                known is not None and known.version == entry.version - 1 and known.updated_at is not None
-                and entry.occurred_at >= known.updated_at)):
-            try:
-                told = fold(negotiation_id, [entry], known)
-            except CorruptHistory:
-                told = None
-        exact = True
-        if told is None:
-            told, exact = self._retold(conn, entry)
-        if exact:
-            self._known[negotiation_id] = told
-        else:
-            self._known.pop(negotiation_id, None)
-        self._pending[negotiation_id] = {
-            "negotiation_id": negotiation_id, "state": told.state, "version": told.version,
+        # A negotiation's log is read, in the runner's transaction, only when the entry does not extend its story.
+        told = self._states.after(entry, CoreReads(conn).stream)
+        self._pending[entry.negotiation_id] = {
+            "negotiation_id": entry.negotiation_id, "state": told.state, "version": told.version,
             "parties": list(told.parties), "open_points": list(told.open_disputes),
             "last_event_at": told.updated_at, "last_position": entry.position,
         }
-
-    @staticmethod
-    def _retold(conn: Connection, entry: RecordedEvent) -> tuple[Negotiation, bool]:
-        """The negotiation after ``entry``, from its log; and whether it is exactly the state after it.
-
-        A batch is judged whole when it is recorded, so the story of its first
-        entries alone may be illegal: the ledger never held it, and the state
-        after the whole batch stands for it (not exact: the next entry of the
-        batch must be told from the log again).
-        """
-        negotiation_id = entry.negotiation_id
-        entries = EventStore.stream(conn, negotiation_id, entry.version)
-        try:
-            return fold_log(negotiation_id, entries), True
-        except CorruptHistory:
-            whole = EventStore.stream(conn, negotiation_id)
-            end = max(e.version for e in whole if e.recorded_at == entry.recorded_at)
-            if end == entry.version:
-                raise
-            return replace(fold_log(negotiation_id, whole[:end]), version=entry.version), False
 
     def flush(self, conn: Connection) -> None:
         rows, self._pending = list(self._pending.values()), {}
@@ -269,14 +237,14 @@ class NegotiationStates(Projection):
             conn.execute(table.insert(), inserts)
 
     def reset(self) -> None:
-        self._known.clear()
+        self._states.forget()
         self._pending.clear()
 
 
 def states(ledger: Ledger) -> list[NegotiationState]:
     """Every row of ``negotiation_states``, by negotiation id."""
     table = negotiation_states
-    with ledger.store.reading() as conn:
+    with _host(ledger).engine.connect() as conn:
         rows = conn.execute(select(table).order_by(table.c.negotiation_id)).all()
     return [NegotiationState(row.negotiation_id, row.state, row.version, tuple(row.parties),
                              tuple(row.open_points), row.last_event_at, row.last_position) for row in rows]

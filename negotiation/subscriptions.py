@@ -24,8 +24,8 @@ from .domain.events import RecordedEvent, check_count, check_negotiation_id
 from .domain.machine import EVENT_TYPES
 from .domain.story import CORRECTION_TYPES
 from .errors import InvalidEvent
-from .store.eventstore import EventStore
-from .store.waiting import Waiter, waiter_for
+from .store.recorder import Recorder
+from .store.waiting import Waiter
 
 #: Every type of entry the log holds: the events and the retractions and corrections of them.
 ENTRY_TYPES: tuple[str, ...] = (*EVENT_TYPES, *CORRECTION_TYPES)
@@ -54,7 +54,7 @@ class Subscription(Iterator[RecordedEvent]):
     as a context manager, or call ``close()``, to release its connection.
     """
 
-    def __init__(self, store: EventStore, after: int = 0, *, negotiation_id: str | None = None,
+    def __init__(self, recorder: Recorder, after: int = 0, *, negotiation_id: str | None = None,
                  types: Iterable[str] | None = None, timeout: float | None = None, batch: int = 500) -> None:
         if after is None:
             raise InvalidEvent("after must be a position, 0 for the beginning of the log")
@@ -66,7 +66,7 @@ class Subscription(Iterator[RecordedEvent]):
         self.negotiation_id = None if negotiation_id is None else check_negotiation_id(negotiation_id)
         self.types = check_types(types)
         self.timeout = timeout
-        self._store = store
+        self._recorder = recorder
         self._batch = batch
         self._read_to = after  # the log was read up to here: nothing matching is left at or before it
         self._delivered = after
@@ -74,7 +74,7 @@ class Subscription(Iterator[RecordedEvent]):
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._busy = False
-        self._waiter: Waiter | None = waiter_for(store.engine, self._last_position)
+        self._waiter: Waiter | None = recorder.waiter()
 
     @property
     def position(self) -> int:
@@ -111,9 +111,9 @@ class Subscription(Iterator[RecordedEvent]):
         deadline: float | None = None
         while not self._buffer:
             waiter.arm()  # before the read: a commit after it wakes the wait below
-            with self._store.reading() as conn:
-                found, self._read_to = EventStore.following(conn, self._read_to, self._batch,
-                                                            negotiation_id=self.negotiation_id, types=self.types)
+            with self._recorder.reading() as view:
+                found, self._read_to = view.following(self._read_to, self._batch,
+                                                      negotiation_id=self.negotiation_id, types=self.types)
             if found:
                 self._buffer.extend(found)
                 break
@@ -126,10 +126,6 @@ class Subscription(Iterator[RecordedEvent]):
             if self._stop.is_set():
                 return None
         return self._buffer.popleft()
-
-    def _last_position(self) -> int:
-        with self._store.reading(single_statement=True) as conn:
-            return EventStore.end_of_log(conn)
 
     def close(self) -> None:
         """End the iteration (a blocked ``next`` returns soon, from any thread) and release the connection."""

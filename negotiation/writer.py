@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection
-
 from .domain.aggregate import Negotiation, StoredEvent, StoryBreak, decide, fold_story, told_story
 from .domain.chain import GENESIS, event_hash_of
 from .domain.events import PAYLOAD_SCHEMA_VERSION, NewEvent, RecordedEvent, content_difference, to_utc
@@ -30,7 +28,7 @@ from .errors import (
     UnknownNegotiation,
     UnknownTarget,
 )
-from .store.eventstore import EventStore, Head
+from .store.recorder import EventRow, Head, Recorder, Writer
 from .store.writers import WriteRace
 
 # Refusals that a retried write (events already stored under the ids given) would also meet.
@@ -52,7 +50,7 @@ class CorrectionRequest:
     id_given: bool = False
 
 
-def append(store: EventStore, negotiation_id: str, batch: Sequence[NewEvent],
+def append(recorder: Recorder, negotiation_id: str, batch: Sequence[NewEvent],
            expected_version: int | None, *, write: bool = True) -> list[RecordedEvent]:
     """Append ``batch`` in one transaction (or, with ``write=False``, only check it).
 
@@ -62,69 +60,69 @@ def append(store: EventStore, negotiation_id: str, batch: Sequence[NewEvent],
     write is refused by the machine, by ``expected_version`` or by the unique
     ``event_id`` constraint before anything is kept.
     """
-    return append_together(store, [(negotiation_id, batch, expected_version)], write=write)[0]
+    return append_together(recorder, [(negotiation_id, batch, expected_version)], write=write)[0]
 
 
 #: One negotiation's part of a write: its id, its new events, the version it must be at (None: any).
 Batch = tuple[str, Sequence[NewEvent], int | None]
 
 
-def append_together(store: EventStore, batches: Sequence[Batch], *, write: bool = True) -> list[list[RecordedEvent]]:
+def append_together(recorder: Recorder, batches: Sequence[Batch], *, write: bool = True) -> list[list[RecordedEvent]]:
     """Append to several negotiations in one transaction, all or none (``append`` for each)."""
     if not any(event.id_given for _, batch, _ in batches for event in batch):
-        return _transaction(store, batches, write, look_up_ids=False)
+        return _transaction(recorder, batches, write, look_up_ids=False)
     try:
-        return _transaction(store, batches, write, look_up_ids=not write)
+        return _transaction(recorder, batches, write, look_up_ids=not write)
     except _RETRY_LOOKS_LIKE:
         if not write:
             raise
-    return _transaction(store, batches, write, look_up_ids=True)
+    return _transaction(recorder, batches, write, look_up_ids=True)
 
 
-def correct(store: EventStore, negotiation_id: str, request: CorrectionRequest,
+def correct(recorder: Recorder, negotiation_id: str, request: CorrectionRequest,
             expected_version: int | None) -> RecordedEvent:
     """Append a retraction or correction in one transaction, if the story after it is legal."""
     seen: list[int] = []
     try:
-        with store.writing() as conn:
-            return _correct_in(conn, negotiation_id, request, expected_version, seen)
+        with recorder.writing() as tx:
+            return _correct_in(tx, negotiation_id, request, expected_version, seen)
     except WriteRace:
-        _raise_conflict(store, negotiation_id, expected_version, seen)
+        _raise_conflict(recorder, negotiation_id, expected_version, seen)
         raise
 
 
-def _transaction(store: EventStore, batches: Sequence[Batch], write: bool,
+def _transaction(recorder: Recorder, batches: Sequence[Batch], write: bool,
                  look_up_ids: bool) -> list[list[RecordedEvent]]:
     seen: list[int] = []
     # The batch being written when another writer wins a race: the conflict names it.
     negotiation_id, _, expected_version = batches[0]
     try:
-        with store.writing() as conn:
+        with recorder.writing() as tx:
             # Every id of every batch looked up at once: a query per negotiation would cost more than the check.
-            stored = EventStore.by_ids(conn, [event.event_id for _, batch, _ in batches for event in batch]
+            stored = tx.by_ids([event.event_id for _, batch, _ in batches for event in batch]
                                        ) if look_up_ids else {}
             done = []
             for negotiation_id, batch, expected_version in batches:
                 seen.clear()
-                done.append(_append_in(conn, negotiation_id, batch, expected_version, write, stored, seen))
+                done.append(_append_in(tx, negotiation_id, batch, expected_version, write, stored, seen))
             return done
     except WriteRace:
-        _raise_conflict(store, negotiation_id, expected_version, seen)
+        _raise_conflict(recorder, negotiation_id, expected_version, seen)
         raise
 
 
-def _raise_conflict(store: EventStore, negotiation_id: str, expected_version: int | None,
+def _raise_conflict(recorder: Recorder, negotiation_id: str, expected_version: int | None,
                     seen: list[int]) -> None:
     # A unique constraint stopped the insert: another writer got there first.
-    with store.reading() as conn:
-        actual = EventStore.version(conn, negotiation_id)
+    with recorder.reading() as view:
+        actual = view.version(negotiation_id)
     expected = expected_version if expected_version is not None else seen[0] if seen else 0
     raise ConcurrencyConflict(negotiation_id, expected, actual) from None
 
 
-def _current(conn: Connection, negotiation_id: str, expected_version: int | None,
+def _current(tx: Writer, negotiation_id: str, expected_version: int | None,
              seen: list[int]) -> tuple[Head | None, Negotiation]:
-    head = EventStore.head(conn, negotiation_id)
+    head = tx.head(negotiation_id)
     current = head.negotiation if head else Negotiation(id=negotiation_id)
     seen.append(current.version)
     if expected_version is not None and expected_version != current.version:
@@ -132,7 +130,7 @@ def _current(conn: Connection, negotiation_id: str, expected_version: int | None
     return head, current
 
 
-def _append_in(conn: Connection, negotiation_id: str, batch: Sequence[NewEvent], expected_version: int | None,
+def _append_in(tx: Writer, negotiation_id: str, batch: Sequence[NewEvent], expected_version: int | None,
                write: bool, stored: Mapping[str, RecordedEvent], seen: list[int]) -> list[RecordedEvent]:
     """One negotiation's part of a transaction; ``stored`` holds the events already stored under its ids."""
     for event in batch:
@@ -144,7 +142,7 @@ def _append_in(conn: Connection, negotiation_id: str, batch: Sequence[NewEvent],
     if not fresh:  # a retried write: everything is already there
         return [stored[event.event_id] for event in batch]
 
-    head, current = _current(conn, negotiation_id, expected_version, seen)
+    head, current = _current(tx, negotiation_id, expected_version, seen)
     now = datetime.now(UTC)
     rows = _rows(head, negotiation_id, current.version, now, [
         (event.event_id, event.type, event.data, event.occurred_at or now, event.reported_at or now, event.sources)
@@ -152,26 +150,26 @@ def _append_in(conn: Connection, negotiation_id: str, batch: Sequence[NewEvent],
     if _in_story_order(current, rows):
         after = decide(current, [(event, row["occurred_at"]) for event, row in zip(fresh, rows)])
     else:
-        after = _retold(conn, negotiation_id, rows, _late_entries(rows))
+        after = _retold(tx, negotiation_id, rows, _late_entries(rows))
     if not write:
         return []
-    written = _write(conn, head, after, rows)
+    written = _write(tx, head, after, rows)
     return [stored.get(event.event_id) or written[event.event_id] for event in batch]
 
 
-def _correct_in(conn: Connection, negotiation_id: str, request: CorrectionRequest,
+def _correct_in(tx: Writer, negotiation_id: str, request: CorrectionRequest,
                 expected_version: int | None, seen: list[int]) -> RecordedEvent:
     if request.id_given:
-        stored = EventStore.by_ids(conn, [request.event_id]).get(request.event_id)
+        stored = tx.by_ids([request.event_id]).get(request.event_id)
         if stored is not None:
             difference = _correction_difference(stored, negotiation_id, request)
             if difference:
                 raise DuplicateEvent(request.event_id, difference)
             return stored
-    head, current = _current(conn, negotiation_id, expected_version, seen)
+    head, current = _current(tx, negotiation_id, expected_version, seen)
     if head is None:
         raise UnknownNegotiation(negotiation_id)
-    entries = EventStore.stream(conn, negotiation_id)
+    entries = tx.stream(negotiation_id)
     target = _target(negotiation_id, entries, request.target)
     retracted, _corrections = retractions_and_corrections(entries)
     data = correction_data(request.kind, target, retracted, request.reason, request.data, request.occurred_at)
@@ -182,8 +180,8 @@ def _correct_in(conn: Connection, negotiation_id: str, request: CorrectionReques
                            f"before the event itself was reported ({target.reported_at.isoformat()})")
     rows = _rows(head, negotiation_id, current.version, now,
                  [(request.event_id, request.kind, data, reported, reported, request.sources)])
-    after = _retold(conn, negotiation_id, rows, f"{request.kind} of version {target.version}", entries)
-    return _write(conn, head, after, rows)[request.event_id]
+    after = _retold(tx, negotiation_id, rows, f"{request.kind} of version {target.version}", entries)
+    return _write(tx, head, after, rows)[request.event_id]
 
 
 def _correction_difference(stored: RecordedEvent, negotiation_id: str, request: CorrectionRequest) -> str | None:
@@ -216,12 +214,12 @@ def _target(negotiation_id: str, entries: Sequence[RecordedEvent], target: int |
 
 def _rows(head: Head | None, negotiation_id: str, version: int, now: datetime,
           entries: Sequence[tuple[str, str, dict[str, Any], datetime, datetime, tuple[str, ...]]],
-          chained: bool = True) -> list[dict[str, Any]]:
+          chained: bool = True) -> list[EventRow]:
     """The new rows, versioned and hash-chained after the negotiation's last entry.
 
     Rows only checked, never written, are not ``chained``: their hash is left empty.
     """
-    rows: list[dict[str, Any]] = []
+    rows: list[EventRow] = []
     last_hash = head.last_hash if head else GENESIS
     for number, (event_id, kind, data, occurred_at, reported_at, sources) in enumerate(entries, start=version + 1):
         if chained:
@@ -234,7 +232,7 @@ def _rows(head: Head | None, negotiation_id: str, version: int, now: datetime,
     return rows
 
 
-def _in_story_order(current: Negotiation, rows: Sequence[dict[str, Any]]) -> bool:
+def _in_story_order(current: Negotiation, rows: Sequence[EventRow]) -> bool:
     """Whether the new events come after the whole story, in date order: then the story only grows."""
     last = current.updated_at
     for row in rows:
@@ -244,14 +242,14 @@ def _in_story_order(current: Negotiation, rows: Sequence[dict[str, Any]]) -> boo
     return True
 
 
-def _late_entries(rows: Sequence[dict[str, Any]]) -> str:
+def _late_entries(rows: Sequence[EventRow]) -> str:
     """The new events as a refusal names them: type and date of each."""
     named = ", ".join(f"{row['type']} of {_day(row['occurred_at'])}" for row in rows[:3])
     more = f" and {len(rows) - 3} more" if len(rows) > 3 else ""
     return f"the new {named}{more}" if len(rows) == 1 else f"the new events {named}{more}"
 
 
-def _retold(conn: Connection, negotiation_id: str, rows: Sequence[dict[str, Any]], entry: str,
+def _retold(tx: Writer, negotiation_id: str, rows: Sequence[EventRow], entry: str,
             entries: Sequence[RecordedEvent] | None = None) -> Negotiation:
     """The negotiation the story gives with the new rows in it; refused naming where it breaks.
 
@@ -259,7 +257,7 @@ def _retold(conn: Connection, negotiation_id: str, rows: Sequence[dict[str, Any]
     of when other entries were reported (see ``fold_log`` for what "as known
     at" answers when the reports themselves do not make a legal story).
     """
-    logged = list(entries if entries is not None else EventStore.stream(conn, negotiation_id))
+    logged = list(entries if entries is not None else tx.stream(negotiation_id))
     pending = [RecordedEvent(position=0, **row) for row in rows]
     story = told_story([*logged, *pending])
     if not story:
@@ -268,7 +266,7 @@ def _retold(conn: Connection, negotiation_id: str, rows: Sequence[dict[str, Any]
     return _fold_or_refuse(negotiation_id, story, rows[-1]["version"], rows, entry)
 
 
-def _fold_or_refuse(negotiation_id: str, story: Sequence[StoredEvent], version: int, rows: Sequence[dict[str, Any]],
+def _fold_or_refuse(negotiation_id: str, story: Sequence[StoredEvent], version: int, rows: Sequence[EventRow],
                     entry: str) -> Negotiation:
     try:
         return fold_story(negotiation_id, story, version=version)
@@ -281,10 +279,10 @@ def _fold_or_refuse(negotiation_id: str, story: Sequence[StoredEvent], version: 
                            broken.allowed, refusal.reason, itself=event.version in new) from None
 
 
-def _write(conn: Connection, head: Head | None, after: Negotiation,
-           rows: Sequence[dict[str, Any]]) -> dict[str, RecordedEvent]:
-    positions = EventStore.append(conn, rows)
-    EventStore.save_head(conn, after, rows[-1]["hash"], None if head else positions[0])
+def _write(tx: Writer, head: Head | None, after: Negotiation,
+           rows: Sequence[EventRow]) -> dict[str, RecordedEvent]:
+    positions = tx.append(rows)
+    tx.save_head(after, rows[-1]["hash"], None if head else positions[0])
     return {row["event_id"]: RecordedEvent(position=position, **row) for row, position in zip(rows, positions)}
 
 

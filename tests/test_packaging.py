@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from negotiation import Ledger, StorageError
 from negotiation.cli import main
-from negotiation.store import eventstore
+from negotiation.store import opening
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,7 +25,7 @@ def without_psycopg(monkeypatch: pytest.MonkeyPatch) -> None:
     def find_spec(name: str, *args: Any) -> Any:
         return None if name == "psycopg" else real(name, *args)
 
-    monkeypatch.setattr(eventstore.importlib.util, "find_spec", find_spec)
+    monkeypatch.setattr(opening.importlib.util, "find_spec", find_spec)
 
 
 def test_the_package_ships_its_type_hints() -> None:

@@ -83,7 +83,7 @@ class RoundTrips:
 
 def test_get_takes_one_round_trip_and_a_ten_event_append_two(postgres_url: str) -> None:
     with Ledger.open(postgres_url) as ledger:
-        trips = RoundTrips(ledger.store.engine)
+        trips = RoundTrips(ledger.recorder.engine)
         work = list(workload(8, 10, seed=1))
         try:
             for negotiation_id, items in work[:6]:  # the driver prepares its statements on the fifth use
@@ -243,7 +243,7 @@ def test_rows_written_through_the_fast_path_are_the_rows_core_writes(postgres_ur
 def test_a_position_taken_without_the_lock_refuses_the_append_and_stores_nothing(postgres_url: str) -> None:
     with Ledger.open(postgres_url) as ledger:
         ledger.record("us-japan-2025", "AgreedInPrinciple", {"parties": ["US", "JP"]})
-        engine = ledger.store.engine
+        engine = ledger.recorder.engine
         rogue = create_engine(postgres_url)
 
         def draw_a_position(conn: object, cursor: object, statement: str, *args: object) -> None:
@@ -369,7 +369,7 @@ def test_a_failed_write_leaves_no_pooled_connection_in_autocommit(postgres_url: 
             with pytest.raises(RuntimeError), ledger.store.writing() as conn:
                 EventStore.head(conn, "us-japan-2025")
                 raise RuntimeError("stopped half-way")
-        engine = ledger.store.engine
+        engine = ledger.recorder.engine
         with engine.connect() as conn:
             assert conn.connection.driver_connection.autocommit is False  # type: ignore[union-attr]
             with conn.begin():

@@ -89,9 +89,9 @@ class FailsAt(NegotiationStates):
 @pytest.fixture
 def test_tables(ledger: Ledger) -> Iterator[None]:
     """The test projections' tables, in the ledger's database (the database is dropped afterwards)."""
-    TEST_TABLES.create_all(ledger.store.engine)
+    TEST_TABLES.create_all(ledger.recorder.engine)
     yield
-    TEST_TABLES.drop_all(ledger.store.engine)
+    TEST_TABLES.drop_all(ledger.recorder.engine)
 
 
 # -- a log of a few thousand entries ---------------------------------------------------------------
@@ -144,7 +144,7 @@ def rebuilt(ledger: Ledger) -> dict[str, tuple[object, ...]]:
 
 
 def applied_counts(ledger: Ledger) -> dict[str, int]:
-    with ledger.store.reading() as conn:
+    with ledger.recorder.engine.connect() as conn:
         rows = conn.execute(sa.select(applied.c.negotiation_id, sa.func.count()).group_by(applied.c.negotiation_id))
         return {negotiation_id: count for negotiation_id, count in rows}
 
@@ -246,7 +246,7 @@ def test_rebuild_empties_the_table_and_checkpoint_then_applies_the_whole_log(led
     ledger.record("us-japan-2025", "AgreedInPrinciple", {"parties": ["US", "JP"]})
     ledger.record("us-japan-2025", "TermsDisputed", {"point": "autos"})
     run(ledger, NegotiationStates())
-    with ledger.store.writing() as conn:  # the read model drifts: a row edited by hand
+    with ledger.recorder.engine.begin() as conn:  # the read model drifts: a row edited by hand
         conn.execute(sa.text("UPDATE negotiation_states SET state = 'finalised'"))
 
     report = rebuild(ledger, NegotiationStates())
@@ -261,7 +261,7 @@ def test_a_projection_with_a_handler_per_type_gets_every_entry_of_that_type(
     load_streams(ledger, read_streams(seeds))
 
     report = run(ledger, Finalisations(), batch=5)
-    with ledger.store.reading() as conn:
+    with ledger.recorder.engine.connect() as conn:
         rows = {nid: count for nid, count in conn.execute(sa.select(finalised.c.negotiation_id,
                                                                      finalised.c.instruments))}
 

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine, select
 
 import negotiation
 from negotiation.store import fastpath, migrate
-from negotiation.store.eventstore import EventStore, make_engine
+from negotiation.store.sqlite import SqliteRecorder, make_engine
 from negotiation.store.schema import events, heads
 from negotiation.store.writers import WriteRace
 
@@ -204,11 +204,11 @@ def test_rows_written_through_the_fast_path_are_byte_identical_to_rows_written_t
     for name, write in (("core", write_with_core), ("fast", write_with_fast_path)):
         path = tmp_path / f"{name}.db"
         engine = opened(path)
-        store = EventStore(engine)
-        with store.writing() as conn:
-            write(conn, FIRST, OPENED, 1)
-        with store.writing() as conn:
-            write(conn, SECOND, AMENDED, None)
+        store = SqliteRecorder(engine)
+        with store.writing() as session:
+            write(session.conn, FIRST, OPENED, 1)
+        with store.writing() as session:
+            write(session.conn, SECOND, AMENDED, None)
         engine.dispose()
         written[name] = raw(path)
 
@@ -228,22 +228,23 @@ def test_rows_written_through_the_fast_path_are_byte_identical_to_rows_written_t
 
 
 @pytest.fixture
-def written_by_core(tmp_path: Path) -> Iterator[EventStore]:
+def written_by_core(tmp_path: Path) -> Iterator[SqliteRecorder]:
     """A store holding FIRST and SECOND (and their heads), written through Core."""
     engine = opened(tmp_path / "core.db")
-    store = EventStore(engine)
-    with store.writing() as conn:
-        write_with_core(conn, FIRST, OPENED, 1)
-    with store.writing() as conn:
-        write_with_core(conn, SECOND, AMENDED, None)
+    store = SqliteRecorder(engine)
+    with store.writing() as session:
+        write_with_core(session.conn, FIRST, OPENED, 1)
+    with store.writing() as session:
+        write_with_core(session.conn, SECOND, AMENDED, None)
     yield store
     engine.dispose()
 
 
-def test_the_fast_path_reads_back_what_core_reads(written_by_core: EventStore) -> None:
+def test_the_fast_path_reads_back_what_core_reads(written_by_core: SqliteRecorder) -> None:
     store = written_by_core
 
-    with store.reading() as conn:
+    with store.reading() as session:
+        conn = session.conn
         core_head = tuple(conn.execute(
             select(heads.c.version, heads.c.state, heads.c.snapshot, heads.c.last_hash)
             .where(heads.c.negotiation_id == "us-japan-2025")).one())
@@ -262,13 +263,14 @@ def test_the_fast_path_reads_back_what_core_reads(written_by_core: EventStore) -
     assert all(occurred.tzinfo is UTC for *_, occurred in fast_events)
 
 
-def test_a_negotiation_read_from_the_driver_is_what_core_reads(written_by_core: EventStore) -> None:
+def test_a_negotiation_read_from_the_driver_is_what_core_reads(written_by_core: SqliteRecorder) -> None:
     store = written_by_core
     read_by_core = select(events.c.event_id, events.c.negotiation_id, events.c.version, events.c.position,
                           events.c.type, events.c.data, events.c.occurred_at, events.c.recorded_at,
                           events.c.sources, events.c.hash, events.c.schema_version, events.c.reported_at)
 
-    with store.reading() as conn:
+    with store.reading() as session:
+        conn = session.conn
         core = [tuple(row) for row in conn.execute(read_by_core.order_by(events.c.version))]
         whole = fastpath.stream(conn, "us-japan-2025")
         first_only = fastpath.stream(conn, "us-japan-2025", until_version=1)
@@ -310,8 +312,8 @@ def test_a_second_head_for_one_negotiation_is_a_write_race_on_every_database(led
     opened = ledger.record("us-japan-2025", "AgreedInPrinciple", {"parties": ["US", "JP"]})
     kept = ledger.get("us-japan-2025")
 
-    with pytest.raises(WriteRace), ledger.store.writing() as conn:
-        EventStore.save_head(conn, kept, opened.hash, opened.position)
+    with pytest.raises(WriteRace), ledger.recorder.writing() as transaction:
+        transaction.save_head(kept, opened.hash, opened.position)
 
     assert ledger.get("us-japan-2025") == kept
     assert ledger.verify().intact

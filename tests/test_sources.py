@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
+from seams import fail_after_rows
 from test_migrations import make_database_at
 
 from negotiation import InvalidEvent, Ledger, StorageError
 from negotiation.cli import main
 from negotiation.errors import IllegalSourceStory
 from negotiation.files.loading import load_streams, read_streams
-from negotiation.store.eventstore import EventStore
 from negotiation.store.schema import entry_sources
 
 Rows = Callable[[], list[tuple[object, ...]]]
@@ -191,10 +191,10 @@ def test_an_append_that_fails_after_its_rows_are_inserted_leaves_no_source_index
     deal(ledger)
     before, rows_before = index_rows(database_url), stored_rows()
 
-    def failing_save_head(*args: object) -> None:
+    def disk_full() -> None:
         raise StorageError("database error: the disk is full")
 
-    monkeypatch.setattr(EventStore, "save_head", staticmethod(failing_save_head))  # after the rows and sources
+    fail_after_rows(ledger.recorder, disk_full)  # after the rows and sources
     with pytest.raises(StorageError):
         ledger.record(US_JAPAN, "TermsAmended", {"terms": {"rice": "more"}}, sources=["Reuters", "AP"])
 

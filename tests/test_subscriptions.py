@@ -22,7 +22,6 @@ from click.testing import CliRunner
 from negotiation import InvalidEvent, Ledger, RecordedEvent
 from negotiation.cli import main
 from negotiation.domain.chain import GENESIS
-from negotiation.store.eventstore import EventStore
 from negotiation.store.schema import events
 from negotiation.subscriptions import Subscription
 
@@ -160,7 +159,7 @@ def test_a_subscription_wakes_for_an_entry_appended_behind_the_ledgers_back(ledg
            "type": "AgreedInPrinciple", "data": {"parties": ["US", "GB"]}, "schema_version": 1, "hash": GENESIS,
            "occurred_at": day, "recorded_at": day, "reported_at": day, "sources": ["GOV.UK"]}
 
-    with ledger.store.writing() as conn:  # a plain insert, as any other writer of the table might do
+    with ledger.recorder.engine.begin() as conn:  # a plain insert, as any other writer of the table might do
         conn.execute(events.insert(), [row])
     waiting.join(timeout=60)
 
@@ -201,7 +200,7 @@ def test_a_subscription_reads_a_long_log_in_batches_without_losing_an_entry(ledg
     ledger.record_many("us-japan-2025", [{"type": "AgreedInPrinciple", "data": {"parties": ["US", "JP"]}}] + [
         {"type": "TermsAmended", "data": {"terms": {"n": i}}} for i in range(1234)])
 
-    with Subscription(ledger.store, 0, timeout=0, batch=100) as subscription:
+    with Subscription(ledger.recorder, 0, timeout=0, batch=100) as subscription:
         seen = positions(list(subscription))
 
     assert seen == positions(ledger.read_all())
@@ -336,11 +335,11 @@ def test_on_sqlite_the_fast_read_of_the_log_gives_exactly_what_core_reads(sqlite
                                              {"type": "TermsAmended", "data": {"terms": {"autos": "15%"}},
                                               "sources": ["NHK"]}])
         ledger.retract("us-japan-2025", 3, reason="misreported")
-        with ledger.store.reading() as conn:
-            fast, end = EventStore.following(conn, 0, 10)
-            by_core = EventStore.all_after(conn, 0, None)
-            some, _ = EventStore.following(conn, 1, 10, negotiation_id="us-japan-2025",
-                                           types=["TermsAmended", "EventRetracted"])
+        with ledger.recorder.reading() as view:  # the SQLite recorder follows on the driver, reads all by Core
+            fast, end = view.following(0, 10)
+            by_core = view.all_after(0, None)
+            some, _ = view.following(1, 10, negotiation_id="us-japan-2025",
+                                     types=["TermsAmended", "EventRetracted"])
 
     assert fast == by_core
     assert [type(value) for value in vars_of(fast[0])] == [type(value) for value in vars_of(by_core[0])]

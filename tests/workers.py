@@ -54,19 +54,16 @@ def follow(url: str, total: int, seconds: float) -> list[tuple[int, str]]:
 
 def stall_inside_a_write(url: str, negotiation_id: str, events: int) -> None:
     """Record a long batch, announce once its rows are inserted, then wait to be killed before commit."""
-    from negotiation.store.eventstore import EventStore
+    from seams import fail_after_rows
 
-    save_head = EventStore.save_head
-
-    def stalling_save_head(*args: Any) -> None:
-        save_head(*args)  # the events and the head are written; only the commit is left
+    def stall() -> None:  # the events and the head are written; only the commit is left
         print("inserted, not committed", flush=True)
         time.sleep(60)
 
-    EventStore.save_head = staticmethod(stalling_save_head)  # type: ignore[method-assign]
     batch = [{"type": "AgreedInPrinciple", "data": {"parties": ["US", "JP"]}}]
     batch += [{"type": "TermsAmended", "data": {"terms": {"n": i}}} for i in range(events - 1)]
     with Ledger.open(url, upgrade=False) as ledger:
+        fail_after_rows(ledger.recorder, stall)
         ledger.record_many(negotiation_id, batch)
     print("committed", flush=True)
     sys.exit(0)

@@ -6,8 +6,9 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from ..domain.aggregate import Negotiation, fold
-from ..domain.events import PAYLOADS, RecordedEvent
+from ..domain.aggregate import Negotiation
+from ..domain.events import RecordedEvent
+from ..domain.replay import StatesAfter
 from ..domain.story import describe
 from ..errors import CorruptHistory, NegotiationError
 from ..ledger import Ledger
@@ -15,46 +16,6 @@ from ..projections import PROJECTIONS, projection_named, rebuild, run
 from ..subscriptions import ENTRY_TYPES
 from . import render
 from .main import console, main, opened
-
-
-class StatesAfter:
-    """The negotiation as the ledger held it right after each entry, for entries met in position order.
-
-    An event dated no earlier than the state before it is folded onto that
-    state; anything else (the first entry seen of a negotiation, a late event,
-    a retraction or correction) is replayed from the log.
-    """
-
-    def __init__(self, ledger: Ledger) -> None:
-        self.ledger = ledger
-        self.known: dict[str, tuple[Negotiation, RecordedEvent, bool]] = {}
-
-    def after(self, entry: RecordedEvent) -> Negotiation:
-        negotiation_id = entry.negotiation_id
-        kept = self.known.get(negotiation_id)
-        folded: Negotiation | None = None
-        if kept is not None and entry.type in PAYLOADS:
-            before, previous, replayed = kept
-            # A replayed state inside a batch may stand for the whole batch: replay its next entries too.
-            same_batch = replayed and previous.recorded_at == entry.recorded_at
-            if (before.version == entry.version - 1 and not same_batch and before.updated_at is not None
-                    and entry.occurred_at >= before.updated_at):
-                folded = self._fold(entry, before)
-        elif kept is None and entry.version == 1 and entry.type in PAYLOADS:
-            folded = self._fold(entry, None)
-        if folded is not None:
-            self.known[negotiation_id] = (folded, entry, False)
-            return folded
-        replayed_state = self.ledger.replay(negotiation_id, until_version=entry.version)
-        self.known[negotiation_id] = (replayed_state, entry, True)
-        return replayed_state
-
-    @staticmethod
-    def _fold(entry: RecordedEvent, before: Negotiation | None) -> Negotiation | None:
-        try:
-            return fold(entry.negotiation_id, [entry], before)
-        except CorruptHistory:
-            return None
 
 
 def _entry_line(entry: RecordedEvent, after: Negotiation | None) -> Text:
@@ -93,13 +54,13 @@ def watch(ctx: click.Context, negotiation_id: str | None, types: tuple[str, ...]
     """
     out = console()
     with opened(ctx) as ledger:
-        states = StatesAfter(ledger)
+        states = StatesAfter()
         subscription = ledger.subscribe(after, negotiation_id=negotiation_id, types=types or None, timeout=timeout)
         try:
             with subscription:
                 for entry in subscription:
                     try:
-                        after_entry: Negotiation | None = states.after(entry)
+                        after_entry: Negotiation | None = states.after(entry, ledger.history)
                     except NegotiationError:
                         after_entry = None  # the line still shows the entry
                     out.print(_entry_line(entry, after_entry), highlight=False, soft_wrap=True)

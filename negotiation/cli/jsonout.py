@@ -28,7 +28,7 @@ from ..domain.aggregate import Negotiation
 from ..domain.chain import BrokenLink
 from ..domain.events import RecordedEvent
 from ..domain.story import StoryEvent
-from ..ledger import VerifyReport
+from ..audit import VerifyReport
 
 F = TypeVar("F", bound=Callable[..., Any])
 

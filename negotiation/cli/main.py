@@ -14,8 +14,7 @@ from sqlalchemy.engine import make_url
 
 from ..errors import NegotiationError
 from ..ledger import Ledger
-from ..store import migrate
-from ..store.eventstore import EventStore, make_engine, resolve_url
+from ..store.opening import open_recorder, resolve_url
 from . import jsonout, render
 
 
@@ -44,8 +43,8 @@ def opened(ctx: click.Context, *, write: bool = False) -> Iterator[Ledger]:
     SQLite path is reported, not created empty.
     """
     url = resolve_url(ctx.obj["url"])
-    database = make_url(url).database
-    if not write and make_url(url).get_backend_name() == "sqlite" and database and database != ":memory:" \
+    database = make_url(url).database if url.startswith("sqlite") else None
+    if not write and url.startswith("sqlite") and database and database != ":memory:" \
             and not Path(database).exists():
         raise click.ClickException(f"no database at {database}: record or load events first, or check --url")
     with Ledger.open(url, upgrade=write) as ledger:
@@ -80,14 +79,9 @@ def db_upgrade(ctx: click.Context) -> None:
 
     Example: negotiation --url postgresql+psycopg://localhost/talks db upgrade
     """
-    url = resolve_url(ctx.obj["url"])
-    engine = make_engine(url)
-    try:
-        with EventStore(engine).translating_errors():
-            before, after = migrate.upgrade(engine)
-    finally:
-        engine.dispose()
-    shown = engine.url.render_as_string(hide_password=True)
+    recorder = open_recorder(ctx.obj["url"])
+    recorder.close()
+    shown, (before, after) = recorder.url, recorder.revisions
     if before == after:
         console().print(f"{shown}: already at revision {after}")
     else:

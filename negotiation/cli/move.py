@@ -13,7 +13,7 @@ import click
 from rich.console import Console
 
 from ..ledger import Ledger
-from ..store.eventstore import resolve_url
+from ..store.opening import resolve_url
 from .main import console, main, opened
 
 

@@ -18,9 +18,9 @@ entries already on the target must be exactly the source's first ones, and
 the copy resumes after the last of them. A target holding anything else is
 refused and left as it was.
 
-On PostgreSQL the positions are inserted as they were, so the sequence that
-hands out new ones (the ``position`` column is a ``BIGSERIAL``) is moved past
-the highest copied position in every chunk: appends on the target go on from
+The positions are inserted as they were; the target's recorder hands out
+the next ones after the highest copied (on PostgreSQL it moves the sequence
+behind the ``position`` column in every chunk), so appends there go on from
 there.
 """
 
@@ -31,19 +31,15 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
-from typing import Any
 
-import orjson
-from sqlalchemy import Connection, Table, bindparam, func, select, text
 from sqlalchemy.engine import make_url
 
-from ..domain.aggregate import Negotiation, StoryBreak, fold, fold_story, snapshot
+from ..domain.aggregate import Negotiation
 from ..domain.events import RecordedEvent
-from ..domain.story import CORRECTION_TYPES, story_of
+from ..domain.replay import StatesAfter
 from ..errors import NegotiationError
-from . import migrate
-from .eventstore import EventStore, make_engine, resolve_url
-from .schema import entry_sources, events, heads
+from .opening import open_recorder, resolve_url
+from .recorder import Reader, Recorder, Writer
 
 #: Entries per transaction: big enough to be fast, small enough that a stopped copy keeps most of its work.
 CHUNK = 2000
@@ -69,14 +65,6 @@ class CopyReport:
         return self.copied / self.seconds if self.seconds else 0.0
 
 
-@dataclass
-class _Kept:
-    """A negotiation's state after the entries copied so far, and whether its log is its own story."""
-
-    negotiation: Negotiation
-    in_world_order: bool
-
-
 def shown(url: str) -> str:
     """A URL as messages show it: any password masked."""
     return make_url(url).render_as_string(hide_password=True)
@@ -95,16 +83,15 @@ def copy_log(source_url: str | None, target_url: str, *, chunk: int = CHUNK,
     source_url, target_url = resolve_url(source_url), resolve_url(target_url)
     if _same_database(source_url, target_url):
         raise CopyRefused(f"{shown(target_url)} is the database being copied: copy to another one")
-    source, target = EventStore(make_engine(source_url)), EventStore(make_engine(target_url))
+    source = open_recorder(source_url, upgrade=False)
     try:
-        with source.translating_errors():
-            migrate.require_head(source.engine)
-        with target.translating_errors():
-            migrate.upgrade(target.engine)
-        return _copy(source, target, chunk, progress)
+        target = open_recorder(target_url)
+        try:
+            return _copy(source, target, chunk, progress)
+        finally:
+            target.close()
     finally:
-        source.engine.dispose()
-        target.engine.dispose()
+        source.close()
 
 
 def _same_database(first: str, second: str) -> bool:
@@ -117,61 +104,56 @@ def _same_database(first: str, second: str) -> bool:
     return (one.host, one.port, one.database) == (other.host, other.port, other.database)
 
 
-def _copy(source: EventStore, target: EventStore, chunk: int, progress: Callable[[int, int], None]) -> CopyReport:
+def _copy(source: Recorder, target: Recorder, chunk: int, progress: Callable[[int, int], None]) -> CopyReport:
     started = time.perf_counter()
     report = CopyReport()
-    kept: dict[str, _Kept] = {}
+    states = StatesAfter()
     with source.reading() as read:
-        last = read.scalar(select(func.max(events.c.position))) or 0
-        total = read.scalar(select(func.count()).select_from(events).where(events.c.position <= last)) or 0
+        total = read.count()
+        last = read.end_of_log()
         with target.reading() as there:
             after, report.already_there = _copied_before(read, there, source, target)
         progress(report.already_there, total)
         for rows in _chunks(read, after, last, chunk):
             with target.writing() as write:
-                _insert(write, rows)
-                _keep_states(write, rows, kept)
-                _move_sequence(write, rows[-1].position)
+                write.insert_as_stored(rows)
+                _keep_states(write, rows, states)
             report.copied += len(rows)
             progress(report.already_there + report.copied, total)
     with target.reading() as there:
-        report.negotiations = there.scalar(select(func.count()).select_from(heads)) or 0
-        report.entries = there.scalar(select(func.count()).select_from(events)) or 0
+        report.negotiations = len(there.negotiation_ids())
+        report.entries = there.count()
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _copied_before(read: Connection, there: Connection, source: EventStore, target: EventStore) -> tuple[int, int]:
+def _copied_before(read: Reader, there: Reader, source: Recorder, target: Recorder) -> tuple[int, int]:
     """The position after which to copy and how many entries the target already has (a copy stopped midway).
 
     Those entries must be the source's first ones, exactly; anything else on
     the target is refused.
     """
-    held = there.scalar(select(func.count()).select_from(events)) or 0
+    held = there.count()
     if not held:
-        if there.scalar(select(func.count()).select_from(heads)):
-            raise CopyRefused(f"{_where(target)} has negotiation states but no log: copy to an empty database")
+        if there.negotiation_ids():
+            raise CopyRefused(f"{target.url} has negotiation states but no log: copy to an empty database")
         return 0, 0
     after, page = 0, 1000
     while True:
-        ours = EventStore.all_after(there, after, page)
+        ours = there.all_after(after, page)
         if not ours:
             return after, held
-        theirs = EventStore.all_after(read, after, page)
+        theirs = read.all_after(after, page)
         for mine, original in zip(ours, [*theirs, *[None] * (len(ours) - len(theirs))]):
             if mine != original:
                 raise CopyRefused(
-                    f"{_where(target)} already holds {held} entries that are not the first entries of "
-                    f"{_where(source)} (position {mine.position} differs): copy to an empty database, or run "
+                    f"{target.url} already holds {held} entries that are not the first entries of "
+                    f"{source.url} (position {mine.position} differs): copy to an empty database, or run "
                     "again a copy that stopped to complete it; nothing was written")
         after = ours[-1].position
 
 
-def _where(store: EventStore) -> str:
-    return store.engine.url.render_as_string(hide_password=True)
-
-
-def _chunks(read: Connection, after: int, last: int, size: int) -> Iterator[list[RecordedEvent]]:
+def _chunks(read: Reader, after: int, last: int, size: int) -> Iterator[list[RecordedEvent]]:
     """The source's entries after ``after`` up to ``last``, in position order, in chunks of about ``size``.
 
     A chunk ends only where the next entry was recorded at another time: the
@@ -181,7 +163,7 @@ def _chunks(read: Connection, after: int, last: int, size: int) -> Iterator[list
     buffer: list[RecordedEvent] = []
     position, done = after, False
     while not done:
-        page = [row for row in EventStore.all_after(read, position, size) if row.position <= last]
+        page = [row for row in read.all_after(position, size) if row.position <= last]
         done = len(page) < size
         if page:
             position = page[-1].position
@@ -205,114 +187,23 @@ def _cut(rows: Sequence[RecordedEvent], size: int) -> int | None:
     return None
 
 
-def _insert(write: Connection, rows: Sequence[RecordedEvent]) -> None:
-    """Insert the entries as they were stored, positions included, and the index of their sources."""
-    _insert_many(write, events, [
-        {"position": row.position, "event_id": row.event_id, "negotiation_id": row.negotiation_id,
-         "version": row.version, "type": row.type, "data": row.data, "schema_version": row.schema_version,
-         "occurred_at": row.occurred_at, "recorded_at": row.recorded_at, "sources": list(row.sources),
-         "hash": row.hash, "reported_at": row.reported_at}
-        for row in rows])
-    _insert_many(write, entry_sources, [
-        {"source": source, "position": row.position, "negotiation_id": row.negotiation_id}
-        for row in rows for source in dict.fromkeys(row.sources)])
+def _keep_states(write: Writer, rows: Sequence[RecordedEvent], states: StatesAfter) -> None:
+    """Write each negotiation's state after its last entry in the chunk, as the ledger held it then.
 
-
-def _insert_many(write: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert rows in one go: by the driver's executemany on SQLite, by ``COPY ... FROM STDIN`` on PostgreSQL.
-
-    COPY runs in the same transaction and fires the same triggers as INSERT;
-    it is many times faster than any INSERT for thousands of rows. Values go
-    as Core would send them: JSON as the engine's serialiser writes it (jsonb
-    keeps its meaning, not its text), times as aware datetimes for timestamptz; the JSON
-    columns are the only ones given dicts and lists.
+    A chunk never splits a transaction of the source, so each of these is a
+    state the source held; a log told again reads the target, which holds the
+    chunk's entries already (same transaction).
     """
-    if not rows:
-        return
-    if write.dialect.name != "postgresql":
-        write.execute(table.insert(), rows)
-        return
-    columns = list(rows[0])
-    driver = write.connection.driver_connection
-    assert driver is not None
-    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
-    with driver.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row([_json_text(value) if isinstance(value, (dict, list)) else value
-                            for value in (row[column] for column in columns)])
-
-
-def _json_text(value: Any) -> str:
-    """A JSON column's value as the engine's serialiser writes it (only dicts and lists go in JSON columns here)."""
-    return orjson.dumps(value).decode()
-
-
-def _keep_states(write: Connection, rows: Sequence[RecordedEvent], states: dict[str, _Kept]) -> None:
-    """Write each negotiation's state after its last entry in the chunk: its story folded.
-
-    A negotiation whose log is its own story so far (no corrections, dates in
-    order) is folded on from its state after the previous chunk; any other is
-    read back from the target, with this chunk's entries, and its whole story
-    folded, as the ledger does.
-    """
-    touched: dict[str, list[RecordedEvent]] = {}
+    last: dict[str, tuple[RecordedEvent, Negotiation]] = {}
     for row in rows:
-        touched.setdefault(row.negotiation_id, []).append(row)
-    opened: list[dict[str, Any]] = []
-    moved: list[dict[str, Any]] = []
-    for negotiation_id, new in touched.items():
-        kept = states.get(negotiation_id)
-        if kept is None and new[0].version == 1:
-            kept = _Kept(Negotiation(id=negotiation_id), in_world_order=True)
-        if kept is not None and kept.in_world_order and _continues(kept.negotiation, new):
-            state = _Kept(_folded(negotiation_id, new, kept.negotiation), in_world_order=True)
-        else:
-            state = _Kept(_told(negotiation_id, EventStore.stream(write, negotiation_id)), in_world_order=False)
-        head = {"version": state.negotiation.version, "state": state.negotiation.state,
-                "snapshot": snapshot(state.negotiation), "last_hash": new[-1].hash}
-        if new[0].version == 1:
-            opened.append({"negotiation_id": negotiation_id, "opened_at_position": new[0].position, **head})
-        else:
-            moved.append({"key": negotiation_id, **head})
-        states[negotiation_id] = state
-    _insert_many(write, heads, opened)
-    if moved:
-        write.execute(_UPDATE_HEAD, moved)
+        try:
+            last[row.negotiation_id] = (row, states.after(row, write.stream))
+        except NegotiationError as e:
+            raise CopyRefused(f"the log being copied does not replay ({e}): run `negotiation verify` on it") from None
+    for negotiation_id, (row, state) in last.items():
+        opened = write.head(negotiation_id) is None
+        write.save_head(state, row.hash, _first_position(write, negotiation_id) if opened else None)
 
 
-_UPDATE_HEAD = (heads.update().where(heads.c.negotiation_id == bindparam("key"))
-                .values(version=bindparam("version"), state=bindparam("state"), snapshot=bindparam("snapshot"),
-                        last_hash=bindparam("last_hash")))
-
-
-def _continues(negotiation: Negotiation, new: Sequence[RecordedEvent]) -> bool:
-    """Whether the new entries only extend the story: events, none dated before the one before it."""
-    last = negotiation.updated_at
-    for entry in new:
-        if entry.type in CORRECTION_TYPES or (last is not None and entry.occurred_at < last):
-            return False
-        last = entry.occurred_at
-    return True
-
-
-def _folded(negotiation_id: str, new: Sequence[RecordedEvent], start: Negotiation) -> Negotiation:
-    try:
-        return fold(negotiation_id, new, start if start.version else None)
-    except NegotiationError as e:
-        raise CopyRefused(f"the log being copied does not replay ({e}): run `negotiation verify` on it") from None
-
-
-def _told(negotiation_id: str, entries: Sequence[RecordedEvent]) -> Negotiation:
-    """The negotiation its whole story gives, as ``Ledger.get`` keeps it."""
-    try:
-        return fold_story(negotiation_id, story_of(entries), version=entries[-1].version)
-    except StoryBreak as broken:
-        raise CopyRefused(f"the log being copied does not replay: negotiation {negotiation_id!r} breaks at version "
-                          f"{broken.event.version}: run `negotiation verify` on it") from None
-
-
-def _move_sequence(write: Connection, position: int) -> None:
-    """On PostgreSQL, make the next position handed out come after ``position``."""
-    if write.dialect.name == "postgresql":
-        write.execute(text("SELECT setval(pg_get_serial_sequence('negotiation_events', 'position'), :position)"),
-                      {"position": position})
+def _first_position(write: Writer, negotiation_id: str) -> int:
+    return write.stream(negotiation_id, 1)[0].position

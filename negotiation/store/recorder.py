@@ -21,7 +21,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, TypedDict
+from typing import Any, Protocol, TypedDict, runtime_checkable
+
+from sqlalchemy import Connection, Engine
 
 from ..domain.aggregate import Negotiation, from_snapshot
 from ..domain.events import RecordedEvent
@@ -102,6 +104,9 @@ class Reader(Protocol):
     def end_of_log(self) -> int:
         """The position of the log's last entry; 0 for an empty log."""
 
+    def count(self) -> int:
+        """How many entries the log holds."""
+
     def by_source(self, source: str, negotiation_id: str | None = None) -> list[RecordedEvent]:
         """The entries that name ``source``, in position order, found by the index of sources."""
 
@@ -151,6 +156,8 @@ class Recorder(Protocol):
 
     #: Where the log is, safe to show: any password is masked.
     url: str
+    #: The schema's revision when the recorder was opened and after: what opening it migrated.
+    revisions: tuple[str | None, str | None]
 
     def reading(self) -> AbstractContextManager[Reader]:
         """A read transaction: one consistent view of the log."""
@@ -169,3 +176,19 @@ class Recorder(Protocol):
 
     def close(self) -> None:
         """Release the recorder's connections."""
+
+
+class ProjectionSession(Reader, Protocol):
+    """A projection's transaction: the log read, and the Core connection its own tables are written on."""
+
+    conn: Connection
+
+
+@runtime_checkable
+class SqlRecorder(Recorder, Protocol):
+    """A recorder on a SQL database, where projections keep their tables beside the log."""
+
+    engine: Engine
+
+    def projection_transaction(self, name: str) -> AbstractContextManager[ProjectionSession]:
+        """A write transaction for projection ``name``: one runner of it at a time, appenders not held up."""

@@ -12,12 +12,9 @@ from dataclasses import dataclass
 from itertools import groupby
 from operator import itemgetter
 
-from sqlalchemy import Connection, distinct, func, select, text
-
 from ..domain.chain import BrokenLink
 from ..domain.story import RETRACTED
-from .eventstore import EventStore
-from .schema import CORRECTIONS_ONLY, entry_sources, events
+from .recorder import Reader
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,35 +32,33 @@ class SourceSummary:
     corrected: int = 0
 
 
-def summaries(conn: Connection) -> list[SourceSummary]:
+def summaries(view: Reader) -> list[SourceSummary]:
     """Every source named in the log, by name (code point order, the same on every database), with its entries, negotiations, retractions and corrections."""
-    counted = conn.execute(
-        select(entry_sources.c.source, func.count(), func.count(distinct(entry_sources.c.negotiation_id)))
-        .group_by(entry_sources.c.source))
-    # The literal condition of the partial index, so that both databases read it instead of the log.
-    changes = conn.execute(select(events.c.type, events.c.data).where(text(CORRECTIONS_ONLY)))
+    counted = view.source_counts()
+    changes = view.corrections()
     retracted: set[str] = set()
     corrected: set[str] = set()
     for kind, data in changes:
         (retracted if kind == RETRACTED else corrected).add(data["target"])
-    targets = EventStore.by_ids(conn, sorted(retracted | corrected))
+    targets = view.by_ids(sorted(retracted | corrected))
     retractions: Counter[str] = Counter()
     corrections: Counter[str] = Counter()
     for event_id, target in targets.items():
         for source in dict.fromkeys(target.sources):
             retractions[source] += event_id in retracted
             corrections[source] += event_id in corrected
-    return sorted((SourceSummary(source, entries, negotiations, retractions[source], corrections[source])
-                   for source, entries, negotiations in counted), key=lambda summary: summary.source)
+    return sorted((SourceSummary(count.source, count.entries, count.negotiations, retractions[count.source],
+                                 corrections[count.source]) for count in counted),
+                  key=lambda summary: summary.source)
 
 
-def index_breaks(conn: Connection) -> Iterator[BrokenLink]:
+def index_breaks(view: Reader) -> Iterator[BrokenLink]:
     """The first entry of each negotiation whose sources the index of sources does not hold as it names them.
 
     Both sides are read in position order and compared a position at a time
     (sets of names, so no collation decides anything).
     """
-    indexed = groupby(EventStore.indexed_sources(conn), key=itemgetter(0))
+    indexed = groupby(view.indexed_sources(), key=itemgetter(0))
     pending = next(indexed, None)
     reported: set[str] = set()
 
@@ -72,7 +67,7 @@ def index_breaks(conn: Connection) -> Iterator[BrokenLink]:
             reported.add(link.negotiation_id)
             yield link
 
-    for entry in EventStore.in_log_order(conn):
+    for entry in view.in_log_order():
         while pending is not None and pending[0] < entry.position:  # index rows of no entry
             rows = list(pending[1])
             yield from broken(BrokenLink(rows[0][2], 0, "-", pending[0],

@@ -49,16 +49,6 @@ class Waiter(Protocol):
     def close(self) -> None: ...
 
 
-def waiter_for(engine: Engine, probe: Callable[[], int]) -> Waiter:
-    """The cheapest waiter the engine's database allows; ``probe`` reads the log's last position."""
-    if engine.dialect.name == "postgresql":
-        return NotificationWaiter(engine)
-    database = engine.url.database
-    if database in (None, "", ":memory:") or (engine.url.query.get("mode") == "memory"):
-        return ProbeWaiter(probe)
-    return DataVersionWaiter(database)
-
-
 class BackOff:
     """Sleeps that grow from FIRST_DELAY to LONGEST_DELAY while nothing changes."""
 

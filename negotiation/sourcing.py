@@ -1,0 +1,86 @@
+"""Whose word a story is told on: only the entries of some sources, or without those of others."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from .domain.aggregate import Negotiation, StoryBreak, fold_log, fold_story
+from .domain.events import RecordedEvent, check_sources
+from .domain.story import StoryEvent, story_of
+from .errors import IllegalSourceStory, InvalidEvent
+
+
+@dataclass(frozen=True, slots=True)
+class SourceChoice:
+    """Whose word the story is told on: only entries naming one of ``only``, none resting only on ``without``."""
+
+    only: frozenset[str] | None
+    without: frozenset[str] | None
+
+    @classmethod
+    def of(cls, sources: Iterable[str] | None, exclude_sources: Iterable[str] | None) -> SourceChoice | None:
+        if sources is None and exclude_sources is None:
+            return None
+        return cls(_names("sources", sources), _names("exclude_sources", exclude_sources))
+
+    def keeps(self, entry: RecordedEvent) -> bool:
+        named = set(entry.sources)
+        if self.only is not None and not named & self.only:
+            return False
+        return self.without is None or not named or not named <= self.without
+
+    def kept(self, entries: Sequence[RecordedEvent]) -> list[RecordedEvent]:
+        return [entry for entry in entries if self.keeps(entry)]
+
+    @property
+    def told(self) -> str:
+        """How a message names the choice: ``by Reuters, without NDTV``."""
+        said = []
+        if self.only is not None:
+            said.append("by " + _listed(self.only, "or"))
+        if self.without is not None:
+            said.append("without " + _listed(self.without, "and"))
+        return ", ".join(said)
+
+    def story(self, negotiation_id: str, entries: Sequence[RecordedEvent], as_of: datetime | None,
+              known_at: datetime | None) -> list[StoryEvent]:
+        """The story the chosen entries tell, once its whole is checked to be legal."""
+        self.negotiation(negotiation_id, entries, None, known_at)
+        return story_of(self.kept(entries), as_of=as_of, known_at=known_at)
+
+    def negotiation(self, negotiation_id: str, entries: Sequence[RecordedEvent], as_of: datetime | None,
+                    known_at: datetime | None) -> Negotiation:
+        """The negotiation the chosen entries' story gives; IllegalSourceStory where it breaks."""
+        kept = [entry for entry in self.kept(entries) if known_at is None or entry.reported_at <= known_at]
+        whole = story_of(kept)
+        if not whole:
+            raise IllegalSourceStory(negotiation_id, self.told)
+        try:
+            fold_story(negotiation_id, whole, version=kept[-1].version)
+        except StoryBreak as broken:
+            event, why = broken.event, broken.refusal.reason
+            raise IllegalSourceStory(negotiation_id, self.told, event.version, event.type, _day(event.occurred_at),
+                                     broken.state, why) from None
+        return fold_log(negotiation_id, kept, as_of)
+
+
+def _names(field: str, names: Iterable[str] | None) -> frozenset[str] | None:
+    if names is None:
+        return None
+    checked = check_sources(names)
+    if not checked:
+        raise InvalidEvent(f"{field} must name at least one source")
+    return frozenset(checked)
+
+
+def _listed(names: frozenset[str], word: str) -> str:
+    ordered = sorted(names)
+    return ordered[0] if len(ordered) == 1 else f"{', '.join(ordered[:-1])} {word} {ordered[-1]}"
+
+
+def _day(moment: datetime) -> str:
+    if (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0):
+        return moment.date().isoformat()
+    return moment.isoformat()

@@ -1,0 +1,60 @@
+"""Which recorder a URL names, and the one place that chooses between them.
+
+``sqlite:///FILE`` (the default: ``negotiations.db`` in the working directory),
+``postgresql://USER@HOST/DB`` (psycopg 3, an extra) or ``memory://`` (a log
+in this process, gone when it ends).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from ..errors import StorageError
+from .memory import MEMORY_URL, MemoryRecorder
+from .recorder import Recorder
+
+DEFAULT_URL = "sqlite:///negotiations.db"
+URL_VARIABLE = "NEGOTIATION_DB_URL"
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+#: What to install for PostgreSQL: the driver is an extra, since the default database is a SQLite file.
+POSTGRESQL_EXTRA = "pip install 'negotiation[postgresql]'"
+_SUPPORTED = "use sqlite:///FILE, postgresql+psycopg://USER@HOST/DB or memory://"
+
+
+def resolve_url(url: str | None) -> str:
+    """The URL given, else ``$NEGOTIATION_DB_URL``, else a SQLite file in the working directory."""
+    chosen = url or os.environ.get(URL_VARIABLE) or DEFAULT_URL
+    if chosen == MEMORY_URL:
+        return chosen
+    try:
+        parsed = make_url(chosen)
+    except ArgumentError:
+        raise StorageError(f"{chosen!r} is not a database URL; {_SUPPORTED}") from None
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, not psycopg2
+    if parsed.get_backend_name() not in SUPPORTED_BACKENDS:
+        raise StorageError(f"unsupported database {parsed.get_backend_name()!r}: {_SUPPORTED}")
+    return parsed.render_as_string(hide_password=False)
+
+
+def open_recorder(url: str | None, *, upgrade: bool = True) -> Recorder:
+    """The recorder of the log at ``url`` (see ``resolve_url``), its schema at the latest migration.
+
+    With ``upgrade=False`` a database not already there is refused (StorageError) instead.
+    """
+    resolved = resolve_url(url)
+    if resolved == MEMORY_URL:
+        return MemoryRecorder()
+    if make_url(resolved).get_backend_name() == "postgresql":
+        if importlib.util.find_spec("psycopg") is None:
+            raise StorageError(f"PostgreSQL needs the psycopg driver, which is not installed: {POSTGRESQL_EXTRA}")
+        from .postgres import PostgresRecorder
+
+        return PostgresRecorder.open(resolved, upgrade=upgrade)
+    from .sqlite import SqliteRecorder
+
+    return SqliteRecorder.open(resolved, upgrade=upgrade)
