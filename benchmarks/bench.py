@@ -33,7 +33,7 @@ from benchmarks.report import Figures, ratio, ratios, target
 from benchmarks.workload import workload
 from negotiation.errors import NegotiationError
 from negotiation.ledger import Ledger
-from negotiation.store.eventstore import make_engine
+from negotiation.store.sqlite import make_engine
 
 LEDGER_FILE = "ledger.db"
 PLAIN_FILE = "sqlite3.db"

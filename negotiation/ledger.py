@@ -128,15 +128,36 @@ class Ledger:
                  event_id: Any) -> RecordedEvent:
         negotiation_id = check_negotiation_id(negotiation_id)
         check_count("expected_version", expected_version, 0)
-        if isinstance(target, bool) or not isinstance(target, (int, str)):
-            raise InvalidEvent(f"target must be a version or an event id, got {target!r}")
-        if isinstance(target, int):
-            check_count("target", target, 1)
-        else:
-            target = check_event_id(target)
-        request = CorrectionRequest(kind, target, reason, data, occurred_at, check_sources(sources),
-                                    check_reported_at(reported_at), check_event_id(event_id), event_id is not None)
+        request = _correction_request(kind, target, reason, data, occurred_at, sources, reported_at, event_id)
         return writer.correct(self._recorder, negotiation_id, request, expected_version)
+
+    def check_in_turn(self, negotiation_id: str, writes: Iterable[tuple[str, Sequence[Mapping[str, Any]]]], *,
+                      expected_version: int | None = None) -> None:
+        """Raise what recording these writes one after another would raise now, writing nothing either way.
+
+        Each write is ``(place, items)``: a run of events as ``record_many``
+        takes them, or one retraction or correction (an item of type
+        ``EventRetracted`` or ``EventCorrected`` with its ``target``, ``reason``
+        and, as ``retract`` and ``correct`` take them, its other fields). Each
+        is judged on the log the ones before it would leave; a refusal names
+        the write by its ``place`` (a loader says where in a document it is).
+        """
+        negotiation_id = check_negotiation_id(negotiation_id)
+        check_count("expected_version", expected_version, 0)
+        rehearsed = []
+        for place, items in writes:
+            first = items[0] if items else {}
+            if first.get("type") in (RETRACTED, CORRECTED):
+                request = _correction_request(first["type"], first.get("target"), first.get("reason"),
+                                              first.get("data"), first.get("occurred_at"), first.get("sources", ()),
+                                              first.get("reported_at"), first.get("event_id"))
+                rehearsed.append(writer.Rehearsed(place, correction=request))
+            else:
+                batch = self._batch(negotiation_id, items)
+                _refuse_repeated_ids(batch)
+                rehearsed.append(writer.Rehearsed(place, events=batch))
+        if rehearsed:
+            writer.rehearse(self._recorder, negotiation_id, rehearsed, expected_version)
 
     def record_many(
         self,
@@ -404,6 +425,19 @@ class Ledger:
 
 def _moment(value: Any, field: str) -> datetime | None:
     return None if value is None else end_of(value, field)
+
+
+def _correction_request(kind: str, target: Any, reason: Any, data: Any, occurred_at: Any, sources: Iterable[str],
+                        reported_at: Any, event_id: Any) -> CorrectionRequest:
+    """A retraction or correction as the caller asked for it, its arguments checked (not yet against the log)."""
+    if isinstance(target, bool) or not isinstance(target, (int, str)):
+        raise InvalidEvent(f"target must be a version or an event id, got {target!r}")
+    if isinstance(target, int):
+        check_count("target", target, 1)
+    else:
+        target = check_event_id(target)
+    return CorrectionRequest(kind, target, reason, data, occurred_at, check_sources(sources),
+                             check_reported_at(reported_at), check_event_id(event_id), event_id is not None)
 
 
 def _refuse_repeated_ids(events: Iterable[NewEvent]) -> None:

@@ -90,8 +90,8 @@ class RunReport:
 
 def checkpoint(ledger: Ledger, name: str) -> int:
     """The position of the last entry projection ``name`` applied; 0 if none."""
-    with _host(ledger).projection_transaction(name) as session:
-        return checkpoints.position(session.conn, name) or 0
+    with _host(ledger).engine.connect() as conn:  # a read: the runner's write lock is not waited for
+        return checkpoints.position(conn, name) or 0
 
 
 def run(ledger: Ledger, projection: Projection, *, batch: int = 500, follow: bool = False,

@@ -131,8 +131,12 @@ def _current(tx: Writer, negotiation_id: str, expected_version: int | None,
 
 
 def _append_in(tx: Writer, negotiation_id: str, batch: Sequence[NewEvent], expected_version: int | None,
-               write: bool, stored: Mapping[str, RecordedEvent], seen: list[int]) -> list[RecordedEvent]:
-    """One negotiation's part of a transaction; ``stored`` holds the events already stored under its ids."""
+               write: bool, stored: Mapping[str, RecordedEvent], seen: list[int],
+               place: str | None = None) -> list[RecordedEvent]:
+    """One negotiation's part of a transaction; ``stored`` holds the events already stored under its ids.
+
+    ``place`` names the events in a refusal of their story (a rehearsal names their place in a document).
+    """
     for event in batch:
         if event.event_id in stored:
             difference = content_difference(stored[event.event_id], event)
@@ -150,7 +154,7 @@ def _append_in(tx: Writer, negotiation_id: str, batch: Sequence[NewEvent], expec
     if _in_story_order(current, rows):
         after = decide(current, [(event, row["occurred_at"]) for event, row in zip(fresh, rows)])
     else:
-        after = _retold(tx, negotiation_id, rows, _late_entries(rows))
+        after = _retold(tx, negotiation_id, rows, place or _late_entries(rows))
     if not write:
         return []
     written = _write(tx, head, after, rows)
@@ -158,7 +162,7 @@ def _append_in(tx: Writer, negotiation_id: str, batch: Sequence[NewEvent], expec
 
 
 def _correct_in(tx: Writer, negotiation_id: str, request: CorrectionRequest,
-                expected_version: int | None, seen: list[int]) -> RecordedEvent:
+                expected_version: int | None, seen: list[int], place: str | None = None) -> RecordedEvent:
     if request.id_given:
         stored = tx.by_ids([request.event_id]).get(request.event_id)
         if stored is not None:
@@ -180,8 +184,53 @@ def _correct_in(tx: Writer, negotiation_id: str, request: CorrectionRequest,
                            f"before the event itself was reported ({target.reported_at.isoformat()})")
     rows = _rows(head, negotiation_id, current.version, now,
                  [(request.event_id, request.kind, data, reported, reported, request.sources)])
-    after = _retold(tx, negotiation_id, rows, f"{request.kind} of version {target.version}", entries)
+    named = f"{request.kind} of version {target.version}"
+    after = _retold(tx, negotiation_id, rows, f"{place} ({named})" if place else named, entries)
     return _write(tx, head, after, rows)[request.event_id]
+
+
+@dataclass(frozen=True, slots=True)
+class Rehearsed:
+    """One write of a rehearsal: a run of events or a retraction or correction, and what to call its place."""
+
+    place: str
+    events: Sequence[NewEvent] = ()
+    correction: CorrectionRequest | None = None
+
+    @property
+    def kind(self) -> str:
+        return self.correction.kind if self.correction is not None else self.events[0].type
+
+
+class _RolledBack(Exception):
+    """Ends a rehearsal's transaction: everything it wrote is rolled back."""
+
+
+def rehearse(recorder: Recorder, negotiation_id: str, writes: Sequence[Rehearsed],
+             expected_version: int | None) -> None:
+    """Judge writes to one negotiation as if each were written in turn, by the writer itself; store nothing.
+
+    They are written in one transaction that is then rolled back, so each is
+    judged on the log the ones before it leave, exactly as it will be. A
+    refusal names the write by its ``place``.
+    """
+    try:
+        with recorder.writing() as tx:
+            version = expected_version
+            for write in writes:
+                try:
+                    if write.correction is None:
+                        done = _append_in(tx, negotiation_id, write.events, version, True, {}, [], write.place)
+                    else:
+                        done = [_correct_in(tx, negotiation_id, write.correction, version, [], write.place)]
+                except IllegalStory:
+                    raise  # it names the write by its place already
+                except (IllegalTransition, InvalidEvent, ConcurrencyConflict) as e:
+                    raise InvalidEvent(f"{write.place} ({write.kind}): {e}") from None
+                version = done[-1].version
+            raise _RolledBack
+    except _RolledBack:
+        return
 
 
 def _correction_difference(stored: RecordedEvent, negotiation_id: str, request: CorrectionRequest) -> str | None:

@@ -17,6 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CONTRACTS = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
 LAYERS = next(c["name"] for c in CONTRACTS if c["type"] == "layers")
 FORBIDDEN = next(c["name"] for c in CONTRACTS if c["type"] == "forbidden")
+NO_BACKEND_ABOVE = next(c["name"] for c in CONTRACTS if "negotiation.store.sqlite" in c.get("forbidden_modules", ()))
+RECORDERS_APART = next(c["name"] for c in CONTRACTS if c["type"] == "independence")
 # The console script the package installs; ``python -m importlinter.cli`` runs nothing at all.
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
@@ -55,9 +57,14 @@ def test_the_package_keeps_every_import_contract() -> None:
          "negotiation.store.schema -> negotiation.ledger"),
         ("files/reading.py", "from ..specbook import book", LAYERS,
          "negotiation.files.reading -> negotiation.specbook.book"),
+        ("ledger.py", "from .store import sqlite", NO_BACKEND_ABOVE, "negotiation.ledger -> negotiation.store.sqlite"),
+        ("writer.py", "import psycopg", NO_BACKEND_ABOVE, "negotiation.writer -> psycopg"),
+        ("store/memory.py", "from . import sqlite", RECORDERS_APART,
+         "negotiation.store.memory -> negotiation.store.sqlite"),
     ],
     ids=["domain-imports-sqlalchemy", "domain-imports-store", "store-imports-ledger",
-         "files-imports-specbook"],
+         "files-imports-specbook", "ledger-imports-a-recorder", "writer-imports-a-driver",
+         "a-recorder-imports-another"],
 )
 def test_an_import_against_the_layers_breaks_a_contract(
     tmp_path: Path, module: str, line: str, broken: str, chain: str

@@ -10,8 +10,7 @@ from ..domain.aggregate import Negotiation
 from ..domain.events import RecordedEvent
 from ..domain.replay import StatesAfter
 from ..domain.story import describe
-from ..errors import CorruptHistory, NegotiationError
-from ..ledger import Ledger
+from ..errors import NegotiationError
 from ..projections import PROJECTIONS, projection_named, rebuild, run
 from ..subscriptions import ENTRY_TYPES
 from . import render

@@ -32,14 +32,12 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from ..bundled import bundled
-from ..domain.aggregate import StoryBreak, fold_story
 from ..domain.events import (
     RecordedEvent,
     check_event_id,
@@ -50,8 +48,8 @@ from ..domain.events import (
     new_event,
     to_utc,
 )
-from ..domain.story import RETRACTED, correction_data, retractions_and_corrections, story_of
-from ..errors import IllegalStory, InvalidEvent, NegotiationError, UnknownTarget
+from ..domain.story import RETRACTED
+from ..errors import InvalidEvent, NegotiationError
 from ..ledger import Ledger
 from .reading import SeedStream, is_correction, read_seed_file
 
@@ -334,7 +332,7 @@ def _check(ledger: Ledger, stream: SeedStream) -> tuple[int, int]:
     if ahead:
         ledger.check_many(negotiation_id, ahead, expected_version=version)
     if first < len(new):
-        _rehearse(stream, sorted(stored.values(), key=lambda entry: entry.version))
+        ledger.check_in_turn(negotiation_id, _rehearsal(stream, set(stored)), expected_version=version)
     return version, len(stream.events) - len(new)
 
 
@@ -396,76 +394,17 @@ def _difference(negotiation_id: str, item: dict[str, Any], entry: RecordedEvent,
     return None
 
 
-def _rehearse(stream: SeedStream, stored: list[RecordedEvent]) -> None:
-    """Fold the story the stream's new entries make, a write at a time, as the ledger will judge each write.
-
-    Raises InvalidEvent, UnknownTarget or IllegalStory naming the place in the
-    document of the entry that would be refused.
-    """
-    negotiation_id, entries, now = stream.negotiation_id, list(stored), datetime.now(UTC)
-    known = {entry.event_id for entry in entries}
+def _rehearsal(stream: SeedStream, stored: set[str]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The stream's writes not stored yet, in order, each named by its place in the document."""
+    writes = []
     start = 0
     for part in _parts(stream.events):
-        pending: list[RecordedEvent] = []
-        first = 0
-        for ordinal, item in enumerate(part, start=start + 1):
-            if _id(item) in known:
-                continue
-            first = first or ordinal
-            try:
-                pending.append(_entry(negotiation_id, item, len(entries) + len(pending) + 1, [*entries, *pending],
-                                      now))
-            except InvalidEvent as e:
-                raise type(e)(f"event {ordinal} of the document ({item['type']}): {e}") from None
+        ordinals = [ordinal for ordinal, item in enumerate(part, start=start + 1) if _id(item) not in stored]
         start += len(part)
-        if not pending:
+        if not ordinals:
             continue
-        what = (f"event {first} of the document ({pending[0].type} of version {pending[0].data['target_version']})"
-                if is_correction(part[0]) else f"events {first}-{start} of the document")
-        _judge(negotiation_id, what, entries, pending)
-        entries.extend(pending)
-
-
-def _entry(negotiation_id: str, item: dict[str, Any], version: int, entries: list[RecordedEvent],
-           now: datetime) -> RecordedEvent:
-    """The log entry an item would become, as the ledger would write it now (without position or hash)."""
-    if not is_correction(item):
-        event = new_event(negotiation_id, item["type"], item.get("data", {}), occurred_at=item.get("occurred_at"),
-                          sources=item.get("sources", ()), event_id=item["event_id"],
-                          reported_at=item.get("reported_at"))
-        return RecordedEvent(event.event_id, negotiation_id, version, 0, event.type, event.data,
-                             event.occurred_at or now, now, event.sources, "", reported_at=event.reported_at or now)
-    target = next((entry for entry in entries if entry.event_id == item["target"]), None)
-    if target is None:
-        raise UnknownTarget(f"negotiation {negotiation_id!r} has no event {item['target']}")
-    retracted, _corrections = retractions_and_corrections(entries)
-    data = correction_data(item["type"], target, retracted, item["reason"], item.get("data"),
-                           item.get("occurred_at"))
-    reported = check_reported_at(item.get("reported_at")) or now
-    if reported < target.reported_at:
-        raise InvalidEvent(f"{item['type']} of version {target.version}: reported_at {reported.isoformat()} is "
-                           f"before the event itself was reported ({target.reported_at.isoformat()})")
-    return RecordedEvent(item["event_id"], negotiation_id, version, 0, item["type"], data, reported, now,
-                         check_sources(item.get("sources", ())), "", reported_at=reported)
-
-
-def _judge(negotiation_id: str, what: str, entries: list[RecordedEvent], pending: list[RecordedEvent]) -> None:
-    """Refuse new entries whose story the machine would not take, as the ledger words it."""
-    story = story_of([*entries, *pending])
-    if not story:
-        raise InvalidEvent(f"{what} would leave negotiation {negotiation_id!r} with no events in its story")
-    try:
-        fold_story(negotiation_id, story, version=pending[-1].version)
-    except StoryBreak as broken:
-        event, refusal = broken.event, broken.refusal
-        itself = event.version in {entry.version for entry in pending}
-        if refusal.invalid_data and itself:
-            raise InvalidEvent(f"{what}: {event.type} data: {refusal.reason}") from None
-        raise IllegalStory(negotiation_id, what, event.version, broken.state, event.type, _day(event.occurred_at),
-                           broken.allowed, refusal.reason, itself=itself) from None
-
-
-def _day(moment: datetime) -> str:
-    if (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0):
-        return moment.date().isoformat()
-    return moment.isoformat()
+        fresh = [item for item in part if _id(item) not in stored]
+        place = (f"event {ordinals[0]} of the document" if is_correction(part[0])
+                 else f"events {ordinals[0]}-{start} of the document")
+        writes.append((place, fresh))
+    return writes

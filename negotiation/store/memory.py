@@ -71,7 +71,7 @@ class MemoryView:
     def _seen(self, entries: Sequence[RecordedEvent]) -> list[RecordedEvent]:
         return [entry for entry in entries if entry.position <= self._last]
 
-    def _all(self) -> list[RecordedEvent]:
+    def visible(self) -> list[RecordedEvent]:
         return self._log.entries[:self._count]
 
     def head(self, negotiation_id: str) -> Head | None:
@@ -100,7 +100,7 @@ class MemoryView:
         return {entry.event_id: entry for entry in found if entry is not None and entry.position <= self._last}
 
     def all_after(self, after: int, limit: int | None = None) -> list[RecordedEvent]:
-        entries = self._all()
+        entries = self.visible()
         start = bisect_right(entries, after, key=lambda entry: entry.position)
         return entries[start:] if limit is None else entries[start:start + limit]
 
@@ -122,12 +122,12 @@ class MemoryView:
         return self._last
 
     def count(self) -> int:
-        return len(self._all())
+        return len(self.visible())
 
     def by_source(self, source: str, negotiation_id: str | None = None) -> list[RecordedEvent]:
         positions = {position for position, named, negotiation in self._log.sources[:self._indexed]
                      if named == source and negotiation_id in (None, negotiation)}
-        return [entry for entry in self._all() if entry.position in positions]
+        return [entry for entry in self.visible() if entry.position in positions]
 
     def source_counts(self) -> list[SourceCount]:
         entries: dict[str, int] = {}
@@ -138,14 +138,14 @@ class MemoryView:
         return [SourceCount(source, count, len(negotiations[source])) for source, count in entries.items()]
 
     def corrections(self) -> list[tuple[str, Mapping[str, Any]]]:
-        return [(entry.type, entry.data) for entry in self._all() if entry.type in CORRECTION_TYPES]
+        return [(entry.type, entry.data) for entry in self.visible() if entry.type in CORRECTION_TYPES]
 
     def every_stream(self) -> Iterator[RecordedEvent]:
         for negotiation_id in sorted(self._heads):  # a negotiation has a head from its first entry on
             yield from self.stream(negotiation_id)
 
     def in_log_order(self) -> Iterator[RecordedEvent]:
-        yield from self._all()
+        yield from self.visible()
 
     def indexed_sources(self) -> Iterator[tuple[int, str, str]]:
         yield from self._log.sources[:self._indexed]
@@ -164,8 +164,8 @@ class MemoryWriter(MemoryView):
         self._next = log.next_position
 
     # A writer reads what it wrote: its own entries and heads join what the view sees.
-    def _all(self) -> list[RecordedEvent]:
-        return [*super()._all(), *self._new]
+    def visible(self) -> list[RecordedEvent]:
+        return [*super().visible(), *self._new]
 
     def _seen(self, entries: Sequence[RecordedEvent]) -> list[RecordedEvent]:
         return list(entries)
