@@ -102,9 +102,10 @@ def _transaction(recorder: Recorder, batches: Sequence[Batch], write: bool,
             stored = tx.by_ids([event.event_id for _, batch, _ in batches for event in batch]
                                        ) if look_up_ids else {}
             done = []
+            now = datetime.now(UTC)  # one recording time for the whole transaction
             for negotiation_id, batch, expected_version in batches:
                 seen.clear()
-                done.append(_append_in(tx, negotiation_id, batch, expected_version, write, stored, seen))
+                done.append(_append_in(tx, negotiation_id, batch, expected_version, write, stored, seen, now=now))
             return done
     except WriteRace:
         _raise_conflict(recorder, negotiation_id, expected_version, seen)
@@ -132,7 +133,7 @@ def _current(tx: Writer, negotiation_id: str, expected_version: int | None,
 
 def _append_in(tx: Writer, negotiation_id: str, batch: Sequence[NewEvent], expected_version: int | None,
                write: bool, stored: Mapping[str, RecordedEvent], seen: list[int],
-               place: str | None = None) -> list[RecordedEvent]:
+               place: str | None = None, now: datetime | None = None) -> list[RecordedEvent]:
     """One negotiation's part of a transaction; ``stored`` holds the events already stored under its ids.
 
     ``place`` names the events in a refusal of their story (a rehearsal names their place in a document).
@@ -147,7 +148,7 @@ def _append_in(tx: Writer, negotiation_id: str, batch: Sequence[NewEvent], expec
         return [stored[event.event_id] for event in batch]
 
     head, current = _current(tx, negotiation_id, expected_version, seen)
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     rows = _rows(head, negotiation_id, current.version, now, [
         (event.event_id, event.type, event.data, event.occurred_at or now, event.reported_at or now, event.sources)
         for event in fresh], chained=write)
@@ -332,7 +333,8 @@ def _write(tx: Writer, head: Head | None, after: Negotiation,
            rows: Sequence[EventRow]) -> dict[str, RecordedEvent]:
     positions = tx.append(rows)
     tx.save_head(after, rows[-1]["hash"], None if head else positions[0])
-    return {row["event_id"]: RecordedEvent(position=position, **row) for row, position in zip(rows, positions)}
+    return {row["event_id"]: RecordedEvent(position=position, commit_id=tx.commit_id or positions[0], **row)
+            for row, position in zip(rows, positions)}
 
 
 def _day(moment: datetime) -> str:

@@ -31,7 +31,7 @@ Runner = pytest_alembic.MigrationContext
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 #: Every revision a database in the field may still be at.
-PAST_REVISIONS = ["0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008"]
+PAST_REVISIONS = ["0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009"]
 
 # -- the tables as each revision left them, written without the package's schema -------------
 
@@ -57,6 +57,8 @@ def events_table(revision: str) -> sa.Table:
         columns.append(sa.Column("hash", sa.String(64)))
     if revision >= "0006":
         columns.append(sa.Column("reported_at", sa.DateTime(timezone=True)))
+    if revision >= "0009":
+        columns.append(sa.Column("commit_id", POSITION))
     return sa.Table("negotiation_events", sa.MetaData(), *columns)
 
 
@@ -140,6 +142,8 @@ def insert_events(conn: sa.Connection, revision: str) -> list[RecordedEvent]:
             row["hash"] = digest
         if revision >= "0006":
             row["reported_at"] = recorded_at
+        if revision >= "0009":
+            row["commit_id"] = step + 1  # each event its own transaction, the log's first entries
         position = conn.execute(table.insert().values(row).returning(table.c.position)).scalar_one()
         if revision >= "0007":
             conn.execute(ENTRY_SOURCES_AT_0007.insert(), [
@@ -147,7 +151,7 @@ def insert_events(conn: sa.Connection, revision: str) -> list[RecordedEvent]:
         stored.append(RecordedEvent(event_id=event_id, negotiation_id=negotiation_id, version=version,
                                     position=position, type=event_type, data=data, occurred_at=occurred_at,
                                     recorded_at=recorded_at, sources=tuple(sources), hash=digest,
-                                    schema_version=1))
+                                    schema_version=1, commit_id=position))
     return stored
 
 

@@ -65,7 +65,7 @@ def test_a_ledger_opened_without_upgrade_refuses_an_empty_database_and_leaves_it
         "UPDATE negotiation_events SET data = '{}' WHERE version = 1",
         "DELETE FROM negotiation_events",
         "INSERT OR REPLACE INTO negotiation_events SELECT position, event_id, negotiation_id, version, type, "
-        "'{}', schema_version, occurred_at, recorded_at, sources, hash, reported_at FROM negotiation_events",
+        "'{}', schema_version, occurred_at, recorded_at, sources, hash, reported_at, commit_id FROM negotiation_events",
     ],
 )
 def test_the_database_refuses_to_rewrite_or_delete_events(ledger: Ledger, database_url: str, statement: str) -> None:

@@ -396,6 +396,8 @@ class RecordedEvent:
     hash: str
     schema_version: int = PAYLOAD_SCHEMA_VERSION
     reported_at: datetime = None  # type: ignore[assignment]  # filled in from recorded_at below
+    #: The transaction that wrote it, named by the position of its first entry: entries written together.
+    commit_id: int = 0
     retracted_by: int | None = None
     corrected_by: tuple[int, ...] = ()
 

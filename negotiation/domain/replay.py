@@ -49,9 +49,8 @@ def told_from_rows(negotiation_id: str, rows: Sequence[Row], as_of: datetime | N
 
 def same_write(entries: Sequence[RecordedEvent], version: int) -> int:
     """The last version written in the same transaction as entry ``version`` (entries: the log, in order)."""
-    # Entries written together share their recording time: the writer stamps a transaction once.
-    recorded_at = entries[version - 1].recorded_at
-    return max(entry.version for entry in entries if entry.recorded_at == recorded_at)
+    commit_id = entries[version - 1].commit_id
+    return max(entry.version for entry in entries if entry.commit_id == commit_id)
 
 
 def held_after(negotiation_id: str, entries: Sequence[RecordedEvent], version: int) -> tuple[Negotiation, bool]:
@@ -91,7 +90,7 @@ class StatesAfter:
     """
 
     def __init__(self) -> None:
-        self._known: dict[str, tuple[Negotiation, bool, datetime]] = {}
+        self._known: dict[str, tuple[Negotiation, bool, int]] = {}
 
     def after(self, entry: RecordedEvent, read_log: ReadLog) -> Negotiation:
         """The state after ``entry``."""
@@ -99,17 +98,17 @@ class StatesAfter:
         kept = self._known.get(negotiation_id)
         before = None if kept is None else kept[0]
         # A state that stands for a whole batch is told again for the batch's next entries too.
-        exact = kept is None or kept[1] or kept[2] != entry.recorded_at
+        exact = kept is None or kept[1] or kept[2] != entry.commit_id
         if exact and extends(before, entry) and (kept is not None or entry.version == 1):
             try:
                 state = fold(negotiation_id, [entry], before)
             except CorruptHistory:
                 pass
             else:
-                self._known[negotiation_id] = (state, True, entry.recorded_at)
+                self._known[negotiation_id] = (state, True, entry.commit_id)
                 return state
         state, exact = held_after(negotiation_id, read_log(negotiation_id), entry.version)
-        self._known[negotiation_id] = (state, exact, entry.recorded_at)
+        self._known[negotiation_id] = (state, exact, entry.commit_id)
         return state
 
     def forget(self) -> None:

@@ -11,8 +11,8 @@ and their checkpoints) are not copied: they catch up on the target by reading
 its log, as they do anywhere.
 
 The copy runs in chunks of about ``CHUNK`` entries, one transaction each, cut
-only between the source's own transactions (entries recorded together, which
-share their recording time), so every state kept on the target after a chunk
+only between the source's own transactions (the entries each names by its
+``commit_id``), so every state kept on the target after a chunk
 is one the source held. Stopped midway, it is run again and completes: the
 entries already on the target must be exactly the source's first ones, and
 the copy resumes after the last of them. A target holding anything else is
@@ -156,9 +156,8 @@ def _copied_before(read: Reader, there: Reader, source: Recorder, target: Record
 def _chunks(read: Reader, after: int, last: int, size: int) -> Iterator[list[RecordedEvent]]:
     """The source's entries after ``after`` up to ``last``, in position order, in chunks of about ``size``.
 
-    A chunk ends only where the next entry was recorded at another time: the
-    entries of one transaction share their recording time, so a chunk never
-    splits what the source wrote together.
+    A chunk ends only where the next entry was written by another transaction
+    (another ``commit_id``), so a chunk never splits what the source wrote together.
     """
     buffer: list[RecordedEvent] = []
     position, done = after, False
@@ -177,12 +176,12 @@ def _chunks(read: Reader, after: int, last: int, size: int) -> Iterator[list[Rec
 
 
 def _cut(rows: Sequence[RecordedEvent], size: int) -> int | None:
-    """Where to end a chunk: the last boundary between two recording times within ``size`` entries, else the
+    """Where to end a chunk: the last boundary between two transactions within ``size`` entries, else the
     first one after; None when ``rows`` holds none (more must be read to find one)."""
     if len(rows) < size:
         return None
     for index in chain(range(min(size, len(rows) - 1), 0, -1), range(size + 1, len(rows))):
-        if rows[index - 1].recorded_at != rows[index].recorded_at:
+        if rows[index - 1].commit_id != rows[index].commit_id:
             return index
     return None
 

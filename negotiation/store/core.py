@@ -29,6 +29,7 @@ COLUMNS = (
     events.c.hash,
     events.c.schema_version,
     events.c.reported_at,
+    events.c.commit_id,
 )
 
 #: Rows a streamed scan fetches at a time.
@@ -50,6 +51,7 @@ def recorded(row: Any) -> RecordedEvent:
         hash=row.hash,
         schema_version=row.schema_version,
         reported_at=row.reported_at,
+        commit_id=row.commit_id,
     )
 
 

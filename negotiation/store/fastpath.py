@@ -40,7 +40,7 @@ EventRow = tuple[str, int, str, Any, str]  # negotiation_id, version, type, data
 
 INSERT_EVENT = (
     "INSERT INTO negotiation_events (event_id, negotiation_id, version, type, data, schema_version, "
-    "occurred_at, recorded_at, sources, hash, reported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "occurred_at, recorded_at, sources, hash, reported_at, commit_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 INSERT_SOURCE = "INSERT INTO entry_sources (source, position, negotiation_id) VALUES (?, ?, ?)"
 SELECT_HEAD = "SELECT version, state, snapshot, last_hash FROM negotiation_heads WHERE negotiation_id = ?"
@@ -56,7 +56,9 @@ SCAN_EVENTS = (
 )
 
 ENTRY_COLUMNS = ("event_id, negotiation_id, version, position, type, data, occurred_at, recorded_at, sources, hash, "
-                 "schema_version, reported_at")
+                 "schema_version, reported_at, commit_id")
+#: The position the next entry will be given: SQLite gives an INTEGER PRIMARY KEY one more than the largest.
+NEXT_POSITION = "SELECT COALESCE(MAX(position), 0) + 1 FROM negotiation_events"
 SELECT_ENTRIES = f"SELECT {ENTRY_COLUMNS} FROM negotiation_events WHERE position > ? AND position <= ?"
 SELECT_STREAM = f"SELECT {ENTRY_COLUMNS} FROM negotiation_events WHERE negotiation_id = ?"
 
@@ -155,9 +157,14 @@ def save_head(conn: Connection, negotiation_id: str, version: int, state: str, s
     _translated(lambda: _driver(conn).execute(sql, values))
 
 
-def append(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
+def next_position(conn: Connection) -> int:
+    """The position the next entry inserted will be given (the caller holds the write lock)."""
+    return int(_translated(lambda: _driver(conn).execute(NEXT_POSITION).fetchone()[0]))
+
+
+def append(conn: Connection, rows: Sequence[Mapping[str, Any]], commit_id: int) -> int:
     """Insert event rows in one executemany, then their sources in another (``entry_sources``);
-    returns the rowid (position) of the last one."""
+    returns the rowid (position) of the last one. ``commit_id`` names the transaction."""
     # The rows of one append share their recording time and often their report
     # time and the day things happened: convert each moment once per call.
     moments: dict[datetime, str] = {}
@@ -169,7 +176,8 @@ def append(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
                 moments[moment] = utc_text(moment)
         values.append((row["event_id"].replace("-", ""), row["negotiation_id"], row["version"], row["type"],
                        orjson.dumps(row["data"]).decode(), row["schema_version"], moments[occurred],
-                       moments[recorded], orjson.dumps(row["sources"]).decode(), row["hash"], moments[reported]))
+                       moments[recorded], orjson.dumps(row["sources"]).decode(), row["hash"], moments[reported],
+                       commit_id))
 
     def run() -> int:
         driver = _driver(conn)
@@ -238,6 +246,6 @@ def _decoded(rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         return parsed
 
     return [(read_uuid(event_id), negotiation, version, position, kind, read_json(data), moment(occurred_at),
-             moment(recorded_at), tuple(read_json(sources)), digest, schema_version, moment(reported_at))
+             moment(recorded_at), tuple(read_json(sources)), digest, schema_version, moment(reported_at), commit_id)
             for (event_id, negotiation, version, position, kind, data, occurred_at, recorded_at, sources, digest,
-                 schema_version, reported_at) in rows]
+                 schema_version, reported_at, commit_id) in rows]

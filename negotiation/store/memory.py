@@ -162,6 +162,7 @@ class MemoryWriter(MemoryView):
         self._new: list[RecordedEvent] = []
         self._new_sources: list[tuple[int, str, str]] = []
         self._next = log.next_position
+        self.commit_id: int | None = None
 
     # A writer reads what it wrote: its own entries and heads join what the view sees.
     def visible(self) -> list[RecordedEvent]:
@@ -197,6 +198,8 @@ class MemoryWriter(MemoryView):
         taken = {entry.event_id for entry in self._new}
         versions = {(entry.negotiation_id, entry.version) for entry in self._new}
         positions = []
+        if self.commit_id is None:
+            self.commit_id = self._next
         for row in rows:
             event_id = _canonical(row["event_id"])
             if event_id in self._log.by_id or event_id in taken:
@@ -209,7 +212,7 @@ class MemoryWriter(MemoryView):
                 event_id=event_id, negotiation_id=row["negotiation_id"], version=row["version"],
                 position=self._next, type=row["type"], data=_copied(row["data"]), occurred_at=row["occurred_at"],
                 recorded_at=row["recorded_at"], sources=tuple(row["sources"]), hash=row["hash"],
-                schema_version=row["schema_version"], reported_at=row["reported_at"])
+                schema_version=row["schema_version"], reported_at=row["reported_at"], commit_id=self.commit_id)
             self._new.append(entry)
             taken.add(event_id)
             versions.add((entry.negotiation_id, entry.version))
@@ -236,7 +239,7 @@ class MemoryWriter(MemoryView):
                 raise WriteRace(f"entry at position {entry.position} is already in the log")
             kept = RecordedEvent(entry.event_id, entry.negotiation_id, entry.version, entry.position, entry.type,
                                  _copied(entry.data), entry.occurred_at, entry.recorded_at, tuple(entry.sources),
-                                 entry.hash, entry.schema_version, entry.reported_at)
+                                 entry.hash, entry.schema_version, entry.reported_at, entry.commit_id)
             self._new.append(kept)
             self._new_sources.extend((kept.position, source, kept.negotiation_id)
                                      for source in dict.fromkeys(kept.sources))

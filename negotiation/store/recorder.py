@@ -132,8 +132,13 @@ class Reader(Protocol):
 class Writer(Reader, Protocol):
     """A writing transaction: it holds the append lock; its writes are stored together, or none is."""
 
+    #: The transaction's name, given to each entry it appends: the position of its first entry (None before it).
+    commit_id: int | None
+
     def append(self, rows: Sequence[EventRow]) -> list[int]:
         """Insert new entries in order, and their sources into the index; return the positions given them.
+
+        Each is stored with the transaction's ``commit_id``, which the first append sets.
 
         A row whose event id, or whose (negotiation, version), is already stored raises ``WriteRace``.
         """

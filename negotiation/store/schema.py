@@ -105,6 +105,8 @@ events = Table(
     Column("hash", String(64), nullable=False),
     # When the entry became known (the report's date); its recorded_at unless the caller gave one.
     Column("reported_at", UTCDateTime, nullable=False),
+    # The transaction that wrote it: the position of that transaction's first entry (not hashed).
+    Column("commit_id", Position, nullable=False),
     # A lost race between two writers becomes an error here, never a lost event.
     UniqueConstraint("negotiation_id", "version"),
     CheckConstraint("version >= 1", name="version_positive"),

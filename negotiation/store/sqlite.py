@@ -91,6 +91,10 @@ def make_engine(url: str) -> Engine:
 class SqliteSession(CoreReads):
     """A transaction on the file: the ``Reader`` and, in a writing one, the ``Writer``."""
 
+    def __init__(self, conn: Connection) -> None:
+        super().__init__(conn)
+        self.commit_id: int | None = None
+
     def head(self, negotiation_id: str) -> Head | None:
         row = fastpath.head(self.conn, negotiation_id)
         return None if row is None else Head.of(negotiation_id, *row)
@@ -123,7 +127,9 @@ class SqliteSession(CoreReads):
         # SQLite gives an INTEGER PRIMARY KEY the next rowid and this writer holds
         # the only write lock, so the rows get consecutive positions ending at the
         # last one inserted; RETURNING would cost more than it tells.
-        last = fastpath.append(self.conn, rows)
+        if self.commit_id is None:
+            self.commit_id = fastpath.next_position(self.conn)
+        last = fastpath.append(self.conn, rows, self.commit_id)
         return list(range(last - len(rows) + 1, last + 1))
 
     def save_head(self, negotiation: Negotiation, last_hash: str, opened_at_position: int | None) -> None:
@@ -138,7 +144,7 @@ class SqliteSession(CoreReads):
              "version": entry.version, "type": entry.type, "data": entry.data,
              "schema_version": entry.schema_version, "occurred_at": entry.occurred_at,
              "recorded_at": entry.recorded_at, "sources": list(entry.sources), "hash": entry.hash,
-             "reported_at": entry.reported_at} for entry in entries])
+             "reported_at": entry.reported_at, "commit_id": entry.commit_id} for entry in entries])
         named = [{"source": source, "position": entry.position, "negotiation_id": entry.negotiation_id}
                  for entry in entries for source in dict.fromkeys(entry.sources)]
         if named:
