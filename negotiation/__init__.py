@@ -2,7 +2,7 @@
 
 from .domain.aggregate import Negotiation
 from .domain.chain import BrokenLink
-from .domain.events import RecordedEvent
+from .domain.entries import RecordedEvent
 from .domain.machine import EVENT_TYPES, STATES
 from .errors import (
     ConcurrencyConflict,

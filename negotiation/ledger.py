@@ -11,26 +11,19 @@ from typing import Any
 from . import writer
 from .domain.aggregate import Negotiation, StoryBreak, fold, fold_log, fold_story, is_own_story
 from .domain.chain import BrokenLink, walk
-from .domain.events import (
-    NewEvent,
-    RecordedEvent,
+from .domain.checks import (
     check_count,
     check_event_id,
     check_negotiation_id,
     check_reported_at,
     check_sources,
-    end_of,
     new_event,
     new_events,
 )
-from .domain.story import (
-    CORRECTED,
-    CORRECTION_TYPES,
-    RETRACTED,
-    StoryEvent,
-    retractions_and_corrections,
-    story_of,
-)
+from .domain.entries import NewEvent, RecordedEvent
+from .domain.payloads import CORRECTED, CORRECTION_TYPES, RETRACTED
+from .domain.story import StoryEvent, retractions_and_corrections, story_of
+from .domain.times import end_of
 from .errors import CorruptHistory, IllegalSourceStory, InvalidEvent, UnknownNegotiation
 from .writer import CorrectionRequest
 from .store import migrate

@@ -33,7 +33,9 @@ from typing import Any, ClassVar
 from sqlalchemy import Connection, Table, bindparam, select
 
 from .domain.aggregate import Negotiation, fold, fold_log
-from .domain.events import PAYLOADS, RecordedEvent, check_count
+from .domain.checks import check_count
+from .domain.entries import RecordedEvent
+from .domain.machine import EVENT_TYPES
 from .errors import CorruptHistory, InvalidEvent, NegotiationError
 from .ledger import Ledger
 from .store import checkpoints
@@ -211,7 +213,7 @@ class NegotiationStates(Projection):
         known = self._known.get(negotiation_id)
         told: Negotiation | None = None
         opening = known is None and entry.version == 1
-        if entry.type in PAYLOADS and (opening or (
+        if entry.type in EVENT_TYPES and (opening or (
                 known is not None and known.version == entry.version - 1 and known.updated_at is not None
                 and entry.occurred_at >= known.updated_at)):
             try:

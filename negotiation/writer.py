@@ -17,10 +17,12 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from .domain.aggregate import Negotiation, StoredEvent, StoryBreak, decide, fold_story, told_story
+from .domain.aggregate import Negotiation, StoryBreak, decide, fold_story, told_story
 from .domain.chain import GENESIS, event_hash_of
-from .domain.events import PAYLOAD_SCHEMA_VERSION, NewEvent, RecordedEvent, content_difference, to_utc
-from .domain.story import CORRECTED, correction_data, retractions_and_corrections
+from .domain.entries import PAYLOAD_SCHEMA_VERSION, Entry, NewEvent, RecordedEvent, content_difference
+from .domain.payloads import CORRECTED
+from .domain.story import correction_data, retractions_and_corrections
+from .domain.times import to_utc
 from .errors import (
     ConcurrencyConflict,
     DuplicateEvent,
@@ -268,7 +270,7 @@ def _retold(conn: Connection, negotiation_id: str, rows: Sequence[dict[str, Any]
     return _fold_or_refuse(negotiation_id, story, rows[-1]["version"], rows, entry)
 
 
-def _fold_or_refuse(negotiation_id: str, story: Sequence[StoredEvent], version: int, rows: Sequence[dict[str, Any]],
+def _fold_or_refuse(negotiation_id: str, story: Sequence[Entry], version: int, rows: Sequence[dict[str, Any]],
                     entry: str) -> Negotiation:
     try:
         return fold_story(negotiation_id, story, version=version)

@@ -7,8 +7,9 @@ from rich.table import Table
 from rich.text import Text
 
 from ..domain.aggregate import Negotiation, fold
-from ..domain.events import PAYLOADS, RecordedEvent
-from ..domain.story import describe
+from ..domain.entries import RecordedEvent
+from ..domain.machine import EVENT_TYPES
+from ..domain.payloads import describe
 from ..errors import CorruptHistory, NegotiationError
 from ..ledger import Ledger
 from ..projections import PROJECTIONS, projection_named, rebuild, run
@@ -33,14 +34,14 @@ class StatesAfter:
         negotiation_id = entry.negotiation_id
         kept = self.known.get(negotiation_id)
         folded: Negotiation | None = None
-        if kept is not None and entry.type in PAYLOADS:
+        if kept is not None and entry.type in EVENT_TYPES:
             before, previous, replayed = kept
             # A replayed state inside a batch may stand for the whole batch: replay its next entries too.
             same_batch = replayed and previous.recorded_at == entry.recorded_at
             if (before.version == entry.version - 1 and not same_batch and before.updated_at is not None
                     and entry.occurred_at >= before.updated_at):
                 folded = self._fold(entry, before)
-        elif kept is None and entry.version == 1 and entry.type in PAYLOADS:
+        elif kept is None and entry.version == 1 and entry.type in EVENT_TYPES:
             folded = self._fold(entry, None)
         if folded is not None:
             self.known[negotiation_id] = (folded, entry, False)

@@ -26,7 +26,7 @@ import orjson
 
 from ..domain.aggregate import Negotiation
 from ..domain.chain import BrokenLink
-from ..domain.events import RecordedEvent
+from ..domain.entries import RecordedEvent
 from ..domain.story import StoryEvent
 from ..ledger import VerifyReport
 

@@ -12,8 +12,9 @@ from rich.table import Table
 from rich.text import Text
 
 from ..domain.aggregate import Negotiation
-from ..domain.events import RecordedEvent
-from ..domain.story import StoryEvent, describe
+from ..domain.entries import RecordedEvent
+from ..domain.payloads import describe
+from ..domain.story import StoryEvent
 
 STATE_STYLES = {
     "agreed_in_principle": "cyan",

@@ -26,8 +26,9 @@ from typing import Any, TextIO
 import orjson
 import yaml
 
-from ..domain.events import RecordedEvent, to_utc
-from ..domain.story import CORRECTION_TYPES
+from ..domain.entries import RecordedEvent
+from ..domain.payloads import CORRECTION_TYPES
+from ..domain.times import to_utc
 from ..errors import UnknownNegotiation
 from ..ledger import Ledger
 from .reading import CORE_SCHEMA

@@ -40,17 +40,11 @@ import orjson
 
 from ..bundled import bundled
 from ..domain.aggregate import StoryBreak, fold_story
-from ..domain.events import (
-    RecordedEvent,
-    check_event_id,
-    check_payload,
-    check_reported_at,
-    check_sources,
-    content_difference,
-    new_event,
-    to_utc,
-)
-from ..domain.story import RETRACTED, correction_data, retractions_and_corrections, story_of
+from ..domain.checks import check_event_id, check_payload, check_reported_at, check_sources, new_event
+from ..domain.entries import RecordedEvent, content_difference
+from ..domain.payloads import RETRACTED
+from ..domain.story import correction_data, retractions_and_corrections, story_of
+from ..domain.times import to_utc
 from ..errors import IllegalStory, InvalidEvent, NegotiationError, UnknownTarget
 from ..ledger import Ledger
 from .reading import SeedStream, is_correction, read_seed_file

@@ -58,8 +58,8 @@ from yaml.events import (
 )
 from yaml.nodes import Node, ScalarNode, SequenceNode
 
-from ..domain.events import check_event_id, check_negotiation_id
-from ..domain.story import CORRECTION_TYPES, RETRACTED
+from ..domain.checks import check_event_id, check_negotiation_id
+from ..domain.payloads import CORRECTION_TYPES, RETRACTED
 from ..errors import InvalidEvent
 
 #: Namespace of the derived event ids; changing it would make every seed look new.

@@ -38,8 +38,9 @@ from sqlalchemy import Connection, Table, bindparam, func, select, text
 from sqlalchemy.engine import make_url
 
 from ..domain.aggregate import Negotiation, StoryBreak, fold, fold_story, snapshot
-from ..domain.events import RecordedEvent
-from ..domain.story import CORRECTION_TYPES, story_of
+from ..domain.entries import RecordedEvent
+from ..domain.payloads import CORRECTION_TYPES
+from ..domain.story import story_of
 from ..errors import NegotiationError
 from . import migrate
 from .eventstore import EventStore, make_engine, resolve_url

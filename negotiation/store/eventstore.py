@@ -24,8 +24,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 
 from ..domain.aggregate import Negotiation, fold_log, fold_rows, from_snapshot, snapshot
-from ..domain.story import CORRECTION_TYPES
-from ..domain.events import RecordedEvent
+from ..domain.payloads import CORRECTION_TYPES
+from ..domain.entries import RecordedEvent
 from ..errors import StorageError
 from . import fastpath
 from .schema import entry_sources, events, heads

@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any, Protocol, TypedDict
 
 from ..domain.aggregate import Negotiation, from_snapshot
-from ..domain.events import RecordedEvent
+from ..domain.entries import RecordedEvent
 from .waiting import Waiter
 
 

@@ -15,7 +15,7 @@ from operator import itemgetter
 from sqlalchemy import Connection, distinct, func, select, text
 
 from ..domain.chain import BrokenLink
-from ..domain.story import RETRACTED
+from ..domain.payloads import RETRACTED
 from .eventstore import EventStore
 from .schema import CORRECTIONS_ONLY, entry_sources, events
 

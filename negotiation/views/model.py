@@ -14,8 +14,10 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from ..domain.aggregate import Negotiation, fold
-from ..domain.events import RecordedEvent, end_of
-from ..domain.story import CORRECTION_TYPES, StoryEvent, retractions_and_corrections
+from ..domain.entries import RecordedEvent
+from ..domain.payloads import CORRECTION_TYPES
+from ..domain.story import StoryEvent, retractions_and_corrections
+from ..domain.times import end_of
 from ..ledger import Ledger
 
 #: Events drawn as milestones: the moments a reader looks for first.
