@@ -45,7 +45,7 @@ class Draft(Protocol):
 
 
 class Payload(BaseModel):
-    """An event type: its data, what it refuses and what it does."""
+    """An entry type: its data, what it refuses and what it does."""
 
     # Validators are built on first use: reading a negotiation never validates a payload.
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)

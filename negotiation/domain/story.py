@@ -26,7 +26,7 @@ from .checks import check_payload
 from .entries import Entry
 from .machine import EVENT_TYPES
 from .payloads import CORRECTED, ENTRY_PAYLOADS, RETRACTED
-from .times import to_utc
+from .times import iso, to_utc
 from .wording import refusal_words
 
 
@@ -118,7 +118,7 @@ def correction_data(kind: str, target: Entry, retracted: Mapping[str, int], reas
             except InvalidEvent as e:
                 raise InvalidEvent(f"{where}: {e}") from None
         if occurred_at is not None:
-            stored["occurred_at"] = to_utc(occurred_at).isoformat()
+            stored["occurred_at"] = iso(to_utc(occurred_at))
     try:
         return check_payload_of(kind, stored)
     except InvalidEvent as e:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import overload
 
 from ..errors import InvalidEvent
 
@@ -55,6 +56,10 @@ def from_iso(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
+@overload
+def iso(moment: datetime) -> str: ...
+@overload
+def iso(moment: datetime | None) -> str | None: ...
 def iso(moment: datetime | None) -> str | None:
     """A moment as plain ISO 8601, in its own zone (a stored snapshot's times, a correction's date)."""
     return moment.isoformat() if moment else None

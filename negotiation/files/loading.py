@@ -44,7 +44,7 @@ from ..domain.checks import check_event_id, check_payload, check_reported_at, ch
 from ..domain.entries import RecordedEvent, content_difference
 from ..domain.payloads import RETRACTED
 from ..domain.story import correction_data, retractions_and_corrections, story_of
-from ..domain.times import to_utc
+from ..domain.times import day_or_iso, iso, to_utc
 from ..errors import IllegalStory, InvalidEvent, NegotiationError, UnknownTarget
 from ..ledger import Ledger
 from .reading import SeedStream, is_correction, read_seed_file
@@ -379,7 +379,7 @@ def _difference(negotiation_id: str, item: dict[str, Any], entry: RecordedEvent,
         data = check_payload(target.type, item["data"]) if "data" in item else None
         if not _same(data, entry.data.get("data")):
             return "data differs"
-    moment = None if item.get("occurred_at") is None else to_utc(item["occurred_at"]).isoformat()
+    moment = None if item.get("occurred_at") is None else iso(to_utc(item["occurred_at"]))
     if moment != entry.data.get("occurred_at"):
         return "occurred_at differs"
     if not _same(check_sources(item.get("sources", ())), entry.sources):
@@ -455,11 +455,7 @@ def _judge(negotiation_id: str, what: str, entries: list[RecordedEvent], pending
         itself = event.version in {entry.version for entry in pending}
         if refusal.invalid_data and itself:
             raise InvalidEvent(f"{what}: {event.type} data: {refusal.reason}") from None
-        raise IllegalStory(negotiation_id, what, event.version, broken.state, event.type, _day(event.occurred_at),
+        raise IllegalStory(negotiation_id, what, event.version, broken.state, event.type, day_or_iso(event.occurred_at),
                            broken.allowed, refusal.reason, itself=itself) from None
 
 
-def _day(moment: datetime) -> str:
-    if (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0):
-        return moment.date().isoformat()
-    return moment.isoformat()
