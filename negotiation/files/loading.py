@@ -29,7 +29,6 @@ What a load promises:
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -150,16 +149,6 @@ def load_streams(
     which. Re-running the load records only what is missing.
     """
     streams = list(streams)
-    # The parsed files are millions of objects that live through the load: set them
-    # aside from the cycle collector, which would otherwise walk them again and again.
-    gc.freeze()
-    try:
-        return _load(ledger, streams, progress)
-    finally:
-        gc.unfreeze()
-
-
-def _load(ledger: Ledger, streams: Sequence[SeedStream], progress: Callable[[int], None]) -> LoadReport:
     checked = _check_all(ledger, streams)
     report = LoadReport()
     index = 0
