@@ -4,15 +4,19 @@ from .domain.aggregate import Negotiation
 from .domain.chain import BrokenLink
 from .domain.entries import RecordedEvent
 from .domain.machine import EVENT_TYPES, STATES
+from .domain.times import Moment
 from .errors import (
     ConcurrencyConflict,
     CorruptHistory,
     DuplicateEvent,
+    IllegalSourceStory,
+    IllegalStory,
     IllegalTransition,
     InvalidEvent,
     NegotiationError,
     StorageError,
     UnknownNegotiation,
+    UnknownTarget,
 )
 from .ledger import Ledger, VerifyReport
 
@@ -23,13 +27,17 @@ __all__ = [
     "ConcurrencyConflict",
     "CorruptHistory",
     "DuplicateEvent",
+    "IllegalSourceStory",
+    "IllegalStory",
     "IllegalTransition",
     "InvalidEvent",
     "Ledger",
+    "Moment",
     "Negotiation",
     "NegotiationError",
     "RecordedEvent",
     "StorageError",
     "UnknownNegotiation",
+    "UnknownTarget",
     "VerifyReport",
 ]
