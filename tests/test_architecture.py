@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CONTRACTS = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
 LAYERS = next(c["name"] for c in CONTRACTS if c["type"] == "layers")
 FORBIDDEN = next(c["name"] for c in CONTRACTS if c["type"] == "forbidden")
+ROOMS = next(c["name"] for c in CONTRACTS if c.get("containers") == ["negotiation.domain"])
 # The console script the package installs; ``python -m importlinter.cli`` runs nothing at all.
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
@@ -43,6 +44,7 @@ def test_the_package_keeps_every_import_contract() -> None:
     assert f"Contracts: {len(CONTRACTS)} kept, 0 broken." in result.stdout
     assert f"{LAYERS} KEPT" in result.stdout
     assert f"{FORBIDDEN} KEPT" in result.stdout
+    assert f"{ROOMS} KEPT" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -55,9 +57,13 @@ def test_the_package_keeps_every_import_contract() -> None:
          "negotiation.store.schema -> negotiation.ledger"),
         ("files/reading.py", "from ..specbook import book", LAYERS,
          "negotiation.files.reading -> negotiation.specbook.book"),
+        ("domain/times.py", "from . import payloads", ROOMS,
+         "negotiation.domain.times -> negotiation.domain.payloads"),
+        ("domain/entries.py", "from .story import StoryEvent", ROOMS,
+         "negotiation.domain.entries -> negotiation.domain.story"),
     ],
     ids=["domain-imports-sqlalchemy", "domain-imports-store", "store-imports-ledger",
-         "files-imports-specbook"],
+         "files-imports-specbook", "times-imports-payloads", "entries-import-the-story"],
 )
 def test_an_import_against_the_layers_breaks_a_contract(
     tmp_path: Path, module: str, line: str, broken: str, chain: str
