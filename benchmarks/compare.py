@@ -12,7 +12,7 @@ goes through three systems, each on its own SQLite file:
 
 Every figure and ratio is printed, with ``--json`` as one JSON object.
 
-    python benchmarks/compare.py --negotiations 2000 --events 10 --json
+    python -m benchmarks.compare --negotiations 2000 --events 10 --json   # from the repository's root
 """
 
 from __future__ import annotations
@@ -233,7 +233,7 @@ def main(negotiations: int, events: int, directory: Path | None, page_size: int,
          as_json: bool) -> None:
     """Run one workload through the ledger, plain sqlite3 and eventsourcing; print every ratio.
 
-    Example: python benchmarks/compare.py --negotiations 2000 --events 10 --json
+    Example: python -m benchmarks.compare --negotiations 2000 --events 10 --json
     """
     if Application is None:
         raise click.ClickException("eventsourcing is not installed: pip install 'eventsourcing>=9.3,<10'")

@@ -2,17 +2,21 @@
 
 from .domain.aggregate import Negotiation
 from .domain.chain import BrokenLink
-from .domain.events import RecordedEvent
+from .domain.entries import RecordedEvent
 from .domain.machine import EVENT_TYPES, STATES
+from .domain.times import Moment
 from .errors import (
     ConcurrencyConflict,
     CorruptHistory,
     DuplicateEvent,
+    IllegalSourceStory,
+    IllegalStory,
     IllegalTransition,
     InvalidEvent,
     NegotiationError,
     StorageError,
     UnknownNegotiation,
+    UnknownTarget,
 )
 from .audit import VerifyReport
 from .ledger import Ledger
@@ -24,13 +28,17 @@ __all__ = [
     "ConcurrencyConflict",
     "CorruptHistory",
     "DuplicateEvent",
+    "IllegalSourceStory",
+    "IllegalStory",
     "IllegalTransition",
     "InvalidEvent",
     "Ledger",
+    "Moment",
     "Negotiation",
     "NegotiationError",
     "RecordedEvent",
     "StorageError",
     "UnknownNegotiation",
+    "UnknownTarget",
     "VerifyReport",
 ]

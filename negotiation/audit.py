@@ -8,8 +8,8 @@ from itertools import groupby
 
 from .domain.aggregate import Negotiation, fold_log
 from .domain.chain import BrokenLink, walk
-from .domain.events import RecordedEvent
-from .domain.story import CORRECTION_TYPES
+from .domain.entries import RecordedEvent
+from .domain.payloads import CORRECTION_TYPES
 from .errors import CorruptHistory
 from .store.recorder import Recorder
 from .store.sources import index_breaks

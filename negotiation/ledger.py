@@ -12,20 +12,20 @@ from typing import Any
 from . import writer
 from .audit import VerifyReport, verify
 from .domain.aggregate import Negotiation, fold_log
-from .domain.replay import held_after, steps, told_from_rows
-from .domain.events import (
-    NewEvent,
-    RecordedEvent,
+from .domain.checks import (
     check_count,
     check_event_id,
     check_negotiation_id,
     check_reported_at,
     check_sources,
-    end_of,
     new_event,
     new_events,
 )
-from .domain.story import CORRECTED, RETRACTED, StoryEvent, retractions_and_corrections, story_of
+from .domain.entries import NewEvent, RecordedEvent
+from .domain.payloads import CORRECTED, RETRACTED
+from .domain.replay import held_after, steps, told_from_rows
+from .domain.story import StoryEvent, retractions_and_corrections, story_of
+from .domain.times import Moment, end_of
 from .errors import InvalidEvent, UnknownNegotiation
 from .sourcing import SourceChoice
 from .store.opening import open_recorder
@@ -79,8 +79,8 @@ class Ledger:
         event_type: str,
         data: Mapping[str, Any] | None = None,
         *,
-        occurred_at: str | datetime | Any = None,
-        reported_at: str | datetime | Any = None,
+        occurred_at: Moment | None = None,
+        reported_at: Moment | None = None,
         sources: Iterable[str] = (),
         expected_version: int | None = None,
         event_id: Any = None,
@@ -101,7 +101,7 @@ class Ledger:
         return self._append(event.negotiation_id, [event], expected_version)[0]
 
     def retract(self, negotiation_id: str, target: int | str, *, reason: str, sources: Iterable[str] = (),
-                reported_at: str | datetime | Any = None, expected_version: int | None = None,
+                reported_at: Moment | None = None, expected_version: int | None = None,
                 event_id: Any = None) -> RecordedEvent:
         """Withdraw a wrongly reported event from the story (``target``: its version or event id).
 
@@ -112,8 +112,8 @@ class Ledger:
                              expected_version, event_id)
 
     def correct(self, negotiation_id: str, target: int | str, *, reason: str, data: Mapping[str, Any] | None = None,
-                occurred_at: str | datetime | Any = None, sources: Iterable[str] = (),
-                reported_at: str | datetime | Any = None, expected_version: int | None = None,
+                occurred_at: Moment | None = None, sources: Iterable[str] = (),
+                reported_at: Moment | None = None, expected_version: int | None = None,
                 event_id: Any = None) -> RecordedEvent:
         """Replace an event's content (``data``: its whole new payload) and/or date in the story.
 
@@ -256,8 +256,8 @@ class Ledger:
                 if entry.event_id in retracted or entry.event_id in corrections else entry
                 for entry in (choice.kept(recorded) if choice else recorded)]
 
-    def get(self, negotiation_id: str, *, as_of: str | datetime | Any = None,
-            known_at: str | datetime | Any = None, sources: Iterable[str] | None = None,
+    def get(self, negotiation_id: str, *, as_of: Moment | None = None,
+            known_at: Moment | None = None, sources: Iterable[str] | None = None,
             exclude_sources: Iterable[str] | None = None) -> Negotiation:
         """The negotiation as its story makes it: now, or as of a world time, or as known at a time.
 
@@ -296,8 +296,8 @@ class Ledger:
         entries = self._entries(negotiation_id)
         return _told(negotiation_id, entries, as_of_moment, known_moment)
 
-    def story(self, negotiation_id: str, *, as_of: str | datetime | Any = None,
-              known_at: str | datetime | Any = None, sources: Iterable[str] | None = None,
+    def story(self, negotiation_id: str, *, as_of: Moment | None = None,
+              known_at: Moment | None = None, sources: Iterable[str] | None = None,
               exclude_sources: Iterable[str] | None = None) -> list[StoryEvent]:
         """The negotiation's effective events in world order (``occurred_at``, then version).
 
@@ -374,8 +374,8 @@ class Ledger:
         """Each entry of the log with the negotiation as the ledger held it right after it."""
         yield from steps(negotiation_id, self.history(negotiation_id))
 
-    def rebuild_all(self, *, as_of: str | datetime | Any = None,
-                    known_at: str | datetime | Any = None) -> Iterator[Negotiation]:
+    def rebuild_all(self, *, as_of: Moment | None = None,
+                    known_at: Moment | None = None) -> Iterator[Negotiation]:
         """Every negotiation rebuilt from the log, ordered by id: now, or at the times asked.
 
         The log is streamed, so memory stays flat however long it grows; the

@@ -32,7 +32,8 @@ from typing import Any, ClassVar
 
 from sqlalchemy import Connection, Table, bindparam, select
 
-from .domain.events import RecordedEvent, check_count
+from .domain.checks import check_count
+from .domain.entries import RecordedEvent
 from .domain.replay import StatesAfter
 from .errors import InvalidEvent, NegotiationError, StorageError
 from .ledger import Ledger

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .domain.aggregate import Negotiation, StoryBreak, fold_log, fold_story
-from .domain.events import RecordedEvent, check_sources
+from .domain.checks import check_sources
+from .domain.entries import RecordedEvent
 from .domain.story import StoryEvent, story_of
+from .domain.times import day_or_iso
 from .errors import IllegalSourceStory, InvalidEvent
 
 
@@ -61,7 +63,8 @@ class SourceChoice:
             fold_story(negotiation_id, whole, version=kept[-1].version)
         except StoryBreak as broken:
             event, why = broken.event, broken.refusal.reason
-            raise IllegalSourceStory(negotiation_id, self.told, event.version, event.type, _day(event.occurred_at),
+            raise IllegalSourceStory(negotiation_id, self.told, event.version, event.type,
+                                     day_or_iso(event.occurred_at),
                                      broken.state, why) from None
         return fold_log(negotiation_id, kept, as_of)
 
@@ -78,9 +81,3 @@ def _names(field: str, names: Iterable[str] | None) -> frozenset[str] | None:
 def _listed(names: frozenset[str], word: str) -> str:
     ordered = sorted(names)
     return ordered[0] if len(ordered) == 1 else f"{', '.join(ordered[:-1])} {word} {ordered[-1]}"
-
-
-def _day(moment: datetime) -> str:
-    if (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0):
-        return moment.date().isoformat()
-    return moment.isoformat()

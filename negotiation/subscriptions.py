@@ -20,9 +20,10 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from types import TracebackType
 
-from .domain.events import RecordedEvent, check_count, check_negotiation_id
+from .domain.checks import check_count, check_negotiation_id
+from .domain.entries import RecordedEvent
 from .domain.machine import EVENT_TYPES
-from .domain.story import CORRECTION_TYPES
+from .domain.payloads import CORRECTION_TYPES
 from .errors import InvalidEvent
 from .store.recorder import Recorder
 from .store.waiting import Waiter

@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from .domain.aggregate import Negotiation, StoredEvent, StoryBreak, decide, fold_story, told_story
+from .domain.aggregate import Negotiation, StoryBreak, decide, fold_story, told_story
 from .domain.chain import GENESIS, event_hash_of
-from .domain.events import PAYLOAD_SCHEMA_VERSION, NewEvent, RecordedEvent, content_difference, to_utc
-from .domain.story import CORRECTED, correction_data, retractions_and_corrections
+from .domain.entries import PAYLOAD_SCHEMA_VERSION, Entry, NewEvent, RecordedEvent, content_difference
+from .domain.payloads import CORRECTED
+from .domain.story import correction_data, retractions_and_corrections
+from .domain.times import day_or_iso, to_utc
 from .errors import (
     ConcurrencyConflict,
     DuplicateEvent,
@@ -294,7 +296,7 @@ def _in_story_order(current: Negotiation, rows: Sequence[EventRow]) -> bool:
 
 def _late_entries(rows: Sequence[EventRow]) -> str:
     """The new events as a refusal names them: type and date of each."""
-    named = ", ".join(f"{row['type']} of {_day(row['occurred_at'])}" for row in rows[:3])
+    named = ", ".join(f"{row['type']} of {day_or_iso(row['occurred_at'])}" for row in rows[:3])
     more = f" and {len(rows) - 3} more" if len(rows) > 3 else ""
     return f"the new {named}{more}" if len(rows) == 1 else f"the new events {named}{more}"
 
@@ -316,7 +318,7 @@ def _retold(tx: Writer, negotiation_id: str, rows: Sequence[EventRow], entry: st
     return _fold_or_refuse(negotiation_id, story, rows[-1]["version"], rows, entry)
 
 
-def _fold_or_refuse(negotiation_id: str, story: Sequence[StoredEvent], version: int, rows: Sequence[EventRow],
+def _fold_or_refuse(negotiation_id: str, story: Sequence[Entry], version: int, rows: Sequence[EventRow],
                     entry: str) -> Negotiation:
     try:
         return fold_story(negotiation_id, story, version=version)
@@ -325,7 +327,8 @@ def _fold_or_refuse(negotiation_id: str, story: Sequence[StoredEvent], version: 
         event, refusal = broken.event, broken.refusal
         if refusal.invalid_data and event.version in new:
             raise InvalidEvent(f"{event.type} data: {refusal.reason}") from None
-        raise IllegalStory(negotiation_id, entry, event.version, broken.state, event.type, _day(event.occurred_at),
+        raise IllegalStory(negotiation_id, entry, event.version, broken.state, event.type,
+                           day_or_iso(event.occurred_at),
                            broken.allowed, refusal.reason, itself=event.version in new) from None
 
 
@@ -335,10 +338,3 @@ def _write(tx: Writer, head: Head | None, after: Negotiation,
     tx.save_head(after, rows[-1]["hash"], None if head else positions[0])
     return {row["event_id"]: RecordedEvent(position=position, commit_id=tx.commit_id or positions[0], **row)
             for row, position in zip(rows, positions)}
-
-
-def _day(moment: datetime) -> str:
-    if (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0):
-        return moment.date().isoformat()
-    return moment.isoformat()
-

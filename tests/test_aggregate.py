@@ -10,7 +10,7 @@ import pytest
 
 from negotiation import CorruptHistory, IllegalTransition, InvalidEvent
 from negotiation.domain.aggregate import Negotiation, decide, fold
-from negotiation.domain.events import new_event
+from negotiation.domain.checks import new_event
 
 DAY = datetime(2025, 7, 22, tzinfo=UTC)
 

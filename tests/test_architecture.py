@@ -19,6 +19,7 @@ LAYERS = next(c["name"] for c in CONTRACTS if c["type"] == "layers")
 FORBIDDEN = next(c["name"] for c in CONTRACTS if c["type"] == "forbidden")
 NO_BACKEND_ABOVE = next(c["name"] for c in CONTRACTS if "negotiation.store.sqlite" in c.get("forbidden_modules", ()))
 RECORDERS_APART = next(c["name"] for c in CONTRACTS if c["type"] == "independence")
+ROOMS = next(c["name"] for c in CONTRACTS if c.get("containers") == ["negotiation.domain"])
 # The console script the package installs; ``python -m importlinter.cli`` runs nothing at all.
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
@@ -45,6 +46,7 @@ def test_the_package_keeps_every_import_contract() -> None:
     assert f"Contracts: {len(CONTRACTS)} kept, 0 broken." in result.stdout
     assert f"{LAYERS} KEPT" in result.stdout
     assert f"{FORBIDDEN} KEPT" in result.stdout
+    assert f"{ROOMS} KEPT" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -61,10 +63,14 @@ def test_the_package_keeps_every_import_contract() -> None:
         ("writer.py", "import psycopg", NO_BACKEND_ABOVE, "negotiation.writer -> psycopg"),
         ("store/memory.py", "from . import sqlite", RECORDERS_APART,
          "negotiation.store.memory -> negotiation.store.sqlite"),
+        ("domain/times.py", "from . import payloads", ROOMS,
+         "negotiation.domain.times -> negotiation.domain.payloads"),
+        ("domain/entries.py", "from .story import StoryEvent", ROOMS,
+         "negotiation.domain.entries -> negotiation.domain.story"),
     ],
     ids=["domain-imports-sqlalchemy", "domain-imports-store", "store-imports-ledger",
          "files-imports-specbook", "ledger-imports-a-recorder", "writer-imports-a-driver",
-         "a-recorder-imports-another"],
+         "a-recorder-imports-another", "times-imports-payloads", "entries-import-the-story"],
 )
 def test_an_import_against_the_layers_breaks_a_contract(
     tmp_path: Path, module: str, line: str, broken: str, chain: str

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import negotiation
+from negotiation import errors
 from negotiation.domain import machine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,3 +35,15 @@ def test_the_readme_table_has_a_row_for_every_state() -> None:
 
     assert tuple(rows[: len(machine.STATES)]) == machine.STATES
 
+
+
+def test_every_error_the_readme_lists_is_exported_and_every_exported_error_is_listed() -> None:
+    table = README.split("Errors all derive from `NegotiationError`:", 1)[1].split("\n\n", 2)[1]
+    listed = set(re.findall(r"^\| `(\w+)` \|", table, re.MULTILINE))
+    exported = {name for name in negotiation.__all__
+                if isinstance(getattr(negotiation, name), type)
+                and issubclass(getattr(negotiation, name), errors.NegotiationError)}
+
+    assert listed, table
+    assert all(issubclass(getattr(errors, name), errors.NegotiationError) for name in listed)
+    assert exported - {"NegotiationError"} == listed

@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 
 from negotiation import InvalidEvent
-from negotiation.domain.events import check_payload, new_event, to_utc
+from negotiation.domain.checks import check_payload, new_event
+from negotiation.domain.times import to_utc
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,9 @@ from rich.table import Table
 from rich.text import Text
 
 from ..domain.aggregate import Negotiation
-from ..domain.events import RecordedEvent
+from ..domain.entries import RecordedEvent
+from ..domain.payloads import describe
 from ..domain.replay import StatesAfter
-from ..domain.story import describe
 from ..errors import NegotiationError
 from ..projections import PROJECTIONS, projection_named, rebuild, run
 from ..subscriptions import ENTRY_TYPES

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,9 +26,10 @@ import orjson
 
 from ..domain.aggregate import Negotiation
 from ..domain.chain import BrokenLink
-from ..domain.events import RecordedEvent
+from ..domain.entries import RecordedEvent
 from ..domain.story import StoryEvent
 from ..audit import VerifyReport
+from ..domain.times import utc_z
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,10 +41,7 @@ OPTION: Callable[[F], F] = click.option(
 
 def moment(value: datetime | None) -> str | None:
     """An aware time as ISO 8601 in UTC with ``Z``; fractional seconds only when it has them."""
-    if value is None:
-        return None
-    text = value.astimezone(UTC).isoformat(timespec="microseconds" if value.microsecond else "seconds")
-    return text.removesuffix("+00:00") + "Z"
+    return None if value is None else utc_z(value)
 
 
 def negotiation(value: Negotiation) -> dict[str, Any]:

@@ -12,8 +12,10 @@ from rich.table import Table
 from rich.text import Text
 
 from ..domain.aggregate import Negotiation
-from ..domain.events import RecordedEvent
-from ..domain.story import StoryEvent, describe
+from ..domain.entries import RecordedEvent
+from ..domain.payloads import describe
+from ..domain.story import StoryEvent
+from ..domain.times import day_or_iso
 
 STATE_STYLES = {
     "agreed_in_principle": "cyan",
@@ -34,11 +36,8 @@ def state_text(state: str) -> Text:
 
 
 def day(moment: datetime | None) -> str:
-    if moment is None:
-        return "—"
-    if (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0):
-        return moment.date().isoformat()
-    return moment.isoformat(timespec="seconds")
+    """A moment in a table: its day when it is midnight, else ISO 8601 to the second; a dash for none."""
+    return "—" if moment is None else day_or_iso(moment, "seconds")
 
 
 

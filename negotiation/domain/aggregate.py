@@ -2,7 +2,7 @@
 
 New events are decided by the ``transitions`` machine itself (``decide``);
 stored ones are replayed with the same machine's table read once
-(``fold_rows``). Both ask each event type (``events.PAYLOADS``) what it
+(``fold_rows``). Both ask each event type (``payloads.ENTRY_PAYLOADS``) what it
 refuses and what it does, so an event type's behaviour lives in one place.
 """
 
@@ -11,25 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from ..errors import CorruptHistory, IllegalTransition, InvalidEvent, UnknownNegotiation
 from . import machine
-from .events import PAYLOADS, NewEvent, parties_invalid
-from .story import CORRECTION_TYPES, Entry, story_of
-
-
-class StoredEvent(Protocol):
-    """What folding needs of an event: a recorded one, or one of a story (``StoryEvent``)."""
-
-    @property
-    def version(self) -> int: ...
-    @property
-    def type(self) -> str: ...
-    @property
-    def data(self) -> Mapping[str, Any]: ...
-    @property
-    def occurred_at(self) -> datetime: ...
+from .entries import Entry, NewEvent
+from .payloads import CORRECTION_TYPES, ENTRY_PAYLOADS, parties_invalid
+from .story import story_of
+from .times import from_iso, iso
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +84,7 @@ class _Draft:
             self.parties = tuple(data["parties"])
         if self.version == 0:
             self.opened_at = occurred_at
-        PAYLOADS[event_type].apply(self, data, occurred_at)
+        ENTRY_PAYLOADS[event_type].apply(self, data, occurred_at)
         self.updated_at = occurred_at
         self.version += 1
 
@@ -120,7 +109,7 @@ def _judge(draft: _Draft, event_type: str, data: Mapping[str, Any],
     """What is wrong with taking this event now, if anything: the machine's verdict, then the content's."""
     if dest is None:
         return NegotiationRefusal(False, machine.refusal_reason(draft.state, event_type, draft))
-    payload = PAYLOADS[event_type]
+    payload = ENTRY_PAYLOADS[event_type]
     invalid = parties_invalid(draft, event_type, data) or payload.invalid(draft, data)
     if invalid:
         return NegotiationRefusal(True, invalid)
@@ -136,7 +125,7 @@ class NegotiationRefusal:
     reason: str | None
 
 
-def fold(negotiation_id: str, events: Iterable[StoredEvent], start: Negotiation | None = None) -> Negotiation:
+def fold(negotiation_id: str, events: Iterable[Entry], start: Negotiation | None = None) -> Negotiation:
     """Replay recorded events onto ``start`` (or a negotiation not yet opened).
 
     Every event must be the next version and a step the machine allows; a
@@ -177,13 +166,13 @@ def fold_rows(negotiation_id: str, rows: Iterable[tuple[int, str, Mapping[str, A
 class StoryBreak(Exception):
     """The first event of a story the machine cannot take, with the state it met and why."""
 
-    def __init__(self, event: StoredEvent, state: str, refusal: NegotiationRefusal,
+    def __init__(self, event: Entry, state: str, refusal: NegotiationRefusal,
                  allowed: tuple[str, ...]) -> None:
         super().__init__(f"version {event.version}: {event.type} cannot follow in state {state}")
         self.event, self.state, self.refusal, self.allowed = event, state, refusal, allowed
 
 
-def fold_story(negotiation_id: str, story: Iterable[StoredEvent], *, version: int) -> Negotiation:
+def fold_story(negotiation_id: str, story: Iterable[Entry], *, version: int) -> Negotiation:
     """Fold a story (``story.story_of``) through the machine; ``version`` is the log's, which the story is not.
 
     Raises StoryBreak at the first event the machine or its content rules refuse.
@@ -232,7 +221,7 @@ def fold_log(negotiation_id: str, entries: Sequence[Entry], as_of: datetime | No
         raise CorruptHistory(where) from None
 
 
-def told_story(entries: Sequence[Entry], as_of: datetime | None = None) -> Sequence[StoredEvent]:
+def told_story(entries: Sequence[Entry], as_of: datetime | None = None) -> Sequence[Entry]:
     """``story_of(entries, as_of=as_of)``, taking the entries themselves as the story's events where it can.
 
     A log with no retraction or correction tells its events as they were
@@ -286,9 +275,9 @@ def snapshot(negotiation: Negotiation) -> dict[str, Any]:
         "open_disputes": list(negotiation.open_disputes),
         "positions": negotiation.positions,
         "instruments": list(negotiation.instruments),
-        "opened_at": _iso(negotiation.opened_at),
-        "updated_at": _iso(negotiation.updated_at),
-        "deal_announced_at": _iso(negotiation.deal_announced_at),
+        "opened_at": iso(negotiation.opened_at),
+        "updated_at": iso(negotiation.updated_at),
+        "deal_announced_at": iso(negotiation.deal_announced_at),
     }
 
 
@@ -303,15 +292,7 @@ def from_snapshot(negotiation_id: str, state: str, version: int, data: Mapping[s
         open_disputes=tuple(data["open_disputes"]),
         positions=data["positions"],
         instruments=tuple(data["instruments"]),
-        opened_at=_moment(data["opened_at"]),
-        updated_at=_moment(data["updated_at"]),
-        deal_announced_at=_moment(data["deal_announced_at"]),
+        opened_at=from_iso(data["opened_at"]),
+        updated_at=from_iso(data["updated_at"]),
+        deal_announced_at=from_iso(data["deal_announced_at"]),
     )
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
-
-
-def _moment(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None

@@ -10,49 +10,23 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from functools import lru_cache
+from datetime import datetime
 from typing import Any, Protocol
 
 import orjson
+
+from .entries import Entry
+from .times import hashed
 
 #: The hash of "nothing before": the first event of a negotiation chains to it.
 GENESIS = "0" * 64
 
 
-class Hashable(Protocol):
-    @property
-    def event_id(self) -> str: ...
-    @property
-    def negotiation_id(self) -> str: ...
-    @property
-    def version(self) -> int: ...
-    @property
-    def type(self) -> str: ...
-    @property
-    def data(self) -> Any: ...
-    @property
-    def occurred_at(self) -> datetime: ...
-    @property
-    def recorded_at(self) -> datetime: ...
-    @property
-    def sources(self) -> Any: ...
-    @property
-    def schema_version(self) -> int: ...
-
-
-@lru_cache(maxsize=1024)
-def _iso(moment: datetime) -> str:
-    # Hashed in UTC, so equal instants (equal keys of this cache) hash alike;
-    # the events of one append share their recording time and often their day.
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def event_hash(previous: str, event: Hashable) -> str:
+def event_hash(previous: str, event: Chained) -> str:
     """The hash of a recorded entry chained to ``previous``."""
     return event_hash_of(previous, event.event_id, event.negotiation_id, event.version, event.type, event.data,
                          event.occurred_at, event.recorded_at, event.sources, event.schema_version,
-                         getattr(event, "reported_at", None))
+                         event.reported_at)
 
 
 def event_hash_of(previous: str, event_id: str, negotiation_id: str, version: int, type: str, data: Any,
@@ -72,13 +46,13 @@ def event_hash_of(previous: str, event_id: str, negotiation_id: str, version: in
         "version": version,
         "type": type,
         "data": data,
-        "occurred_at": _iso(occurred_at),
-        "recorded_at": _iso(recorded_at),
+        "occurred_at": hashed(occurred_at),
+        "recorded_at": hashed(recorded_at),
         "sources": list(sources),
         "schema_version": schema_version,
     }
     if reported_at is not None and reported_at != recorded_at:
-        content["reported_at"] = _iso(reported_at)
+        content["reported_at"] = hashed(reported_at)
     return hashlib.sha256(previous.encode() + orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
@@ -99,7 +73,11 @@ class BrokenLink:
                 f"position {self.position}): {self.reason}")
 
 
-class Chained(Hashable, Protocol):
+class Chained(Entry, Protocol):
+    """An entry as the chain reads it: with its schema version, its place in the log and its hash."""
+
+    @property
+    def schema_version(self) -> int: ...
     @property
     def position(self) -> int: ...
     @property

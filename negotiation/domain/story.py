@@ -17,76 +17,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import ValidationError
 
 from ..errors import InvalidEvent
-from .events import PAYLOADS, Name, Payload, Text, check_payload, refusal_words, to_utc
-
-RETRACTED = "EventRetracted"
-CORRECTED = "EventCorrected"
-#: The entry types that change the story without being events of the negotiation.
-CORRECTION_TYPES: tuple[str, ...] = (RETRACTED, CORRECTED)
-
-
-class EventRetracted(Payload):
-    """A recorded event was wrongly reported: it leaves the story (the log keeps it)."""
-
-    target: Name  # the event id of the retracted event
-    target_version: int
-    reason: Text
-
-    @staticmethod
-    def describe(data: Mapping[str, Any]) -> str:
-        return f"retracts version {data['target_version']}: {data['reason']}"
-
-
-class EventCorrected(Payload):
-    """A recorded event was reported with wrong content or date: the story takes the corrected one."""
-
-    target: Name
-    target_version: int
-    reason: Text
-    data: dict[str, Any] | None = None
-    occurred_at: str | None = None
-
-    @staticmethod
-    def describe(data: Mapping[str, Any]) -> str:
-        changed = " and ".join(name for name in ("data", "occurred_at") if name in data)
-        return f"corrects the {changed} of version {data['target_version']}: {data['reason']}"
-
-
-CORRECTIONS: dict[str, type[Payload]] = {RETRACTED: EventRetracted, CORRECTED: EventCorrected}
-
-
-def describe(entry_type: str, data: Mapping[str, Any]) -> str:
-    """One line saying what an entry of the log did, in a reader's words, as its type says it."""
-    kind = PAYLOADS.get(entry_type) or CORRECTIONS.get(entry_type)
-    return kind.describe(data) if kind is not None else entry_type
-
-
-class Entry(Protocol):
-    """What the story needs of a log entry."""
-
-    @property
-    def event_id(self) -> str: ...
-    @property
-    def negotiation_id(self) -> str: ...
-    @property
-    def version(self) -> int: ...
-    @property
-    def type(self) -> str: ...
-    @property
-    def data(self) -> Mapping[str, Any]: ...
-    @property
-    def occurred_at(self) -> datetime: ...
-    @property
-    def reported_at(self) -> datetime: ...
-    @property
-    def recorded_at(self) -> datetime: ...
-    @property
-    def sources(self) -> tuple[str, ...]: ...
+from .checks import check_payload
+from .entries import Entry
+from .machine import EVENT_TYPES
+from .payloads import CORRECTED, ENTRY_PAYLOADS, RETRACTED
+from .times import iso, to_utc
+from .wording import refusal_words
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +102,7 @@ def correction_data(kind: str, target: Entry, retracted: Mapping[str, int], reas
     a new date, or both. Raises InvalidEvent naming what is wrong.
     """
     where = f"{kind} of version {target.version}"
-    if target.type not in PAYLOADS:
+    if target.type not in EVENT_TYPES:
         raise InvalidEvent(f"{where}: version {target.version} is an {target.type}, not an event; "
                            f"only events can be retracted or corrected")
     if target.event_id in retracted:
@@ -177,7 +118,7 @@ def correction_data(kind: str, target: Entry, retracted: Mapping[str, int], reas
             except InvalidEvent as e:
                 raise InvalidEvent(f"{where}: {e}") from None
         if occurred_at is not None:
-            stored["occurred_at"] = to_utc(occurred_at).isoformat()
+            stored["occurred_at"] = iso(to_utc(occurred_at))
     try:
         return check_payload_of(kind, stored)
     except InvalidEvent as e:
@@ -187,7 +128,7 @@ def correction_data(kind: str, target: Entry, retracted: Mapping[str, int], reas
 def check_payload_of(kind: str, data: Mapping[str, Any]) -> dict[str, Any]:
     """Validate a retraction's or correction's stored form, as ``check_payload`` does for events."""
     try:
-        payload = CORRECTIONS[kind].model_validate(dict(data))
+        payload = ENTRY_PAYLOADS[kind].model_validate(dict(data))
     except ValidationError as e:
-        raise InvalidEvent(refusal_words(e, CORRECTIONS[kind])) from None
+        raise InvalidEvent(refusal_words(e, ENTRY_PAYLOADS[kind])) from None
     return payload.model_dump(mode="json", exclude_none=True)

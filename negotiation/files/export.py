@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import orjson
 import yaml
 
-from ..domain.events import RecordedEvent, to_utc
-from ..domain.story import CORRECTION_TYPES
+from ..domain.entries import RecordedEvent
+from ..domain.payloads import CORRECTION_TYPES
+from ..domain.times import file_moment, to_utc
 from ..errors import UnknownNegotiation
 from ..ledger import Ledger
 from .reading import CORE_SCHEMA
@@ -35,25 +35,16 @@ from .reading import CORE_SCHEMA
 FORMATS = ("yaml", "json")
 
 
-def moment(value: datetime) -> str:
-    """A time as event files write it: a day when it is midnight UTC, else ISO 8601 in UTC with ``Z``."""
-    value = value.astimezone(UTC)
-    if (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0):
-        return value.date().isoformat()
-    text = value.isoformat(timespec="microseconds" if value.microsecond else "seconds")
-    return text.removesuffix("+00:00") + "Z"
-
-
 def item(entry: RecordedEvent) -> dict[str, Any]:
     """One entry of the log as an item of an event file."""
     if entry.type not in CORRECTION_TYPES:
-        return {"type": entry.type, "event_id": entry.event_id, "occurred_at": moment(entry.occurred_at),
-                "reported_at": moment(entry.reported_at), "sources": list(entry.sources), "data": entry.data}
+        return {"type": entry.type, "event_id": entry.event_id, "occurred_at": file_moment(entry.occurred_at),
+                "reported_at": file_moment(entry.reported_at), "sources": list(entry.sources), "data": entry.data}
     said: dict[str, Any] = {"type": entry.type, "event_id": entry.event_id, "target": entry.data["target_version"],
                             "reason": entry.data["reason"]}
     if "occurred_at" in entry.data:
-        said["occurred_at"] = moment(to_utc(entry.data["occurred_at"]))
-    said["reported_at"] = moment(entry.reported_at)
+        said["occurred_at"] = file_moment(to_utc(entry.data["occurred_at"]))
+    said["reported_at"] = file_moment(entry.reported_at)
     said["sources"] = list(entry.sources)
     if "data" in entry.data:
         said["data"] = entry.data["data"]

@@ -29,7 +29,6 @@ What a load promises:
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,17 +37,10 @@ from typing import Any
 import orjson
 
 from ..bundled import bundled
-from ..domain.events import (
-    RecordedEvent,
-    check_event_id,
-    check_payload,
-    check_reported_at,
-    check_sources,
-    content_difference,
-    new_event,
-    to_utc,
-)
-from ..domain.story import RETRACTED
+from ..domain.checks import check_event_id, check_payload, check_reported_at, check_sources, new_event
+from ..domain.entries import RecordedEvent, content_difference
+from ..domain.payloads import RETRACTED
+from ..domain.times import iso, to_utc
 from ..errors import InvalidEvent, NegotiationError
 from ..ledger import Ledger
 from .reading import SeedStream, is_correction, read_seed_file
@@ -154,16 +146,6 @@ def load_streams(
     which. Re-running the load records only what is missing.
     """
     streams = list(streams)
-    # The parsed files are millions of objects that live through the load: set them
-    # aside from the cycle collector, which would otherwise walk them again and again.
-    gc.freeze()
-    try:
-        return _load(ledger, streams, progress)
-    finally:
-        gc.unfreeze()
-
-
-def _load(ledger: Ledger, streams: Sequence[SeedStream], progress: Callable[[int], None]) -> LoadReport:
     checked = _check_all(ledger, streams)
     report = LoadReport()
     index = 0
@@ -383,7 +365,7 @@ def _difference(negotiation_id: str, item: dict[str, Any], entry: RecordedEvent,
         data = check_payload(target.type, item["data"]) if "data" in item else None
         if not _same(data, entry.data.get("data")):
             return "data differs"
-    moment = None if item.get("occurred_at") is None else to_utc(item["occurred_at"]).isoformat()
+    moment = None if item.get("occurred_at") is None else iso(to_utc(item["occurred_at"]))
     if moment != entry.data.get("occurred_at"):
         return "occurred_at differs"
     if not _same(check_sources(item.get("sources", ())), entry.sources):

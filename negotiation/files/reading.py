@@ -34,11 +34,8 @@ correction, the event's whole new ``data`` and/or its new ``occurred_at``:
 
 from __future__ import annotations
 
-import gc
 import re
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,8 +55,8 @@ from yaml.events import (
 )
 from yaml.nodes import Node, ScalarNode, SequenceNode
 
-from ..domain.events import check_event_id, check_negotiation_id
-from ..domain.story import CORRECTION_TYPES, RETRACTED
+from ..domain.checks import check_event_id, check_negotiation_id
+from ..domain.payloads import CORRECTION_TYPES, RETRACTED
 from ..errors import InvalidEvent
 
 #: Namespace of the derived event ids; changing it would make every seed look new.
@@ -297,31 +294,10 @@ def seed_event_id(negotiation_id: str, ordinal: int) -> str:
 def read_seed_file(path: str | Path) -> list[SeedStream]:
     """Parse an event file into streams; raise InvalidEvent naming the file and the faulty place."""
     path = Path(path)
-    with _collector_paused():
-        documents = _json_documents(path) if path.suffix.lower() == ".json" else _yaml_documents(path)
-        if not documents:
-            raise InvalidEvent(f"{path}: no negotiation in the file")
-        return [_stream(path, doc) for doc in documents]
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cycle collector off while a file's values are made, then on again as it was.
-
-    Reading a file makes millions of lists and dicts that all stay alive, and
-    the collector, triggered by their number, would walk them again and again
-    for nothing: that took more time than orjson's parse of a JSON file. They
-    hold no cycles it could free (an alias may make one in YAML; it is
-    collected later, as any other).
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
+    documents = _json_documents(path) if path.suffix.lower() == ".json" else _yaml_documents(path)
+    if not documents:
+        raise InvalidEvent(f"{path}: no negotiation in the file")
+    return [_stream(path, doc) for doc in documents]
 
 
 def _yaml_documents(path: Path) -> list[object]:

@@ -23,7 +23,7 @@ from markdown_it import MarkdownIt
 
 from ..bundled import bundled
 from ..domain import machine
-from ..domain.story import CORRECTION_TYPES
+from ..domain.payloads import CORRECTION_TYPES
 from . import diagram
 from .coverage import (
     CORRECTION_OUTCOMES,

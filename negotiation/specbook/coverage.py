@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..domain import machine
-from ..domain.story import CORRECTION_TYPES
+from ..domain.payloads import CORRECTION_TYPES
 
 Outcome = Literal["allowed", "refused"]
 CorrectionOutcome = Literal["accepted", "refused"]

@@ -35,7 +35,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from ..domain.aggregate import Negotiation
-from ..domain.events import RecordedEvent
+from ..domain.entries import RecordedEvent
 from ..domain.replay import StatesAfter
 from ..errors import NegotiationError
 from .opening import open_recorder, resolve_url

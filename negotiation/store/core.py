@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, distinct, func, select, text
 
-from ..domain.events import RecordedEvent
+from ..domain.entries import RecordedEvent
 from .recorder import SourceCount
 from .schema import CORRECTIONS_ONLY, entry_sources, events, heads
 

@@ -22,8 +22,8 @@ from typing import Any
 import orjson
 
 from ..domain.aggregate import Negotiation, snapshot
-from ..domain.events import RecordedEvent
-from ..domain.story import CORRECTION_TYPES
+from ..domain.entries import RecordedEvent
+from ..domain.payloads import CORRECTION_TYPES
 from .recorder import EventRow, Head, SourceCount, StoryRow
 from .waiting import BackOff, Waiter
 from .writers import WriteRace

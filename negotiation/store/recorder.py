@@ -26,7 +26,7 @@ from typing import Any, Protocol, TypedDict, runtime_checkable
 from sqlalchemy import Connection, Engine
 
 from ..domain.aggregate import Negotiation, from_snapshot
-from ..domain.events import RecordedEvent
+from ..domain.entries import RecordedEvent
 from .waiting import Waiter
 
 

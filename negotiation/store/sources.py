@@ -13,7 +13,7 @@ from itertools import groupby
 from operator import itemgetter
 
 from ..domain.chain import BrokenLink
-from ..domain.story import RETRACTED
+from ..domain.payloads import RETRACTED
 from .recorder import Reader
 
 

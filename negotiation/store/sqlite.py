@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from ..domain.aggregate import Negotiation, snapshot
-from ..domain.events import RecordedEvent
+from ..domain.entries import RecordedEvent
 from ..errors import StorageError
 from . import fastpath, migrate
 from .core import CoreReads

@@ -10,12 +10,14 @@ asked.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..domain.aggregate import Negotiation, fold
-from ..domain.events import RecordedEvent, end_of
-from ..domain.story import CORRECTION_TYPES, StoryEvent, retractions_and_corrections
+from ..domain.entries import RecordedEvent
+from ..domain.payloads import CORRECTION_TYPES
+from ..domain.story import StoryEvent, retractions_and_corrections
+from ..domain.times import Moment, end_of, spoken_day
 from ..ledger import Ledger
 
 #: Events drawn as milestones: the moments a reader looks for first.
@@ -125,16 +127,13 @@ def day(moment: datetime | None) -> str:
 
     The end of a day (a date asked ``as of``) reads as that day.
     """
-    if moment is None:
-        return "—"
-    if moment.time() in (time(0), time(23, 59, 59, 999999)):
-        return f"{moment.day} {moment:%b %Y}"
-    return f"{moment.day} {moment:%b %Y %H:%M} UTC"
+    return "—" if moment is None else spoken_day(moment)
 
 
 
 
-def picture(ledger: Ledger, negotiation_id: str, *, as_of: Any = None, known_at: Any = None) -> Picture:
+def picture(ledger: Ledger, negotiation_id: str, *, as_of: Moment | None = None,
+            known_at: Moment | None = None) -> Picture:
     """Walk the negotiation's story at the times asked and say what a picture of it shows.
 
     Raises what ``Ledger.get`` raises for the same question: UnknownNegotiation

@@ -12,7 +12,7 @@ from typing import Any
 
 import altair as alt
 
-from ..domain.story import describe
+from ..domain.payloads import describe
 from ..specbook.diagram import STATE_COLOURS
 from .files import embed, page
 from .model import Picture, day

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ..domain.times import spoken
 from ..ledger import Ledger
 from ..specbook import book as spec_book
 from . import pages
@@ -70,7 +71,7 @@ def write(ledger: Ledger, out: Path, *, features_dir: Path | None = None, covera
         site.pages[negotiation_id] = path
         views.append(view)
     told(total - 1, "writing the index")
-    written = datetime.now(UTC).strftime("%d %b %Y %H:%M UTC")
+    written = spoken(datetime.now(UTC))
     site.index.write_text(pages.index_page([(v, mini_chart(v)) for v in views], written), encoding="utf-8")
     told(total, "done")
     return site

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ..domain.story import describe
+from ..domain.payloads import describe
 from ..specbook.diagram import STATE_COLOURS
 from .model import MILESTONES, Ghost, Picture, Step, day
 

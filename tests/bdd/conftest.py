@@ -24,7 +24,7 @@ from negotiation import (
     NegotiationError,
     UnknownNegotiation,
 )
-from negotiation.domain.story import CORRECTED, CORRECTION_TYPES, RETRACTED
+from negotiation.domain.payloads import CORRECTED, CORRECTION_TYPES, RETRACTED
 from negotiation.errors import IllegalStory
 
 from .coverage import PLUGIN_NAME, SpecCoverage

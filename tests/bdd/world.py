@@ -27,7 +27,7 @@ from negotiation import (
     RecordedEvent,
 )
 from negotiation.domain import machine
-from negotiation.domain.story import RETRACTED
+from negotiation.domain.payloads import RETRACTED
 from negotiation.errors import IllegalStory
 from negotiation.files.loading import seed_files
 from negotiation.files.reading import read_seed_file

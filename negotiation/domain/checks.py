@@ -1,0 +1,167 @@
+"""Input checks: everything about an event that does not depend on the negotiation's state.
+
+Each check returns the value in the form the log stores (a canonical UUID, a
+UTC time, a payload's normalised JSON) or raises InvalidEvent naming the
+field and what was wrong.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from pydantic import ValidationError
+
+from ..errors import InvalidEvent
+from .entries import NewEvent
+from .fields import storable_text
+from .machine import EVENT_TYPES
+from .payloads import ENTRY_PAYLOADS
+from .times import to_utc
+from .wording import refusal_words
+
+NEGOTIATION_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+MAX_ID_LENGTH = 64
+CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_EVENT_TYPES = frozenset(EVENT_TYPES)
+
+
+def check_negotiation_id(value: object) -> str:
+    """Return ``value`` if it is a valid negotiation slug, else raise InvalidEvent."""
+    if not isinstance(value, str) or not value:
+        raise InvalidEvent(f"negotiation id must be a non-empty string, got {value!r}")
+    if len(value) > MAX_ID_LENGTH or not NEGOTIATION_ID.fullmatch(value):
+        raise InvalidEvent(
+            f"negotiation id {value!r} is malformed: use lower-case letters, digits and "
+            f"single hyphens, at most {MAX_ID_LENGTH} characters"
+        )
+    return value
+
+
+#: The largest version, position or count a database column holds (SQL BIGINT).
+MAX_COUNT = 2**63 - 1
+
+
+def check_count(name: str, value: object, least: int) -> None:
+    """Refuse anything but a whole number from ``least`` to what a BIGINT holds (None passes)."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or not least <= value <= MAX_COUNT:
+        raise InvalidEvent(f"{name} must be a whole number from {least} to {MAX_COUNT}, got {value!r}")
+
+
+def check_event_type(value: object) -> str:
+    """Return ``value`` if it names an event type of the machine, else raise InvalidEvent."""
+    if not isinstance(value, str) or value not in _EVENT_TYPES:
+        raise InvalidEvent(f"unknown event type {value!r}; known: {', '.join(EVENT_TYPES)}")
+    return value
+
+
+def check_payload(event_type: str, data: object) -> dict[str, Any]:
+    """Validate ``data`` for ``event_type`` and return its normalised JSON form."""
+    model = ENTRY_PAYLOADS[check_event_type(event_type)]
+    if type(data) is not dict and not isinstance(data, Mapping):
+        raise InvalidEvent(f"{event_type} data must be an object, got {type(data).__name__}")
+    try:
+        payload = model.model_validate(data if type(data) is dict else dict(data))
+    except ValidationError as e:
+        raise InvalidEvent(f"{event_type} data: {refusal_words(e, model)}") from None
+    return payload.model_dump(mode="json", exclude_defaults=True)
+
+
+def check_sources(value: object) -> tuple[str, ...]:
+    if type(value) not in (list, tuple) and (isinstance(value, (str, bytes)) or not isinstance(value, Iterable)):
+        raise InvalidEvent(f"sources must be a list of names, got {value!r}")
+    sources = tuple(cast(Iterable[str], value))  # each is checked to be text below
+    for source in sources:
+        if not isinstance(source, str) or not source.strip() or len(source) > 200:
+            raise InvalidEvent(f"sources: each source must be a non-empty name, got {source!r}")
+        try:
+            storable_text(source)
+        except ValueError as e:
+            raise InvalidEvent(f"sources: {e}") from None
+    return sources
+
+
+def check_event_id(value: object) -> str:
+    """Return the canonical text of a UUID event id; a new one when ``value`` is None."""
+    if value is None:
+        return str(uuid.uuid4())
+    if type(value) is str and CANONICAL_UUID.fullmatch(value):
+        return value  # already canonical: skip the parse, which costs more than the rest of the check
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        raise InvalidEvent(f"event_id {value!r} is not a UUID") from None
+
+
+def check_reported_at(value: object, now: datetime | None = None) -> datetime | None:
+    """When an entry became known: a past time (None: when it is recorded)."""
+    if value is None:
+        return None
+    moment = to_utc(value, "reported_at")
+    if moment > (now or datetime.now(UTC)):
+        raise InvalidEvent(f"reported_at: {moment.isoformat()} is later than now; nothing is known before it happens")
+    return moment
+
+
+def new_event(
+    negotiation_id: object,
+    event_type: object,
+    data: object,
+    *,
+    occurred_at: object = None,
+    sources: object = (),
+    event_id: object = None,
+    reported_at: object = None,
+) -> NewEvent:
+    """Check everything about an event that does not depend on the negotiation's state."""
+    return _checked(check_negotiation_id(negotiation_id), event_type, data, occurred_at, sources, event_id,
+                    reported_at)
+
+
+#: What an item of a batch (``Ledger.record_many``) may say.
+BATCH_KEYS = frozenset({"type", "data", "occurred_at", "reported_at", "sources", "event_id"})
+
+
+def new_events(negotiation_id: str, items: Iterable[object]) -> list[NewEvent]:
+    """Check a batch of events for one negotiation (its id already checked), as ``new_event`` checks one.
+
+    A refusal names the item by its place: ``events[3]: ...``.
+    """
+    batch = []
+    for index, item in enumerate(items):
+        if type(item) is not dict and not isinstance(item, Mapping):  # the exact type first: it costs less
+            raise InvalidEvent(f"events[{index}] must be a mapping, got {type(item).__name__}")
+        if not item.keys() <= BATCH_KEYS:
+            unknown = ", ".join(sorted(map(str, set(item) - BATCH_KEYS)))
+            raise InvalidEvent(f"events[{index}] has unknown keys: {unknown}")
+        if "type" not in item:
+            raise InvalidEvent(f"events[{index}] has no type")
+        try:
+            batch.append(_checked(negotiation_id, item["type"], item.get("data", {}), item.get("occurred_at"),
+                                  item.get("sources", ()), item.get("event_id"), item.get("reported_at")))
+        except InvalidEvent as e:
+            raise InvalidEvent(f"events[{index}]: {e}") from None
+    return batch
+
+
+def _checked(negotiation_id: str, event_type: object, data: object, occurred_at: object, sources: object,
+             event_id: object, reported_at: object) -> NewEvent:
+    event_type = check_event_type(event_type)
+    return NewEvent(
+        event_id=check_event_id(event_id),
+        negotiation_id=negotiation_id,
+        type=event_type,
+        data=check_payload(event_type, data),
+        occurred_at=None if occurred_at is None else to_utc(occurred_at),
+        sources=check_sources(sources),
+        id_given=event_id is not None,
+        reported_at=None if reported_at is None else check_reported_at(reported_at),
+    )
+
