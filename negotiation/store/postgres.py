@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import itertools
 import select
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
@@ -193,24 +194,30 @@ def check_idle(conn: Conn) -> None:
     try:
         waiting = _has_input(conn.fileno())
     except (OSError, ValueError) as e:
+        conn.close()
         raise psycopg.OperationalError(str(e)) from e
     if waiting:
+        conn.close()  # so that the pool discards it and makes another, never hands it out again
         raise psycopg.OperationalError("the server closed the connection or ended its backend")
 
 
 def _configure(conn: Conn) -> None:
-    """A new connection of the pool: times read in UTC, JSON decoded by orjson."""
+    """A new connection: JSON decoded by orjson (its times are read in UTC: see ``_conninfo``)."""
     set_json_loads(orjson.loads, conn)
-    conn.execute("SET TimeZone TO 'UTC'")
 
 
 def _conninfo(url: URL) -> str:
-    """libpq's connection string for a SQLAlchemy URL: its parts, and its query as libpq's parameters."""
+    """libpq's connection string for a SQLAlchemy URL: its parts, and its query as libpq's parameters.
+
+    The session's time zone is UTC from its start (no round trip of its own),
+    so times are read back aware in UTC, as Core's ``UTCDateTime`` reads them.
+    """
     parts: dict[str, str | int] = {key: value for key, value in (
         ("host", url.host), ("port", url.port), ("dbname", url.database), ("user", url.username),
         ("password", url.password)) if value is not None}
     for key, given in url.query.items():
         parts[key] = given if isinstance(given, str) else given[-1]
+    parts["options"] = f"-c TimeZone=UTC {parts.get('options', '')}".strip()
     return psycopg.conninfo.make_conninfo("", **parts)
 
 
@@ -228,6 +235,11 @@ def _head(negotiation_id: str, row: TupleRow | None) -> Head | None:
 def _usable(conn: Conn) -> bool:
     return not conn.closed and not conn.broken
 
+
+#: How the log's connections are made: in autocommit, preparing only the statements marked.
+CONNECTION_OPTIONS: dict[str, Any] = {"autocommit": True, "prepare_threshold": None}
+#: The look-up after a lost COMMIT connects this many times at most, waiting longer each time.
+SETTLE_ATTEMPTS = 6
 
 #: The classes of SQLSTATE that say the connection, not the statement, failed.
 LOST = ("08", "57")
@@ -590,9 +602,12 @@ class PostgresRecorder:
         self.url = parsed.render_as_string(hide_password=True)
         self.engine: Engine = create_engine(parsed, json_serializer=json_text, json_deserializer=orjson.loads,
                                             pool_pre_ping=True)
+        self.conninfo = _conninfo(parsed)
         self.pool: ConnectionPool[Conn] = ConnectionPool(
-            _conninfo(parsed), kwargs={"autocommit": True}, min_size=min_size, max_size=max_size, timeout=timeout,
-            configure=_configure, check=check_idle, open=False, name="negotiation-log")
+            # Only the statements marked are prepared, each with its first run: never a round trip of its own.
+            self.conninfo, kwargs=CONNECTION_OPTIONS, min_size=min_size,
+            max_size=max_size, timeout=timeout, configure=_configure, check=check_idle, open=False,
+            name="negotiation-log")
         self.pool.open(wait=False)
 
     @classmethod
@@ -692,25 +707,25 @@ class PostgresRecorder:
                 negotiation_ids: Sequence[str]) -> tuple[dict[str, int], dict[str, tuple[int, str]]]:
         """The stored positions of ``event_ids`` and heads of ``negotiation_ids``, read under the append lock.
 
-        Tried on two connections: the pool may hand out one more that the same loss broke.
+        On a connection of its own, outside the pool (which may be waiting to
+        reconnect), tried a few times over a few seconds.
         """
-        for attempt in range(2):
-            conn = self.pool.getconn()
+        for attempt in itertools.count():
             try:
-                with conn.pipeline():
-                    conn.execute(BEGIN_WRITE)
-                    conn.execute(f"SET LOCAL lock_timeout = '{SETTLE_LOCK_TIMEOUT}'")
-                    conn.execute(LOCK, (APPEND_LOCK_KEY,))
-                    ids = conn.execute(STORED_IDS, (list(event_ids),))
-                    heads = conn.execute(STORED_HEADS, (list(negotiation_ids),))
-                    conn.execute("COMMIT")
-                return ({str(row[0]): int(row[1]) for row in ids.fetchall()},
-                        {str(row[0]): (int(row[1]), str(row[2])) for row in heads.fetchall()})
+                with psycopg.connect(self.conninfo, **CONNECTION_OPTIONS) as conn:
+                    with conn.pipeline():
+                        conn.execute(BEGIN_WRITE)
+                        conn.execute(f"SET LOCAL lock_timeout = '{SETTLE_LOCK_TIMEOUT}'")
+                        conn.execute(LOCK, (APPEND_LOCK_KEY,))
+                        ids = conn.execute(STORED_IDS, (list(event_ids),))
+                        heads = conn.execute(STORED_HEADS, (list(negotiation_ids),))
+                        conn.execute("COMMIT")
+                    return ({str(row[0]): int(row[1]) for row in ids.fetchall()},
+                            {str(row[0]): (int(row[1]), str(row[2])) for row in heads.fetchall()})
             except psycopg.Error:
-                if attempt or _usable(conn):
+                if attempt + 1 >= SETTLE_ATTEMPTS:
                     raise
-            finally:
-                self._give_back(conn)
+                time.sleep(0.05 * 2 ** attempt)
         raise AssertionError("unreachable")
 
     # -- single reads ------------------------------------------------------------------------------
@@ -720,7 +735,9 @@ class PostgresRecorder:
         conn = self._take()
         try:
             with translated():
-                return conn.execute(query, params, prepare=True).fetchone()
+                with conn.pipeline():  # prepared with its first run, in the same round trip
+                    cursor = conn.execute(query, params, prepare=True)
+                return cursor.fetchone()
         finally:
             self._give_back(conn)
 
