@@ -135,15 +135,16 @@ class LedgerTablesStore:
         sql = self.sql
         now = sql.utc_text(datetime.now(UTC))
         rows, previous = [], "0" * 64
+        self.conn.execute("BEGIN IMMEDIATE")
+        (commit_id,) = self.conn.execute(sql.NEXT_POSITION).fetchone()  # as the ledger names its transaction
         for version, item in enumerate(items, start=1):
             data = orjson.dumps(item["data"])
             previous = hashlib.sha256(previous.encode() + data).hexdigest()
             rows.append((uuid.UUID(item["event_id"]).hex, negotiation_id, version, item["type"], data.decode(), 1,
                          sql.utc_text(item["occurred_at"]), now, orjson.dumps(item["sources"]).decode(), previous,
-                         now))
+                         now, commit_id))
         # The head's snapshot is about the size of the ledger's: the opening's data stands in for it.
         snapshot = orjson.dumps(items[0]["data"]).decode()
-        self.conn.execute("BEGIN IMMEDIATE")
         try:
             self.conn.executemany(sql.INSERT_EVENT, rows)
             (last,) = self.conn.execute("SELECT last_insert_rowid()").fetchone()

@@ -10,7 +10,7 @@ from typing import Any
 class FailingSaveHead:
     """A writing transaction whose head's write fails, after its rows and sources are inserted."""
 
-    def __init__(self, transaction: Any, then: Callable[[], None]) -> None:
+    def __init__(self, transaction: Any, then: Callable[[Any], None]) -> None:
         self.transaction, self.then = transaction, then
 
     def __getattr__(self, name: str) -> Any:
@@ -18,11 +18,11 @@ class FailingSaveHead:
 
     def save_head(self, *args: Any) -> None:
         self.transaction.save_head(*args)
-        self.then()
+        self.then(self.transaction)
 
 
-def fail_after_rows(recorder: Any, then: Callable[[], None]) -> None:
-    """Make each writing transaction of ``recorder`` call ``then`` once its rows and head are written."""
+def fail_after_rows(recorder: Any, then: Callable[[Any], None]) -> None:
+    """Make each writing transaction of ``recorder`` call ``then(transaction)`` once its rows and head are written."""
     writing = recorder.writing
 
     @contextmanager

@@ -8,15 +8,17 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, text
 
 from negotiation import Ledger, StorageError
 from negotiation.files import loading
 from negotiation.files.loading import CHUNK, LoadStopped, load_streams, read_streams
+from seams import fail_after_rows
 
 TESTS = Path(__file__).parent
 
@@ -102,26 +104,28 @@ def test_a_writer_killed_before_commit_leaves_nothing(ledger: Ledger, database_u
     assert ledger.version("killed-talks") == 1
 
 
+def kill_backend_of(postgres_url: str) -> Callable[[Any], None]:
+    """What ends the server's backend of a writing transaction, from another connection, before it commits."""
+    def kill(transaction: Any) -> None:
+        pid = transaction.conn.info.backend_pid
+        with psycopg.connect(postgres_url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+    return kill
+
+
 def test_a_connection_lost_mid_write_is_a_clear_error_and_writes_nothing(postgres_url: str) -> None:
     with Ledger.open(postgres_url) as ledger:
         ledger.record("us-japan-2025", "AgreedInPrinciple", {"parties": ["US", "JP"]})
-        engine = ledger._store.engine  # the test reaches in only to cut the wire
+        kill = kill_backend_of(postgres_url)
+        fail_after_rows(ledger.recorder, kill)  # the rows and head are queued; the backend ends before COMMIT
 
-        def cut(conn: object, cursor: object, statement: str, *args: object) -> None:
-            if statement.lstrip().upper().startswith("INSERT INTO NEGOTIATION_EVENTS"):
-                pid = cursor.connection.info.backend_pid  # type: ignore[attr-defined]
-                admin_url = postgres_url.replace("postgresql+psycopg", "postgresql")
-                with psycopg.connect(admin_url, autocommit=True) as admin:
-                    admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
-
-        event.listen(engine, "before_cursor_execute", cut)
         with pytest.raises(StorageError) as lost:
             ledger.record_many("us-japan-2025", [{"type": "TermsDisputed", "data": {"point": "beef"}},
                                                  {"type": "VisitCancelled", "data": {"envoy": "Akazawa"}}])
-        event.remove(engine, "before_cursor_execute", cut)
 
-        assert str(lost.value).startswith("database error:")
-        assert "\n" not in str(lost.value)
+    with Ledger.open(postgres_url) as ledger:
+        assert str(lost.value).startswith("database error:") and "\n" not in str(lost.value)
         assert [e.type for e in ledger.history("us-japan-2025")] == ["AgreedInPrinciple"]
         assert ledger.record("us-japan-2025", "TermsDisputed", {"point": "beef"}).version == 2
 
@@ -132,28 +136,24 @@ def test_a_connection_lost_midway_through_a_load_stops_it_naming_what_was_writte
     monkeypatch.setattr(loading, "CHUNK", 2)
     story = long_story(tmp_path / "long.yaml", 5)
     with Ledger.open(postgres_url) as ledger:
-        engine = ledger._store.engine  # the test reaches in only to cut the wire
-        inserts: list[str] = []
+        kill = kill_backend_of(postgres_url)
+        writes: list[object] = []
 
-        def cut_at_the_second_chunk(conn: object, cursor: object, statement: str, *args: object) -> None:
-            if statement.lstrip().upper().startswith("INSERT INTO NEGOTIATION_EVENTS"):
-                inserts.append(statement)
-                if len(inserts) == 2:
-                    pid = cursor.connection.info.backend_pid  # type: ignore[attr-defined]
-                    with psycopg.connect(postgres_url.replace("postgresql+psycopg", "postgresql"),
-                                         autocommit=True) as admin:
-                        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        def kill_the_second_chunk(transaction: Any) -> None:
+            writes.append(transaction)
+            if len(writes) == 2:
+                kill(transaction)
 
-        event.listen(engine, "before_cursor_execute", cut_at_the_second_chunk)
+        fail_after_rows(ledger.recorder, kill_the_second_chunk)
         with pytest.raises(LoadStopped) as stopped:
             load_streams(ledger, read_streams([story]))
-        event.remove(engine, "before_cursor_execute", cut_at_the_second_chunk)
+    with Ledger.open(postgres_url) as ledger:
         kept = [e.version for e in ledger.history("long-talks-2025")]
         rerun = load_streams(ledger, read_streams([story]))
 
         assert kept == [1, 2]
         assert isinstance(stopped.value.__cause__, StorageError)
-        assert str(stopped.value).startswith(f"{story}: long-talks-2025: load stopped at events 3-4: database error:")
+        assert str(stopped.value).startswith(f"{story}: long-talks-2025: load stopped at events 3-4: ")
         assert ("; written: long-talks-2025 events 1-2 (2 events recorded, 0 already stored); "
                 "not written: long-talks-2025 events 3-5; re-run the load to complete it") in str(stopped.value)
         assert "\n" not in str(stopped.value)

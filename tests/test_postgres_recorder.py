@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 
 from negotiation.domain.aggregate import Negotiation, snapshot
 from negotiation.errors import StorageError
@@ -133,7 +133,7 @@ def test_whatever_runs_first_in_a_writing_transaction_runs_after_the_lock(
     with postgres_recorder.writing() as writer:
         assert lock_holders(postgres_admin, database_of(postgres_recorder)) == 0  # nothing sent yet
         if first == "insert_as_stored":
-            from negotiation.domain.events import RecordedEvent
+            from negotiation.domain.entries import RecordedEvent
 
             writer.insert_as_stored([RecordedEvent(position=7, **entry)])
         elif first == "append":
@@ -249,8 +249,10 @@ def write_with_core(url: str) -> None:
     try:
         for batch, negotiation, opened in WRITES:
             with engine.begin() as conn:
-                positions = [conn.execute(events.insert().returning(events.c.position), dict(row)).scalar_one()
-                             for row in batch]
+                # The transaction is named by its first entry's position: the next one, the log having no gaps.
+                commit_id = conn.scalar(text("SELECT coalesce(max(position), 0) + 1 FROM negotiation_events"))
+                positions = [conn.execute(events.insert().returning(events.c.position),
+                                          {**row, "commit_id": commit_id}).scalar_one() for row in batch]
                 named = [{"source": source, "position": position, "negotiation_id": row["negotiation_id"]}
                          for position, row in zip(positions, batch) for source in dict.fromkeys(row["sources"])]
                 if named:
@@ -309,7 +311,7 @@ def test_the_rows_written_are_the_rows_core_writes_and_read_back_as_core_reads_t
     assert stored(ours.engine.url.render_as_string(hide_password=False)) == stored(core_url)
     assert read == read_from_core
     assert [(e.position, e.event_id, e.negotiation_id, e.version, e.type, e.data, e.schema_version, e.occurred_at,
-             e.recorded_at, list(e.sources), e.hash, e.reported_at) for e in read] == through_core
+             e.recorded_at, list(e.sources), e.hash, e.reported_at, e.commit_id) for e in read] == through_core
     assert [e.event_id for e in read] == [FIRST["event_id"].lower(), str(uuid.UUID(SECOND["event_id"])),
                                           THIRD["event_id"]]
     assert all(moment.tzinfo is UTC for e in read for moment in (e.occurred_at, e.recorded_at, e.reported_at))

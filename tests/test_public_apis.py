@@ -131,6 +131,7 @@ HALF_HOUR_WEST = timezone(timedelta(hours=-4, minutes=-30))  # an offset with mi
 
 FIRST = {
     "event_id": "0F8FAD5B-D9CB-469F-A165-70867728950E",  # hyphens and capitals, as a caller may give it
+    "commit_id": 1,
     "negotiation_id": "us-japan-2025",
     "version": 1,
     "type": "AgreedInPrinciple",
@@ -146,6 +147,7 @@ FIRST = {
 SECOND = {
     **FIRST,
     "event_id": "8e7a3c1d2f4b4a6e9d0c1b2a3f4e5d6c",  # hex without hyphens
+    "commit_id": 2,
     "version": 2,
     "type": "TermsAmended",
     "data": {"terms": {"tariff": "10 %", "note": "\u00e9\u0301 \u2028 \"quoted\" \\ back"}},
@@ -194,7 +196,7 @@ def write_with_core(conn: Connection, row: dict[str, Any], head: dict[str, Any],
 
 
 def write_with_fast_path(conn: Connection, row: dict[str, Any], head: dict[str, Any], position: int | None) -> None:
-    assert fastpath.append(conn, [row]) == row["version"]
+    assert fastpath.append(conn, [row], row["commit_id"]) == row["version"]
     fastpath.save_head(conn, row["negotiation_id"], head["version"], head["state"], head["snapshot"],
                        head["last_hash"], position)
 
@@ -267,7 +269,8 @@ def test_a_negotiation_read_from_the_driver_is_what_core_reads(written_by_core: 
     store = written_by_core
     read_by_core = select(events.c.event_id, events.c.negotiation_id, events.c.version, events.c.position,
                           events.c.type, events.c.data, events.c.occurred_at, events.c.recorded_at,
-                          events.c.sources, events.c.hash, events.c.schema_version, events.c.reported_at)
+                          events.c.sources, events.c.hash, events.c.schema_version, events.c.reported_at,
+                          events.c.commit_id)
 
     with store.reading() as session:
         conn = session.conn

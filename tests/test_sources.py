@@ -191,7 +191,7 @@ def test_an_append_that_fails_after_its_rows_are_inserted_leaves_no_source_index
     deal(ledger)
     before, rows_before = index_rows(database_url), stored_rows()
 
-    def disk_full() -> None:
+    def disk_full(_transaction: object) -> None:
         raise StorageError("database error: the disk is full")
 
     fail_after_rows(ledger.recorder, disk_full)  # after the rows and sources

@@ -157,7 +157,7 @@ def test_a_subscription_wakes_for_an_entry_appended_behind_the_ledgers_back(ledg
     day = datetime(2025, 5, 8, tzinfo=UTC)
     row = {"event_id": "8d7c4c7e-5b0c-4bd4-9a55-0c1b0e3f3a11", "negotiation_id": "us-uk-2025", "version": 1,
            "type": "AgreedInPrinciple", "data": {"parties": ["US", "GB"]}, "schema_version": 1, "hash": GENESIS,
-           "occurred_at": day, "recorded_at": day, "reported_at": day, "sources": ["GOV.UK"]}
+           "occurred_at": day, "recorded_at": day, "reported_at": day, "sources": ["GOV.UK"], "commit_id": 1}
 
     with ledger.recorder.engine.begin() as conn:  # a plain insert, as any other writer of the table might do
         conn.execute(events.insert(), [row])

@@ -56,7 +56,7 @@ def stall_inside_a_write(url: str, negotiation_id: str, events: int) -> None:
     """Record a long batch, announce once its rows are inserted, then wait to be killed before commit."""
     from seams import fail_after_rows
 
-    def stall() -> None:  # the events and the head are written; only the commit is left
+    def stall(_transaction: object) -> None:  # the events and the head are written; only the commit is left
         print("inserted, not committed", flush=True)
         time.sleep(60)
 

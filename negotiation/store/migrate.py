@@ -53,15 +53,19 @@ def current_revision(connection: Connection) -> str | None:
     return revision
 
 
-def upgrade(engine: Engine) -> tuple[str | None, str | None]:
-    """Upgrade to head; returns the revisions before and after."""
+def upgrade(engine: Engine, *, lock: str | None = None) -> tuple[str | None, str | None]:
+    """Upgrade to head; returns the revisions before and after.
+
+    Two processes opening a fresh database at once must not both create the
+    tables: the transaction is a writer's (SQLite's BEGIN IMMEDIATE waits out
+    the busy timeout) and runs ``lock`` first, the statement a recorder gives
+    to queue migrations where a writer's transaction does not (PostgreSQL's
+    advisory lock).
+    """
     head = head_revision()
-    # Two processes opening a fresh database at once must not both create the
-    # tables: SQLite takes the write lock first (a writer's BEGIN IMMEDIATE,
-    # waiting out the busy timeout), PostgreSQL an advisory lock.
     with engine.connect().execution_options(transaction="write") as conn, conn.begin():
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('negotiation-migrations'))"))
+        if lock is not None:
+            conn.execute(text(lock))
         before = current_revision(conn)
         if before != head:
             from alembic.script import ScriptDirectory

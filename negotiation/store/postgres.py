@@ -57,14 +57,15 @@ from psycopg.pq import TransactionStatus
 from psycopg.rows import TupleRow
 from psycopg.types.json import set_json_loads
 from psycopg_pool import ConnectionPool
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 
 from ..domain.aggregate import Negotiation, snapshot
-from ..domain.events import RecordedEvent
+from ..domain.entries import RecordedEvent
 from ..errors import StorageError
 from . import migrate
+from .core import CoreReads
 from .recorder import EventRow, Head, SourceCount, StoryRow
 from .schema import CORRECTIONS_ONLY
 from .waiting import NotificationWaiter, Waiter
@@ -86,11 +87,16 @@ SEQUENCE_STATE = f"SELECT last_value, is_called FROM {POSITION_SEQUENCE}"
 
 #: The columns of an entry, in the order of ``RecordedEvent``'s fields.
 COLUMNS = ("event_id::text, negotiation_id, version, position, type, data, occurred_at, recorded_at, sources, "
-           "hash, schema_version, reported_at")
+           "hash, schema_version, reported_at, commit_id")
 ENTRIES = f"SELECT {COLUMNS} FROM negotiation_events"
 SELECT_HEAD = "SELECT version, state, snapshot, last_hash FROM negotiation_heads WHERE negotiation_id = %s"
 SELECT_VERSION = "SELECT version FROM negotiation_heads WHERE negotiation_id = %s"
 END_OF_LOG = "SELECT coalesce(max(position), 0) FROM negotiation_events"
+COUNT = "SELECT count(*) FROM negotiation_events"
+#: Two processes migrating one fresh database queue on it: a Core transaction takes no append lock.
+MIGRATION_LOCK = "SELECT pg_advisory_xact_lock(hashtext('negotiation-migrations'))"
+#: A projection's runners queue on a lock of their own; the log's append lock is not taken.
+PROJECTION_LOCK = "SELECT pg_advisory_xact_lock(hashtext(:key))"
 STREAM = f"{ENTRIES} WHERE negotiation_id = %s ORDER BY version"
 STREAM_UNTIL = f"{ENTRIES} WHERE negotiation_id = %s AND version <= %s ORDER BY version"
 STORY_ROWS = "SELECT version, type, data, occurred_at FROM negotiation_events WHERE negotiation_id = %s ORDER BY version"
@@ -114,14 +120,14 @@ NEGOTIATION_IDS = "SELECT negotiation_id FROM negotiation_heads ORDER BY opened_
 # fail, so the transaction is refused with the message, never stored with another position.
 INSERT_EVENTS = (
     "INSERT INTO negotiation_events (position, event_id, negotiation_id, version, type, data, schema_version, "
-    "occurred_at, recorded_at, sources, hash, reported_at) "
+    "occurred_at, recorded_at, sources, hash, reported_at, commit_id) "
     f"SELECT CASE WHEN nextval('{POSITION_SEQUENCE}') = e.position THEN e.position "
     "ELSE ('position ' || e.position || ' was taken by a writer that did not hold the append lock')::bigint END, "
     "e.event_id, e.negotiation_id, e.version, e.type, e.data, e.schema_version, e.occurred_at, e.recorded_at, "
-    "e.sources, e.hash, e.reported_at "
+    "e.sources, e.hash, e.reported_at, e.commit_id "
     "FROM jsonb_to_recordset(%s::jsonb) AS e(position bigint, event_id uuid, negotiation_id varchar, "
     "version integer, type varchar, data jsonb, schema_version smallint, occurred_at timestamptz, "
-    "recorded_at timestamptz, sources jsonb, hash varchar, reported_at timestamptz)"
+    "recorded_at timestamptz, sources jsonb, hash varchar, reported_at timestamptz, commit_id bigint)"
 )
 INSERT_SOURCES = (
     "INSERT INTO entry_sources (source, position, negotiation_id) "
@@ -137,7 +143,7 @@ UPDATE_HEAD = (
 )
 MOVE_SEQUENCE = f"SELECT setval('{POSITION_SEQUENCE}', %s)"
 COPY_EVENTS = ("COPY negotiation_events (position, event_id, negotiation_id, version, type, data, schema_version, "
-               "occurred_at, recorded_at, sources, hash, reported_at) FROM STDIN")
+               "occurred_at, recorded_at, sources, hash, reported_at, commit_id) FROM STDIN")
 COPY_SOURCES = "COPY entry_sources (source, position, negotiation_id) FROM STDIN"
 STORED_IDS = "SELECT event_id::text, position FROM negotiation_events WHERE event_id = ANY(%s::uuid[])"
 STORED_HEADS = ("SELECT negotiation_id, version, last_hash FROM negotiation_heads "
@@ -223,7 +229,7 @@ def _conninfo(url: URL) -> str:
 
 def _entry(row: TupleRow) -> RecordedEvent:
     return RecordedEvent(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], tuple(row[8]), row[9],
-                         row[10], row[11])
+                         row[10], row[11], row[12])
 
 
 def _head(negotiation_id: str, row: TupleRow | None) -> Head | None:
@@ -369,6 +375,10 @@ class _Session:
         row = self._one(END_OF_LOG)
         return int(row[0]) if row is not None else 0
 
+    def count(self) -> int:
+        row = self._one(COUNT)
+        return int(row[0]) if row is not None else 0
+
     def by_source(self, source: str, negotiation_id: str | None = None) -> list[RecordedEvent]:
         if negotiation_id is None:
             return [_entry(row) for row in self._all(BY_SOURCE, (source,))]
@@ -431,6 +441,7 @@ class PostgresWriting(_Session):
     def __init__(self, conn: Conn) -> None:
         super().__init__(conn)
         self.next_position = 0
+        self.commit_id: int | None = None
         #: The pipeline holding the writes queued and not sent yet (``conn.pipeline()``, entered).
         self.pipeline: AbstractContextManager[psycopg.Pipeline] | None = None
         #: What this transaction wrote, to look for if the answer to its COMMIT is lost.
@@ -482,11 +493,13 @@ class PostgresWriting(_Session):
             return []
         self._open()
         first = self.next_position
+        if self.commit_id is None:
+            self.commit_id = first
         positions = list(range(first, first + len(rows)))
         batch: list[dict[str, Any]] = []
         named: list[tuple[str, int, str]] = []
         for position, row in zip(positions, rows):
-            batch.append({**row, "position": position, "occurred_at": utc(row["occurred_at"]),
+            batch.append({**row, "position": position, "commit_id": self.commit_id, "occurred_at": utc(row["occurred_at"]),
                           "recorded_at": utc(row["recorded_at"]), "reported_at": utc(row["reported_at"])})
             named.extend((source, position, row["negotiation_id"]) for source in dict.fromkeys(row["sources"]))
         self._queue(INSERT_EVENTS, (json_text(batch),))
@@ -517,7 +530,7 @@ class PostgresWriting(_Session):
                     copy.write_row((entry.position, entry.event_id, entry.negotiation_id, entry.version,
                                     entry.type, json_text(entry.data), entry.schema_version, utc(entry.occurred_at),
                                     utc(entry.recorded_at), json_text(list(entry.sources)), entry.hash,
-                                    utc(entry.reported_at)))
+                                    utc(entry.reported_at), entry.commit_id))
             with cursor.copy(COPY_SOURCES) as copy:
                 for entry in entries:
                     for source in dict.fromkeys(entry.sources):
@@ -600,6 +613,7 @@ class PostgresRecorder:
                                "use postgresql+psycopg://USER@HOST/DB")
         parsed = parsed.set(drivername="postgresql+psycopg")
         self.url = parsed.render_as_string(hide_password=True)
+        self.revisions: tuple[str | None, str | None] = (None, None)
         self.engine: Engine = create_engine(parsed, json_serializer=json_text, json_deserializer=orjson.loads,
                                             pool_pre_ping=True)
         self.conninfo = _conninfo(parsed)
@@ -617,9 +631,10 @@ class PostgresRecorder:
         try:
             try:
                 if upgrade:
-                    migrate.upgrade(recorder.engine)
+                    recorder.revisions = migrate.upgrade(recorder.engine, lock=MIGRATION_LOCK)
                 else:
                     migrate.require_head(recorder.engine)
+                    recorder.revisions = (migrate.head_revision(), migrate.head_revision())
             except DBAPIError as e:
                 raise StorageError(f"database error: {describe(e.orig or e)}") from e
         except BaseException:
@@ -752,6 +767,24 @@ class PostgresRecorder:
     def waiter(self) -> Waiter:
         """``LISTEN negotiation_events`` on a connection of its own (``waiting.NotificationWaiter``)."""
         return NotificationWaiter(self.engine)
+
+    @contextmanager
+    def projection_transaction(self, name: str) -> Iterator[CoreReads]:
+        """A write transaction for projection ``name`` on a Core connection: its tables and its checkpoint.
+
+        A transaction-level advisory lock on the projection's name queues a
+        second runner of it; the log's append lock is not taken, so writers go
+        on meanwhile. (Read committed: the checkpoint read after the lock is
+        granted is the one the previous runner committed.)
+        """
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(text(PROJECTION_LOCK), {"key": f"projection:{name}"})
+                yield CoreReads(conn)
+        except IntegrityError as e:
+            raise WriteRace(describe(e.orig or e)) from e
+        except DBAPIError as e:
+            raise StorageError(f"database error: {describe(e.orig or e)}") from e
 
     def close(self) -> None:
         """Close the pool's connections and dispose of the engine."""

@@ -183,10 +183,14 @@ class Recorder(Protocol):
         """Release the recorder's connections."""
 
 
-class ProjectionSession(Reader, Protocol):
-    """A projection's transaction: the log read, and the Core connection its own tables are written on."""
+class ProjectionSession(Protocol):
+    """A projection's transaction: the Core connection its tables are written on, and the log followed in it."""
 
     conn: Connection
+
+    def following(self, after: int, limit: int, *, negotiation_id: str | None = None,
+                  types: Sequence[str] | None = None) -> tuple[list[RecordedEvent], int]:
+        """As ``Reader.following``, in the projection's transaction."""
 
 
 @runtime_checkable
