@@ -17,6 +17,9 @@ from negotiation import Ledger
 from negotiation.cli import main
 from negotiation.store.migrate import alembic_config
 
+# About how the storage behaves: on every backend.
+pytestmark = pytest.mark.every_backend
+
 US_JAPAN = "us-japan-2025"
 
 

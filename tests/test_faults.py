@@ -18,6 +18,9 @@ from negotiation import Ledger, StorageError
 from negotiation.files import loading
 from negotiation.files.loading import CHUNK, LoadStopped, load_streams, read_streams
 
+# About how the storage behaves: on every backend. Slow: seconds a test.
+pytestmark = [pytest.mark.every_backend, pytest.mark.slow]
+
 TESTS = Path(__file__).parent
 
 

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+# Slow: seconds a test.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

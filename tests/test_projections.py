@@ -31,6 +31,9 @@ from negotiation.projections import (
     states,
 )
 
+# About how the storage behaves: on every backend.
+pytestmark = pytest.mark.every_backend
+
 TESTS = Path(__file__).resolve().parent
 
 # -- a test projection beside the shipped one: one row per entry applied, keyed by its position -----

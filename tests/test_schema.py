@@ -10,6 +10,9 @@ from sqlalchemy.exc import DBAPIError
 from negotiation import Ledger, StorageError
 from negotiation.store.migrate import alembic_config, head_revision
 
+# About how the storage behaves: on every backend.
+pytestmark = pytest.mark.every_backend
+
 
 def scalar(url: str, sql: str) -> object:
     """One value read behind the ledger's back."""

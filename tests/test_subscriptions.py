@@ -26,6 +26,9 @@ from negotiation.store.eventstore import EventStore
 from negotiation.store.schema import events
 from negotiation.subscriptions import Subscription
 
+# About how the storage behaves: on every backend.
+pytestmark = pytest.mark.every_backend
+
 WRITERS = 8
 EVENTS_PER_WRITER = 25
 NEGOTIATIONS = ["us-japan-2025", "india-japan-2025", "korea-japan-2025"]
