@@ -340,10 +340,14 @@ def _needs_postgres(item: pytest.Item) -> bool:
     return "postgres_admin" in uses or (callspec is not None and callspec.params.get("database_url") == "postgres")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if _needs_postgres(item):
             item.add_marker("postgres")
+    if _is_worker(config):
+        # Spread over workers, the slow tests go first: the quick ones then fill the gaps, and no
+        # worker is left with a long test at the end while the others have finished.
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture

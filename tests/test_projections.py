@@ -164,6 +164,7 @@ print("finished", flush=True)
 """
 
 
+@pytest.mark.slow
 def test_a_runner_killed_mid_run_and_started_again_applies_every_entry_exactly_once(
     ledger: Ledger, database_url: str, test_tables: None
 ) -> None:

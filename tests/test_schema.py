@@ -148,6 +148,7 @@ def test_a_database_from_a_newer_version_is_refused_not_crashed_on(database_url:
         Ledger.open(database_url)
 
 
+@pytest.mark.slow
 def test_processes_opening_a_fresh_database_at_once_all_succeed(database_url: str) -> None:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
