@@ -345,8 +345,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if _needs_postgres(item):
             item.add_marker("postgres")
     if _is_worker(config):
-        # Spread over workers, the slow tests go first: the quick ones then fill the gaps, and no
-        # worker is left with a long test at the end while the others have finished.
+        # Spread over workers (a file at a time, --dist loadfile), the files holding slow tests go
+        # first: the quick ones then fill the gaps, and no worker is left with a long file at the end.
         items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 

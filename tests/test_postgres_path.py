@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 
 from benchmarks.workload import workload
 from negotiation import Ledger, StorageError
@@ -314,11 +314,13 @@ def test_writers_on_many_threads_get_positions_in_commit_order(postgres_url: str
         assert ledger.verify().intact
 
 
-def lock_holders(admin: str) -> int:
-    """How many sessions hold the append lock now."""
+def lock_holders(admin: str, url: str) -> int:
+    """How many sessions hold the append lock of the database at ``url`` now (tests running beside
+    this one hold the locks of their own databases)."""
     with psycopg.connect(admin, autocommit=True) as conn:
         found = conn.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                             "AND objid = %s", (APPEND_LOCK_KEY & 0xFFFFFFFF,)).fetchone()
+                             "AND objid = %s AND database = (SELECT oid FROM pg_database WHERE datname = %s)",
+                             (APPEND_LOCK_KEY & 0xFFFFFFFF, make_url(url).database)).fetchone()
     return int(found[0]) if found else 0
 
 
@@ -346,10 +348,10 @@ def test_whatever_runs_first_in_a_writing_transaction_runs_after_the_lock_and_in
     with Ledger.open(postgres_url) as ledger:
         store = ledger.store
         with store.writing() as conn:
-            assert lock_holders(postgres_admin) == 0  # nothing sent yet
+            assert lock_holders(postgres_admin, postgres_url) == 0  # nothing sent yet
             first(conn, 1)
-            assert lock_holders(postgres_admin) == 1
-        assert lock_holders(postgres_admin) == 0
+            assert lock_holders(postgres_admin, postgres_url) == 1
+        assert lock_holders(postgres_admin, postgres_url) == 0
         with pytest.raises(RuntimeError, match="changed my mind"), store.writing() as conn:
             first(conn, 2)
             raise RuntimeError("changed my mind")

@@ -371,12 +371,12 @@ CUT_SUMMARY = "40/42 transition cells covered, 7/8 guard refusals, 17/20 correct
 @pytest.fixture(scope="module")
 def cut_features(nested_run: Callable[[Command, Path], NestedRun],
                  tmp_path_factory: pytest.TempPathFactory) -> NestedRun:
-    """The feature suite run once on a copy of features/ without the scenarios of ``CUTS``."""
+    """The feature suite run once on a copy of features/ without the scenarios of ``CUTS`` (once per
+    module: under xdist, ``--dist loadfile`` runs this file on one worker)."""
     return nested_run(run_features(change=without(*CUTS)), tmp_path_factory.mktemp("cut-features"))
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("cut-features")
 def test_deleting_the_only_scenario_of_a_cell_fails_the_feature_suite(cut_features: NestedRun) -> None:
     run, report = cut_features, cut_features.directory / "coverage.json"
 
@@ -392,7 +392,6 @@ def test_deleting_the_only_scenario_of_a_cell_fails_the_feature_suite(cut_featur
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("cut-features")
 def test_deleting_the_only_scenario_of_a_guard_refusal_fails_the_feature_suite(cut_features: NestedRun) -> None:
     run = cut_features
 
@@ -403,7 +402,6 @@ def test_deleting_the_only_scenario_of_a_guard_refusal_fails_the_feature_suite(c
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("cut-features")
 def test_deleting_the_scenarios_of_refused_retractions_fails_the_feature_suite(cut_features: NestedRun) -> None:
     run, report = cut_features, cut_features.directory / "coverage.json"
 
