@@ -339,6 +339,7 @@ def run_features(*args: str, only: str | None = None, change: Callable[[Path], N
         # seconds sooner.
         return [sys.executable, "-m", "pytest", "tests/bdd", "-q", "-p", "no:cacheprovider",
                 "-p", "no:hypothesispytest", f"--basetemp={directory / 'tmp'}", "-m", "not postgres",
+                "--tb=no",  # what is checked is the summary: no tracebacks to format for failing scenarios
                 *(["-k", only] if only else []), *args], env
 
     return command
