@@ -337,7 +337,8 @@ def database_url(request: pytest.FixtureRequest) -> str:
 def _needs_postgres(item: pytest.Item) -> bool:
     callspec = getattr(item, "callspec", None)
     uses = getattr(item, "fixturenames", ())
-    return "postgres_admin" in uses or (callspec is not None and callspec.params.get("database_url") == "postgres")
+    on_postgres = callspec is not None and callspec.params.get("database_url") == "postgres"
+    return "postgres_admin" in uses or on_postgres
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -448,7 +449,8 @@ CHANGED_CHECKOUT: list[str] = []
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--spec-coverage", metavar="FILE",
                      help="where the feature suite writes its coverage report (default: "
-                          "$NEGOTIATION_SPEC_COVERAGE, else spec-coverage.json in pytest's temporary directory)")
+                          "$NEGOTIATION_SPEC_COVERAGE, else spec-coverage.json in pytest's "
+                          "temporary directory)")
 
 
 @pytest.hookimpl(trylast=True)  # after pytest's own, which makes the temporary directories
@@ -462,7 +464,8 @@ def pytest_configure(config: pytest.Config) -> None:
         # Hypothesis keeps its files (its example database, the constants it finds in the code)
         # in .hypothesis/ of the working directory, the checkout: they go to the session's
         # temporary directory instead, and no example database is kept at all.
-        set_hypothesis_home_dir(config._tmp_path_factory.getbasetemp() / "hypothesis")  # type: ignore[attr-defined]
+        temporary = config._tmp_path_factory  # type: ignore[attr-defined]
+        set_hypothesis_home_dir(temporary.getbasetemp() / "hypothesis")
         settings.register_profile("negotiation", database=None)
         settings.load_profile("negotiation")
     if not _is_worker(config):
@@ -491,7 +494,8 @@ def pytest_testnodedown(node: Any, error: object) -> None:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if CHANGED_CHECKOUT:
-        terminalreporter.write_sep("=", "the tests changed the checkout (they must write nothing there)", red=True)
+        terminalreporter.write_sep("=", "the tests changed the checkout (they must write nothing there)",
+                                   red=True)
         for line in CHANGED_CHECKOUT:
             terminalreporter.write_line(f"  {line}", red=True)
     if FIGURES:

@@ -41,7 +41,8 @@ def test_without_postgres_its_tests_skip_with_a_reason(
     assert "PostgreSQL not reachable at postgresql://postgres@127.0.0.1:1/test" in result.stdout
 
 
-def test_under_ci_missing_postgres_fails_the_run(nested_run: Callable[..., NestedRun], tmp_path: Path) -> None:
+def test_under_ci_missing_postgres_fails_the_run(
+        nested_run: Callable[..., NestedRun], tmp_path: Path) -> None:
     result = nested_run(without_postgres(ci="true"), tmp_path)
 
     assert result.returncode == 1

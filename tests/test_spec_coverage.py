@@ -365,7 +365,8 @@ BROKEN_LEDGER = textwrap.dedent("""
 #: run of the feature suite shows that each cut is found (the summary counts them all).
 CUTS = (("04_working_level_talks.feature", "Talks under way cannot be opened again"),
         ("05_finalisation.feature", "Talks held before any deal cannot end in a signed agreement"),
-        ("12_retractions_and_corrections.feature", "The deal cannot be retracted while what followed it stands"))
+        ("12_retractions_and_corrections.feature",
+         "The deal cannot be retracted while what followed it stands"))
 CUT_SUMMARY = "40/42 transition cells covered, 7/8 guard refusals, 17/20 correction cells covered"
 
 
@@ -393,7 +394,8 @@ def test_deleting_the_only_scenario_of_a_cell_fails_the_feature_suite(cut_featur
 
 
 @pytest.mark.slow
-def test_deleting_the_only_scenario_of_a_guard_refusal_fails_the_feature_suite(cut_features: NestedRun) -> None:
+def test_deleting_the_only_scenario_of_a_guard_refusal_fails_the_feature_suite(
+        cut_features: NestedRun) -> None:
     run = cut_features
 
     assert run.returncode != 0, run.stdout
@@ -403,7 +405,8 @@ def test_deleting_the_only_scenario_of_a_guard_refusal_fails_the_feature_suite(c
 
 
 @pytest.mark.slow
-def test_deleting_the_scenarios_of_refused_retractions_fails_the_feature_suite(cut_features: NestedRun) -> None:
+def test_deleting_the_scenarios_of_refused_retractions_fails_the_feature_suite(
+        cut_features: NestedRun) -> None:
     run, report = cut_features, cut_features.directory / "coverage.json"
 
     assert run.returncode != 0, run.stdout

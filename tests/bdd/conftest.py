@@ -4,8 +4,8 @@ In a step text, ``"{name}"`` stands for quoted text, ``{name:d}`` for a whole
 number, ``{name:date}`` for a date such as 22 July 2025 and ``{name:text}`` for
 the rest of the line (``phrases.py``). Every scenario gets a ``world`` (``world.py``) on a fresh ledger
 on each backend it runs on (``test_features.py``); its *When* steps go through ``world.record`` and
-``world.correct``, which feed the spec coverage (``coverage.py``). An event a step dates ("on 22 July 2025") was reported that day
-unless the step says when it was reported.
+``world.correct``, which feed the spec coverage (``coverage.py``). An event a step dates
+("on 22 July 2025") was reported that day unless the step says when it was reported.
 """
 
 from __future__ import annotations

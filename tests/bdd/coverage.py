@@ -136,7 +136,8 @@ class SpecCoverage:
         chosen = self.config.getoption("spec_coverage", None) or os.environ.get(REPORT_ENV)
         if chosen:
             return Path(chosen).resolve()
-        return self.config._tmp_path_factory.getbasetemp() / "spec-coverage.json"  # type: ignore[attr-defined]
+        temporary = self.config._tmp_path_factory  # type: ignore[attr-defined]
+        return Path(temporary.getbasetemp()) / "spec-coverage.json"
 
     @pytest.hookimpl
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
