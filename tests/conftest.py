@@ -348,7 +348,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if _is_worker(config):
         # Spread over workers (a file at a time, --dist loadfile), the files holding slow tests go
         # first: the quick ones then fill the gaps, and no worker is left with a long file at the end.
-        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+        # Within a file the order stays as written (some tests share what a module fixture wrote).
+        slow_files = {item.path for item in items if item.get_closest_marker("slow") is not None}
+        items.sort(key=lambda item: item.path not in slow_files)
 
 
 @pytest.fixture
