@@ -1,18 +1,23 @@
-"""Fixtures shared by every test: databases on each backend and ledgers opened on them."""
+"""Fixtures shared by every test: databases on each backend and ledgers opened on them.
+
+Tiers (markers, see pyproject.toml): ``slow`` marks the tests that take seconds (a wheel install,
+Chromium, the benchmarks, nested test runs, concurrency, faults, idle CPU, a large copy);
+``postgres`` is given here to every test that needs the server. ``pytest -m "not slow"`` is the
+fast run; ``pytest -n auto`` runs every tier, spread over the machine's cores (pytest-xdist).
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
-import signal
 import sqlite3
 import subprocess
 import tempfile
-import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, closing, contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing, contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -21,11 +26,14 @@ from sqlalchemy import create_engine, text
 
 from negotiation import Ledger
 
+from bdd.coverage import PLUGIN_NAME, SpecCoverage
+
 try:
     import fcntl
 except ImportError:  # not POSIX: the directories of killed sessions stay behind
     fcntl = None  # type: ignore[assignment]
 
+ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_ADMIN = os.environ.get("NEGOTIATION_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -51,12 +59,20 @@ def postgres_admin() -> str:
 
 #: A test that asks for one of these gets its database already at the latest migration: a copy of
 #: the session's migrated template. Any other test asking for a URL gets an empty database, so the
-#: tests of migrating one (from nothing, from an old revision, several processes at once) still do.
-AT_HEAD_FOR = frozenset({"ledger"})
+#: tests of migrating one (from nothing, from an old revision, several processes at once) still do;
+#: so does a test marked ``empty_database``.
+AT_HEAD_FOR = frozenset({"ledger", "at_head"})
 
 
 def _at_head(request: pytest.FixtureRequest) -> bool:
+    if request.node.get_closest_marker("empty_database") is not None:
+        return False
     return not AT_HEAD_FOR.isdisjoint(request.fixturenames)
+
+
+@pytest.fixture
+def at_head() -> None:
+    """Asked for (by a fixture of its own, say), it gives the test's database at the latest migration."""
 
 
 def _admin(url: str, *statements: str) -> None:
@@ -241,11 +257,16 @@ def _own_directory(parent: Path, prefix: str) -> Iterator[Path]:
                     shutil.rmtree(left, ignore_errors=True)
             except OSError:  # in use by a session still running, or being made
                 pass
-    directory = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    # Made under a name the sweep above does not match, locked, then renamed: another session
+    # (an xdist worker starting at the same moment) never sees it unlocked.
+    making = Path(tempfile.mkdtemp(prefix=f".{prefix}", dir=parent))
+    directory = making
     try:
-        with open(directory / ".lock", "w") as lock:
+        with open(making / ".lock", "w") as lock:
             if fcntl is not None:
                 fcntl.flock(lock, fcntl.LOCK_EX)
+            directory = parent / f"{prefix}{making.name[len(prefix) + 1:]}"
+            making.rename(directory)
             yield directory
     finally:
         shutil.rmtree(directory, ignore_errors=True)
@@ -287,10 +308,49 @@ def sqlite_url(sqlite_directory: Path, request: pytest.FixtureRequest) -> Iterat
     shutil.rmtree(directory, ignore_errors=True)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+#: Every backend the ledger stores on. A test of how the storage behaves (marked ``every_backend``)
+#: runs on each of them.
+BACKENDS = ("sqlite", "postgres")
+
+#: The backend of every other test asking for ``database_url`` (or ``ledger``): what it checks (the
+#: machine, the API's rules) does not depend on where the events are stored, so one is enough.
+ONE_BACKEND = ("sqlite",)
+
+
+def _backends(definition: pytest.Function) -> Sequence[str]:
+    if (chosen := definition.get_closest_marker("backends")) is not None:
+        return chosen.args
+    return BACKENDS if definition.get_closest_marker("every_backend") else ONE_BACKEND
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "database_url" in metafunc.fixturenames:
+        metafunc.parametrize("database_url", _backends(metafunc.definition), indirect=True)
+
+
+@pytest.fixture
 def database_url(request: pytest.FixtureRequest) -> str:
-    """One database per test, on each backend the ledger supports."""
-    return str(request.getfixturevalue(f"{request.param}_url"))
+    """One database per test, on the backends the test runs on (``BACKENDS``, ``ONE_BACKEND``)."""
+    return str(request.getfixturevalue(f"{getattr(request, 'param', ONE_BACKEND[0])}_url"))
+
+
+def _needs_postgres(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    uses = getattr(item, "fixturenames", ())
+    on_postgres = callspec is not None and callspec.params.get("database_url") == "postgres"
+    return "postgres_admin" in uses or on_postgres
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if _needs_postgres(item):
+            item.add_marker("postgres")
+    if _is_worker(config):
+        # Spread over workers (a file at a time, --dist loadfile), the files holding slow tests go
+        # first: the quick ones then fill the gaps, and no worker is left with a long file at the end.
+        # Within a file the order stays as written (some tests share what a module fixture wrote).
+        slow_files = {item.path for item in items if item.get_closest_marker("slow") is not None}
+        items.sort(key=lambda item: item.path not in slow_files)
 
 
 @pytest.fixture
@@ -333,108 +393,114 @@ def report_figure() -> Callable[[str, str], None]:
     return report
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if FIGURES:
-        terminalreporter.section("measured figures")
-        for name, value in sorted(FIGURES.items()):
-            terminalreporter.write_line(f"{name}: {value}")
-
-
-# -- runs started early ------------------------------------------------------------------------
+# -- nested runs -------------------------------------------------------------------------------
 #
-# A test marked ``@pytest.mark.early(command=command)`` checks a slow run of another process (a
-# nested pytest session, say). ``command(directory)`` prepares what the run needs in ``directory``
-# (its own, empty) and returns the run's arguments and environment. These runs start as soon as
-# the tests are collected, at a lower priority, so they go on beside the rest of the suite on the
-# machine's other core; the test takes its finished run from the ``early_run`` fixture.
+# A test that checks a run of another process (a nested pytest session, say) gives ``nested_run`` a
+# command: ``command(directory)`` prepares what the run needs in ``directory`` (its own, empty) and
+# returns the run's arguments and environment; the run starts in the checkout.
 
 Command = Callable[[Path], tuple[list[str], dict[str, str]]]
-EARLY_RUNS = pytest.StashKey["EarlyRuns"]()
 
 
-class EarlyRun(subprocess.CompletedProcess[str]):
-    """A finished early run, with the directory its command prepared."""
+class NestedRun(subprocess.CompletedProcess[str]):
+    """A finished run, with the directory its command prepared."""
 
     def __init__(self, args: list[str], returncode: int, stdout: str, stderr: str, directory: Path) -> None:
         super().__init__(args, returncode, stdout, stderr)
         self.directory = directory
 
 
-class EarlyRuns:
-    """The early runs of a session, in a temporary directory removed (and any run still going
-    killed) when the session ends."""
-
-    def __init__(self) -> None:
-        self.directory: Path | None = None
-        self.cleanup = ExitStack()
-        self.running: dict[str, tuple[subprocess.Popen[bytes], Path]] = {}
-        self.finished: dict[str, EarlyRun] = {}
-
-    def start(self, key: str, command: Command) -> None:
-        if self.directory is None:
-            self.directory = self.cleanup.enter_context(
-                _own_directory(Path(tempfile.gettempdir()), "negotiation-early-runs-"))
-        where = self.directory / str(len(self.running) + len(self.finished))
-        where.mkdir()
-        args, env = command(where)
-        # Into files, not pipes: a run must not stall on a full pipe while nothing reads it yet.
-        with open(where / "stdout", "wb") as out, open(where / "stderr", "wb") as err:
-            run = subprocess.Popen(args, stdout=out, stderr=err, env=env, cwd=Path(__file__).parent.parent)
-        if hasattr(os, "setpriority"):
-            os.setpriority(os.PRIO_PROCESS, run.pid, 10)  # the tests in this process come first
-        self.running[key] = (run, where)
-
-    def result(self, key: str, timeout: float = 600) -> EarlyRun:
-        if key not in self.finished:
-            run, where = self.running.pop(key)
-            run.wait(timeout=timeout)
-            out, err = ((where / name).read_text(encoding="utf-8", errors="replace")
-                        for name in ("stdout", "stderr"))
-            self.finished[key] = EarlyRun(list(run.args), run.returncode, out, err, where)
-        return self.finished[key]
-
-    def stop(self) -> None:
-        """Interrupt any run still going (as Ctrl-C would, so that it cleans up), then kill it."""
-        for run, _ in self.running.values():
-            run.send_signal(signal.SIGINT)
-        deadline = time.monotonic() + 5
-        for run, _ in self.running.values():
-            try:
-                run.wait(timeout=max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:  # SIGINT is ignored where the session started in the background
-                run.kill()
-                run.wait()
-        self.cleanup.close()
+def _nested_run(command: Command, directory: Path) -> NestedRun:
+    args, env = command(directory)
+    # Not a worker of this session's xdist, nor inside one of its tests.
+    env = {name: value for name, value in env.items()
+           if not name.startswith("PYTEST_XDIST_") and name != "PYTEST_CURRENT_TEST"}
+    done = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    return NestedRun(args, done.returncode, done.stdout, done.stderr, directory)
 
 
+@pytest.fixture(scope="session")
+def nested_run() -> Callable[[Command, Path], NestedRun]:
+    """Run a command prepared in a directory of its own (see above) and wait for it to finish."""
+    return _nested_run
+
+
+# -- the session: its plugins, the figures of xdist's workers, and a checkout left as it was ------
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def _checkout_state() -> str | None:
+    """``git status`` of the checkout, ignored files included (``build/``, ``.hypothesis/``...), but
+    not the virtual environment or Python's bytecode caches; None outside a git checkout."""
+    try:
+        return subprocess.run(["git", "status", "--porcelain", "--ignored", "--untracked-files=all",
+                               "--", ".", ":!.venv", ":!**/__pycache__"],
+                              cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+CHECKOUT = pytest.StashKey[str | None]()
+
+#: What the run changed in the checkout (it must change nothing): printed after the run.
+CHANGED_CHECKOUT: list[str] = []
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--spec-coverage", metavar="FILE",
+                     help="where the feature suite writes its coverage report (default: "
+                          "$NEGOTIATION_SPEC_COVERAGE, else spec-coverage.json in pytest's "
+                          "temporary directory)")
+
+
+@pytest.hookimpl(trylast=True)  # after pytest's own, which makes the temporary directories
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "early(command): started as soon as the tests are collected")
-    config.stash[EARLY_RUNS] = EarlyRuns()
+    if not config.pluginmanager.has_plugin(PLUGIN_NAME):
+        config.pluginmanager.register(SpecCoverage(config), PLUGIN_NAME)
+    if config.pluginmanager.has_plugin("hypothesispytest"):
+        from hypothesis import settings
+        from hypothesis.configuration import set_hypothesis_home_dir
+
+        # Hypothesis keeps its files (its example database, the constants it finds in the code)
+        # in .hypothesis/ of the working directory, the checkout: they go to the session's
+        # temporary directory instead, and no example database is kept at all.
+        temporary = config._tmp_path_factory  # type: ignore[attr-defined]
+        set_hypothesis_home_dir(temporary.getbasetemp() / "hypothesis")
+        settings.register_profile("negotiation", database=None)
+        settings.load_profile("negotiation")
+    if not _is_worker(config):
+        config.stash[CHECKOUT] = _checkout_state()
 
 
-def _command(item: pytest.Item) -> Command | None:
-    marker = item.get_closest_marker("early")
-    return None if marker is None else marker.kwargs["command"]
-
-
-def pytest_collection_finish(session: pytest.Session) -> None:
-    if session.config.option.collectonly:
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    if _is_worker(config):
+        config.workeroutput["figures"] = dict(FIGURES)  # type: ignore[attr-defined]
         return
-    for item in session.items:
-        if (command := _command(item)) is not None:
-            session.config.stash[EARLY_RUNS].start(item.nodeid, command)
+    before = config.stash.get(CHECKOUT, None)
+    if before is None or (after := _checkout_state()) == before:
+        return
+    changed = sorted(set(after.splitlines()) ^ set(before.splitlines()))
+    CHANGED_CHECKOUT.extend(changed)
+    if session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-def pytest_unconfigure(config: pytest.Config) -> None:
-    config.stash[EARLY_RUNS].stop()
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """An xdist worker is done: keep the figures it measured."""
+    FIGURES.update(getattr(node, "workeroutput", {}).get("figures", {}))
 
 
-@pytest.fixture
-def early_run(request: pytest.FixtureRequest) -> EarlyRun:
-    """The finished run of this test's ``early`` marker."""
-    runs, key = request.config.stash[EARLY_RUNS], request.node.nodeid
-    command = _command(request.node)
-    assert command is not None, "early_run needs the test to be marked early(command)"
-    if key not in runs.running and key not in runs.finished:
-        runs.start(key, command)
-    return runs.result(key)
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if CHANGED_CHECKOUT:
+        terminalreporter.write_sep("=", "the tests changed the checkout (they must write nothing there)",
+                                   red=True)
+        for line in CHANGED_CHECKOUT:
+            terminalreporter.write_line(f"  {line}", red=True)
+    if FIGURES:
+        terminalreporter.section("measured figures")
+        for name, value in sorted(FIGURES.items()):
+            terminalreporter.write_line(f"{name}: {value}")

@@ -22,6 +22,9 @@ from benchmarks.workload import events_for, walker, workload
 from negotiation import Ledger
 from negotiation.domain.aggregate import fold
 
+# Slow: seconds a test.
+pytestmark = pytest.mark.slow
+
 NEGOTIATIONS, EVENTS = 20, 5
 TINY_GROWTH = ["--growth", "--growth-sizes", "40,80", "--growth-samples", "10",
                "--long-events", "120", "--long-batch", "50"]

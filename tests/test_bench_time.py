@@ -9,10 +9,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from benchmarks.time_travel import LEDGER_FILE, PLAIN_FILE, main, samples_for
 from negotiation import Ledger
+
+# Slow: seconds a test.
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).parent.parent
 

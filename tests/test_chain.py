@@ -17,6 +17,9 @@ from negotiation import Ledger
 from negotiation.cli import main
 from negotiation.store.migrate import alembic_config
 
+# About how the storage behaves: on every backend.
+pytestmark = pytest.mark.every_backend
+
 US_JAPAN = "us-japan-2025"
 
 
@@ -162,7 +165,7 @@ def test_verify_reads_one_moment_while_a_writer_appends(ledger: Ledger, database
     for n in range(40):
         ledger.record(f"talks-{n:02d}", "AgreedInPrinciple", {"parties": ["US", "JP"]})
     ledger.record("zz-last", "AgreedInPrinciple", {"parties": ["US", "JP"]})
-    stop = threading.Event()
+    stop, appending = threading.Event(), threading.Event()
 
     def keep_appending() -> None:
         with Ledger.open(database_url, upgrade=False) as writer:
@@ -170,10 +173,12 @@ def test_verify_reads_one_moment_while_a_writer_appends(ledger: Ledger, database
             while not stop.is_set():
                 round_ += 1
                 writer.record("zz-last", "TermsAmended", {"terms": {"round": round_}})
+                appending.set()
 
     thread = threading.Thread(target=keep_appending)
     thread.start()
     try:
+        assert appending.wait(60), "the writer never appended"  # on a busy machine it can start late
         reports = [ledger.verify() for _ in range(5)]
     finally:
         stop.set()

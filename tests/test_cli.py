@@ -15,7 +15,9 @@ OPENING = '{"parties": ["US", "JP"], "terms": {"reciprocal tariff": "15%"}}'
 
 
 @pytest.fixture
-def run(database_url: str) -> Runner:
+def run(database_url: str, at_head: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Runner:
+    """The command line on the test's database, already migrated, run in a directory of the test's own."""
+    monkeypatch.chdir(tmp_path)  # what a command writes by default (demo's report) stays out of the checkout
     return Runner(database_url)
 
 
@@ -121,6 +123,8 @@ def test_demo_loads_the_story_and_replays_us_japan_step_by_step(run: Runner) -> 
     assert result.output.index("visit_cancelled") < result.output.rindex("finalised")
 
 
+@pytest.mark.empty_database
+@pytest.mark.every_backend
 def test_db_upgrade_reports_what_it_did(run: Runner) -> None:
     first = run("db", "upgrade")
     second = run("db", "upgrade")

@@ -11,6 +11,9 @@ import workers
 
 from negotiation import Ledger
 
+# About how the storage behaves: on every backend. Slow: seconds a test.
+pytestmark = [pytest.mark.every_backend, pytest.mark.slow]
+
 WRITERS = 4
 EVENTS_PER_WRITER = 40
 NEGOTIATIONS = ["us-japan-2025", "india-japan-2025", "korea-japan-2025"]

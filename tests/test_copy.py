@@ -200,6 +200,7 @@ def ten_thousand(sqlite_url: str) -> Iterator[str]:
     yield sqlite_url
 
 
+@pytest.mark.slow
 def test_ten_thousand_entries_copy_to_postgresql_and_back_intact(
     ten_thousand: str, postgres_url: str, tmp_path: Path, report_figure: Figure
 ) -> None:

@@ -260,6 +260,7 @@ def chromium() -> str:
     pytest.skip("chromium is not installed: apt-get install chromium chromium-driver")
 
 
+@pytest.mark.slow
 def test_the_html_page_renders_the_diagram_and_the_table_in_headless_chromium(
         book: Path, tmp_path: Path) -> None:
     browser = chromium()

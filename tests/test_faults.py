@@ -20,6 +20,9 @@ from negotiation.files import loading
 from negotiation.files.loading import CHUNK, LoadStopped, load_streams, read_streams
 from seams import fail_after_rows
 
+# About how the storage behaves: on every backend. Slow: seconds a test.
+pytestmark = [pytest.mark.every_backend, pytest.mark.slow]
+
 TESTS = Path(__file__).parent
 
 

@@ -19,6 +19,9 @@ from negotiation.files import loading, reading
 from negotiation.files.loading import LoadError, LoadReport, LoadStopped, load_streams, read_streams
 from negotiation.files.reading import EventFileLoader, core_schema_loader, read_seed_file, seed_event_id
 
+# About how the storage behaves: on every backend.
+pytestmark = pytest.mark.every_backend
+
 Rows = Callable[[], list[tuple[object, ...]]]
 #: The module of the command line (the package's ``main`` attribute is the command itself).
 

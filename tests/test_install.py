@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+# Slow: seconds a test.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -28,7 +31,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh virtual environment with the project's wheel installed (dependencies borrowed)."""
     env_dir = tmp_path_factory.mktemp("install") / "venv"
-    venv.create(env_dir, with_pip=True)
+    venv.create(env_dir, with_pip=False)  # this environment's pip installs into it (--python): seconds sooner
     python = env_dir / "bin" / "python"
     # Borrow this environment's third-party packages instead of downloading them again;
     # the project itself comes only from the wheel (an editable install's hook is not read
@@ -38,8 +41,8 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     Path(purelib, "borrowed.pth").write_text("\n".join(site.getsitepackages()) + "\n")
     # The borrowed directories may hold the project too (an editable or a plain install of the
     # same version): pip would call that installed and skip the wheel, so it is told to look past them.
-    subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--ignore-installed", "-q", str(wheel)],
-                   check=True)
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps",
+                    "--ignore-installed", "-q", str(wheel)], check=True)
     return env_dir
 
 

@@ -108,6 +108,7 @@ def test_reading_an_unknown_negotiation_is_an_error(ledger: Ledger) -> None:
         ledger.history("nowhere")
 
 
+@pytest.mark.every_backend
 def test_expected_version_must_match_or_the_write_conflicts(ledger: Ledger, stored_rows: Rows) -> None:
     open_us_japan(ledger)
     before = stored_rows()
@@ -135,6 +136,7 @@ def test_a_malformed_expected_version_is_refused(ledger: Ledger, bad: object) ->
         ledger.record(US_JAPAN, "AgreedInPrinciple", OPENING, expected_version=bad)  # type: ignore[arg-type]
 
 
+@pytest.mark.every_backend
 def test_a_retried_event_id_returns_the_stored_event_and_writes_nothing(ledger: Ledger, stored_rows: Rows) -> None:
     event_id = uuid.uuid4()
     first = ledger.record(US_JAPAN, "AgreedInPrinciple", OPENING, occurred_at="2025-07-22",
@@ -148,6 +150,7 @@ def test_a_retried_event_id_returns_the_stored_event_and_writes_nothing(ledger: 
     assert stored_rows() == before
 
 
+@pytest.mark.every_backend
 def test_an_event_id_reused_with_other_content_is_refused(ledger: Ledger, stored_rows: Rows) -> None:
     event_id = str(uuid.uuid4())
     ledger.record(US_JAPAN, "AgreedInPrinciple", OPENING, event_id=event_id)
@@ -159,6 +162,7 @@ def test_an_event_id_reused_with_other_content_is_refused(ledger: Ledger, stored
     assert stored_rows() == before
 
 
+@pytest.mark.every_backend
 def test_record_many_is_all_or_nothing(ledger: Ledger, stored_rows: Rows) -> None:
     open_us_japan(ledger)
     before = stored_rows()
@@ -243,6 +247,7 @@ def test_replaying_writes_nothing(ledger: Ledger, stored_rows: Rows) -> None:
     assert stored_rows() == before
 
 
+@pytest.mark.every_backend
 def test_read_all_follows_the_global_order_across_negotiations(ledger: Ledger) -> None:
     open_us_japan(ledger)
     ledger.record("india-japan-2025", "AgreedInPrinciple", {"parties": ["IN", "JP"]})
@@ -269,6 +274,7 @@ def test_without_occurred_at_the_event_is_dated_when_recorded(ledger: Ledger) ->
     assert ledger.history(US_JAPAN)[0].occurred_at == event.recorded_at
 
 
+@pytest.mark.every_backend
 def test_unicode_and_large_values_round_trip(ledger: Ledger) -> None:
     data = {"parties": ["IN", "JP"], "summary": "日印首脳会談 — ₹ & ¥ «résumé» 🤝",
             "terms": {"investment (JPY)": 10_000_000_000_000, "ratio": 0.9, "signed": False}}
@@ -299,6 +305,7 @@ def test_the_url_a_ledger_shows_never_holds_the_password(sqlite_url: str, postgr
         assert remote.url == postgres_url.replace("postgres@", "postgres:***@")
 
 
+@pytest.mark.every_backend
 def test_numbers_are_stored_in_one_form_every_backend_returns_unchanged(ledger: Ledger) -> None:
     terms = {"whole float": 1e15, "small": 1.5e-7, "negative zero": -0.0, "fraction": 0.9, "big": 2**53}
     event_id = str(uuid.uuid4())
@@ -318,6 +325,7 @@ def test_numbers_are_stored_in_one_form_every_backend_returns_unchanged(ledger: 
         ledger.record(US_JAPAN, "TermsAmended", {"terms": {"investment (USD)": 5.5e17}})
 
 
+@pytest.mark.every_backend
 def test_a_retry_must_match_as_json_not_as_python(ledger: Ledger) -> None:
     event_id = str(uuid.uuid4())
     ledger.record(US_JAPAN, "AgreedInPrinciple", {"parties": ["US", "JP"], "terms": {"x": 1}}, event_id=event_id)
@@ -352,6 +360,7 @@ def test_out_of_range_input_is_an_invalid_event_not_a_crash(
     assert stored_rows() == before
 
 
+@pytest.mark.every_backend
 def test_a_retried_batch_larger_than_one_lookup_returns_every_stored_event(ledger: Ledger) -> None:
     batch = [{"type": "AgreedInPrinciple", "data": {"parties": ["US", "JP"]}, "event_id": str(uuid.uuid4())}]
     batch += [{"type": "TermsAmended", "data": {"terms": {"round": n}}, "event_id": str(uuid.uuid4())}
@@ -379,6 +388,7 @@ def together() -> list[tuple[str, list[dict[str, object]], int | None]]:
              1), (US_KOREA, korea_events, None)]
 
 
+@pytest.mark.every_backend
 def test_record_together_writes_several_negotiations_in_one_transaction(ledger: Ledger) -> None:
     open_us_japan(ledger)
 
@@ -397,6 +407,7 @@ def test_record_together_writes_several_negotiations_in_one_transaction(ledger: 
     ({"type": "TermsDisputed", "data": {"point": ""}, "occurred_at": "2025-09-20"},
      r"^us-korea-2025: events\[2\]: TermsDisputed data: point", InvalidEvent),
 ])
+@pytest.mark.every_backend
 def test_record_together_refused_in_its_last_batch_writes_none_of_them(
         ledger: Ledger, stored_rows: Rows, last: dict[str, object], refusal: str, raised: type[Exception]) -> None:
     open_us_japan(ledger)

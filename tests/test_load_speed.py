@@ -14,6 +14,9 @@ import pytest
 from benchmarks.load import JSON_FILE, YAML_FILE, run
 from negotiation.files.loading import read_streams
 
+# Slow: seconds a test.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).parent.parent
 
 

@@ -26,6 +26,9 @@ from negotiation.domain.chain import GENESIS, event_hash_of
 from negotiation.store.migrate import alembic_config, head_revision
 from negotiation.store.schema import metadata
 
+# About how the storage behaves: on every backend.
+pytestmark = pytest.mark.every_backend
+
 Runner = pytest_alembic.MigrationContext
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"

@@ -16,6 +16,9 @@ import psycopg
 import pytest
 from click.testing import CliRunner
 
+# Slow: seconds a test.
+pytestmark = pytest.mark.slow
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 NEGOTIATIONS, EVENTS = 6, 4
 

@@ -31,6 +31,9 @@ from negotiation.projections import (
     states,
 )
 
+# About how the storage behaves: on every backend.
+pytestmark = pytest.mark.every_backend
+
 TESTS = Path(__file__).resolve().parent
 
 # -- a test projection beside the shipped one: one row per entry applied, keyed by its position -----
@@ -161,6 +164,7 @@ print("finished", flush=True)
 """
 
 
+@pytest.mark.slow
 def test_a_runner_killed_mid_run_and_started_again_applies_every_entry_exactly_once(
     ledger: Ledger, database_url: str, test_tables: None
 ) -> None:

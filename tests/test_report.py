@@ -120,6 +120,7 @@ def test_every_link_of_the_report_is_a_file_of_the_report_and_every_anchor_exist
     assert not re.findall(r"<(?:script|img|link)\b[^>]*\b(?:src|href)=[\"']https?:", spec)
 
 
+@pytest.mark.slow
 def test_the_index_in_chromium_lists_every_negotiation_with_a_small_timeline_at_1280_and_390(
         site: Path, ledger: Ledger, tmp_path: Path) -> None:
     index = site / "index.html"
@@ -142,6 +143,7 @@ def test_the_index_in_chromium_lists_every_negotiation_with_a_small_timeline_at_
     assert (width, height) == (1280, 900) and colours >= 30
 
 
+@pytest.mark.slow
 def test_the_us_japan_page_in_chromium_shows_its_timeline_story_and_terms_at_1280_and_390(
         site: Path, ledger: Ledger, tmp_path: Path) -> None:
     page = site / "negotiations" / "us-japan-2025.html"

@@ -10,6 +10,9 @@ from sqlalchemy.exc import DBAPIError
 from negotiation import Ledger, StorageError
 from negotiation.store.migrate import alembic_config, head_revision
 
+# About how the storage behaves: on every backend.
+pytestmark = pytest.mark.every_backend
+
 
 def scalar(url: str, sql: str) -> object:
     """One value read behind the ledger's back."""
@@ -145,6 +148,7 @@ def test_a_database_from_a_newer_version_is_refused_not_crashed_on(database_url:
         Ledger.open(database_url)
 
 
+@pytest.mark.slow
 def test_processes_opening_a_fresh_database_at_once_all_succeed(database_url: str) -> None:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor

@@ -17,6 +17,9 @@ from negotiation.errors import IllegalSourceStory
 from negotiation.files.loading import load_streams, read_streams
 from negotiation.store.schema import entry_sources
 
+# About how the storage behaves: on every backend.
+pytestmark = pytest.mark.every_backend
+
 Rows = Callable[[], list[tuple[object, ...]]]
 US_JAPAN, US_KOREA = "us-japan-2025", "us-korea-2025"
 

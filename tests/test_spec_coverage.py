@@ -32,7 +32,7 @@ from negotiation.specbook.coverage import (
 from negotiation.specbook.features import read_feature
 
 if TYPE_CHECKING:
-    from conftest import Command, EarlyRun
+    from conftest import Command, NestedRun
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = "A feature: a scenario"
@@ -307,17 +307,20 @@ def delete_scenario(path: Path, name: str) -> None:
     path.write_text("".join(lines[:first - 1] + (lines[after - 1:] if after else [])), encoding="utf-8")
 
 
-def without(feature: str, scenario: str) -> Callable[[Path], None]:
-    return lambda features: delete_scenario(features / feature, scenario)
+def without(*cuts: tuple[str, str]) -> Callable[[Path], None]:
+    """Cut each (feature file, scenario) out of the copy of features/."""
+    def change(features: Path) -> None:
+        for feature, scenario in cuts:
+            delete_scenario(features / feature, scenario)
+
+    return change
 
 
-def run_features(*args: str, only: str = "sqlite", change: Callable[[Path], None] | None = None,
+def run_features(*args: str, only: str | None = None, change: Callable[[Path], None] | None = None,
                  plugin: tuple[str, str] | None = None) -> Command:
-    """The feature suite on SQLite only, on a copy of features/ that ``change`` edits, with an extra
-    ``plugin`` module (name, source) importable; it writes its coverage to coverage.json.
-
-    Each of these runs takes the whole feature suite, so they are started early (see conftest):
-    they run beside the rest of the tests, and each test reads its own when it gets there.
+    """The feature suite on its one backend (not the PostgreSQL smoke run), on a copy of features/
+    that ``change`` edits, with an extra ``plugin`` module (name, source) importable; it writes its
+    coverage to coverage.json.
     """
     def command(directory: Path) -> tuple[list[str], dict[str, str]]:
         features = directory / "features"
@@ -335,7 +338,9 @@ def run_features(*args: str, only: str = "sqlite", change: Callable[[Path], None
         # The features use no Hypothesis: without its plugin (which imports all of it) a run starts
         # seconds sooner.
         return [sys.executable, "-m", "pytest", "tests/bdd", "-q", "-p", "no:cacheprovider",
-                "-p", "no:hypothesispytest", f"--basetemp={directory / 'tmp'}", "-k", only, *args], env
+                "-p", "no:hypothesispytest", f"--basetemp={directory / 'tmp'}", "-m", "not postgres",
+                "--tb=no",  # what is checked is the summary: no tracebacks to format for failing scenarios
+                *(["-k", only] if only else []), *args], env
 
     return command
 
@@ -356,53 +361,70 @@ BROKEN_LEDGER = textwrap.dedent("""
 """)
 
 
-@pytest.mark.early(command=run_features(change=without("04_working_level_talks.feature",
-                                                       "Talks under way cannot be opened again")))
-def test_deleting_the_only_scenario_of_a_cell_fails_the_feature_suite(early_run: EarlyRun) -> None:
-    run, report = early_run, early_run.directory / "coverage.json"
+#: Three scenarios, each the only one of what it shows, cut out of one copy of the features: one
+#: run of the feature suite shows that each cut is found (the summary counts them all).
+CUTS = (("04_working_level_talks.feature", "Talks under way cannot be opened again"),
+        ("05_finalisation.feature", "Talks held before any deal cannot end in a signed agreement"),
+        ("12_retractions_and_corrections.feature",
+         "The deal cannot be retracted while what followed it stands"))
+CUT_SUMMARY = "40/42 transition cells covered, 7/8 guard refusals, 17/20 correction cells covered"
+
+
+@pytest.fixture(scope="module")
+def cut_features(nested_run: Callable[[Command, Path], NestedRun],
+                 tmp_path_factory: pytest.TempPathFactory) -> NestedRun:
+    """The feature suite run once on a copy of features/ without the scenarios of ``CUTS`` (once per
+    module: under xdist, ``--dist loadfile`` runs this file on one worker)."""
+    return nested_run(run_features(change=without(*CUTS)), tmp_path_factory.mktemp("cut-features"))
+
+
+@pytest.mark.slow
+def test_deleting_the_only_scenario_of_a_cell_fails_the_feature_suite(cut_features: NestedRun) -> None:
+    run, report = cut_features, cut_features.directory / "coverage.json"
 
     assert run.returncode != 0, run.stdout
     assert "passed" in run.stdout and "failed" not in run.stdout  # every remaining scenario still passes
     assert "spec coverage FAILED" in run.stdout
     assert ("working_level_talks × WorkingLevelTalksOpened: no scenario shows it refused by the machine"
             in run.stdout)
-    assert "41/42 transition cells covered, 8/8 guard refusals, 20/20 correction cells covered" in run.stdout
+    assert CUT_SUMMARY in run.stdout
     written = json.loads(report.read_text(encoding="utf-8"))
     assert [(u["state"], u["event"]) for u in written["uncovered"]] == [
-        ("working_level_talks", "WorkingLevelTalksOpened")]
+        ("working_level_talks", "WorkingLevelTalksOpened"), ("working_level_talks", "AgreementFinalised")]
 
 
-@pytest.mark.early(command=run_features(change=without(
-    "05_finalisation.feature", "Talks held before any deal cannot end in a signed agreement")))
-def test_deleting_the_only_scenario_of_a_guard_refusal_fails_the_feature_suite(early_run: EarlyRun) -> None:
-    run = early_run
+@pytest.mark.slow
+def test_deleting_the_only_scenario_of_a_guard_refusal_fails_the_feature_suite(
+        cut_features: NestedRun) -> None:
+    run = cut_features
 
     assert run.returncode != 0, run.stdout
     assert ("working_level_talks × AgreementFinalised: no scenario shows it refused by the guard has_deal"
             in run.stdout)
-    assert "41/42 transition cells covered, 7/8 guard refusals, 20/20 correction cells covered" in run.stdout
+    assert CUT_SUMMARY in run.stdout
 
 
-@pytest.mark.early(command=run_features(change=without(
-    "12_retractions_and_corrections.feature", "The deal cannot be retracted while what followed it stands")))
-def test_deleting_the_scenarios_of_refused_retractions_fails_the_feature_suite(early_run: EarlyRun) -> None:
-    run, report = early_run, early_run.directory / "coverage.json"
+@pytest.mark.slow
+def test_deleting_the_scenarios_of_refused_retractions_fails_the_feature_suite(
+        cut_features: NestedRun) -> None:
+    run, report = cut_features, cut_features.directory / "coverage.json"
 
     assert run.returncode != 0, run.stdout
     assert "passed" in run.stdout and "failed" not in run.stdout  # every remaining scenario still passes
     assert "spec coverage FAILED" in run.stdout
     for state in ("disputed_terms", "visit_cancelled", "working_level_talks"):
         assert f"EventRetracted × {state}: no scenario shows it refused" in run.stdout
-    assert "42/42 transition cells covered, 8/8 guard refusals, 17/20 correction cells covered" in run.stdout
+    assert CUT_SUMMARY in run.stdout
     written = json.loads(report.read_text(encoding="utf-8"))
     assert [(u["kind"], u["state"], u["outcome"]) for u in written["corrections"]["uncovered"]] == [
         ("EventRetracted", state, "refused") for state in ("disputed_terms", "visit_cancelled",
                                                           "working_level_talks")]
 
 
-@pytest.mark.early(command=run_features("-p", "broken_ledger", plugin=("broken_ledger", BROKEN_LEDGER)))
-def test_an_outcome_that_disagrees_with_the_machine_fails_the_feature_suite(early_run: EarlyRun) -> None:
-    run = early_run
+@pytest.mark.slow
+def test_an_outcome_that_disagrees_with_the_machine_fails_the_feature_suite(
+        nested_run: Callable[[Command, Path], NestedRun], tmp_path: Path) -> None:
+    run = nested_run(run_features("-p", "broken_ledger", plugin=("broken_ledger", BROKEN_LEDGER)), tmp_path)
 
     assert run.returncode != 0
     assert "spec coverage FAILED" in run.stdout
@@ -410,9 +432,11 @@ def test_an_outcome_that_disagrees_with_the_machine_fails_the_feature_suite(earl
             "but it was refused as not allowed") in run.stdout
 
 
-@pytest.mark.early(command=run_features(only="sqlite and calling_off_a_planned_visit"))
-def test_a_run_of_part_of_the_feature_suite_does_not_check_coverage(early_run: EarlyRun) -> None:
-    run, report = early_run, early_run.directory / "coverage.json"
+@pytest.mark.slow
+def test_a_run_of_part_of_the_feature_suite_does_not_check_coverage(
+        nested_run: Callable[[Command, Path], NestedRun], tmp_path: Path) -> None:
+    run = nested_run(run_features(only="calling_off_a_planned_visit"), tmp_path)
+    report = run.directory / "coverage.json"
 
     assert run.returncode == 0, run.stdout
     not_checked = re.search(r"spec coverage not checked: (\d+) of (\d+) feature scenarios did not run",

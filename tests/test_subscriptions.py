@@ -25,6 +25,9 @@ from negotiation.domain.chain import GENESIS
 from negotiation.store.schema import events
 from negotiation.subscriptions import Subscription
 
+# About how the storage behaves: on every backend.
+pytestmark = pytest.mark.every_backend
+
 WRITERS = 8
 EVENTS_PER_WRITER = 25
 NEGOTIATIONS = ["us-japan-2025", "india-japan-2025", "korea-japan-2025"]
@@ -71,6 +74,7 @@ class Collector(threading.Thread):
             self.error = e
 
 
+@pytest.mark.slow
 def test_a_subscriber_started_before_eight_writers_receives_every_committed_entry_once_in_order(
     ledger: Ledger, database_url: str, pool: ProcessPoolExecutor, report_figure: Callable[[str, str], None]
 ) -> None:
@@ -116,6 +120,7 @@ print(json.dumps({"received": len(received), "cpu": cpu, "wall": wall,
 """
 
 
+@pytest.mark.slow
 def test_a_subscriber_waiting_on_an_idle_ledger_uses_under_two_percent_of_a_core(
     ledger: Ledger, database_url: str, report_figure: Callable[[str, str], None]
 ) -> None:
@@ -300,6 +305,7 @@ def test_watch_shows_the_state_after_a_late_event_and_a_retraction_as_the_ledger
     assert [ledger.replay("us-uk-2025", v).state for v in (3, 4)] == ["finalised", "agreed_in_principle"]
 
 
+@pytest.mark.slow
 def test_watch_prints_each_entry_as_it_lands_and_stops_on_ctrl_c_without_a_traceback(
     ledger: Ledger, database_url: str
 ) -> None:

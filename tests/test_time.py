@@ -493,6 +493,7 @@ def test_verify_finds_the_log_intact_after_late_events_retractions_and_correctio
     assert (report.negotiations, report.events) == (2, 9)
 
 
+@pytest.mark.every_backend
 def test_verify_catches_a_stored_state_that_is_the_log_order_fold_and_not_the_story(
     ledger: Ledger, database_url: str
 ) -> None:
@@ -518,6 +519,7 @@ def test_verify_catches_a_stored_state_that_is_the_log_order_fold_and_not_the_st
         (US_JAPAN, 3, "the stored current state is not what its story gives")]
 
 
+@pytest.mark.every_backend
 def test_verify_catches_a_stored_state_that_ignores_a_retraction(ledger: Ledger, database_url: str) -> None:
     deal(ledger)
     ledger.record(US_JAPAN, "AgreementFinalised", {"instruments": ["executive order"]}, occurred_at="2025-08-01")
@@ -612,6 +614,7 @@ def race(ledger: Ledger, expected_version: int, writes: dict[str, Write]) -> dic
     return results
 
 
+@pytest.mark.every_backend
 def test_a_late_event_racing_an_in_order_append_loses_or_wins_and_nothing_is_lost_or_doubled(
     ledger: Ledger
 ) -> None:
@@ -645,6 +648,7 @@ def test_a_late_event_racing_an_in_order_append_loses_or_wins_and_nothing_is_los
     assert ledger.verify().intact
 
 
+@pytest.mark.every_backend
 def test_a_late_event_with_a_stale_expected_version_conflicts_and_writes_nothing(
     ledger: Ledger, stored_rows: Rows
 ) -> None:

@@ -353,6 +353,7 @@ def test_bad_requests_fail_in_one_line(url: str, tmp_path: Path) -> None:
 # -- in the browser ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_html_timeline_shows_every_event_and_fits_1280_and_390_pixels_in_chromium(
         url: str, ledger: Ledger, tmp_path: Path) -> None:
     page = tmp_path / "us-japan.html"

@@ -3,9 +3,9 @@
 In a step text, ``"{name}"`` stands for quoted text, ``{name:d}`` for a whole
 number, ``{name:date}`` for a date such as 22 July 2025 and ``{name:text}`` for
 the rest of the line (``phrases.py``). Every scenario gets a ``world`` (``world.py``) on a fresh ledger
-per backend; its *When* steps go through ``world.record`` and ``world.correct``, which feed the
-spec coverage (``coverage.py``). An event a step dates ("on 22 July 2025") was reported that day
-unless the step says when it was reported.
+on each backend it runs on (``test_features.py``); its *When* steps go through ``world.record`` and
+``world.correct``, which feed the spec coverage (``coverage.py``). An event a step dates
+("on 22 July 2025") was reported that day unless the step says when it was reported.
 """
 
 from __future__ import annotations
@@ -30,11 +30,6 @@ from negotiation.errors import IllegalStory
 from .coverage import PLUGIN_NAME, SpecCoverage
 from .phrases import day, pairs, phrase, points, rows, shown, spoken
 from .world import OPENING, TYPICAL, Rows, World, seed_story
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    if not config.pluginmanager.has_plugin(PLUGIN_NAME):
-        config.pluginmanager.register(SpecCoverage(config), PLUGIN_NAME)
 
 
 @pytest.fixture

@@ -4,14 +4,17 @@ Each scenario's recording step reports what it saw (``observe``), and each
 retraction or correction whether it was accepted in the negotiation's state
 (``observe_correction``); when the session ends, the observations are
 compared with the machine's own table and the correction matrix
-(``negotiation.specbook.coverage``), the report is written to
-``build/spec-coverage.json`` and one summary line is printed. The session
+(``negotiation.specbook.coverage``), the report is written (``--spec-coverage FILE``,
+else ``$NEGOTIATION_SPEC_COVERAGE``, else ``spec-coverage.json`` in pytest's temporary
+directory: never into the checkout) and one summary line is printed. The session
 fails when a cell has no scenario or an outcome disagrees with the machine.
+
+Under pytest-xdist each worker sends what it saw to the controller, which checks the whole.
 
 The check needs the whole feature suite, so it runs only when every scenario
 of every feature file (every row of every Examples table) ran on at least one
 backend; a run narrowed with ``-k``, a node id or ``-x`` prints why it was not
-checked instead. ``-k sqlite`` runs every scenario, so it is checked.
+checked instead. ``-m "not postgres"`` runs every scenario, so it is checked.
 
 Environment: ``NEGOTIATION_FEATURES_DIR`` runs the features of another
 directory; ``NEGOTIATION_SPEC_COVERAGE`` writes the report elsewhere.
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import astuple
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +89,10 @@ class SpecCoverage:
         self.current: str | None = None
         self.report: Report | None = None
         self.not_checked: str | None = None
+        self.written: Path | None = None
+        # Where each scenario is written (file, line): observations are checked in that order,
+        # however the run was spread over processes.
+        self.where: dict[str, tuple[str, int]] = {}
 
     @pytest.hookimpl
     def pytest_bdd_before_scenario(self, feature: Feature, scenario: Scenario) -> None:
@@ -93,6 +101,7 @@ class SpecCoverage:
         template = next((t for t in templates if t.line_number == scenario.line_number), None)
         self.current = scenario_label(feature.name, template.name if template else scenario.name)
         self.ran.add(instance(feature.filename, scenario))
+        self.where.setdefault(self.current, (os.path.abspath(feature.filename), scenario.line_number))
 
     @pytest.hookimpl
     def pytest_bdd_after_scenario(self) -> None:
@@ -111,8 +120,33 @@ class SpecCoverage:
             raise RuntimeError("an event was retracted or corrected outside a scenario")
         self.corrections.append(CorrectionObservation(kind, state, outcome, self.current))
 
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        """An xdist worker is done: take in what its scenarios saw."""
+        seen = getattr(node, "workeroutput", {}).get(PLUGIN_NAME)
+        if seen is None:
+            return
+        self.observations += [Observation(*fields[:-1], tuple(fields[-1])) for fields in seen["observations"]]
+        self.corrections += [CorrectionObservation(*fields) for fields in seen["corrections"]]
+        self.ran |= {(filename, line, tuple(steps)) for filename, line, steps in seen["ran"]}
+        for label, (filename, line) in seen["where"].items():
+            self.where.setdefault(label, (filename, line))
+
+    def report_path(self) -> Path:
+        chosen = self.config.getoption("spec_coverage", None) or os.environ.get(REPORT_ENV)
+        if chosen:
+            return Path(chosen).resolve()
+        temporary = self.config._tmp_path_factory  # type: ignore[attr-defined]
+        return Path(temporary.getbasetemp()) / "spec-coverage.json"
+
     @pytest.hookimpl
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if hasattr(self.config, "workeroutput"):  # an xdist worker: the controller checks
+            self.config.workeroutput[PLUGIN_NAME] = {
+                "observations": [astuple(seen) for seen in self.observations],
+                "corrections": [astuple(seen) for seen in self.corrections],
+                "ran": sorted(self.ran), "where": self.where}
+            return
         if not self.ran:
             return
         expected = all_instances(features_dir(self.config))
@@ -120,8 +154,11 @@ class SpecCoverage:
         if missing:
             self.not_checked = f"{len(missing)} of {len(expected)} feature scenarios did not run"
             return
-        self.report = compare(self.observations, corrections=self.corrections)
-        out = Path(os.environ.get(REPORT_ENV) or self.config.rootpath / "build" / "spec-coverage.json")
+        last = (os.sep, 0)
+        in_order = sorted(self.observations, key=lambda seen: self.where.get(seen.scenario, last))
+        corrections = sorted(self.corrections, key=lambda seen: self.where.get(seen.scenario, last))
+        self.report = compare(in_order, corrections=corrections)
+        out = self.written = self.report_path()
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(self.report.to_json(), indent=2, ensure_ascii=False) + "\n",
                        encoding="utf-8")
@@ -134,6 +171,7 @@ class SpecCoverage:
             if self.not_checked:
                 terminalreporter.write_line(f"spec coverage not checked: {self.not_checked}")
             return
+        terminalreporter.write_line(f"spec coverage report: {self.written}")
         if self.report.ok:
             terminalreporter.write_line(self.report.summary(), green=True)
             return
