@@ -8,6 +8,7 @@ fast run; ``pytest -n auto`` runs every tier, spread over the machine's cores (p
 
 from __future__ import annotations
 
+import inspect
 import os
 import shutil
 import sqlite3
@@ -316,22 +317,42 @@ BACKENDS = ("sqlite", "postgres")
 #: machine, the API's rules) does not depend on where the events are stored, so one is enough.
 ONE_BACKEND = ("sqlite",)
 
+#: The backend of a test that asks only for a ``ledger``: the in-memory recorder, the fastest, which
+#: keeps every promise the SQL recorders keep (the recorder contract suite proves it on all three).
+#: A test that reaches the database itself (its URL, a second process, SQL) gets ``ONE_BACKEND``.
+LEDGER_ONLY = ("memory",)
 
-def _backends(definition: pytest.Function) -> Sequence[str]:
+#: Fixtures that need the log in a database another connection or process can open.
+NEEDS_A_DATABASE = frozenset({"database_url", "sqlite_url", "postgres_url", "stored_rows_sql", "runner",
+                              "test_tables"})
+
+
+def _backends(definition: pytest.Function, fixturenames: Sequence[str], argnames: Sequence[str]) -> Sequence[str]:
     if (chosen := definition.get_closest_marker("backends")) is not None:
         return chosen.args
-    return BACKENDS if definition.get_closest_marker("every_backend") else ONE_BACKEND
+    if definition.get_closest_marker("every_backend"):
+        return BACKENDS
+    only_a_ledger = "ledger" in fixturenames and NEEDS_A_DATABASE.isdisjoint(argnames)
+    return LEDGER_ONLY if only_a_ledger and not definition.get_closest_marker("in_a_database") else ONE_BACKEND
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "database_url" in metafunc.fixturenames:
-        metafunc.parametrize("database_url", _backends(metafunc.definition), indirect=True)
+        argnames = list(inspect.signature(metafunc.function).parameters)
+        metafunc.parametrize("database_url", _backends(metafunc.definition, metafunc.fixturenames, argnames),
+                             indirect=True)
 
 
 @pytest.fixture
 def database_url(request: pytest.FixtureRequest) -> str:
     """One database per test, on the backends the test runs on (``BACKENDS``, ``ONE_BACKEND``)."""
-    return str(request.getfixturevalue(f"{getattr(request, 'param', ONE_BACKEND[0])}_url"))
+    backend = getattr(request, "param", ONE_BACKEND[0])
+    return "memory://" if backend == "memory" else str(request.getfixturevalue(f"{backend}_url"))
+
+
+def vars_of(entry: object) -> list[object]:
+    """An entry's fields, in order."""
+    return [getattr(entry, name) for name in entry.__slots__]  # type: ignore[attr-defined]
 
 
 def _needs_postgres(item: pytest.Item) -> bool:
@@ -360,8 +381,22 @@ def ledger(database_url: str) -> Iterator[Ledger]:
 
 
 @pytest.fixture
-def stored_rows(database_url: str) -> Iterator[Callable[[], list[tuple[object, ...]]]]:
-    """Every stored row, read behind the ledger's back: compare before and after a refusal."""
+def stored_rows(database_url: str, request: pytest.FixtureRequest) -> Iterator[Callable[[], list[tuple[object, ...]]]]:
+    """Every stored row, read behind the ledger's back: compare before and after a refusal.
+
+    In memory, the entries and heads the recorder holds, read from a view of its own.
+    """
+    if database_url == "memory://":
+        recorder = request.getfixturevalue("ledger").recorder
+
+        def held() -> list[tuple[object, ...]]:
+            with recorder.reading() as view:
+                entries = [tuple(vars_of(entry)) for entry in view.in_log_order()]
+                heads = [(negotiation_id, view.head(negotiation_id)) for negotiation_id in view.negotiation_ids()]
+                return [*entries, *heads, *view.indexed_sources()]
+
+        yield held
+        return
     engine = create_engine(database_url)  # one per test: making an engine costs more than a read
 
     def read() -> list[tuple[object, ...]]:
@@ -455,7 +490,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                           "temporary directory)")
 
 
-@pytest.hookimpl(trylast=True)  # after pytest's own, which makes the temporary directories
+SESSION_DIRECTORY = pytest.StashKey[Path]()
+
+
+def session_directory(config: pytest.Config) -> Path:
+    """A temporary directory of this process's session, outside the checkout, removed when it ends."""
+    if SESSION_DIRECTORY not in config.stash:
+        config.stash[SESSION_DIRECTORY] = Path(tempfile.mkdtemp(prefix="negotiation-session-"))
+    return config.stash[SESSION_DIRECTORY]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if SESSION_DIRECTORY in config.stash:
+        shutil.rmtree(config.stash[SESSION_DIRECTORY], ignore_errors=True)
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     if not config.pluginmanager.has_plugin(PLUGIN_NAME):
         config.pluginmanager.register(SpecCoverage(config), PLUGIN_NAME)
@@ -466,8 +516,7 @@ def pytest_configure(config: pytest.Config) -> None:
         # Hypothesis keeps its files (its example database, the constants it finds in the code)
         # in .hypothesis/ of the working directory, the checkout: they go to the session's
         # temporary directory instead, and no example database is kept at all.
-        temporary = config._tmp_path_factory  # type: ignore[attr-defined]
-        set_hypothesis_home_dir(temporary.getbasetemp() / "hypothesis")
+        set_hypothesis_home_dir(session_directory(config) / "hypothesis")
         settings.register_profile("negotiation", database=None)
         settings.load_profile("negotiation")
     if not _is_worker(config):

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from negotiation.domain.aggregate import Negotiation
+from negotiation.store.memory import MemoryRecorder
 from negotiation.store.postgres import PostgresRecorder
+from negotiation.store.sqlite import SqliteRecorder
 from negotiation.store.recorder import EventRow, Writer
 
 #: The moment the rows of the tests start from, one second a version after it.
@@ -37,6 +42,30 @@ def postgres_recorders(postgres_at_head: Any) -> Iterator[Callable[[], PostgresR
         for recorder, name in made:
             recorder.close()
             postgres_at_head.give_back(name)
+
+
+@pytest.fixture
+def sqlite_recorders(sqlite_directory: Path, sqlite_template: Path) -> Iterator[Callable[[], SqliteRecorder]]:
+    """Makes recorders, each on a SQLite file of its own at the latest migration (a copy of the session's)."""
+    made: list[SqliteRecorder] = []
+
+    def make() -> SqliteRecorder:
+        directory = Path(tempfile.mkdtemp(dir=sqlite_directory))
+        shutil.copyfile(sqlite_template, directory / "negotiations.db")
+        made.append(SqliteRecorder.open(f"sqlite:///{directory / 'negotiations.db'}", upgrade=False))
+        return made[-1]
+
+    try:
+        yield make
+    finally:
+        for recorder in made:
+            recorder.close()
+
+
+@pytest.fixture
+def memory_recorders() -> Callable[[], MemoryRecorder]:
+    """Makes recorders, each a new empty log in memory."""
+    return MemoryRecorder
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -13,12 +14,12 @@ from hypothesis import strategies as st
 
 from negotiation.store.recorder import Recorder
 from negotiation.store.writers import WriteRace
-from recorders import append, postgres_recorders, row, rows, state_after
+from recorders import append, memory_recorders, postgres_recorders, row, rows, sqlite_recorders, state_after
 
-__all__ = ["postgres_recorders"]  # a fixture, used by name
+__all__ = ["memory_recorders", "postgres_recorders", "sqlite_recorders"]  # fixtures, used by name
 
 
-@pytest.fixture(params=["postgres"])
+@pytest.fixture(params=["sqlite", "postgres", "memory"])
 def recorders(request: pytest.FixtureRequest) -> Callable[[], Recorder]:
     """Makes recorders, each on an empty log of its own at the latest migration, on each backend."""
     return cast("Callable[[], Recorder]", request.getfixturevalue(f"{request.param}_recorders"))
@@ -317,3 +318,50 @@ def test_random_batches_give_what_a_simple_model_gives(recorder: Recorder, batch
     assert by_source == {s: [e["event_id"] for e in model.entries if s in e["sources"]] for s in ours}
     assert counts == {(s, len(entries), len({e["negotiation_id"] for e in entries}))
                       for s in ours if (entries := [e for e in model.entries if s in e["sources"]])}
+
+
+def test_the_entries_of_one_transaction_share_its_commit_id_the_position_of_its_first(recorder: Recorder) -> None:
+    with recorder.writing() as writer:
+        first = append(writer, rows("us-japan", 1, 2))
+        second = append(writer, rows("us-korea", 1, 2))
+    with recorder.writing() as writer:
+        later = append(writer, rows("us-japan", 3, 1))
+    with recorder.reading() as reader:
+        log = reader.all_after(0)
+        count = reader.count()
+
+    assert [e.commit_id for e in log] == [first[0]] * 4 + [later[0]]
+    assert [e.position for e in log] == [*first, *second, *later]
+    assert count == 5
+
+
+def test_a_reader_sees_the_log_as_it_stood_when_its_read_began(recorder: Recorder) -> None:
+    with recorder.writing() as writer:
+        append(writer, rows("us-japan", 1, 1))
+
+    with recorder.reading() as reader:
+        before = reader.all_after(0)  # the view is fixed by its first read
+        with recorder.writing() as writer:
+            append(writer, rows("us-japan", 2, 1))
+        still = reader.all_after(0)
+        story = [version for _negotiation, (version, *_rest) in reader.every_story_row()]
+
+    assert len(before) == len(still) == 1
+    assert story == [1]
+    assert recorder.end_of_log() == 2
+
+
+def test_an_armed_waiter_wakes_for_a_commit_and_not_without_one(recorder: Recorder) -> None:
+    stop = threading.Event()
+    waiter = recorder.waiter()
+    try:
+        waiter.arm()
+        idle = waiter.wait(0.05, stop)
+        waiter.arm()
+        with recorder.writing() as writer:
+            append(writer, rows("us-japan", 1, 1))
+        woken = waiter.wait(10, stop)
+    finally:
+        waiter.close()
+
+    assert (idle, woken) == (False, True)

@@ -34,6 +34,9 @@ STORIES = settings(max_examples=25, deadline=None, suppress_health_check=[Health
 #: Each example records into negotiations of its own in the test's one database.
 EXAMPLE = itertools.count()
 
+#: Refusals are shown by the SQL rows behind the ledger (``stored_rows`` below): a database, not memory.
+pytestmark = pytest.mark.in_a_database
+
 
 @pytest.fixture
 def stored_rows(database_url: str) -> Iterator[Rows]:

@@ -74,6 +74,10 @@ class MemoryView:
     def visible(self) -> list[RecordedEvent]:
         return self._log.entries[:self._count]
 
+    def indexed(self) -> list[tuple[int, str, str]]:
+        """The index of sources as the view sees it."""
+        return self._log.sources[:self._indexed]
+
     def head(self, negotiation_id: str) -> Head | None:
         row = self._heads.get(negotiation_id)
         if row is None:
@@ -125,14 +129,14 @@ class MemoryView:
         return len(self.visible())
 
     def by_source(self, source: str, negotiation_id: str | None = None) -> list[RecordedEvent]:
-        positions = {position for position, named, negotiation in self._log.sources[:self._indexed]
+        positions = {position for position, named, negotiation in self.indexed()
                      if named == source and negotiation_id in (None, negotiation)}
         return [entry for entry in self.visible() if entry.position in positions]
 
     def source_counts(self) -> list[SourceCount]:
         entries: dict[str, int] = {}
         negotiations: dict[str, set[str]] = {}
-        for _position, source, negotiation_id in self._log.sources[:self._indexed]:
+        for _position, source, negotiation_id in self.indexed():
             entries[source] = entries.get(source, 0) + 1
             negotiations.setdefault(source, set()).add(negotiation_id)
         return [SourceCount(source, count, len(negotiations[source])) for source, count in entries.items()]
@@ -148,7 +152,7 @@ class MemoryView:
         yield from self.visible()
 
     def indexed_sources(self) -> Iterator[tuple[int, str, str]]:
-        yield from self._log.sources[:self._indexed]
+        yield from self.indexed()
 
     def negotiation_ids(self) -> list[str]:
         return sorted(self._heads, key=lambda negotiation_id: self._heads[negotiation_id].opened_at_position)
@@ -190,9 +194,8 @@ class MemoryWriter(MemoryView):
         self._last = self.end_of_log()
         return super().following(after, limit, negotiation_id=negotiation_id, types=types)
 
-    def indexed_sources(self) -> Iterator[tuple[int, str, str]]:
-        yield from self._log.sources
-        yield from self._new_sources
+    def indexed(self) -> list[tuple[int, str, str]]:
+        return [*self._log.sources, *self._new_sources]
 
     def append(self, rows: Sequence[EventRow]) -> list[int]:
         taken = {entry.event_id for entry in self._new}

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from dataclasses import astuple
 from pathlib import Path
 from typing import Any
@@ -136,8 +137,8 @@ class SpecCoverage:
         chosen = self.config.getoption("spec_coverage", None) or os.environ.get(REPORT_ENV)
         if chosen:
             return Path(chosen).resolve()
-        temporary = self.config._tmp_path_factory  # type: ignore[attr-defined]
-        return Path(temporary.getbasetemp()) / "spec-coverage.json"
+        # Outside the checkout, where the last run's report can still be read after the session.
+        return Path(tempfile.gettempdir()) / "negotiation-spec-coverage.json"
 
     @pytest.hookimpl
     def pytest_sessionfinish(self, session: pytest.Session) -> None:

@@ -15,7 +15,7 @@ from pytest_bdd.scenario import scenario_wrapper_template_registry
 from .coverage import feature_paths
 
 #: The one backend of the feature suite.
-BACKEND = "sqlite"
+BACKEND = "memory"
 
 #: The feature files whose scenarios also run on PostgreSQL: writers racing and retrying, a whole
 #: seed story in one batch, and what was true as against what was known when.
