@@ -218,3 +218,33 @@ def test_ten_thousand_entries_copy_to_postgresql_and_back_intact(
 
     report_figure("copy of 10,000 entries, SQLite to PostgreSQL", f"{there.per_second:,.0f} entries/s")
     report_figure("copy of 10,000 entries, PostgreSQL to SQLite", f"{again.per_second:,.0f} entries/s")
+
+
+def test_a_copy_stopped_at_any_chunk_holds_only_a_state_the_source_held(sqlite_url: str, tmp_path: Path) -> None:
+    with Ledger.open(sqlite_url) as source:
+        source.record_together([  # one transaction across three negotiations
+            (negotiation_id, [{"type": "AgreedInPrinciple", "data": {"parties": ["US", party]}}], 0)
+            for negotiation_id, party in (("us-japan-2025", "JP"), ("us-korea-2025", "KR"), ("us-uk-2025", "GB"))])
+        source.record("us-korea-2025", "TermsDisputed", {"point": "investment fund"})
+        source.record_together([
+            ("us-japan-2025", [{"type": "TermsDisputed", "data": {"point": "autos"}}], 1),
+            ("us-uk-2025", [{"type": "TermsDisputed", "data": {"point": "steel"}}], 1)])
+        log = source.read_all()
+    # What the source held after each of its transactions: each negotiation's version.
+    held, versions = [], {}
+    for entry in log:
+        versions[entry.negotiation_id] = entry.version
+        if entry is log[-1] or log[log.index(entry) + 1].commit_id != entry.commit_id:
+            held.append(dict(versions))
+    target = f"sqlite:///{tmp_path / 'copy.db'}"
+    seen: list[dict[str, int]] = []
+
+    def look(_done: int, _total: int) -> None:  # after each committed chunk: where a kill would leave it
+        with Ledger.open(target, upgrade=False) as copy:
+            seen.append({negotiation_id: copy.version(negotiation_id) for negotiation_id in copy.negotiations()})
+
+    copy_log(sqlite_url, target, chunk=1, progress=look)
+
+    assert len({entry.commit_id for entry in log}) == 3
+    assert seen[1:] == held  # the first look is before anything is copied
+    assert_same_log(sqlite_url, target)
