@@ -193,3 +193,11 @@ def test_reading_commands_never_create_or_migrate_a_database(tmp_path: Path) -> 
     assert result.exit_code == 1
     assert f"no database at {missing}" in result.stderr
     assert not missing.exists()
+
+
+def test_a_log_in_memory_has_no_schema_to_upgrade_and_starts_empty() -> None:
+    upgraded = CliRunner().invoke(main, ["--url", "memory://", "db", "upgrade"])
+    listed = CliRunner().invoke(main, ["--url", "memory://", "list"])
+
+    assert (upgraded.exit_code, upgraded.output) == (0, "memory://: a log in memory has no schema to upgrade\n")
+    assert (listed.exit_code, listed.output) == (0, "no negotiations recorded yet\n")

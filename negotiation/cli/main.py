@@ -82,7 +82,9 @@ def db_upgrade(ctx: click.Context) -> None:
     recorder = open_recorder(ctx.obj["url"])
     recorder.close()
     shown, (before, after) = recorder.url, recorder.revisions
-    if before == after:
+    if after is None:  # a log in memory has no schema
+        console().print(f"{shown}: a log in memory has no schema to upgrade")
+    elif before == after:
         console().print(f"{shown}: already at revision {after}")
     else:
         console().print(f"{shown}: upgraded from {before or 'an empty database'} to revision {after}")
