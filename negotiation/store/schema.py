@@ -65,23 +65,24 @@ class UTCDateTime(TypeDecorator[datetime]):
         return moment.astimezone(UTC)
 
 
-class Json(TypeDecorator[Any]):
-    """JSON, stored as ``jsonb`` on PostgreSQL.
+class _Jsonb(TypeDecorator[Any]):
+    """PostgreSQL's ``jsonb``, its dialect's type loaded only when a column meets PostgreSQL.
 
-    Chosen when the column meets a dialect, so a process that only ever
-    talks to SQLite never loads SQLAlchemy's PostgreSQL dialect (a noticeable
-    part of the command line's start-up).
+    So a process that only ever talks to SQLite never loads SQLAlchemy's
+    PostgreSQL dialect (a noticeable part of the command line's start-up).
     """
 
     impl = JSON
     cache_ok = True
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        if dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import JSONB
+        from sqlalchemy.dialects.postgresql import JSONB  # asked for on PostgreSQL only: the variant below
 
-            return dialect.type_descriptor(JSONB())
-        return dialect.type_descriptor(JSON())
+        return dialect.type_descriptor(JSONB())
+
+
+#: JSON, stored as ``jsonb`` on PostgreSQL.
+Json = JSON().with_variant(_Jsonb(), "postgresql")
 Position = BigInteger().with_variant(Integer(), "sqlite")  # SQLite's rowid must be INTEGER
 
 #: The retractions and corrections of the log, as SQL (the entry types of ``domain/story.py``).
