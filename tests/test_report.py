@@ -21,7 +21,6 @@ from test_timeline import (  # the seeded ledger and the browser, shared with th
     US_JAPAN_BANDS,
     assert_nothing_cut_off,
     band_labels,
-    browse,
     links,
     png_pixels,
     seen,
@@ -125,9 +124,8 @@ def test_the_index_in_chromium_lists_every_negotiation_with_a_small_timeline_at_
         site: Path, ledger: Ledger, tmp_path: Path) -> None:
     index = site / "index.html"
 
-    dom, measured = seen(index, tmp_path / "profile", charts=6)
     shot = tmp_path / "index.png"
-    browse(index, tmp_path / "profile", "--window-size=1280,900", f"--screenshot={shot}")
+    dom, measured = seen(index, tmp_path / "profile", charts=6, screenshot=shot)
 
     assert_nothing_cut_off(measured, charts=6)
     rows = Tables(dom).tables[0]
