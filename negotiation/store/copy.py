@@ -194,15 +194,13 @@ def _keep_states(write: Writer, rows: Sequence[RecordedEvent], states: StatesAft
     chunk's entries already (same transaction).
     """
     last: dict[str, tuple[RecordedEvent, Negotiation]] = {}
+    opened: dict[str, int] = {}  # the negotiations whose first entry is in the chunk: where it sits
     for row in rows:
+        if row.version == 1:
+            opened[row.negotiation_id] = row.position
         try:
             last[row.negotiation_id] = (row, states.after(row, write.stream))
         except NegotiationError as e:
             raise CopyRefused(f"the log being copied does not replay ({e}): run `negotiation verify` on it") from None
     for negotiation_id, (row, state) in last.items():
-        opened = write.head(negotiation_id) is None
-        write.save_head(state, row.hash, _first_position(write, negotiation_id) if opened else None)
-
-
-def _first_position(write: Writer, negotiation_id: str) -> int:
-    return write.stream(negotiation_id, 1)[0].position
+        write.save_head(state, row.hash, opened.get(negotiation_id))

@@ -172,9 +172,6 @@ class MemoryWriter(MemoryView):
     def visible(self) -> list[RecordedEvent]:
         return [*super().visible(), *self._new]
 
-    def _seen(self, entries: Sequence[RecordedEvent]) -> list[RecordedEvent]:
-        return list(entries)
-
     def stream(self, negotiation_id: str, until_version: int | None = None) -> list[RecordedEvent]:
         entries = [*self._log.streams.get(negotiation_id, ()),
                    *(entry for entry in self._new if entry.negotiation_id == negotiation_id)]

@@ -26,6 +26,7 @@ from typing import Any, Protocol, TypedDict, runtime_checkable
 from sqlalchemy import Connection, Engine
 
 from ..domain.aggregate import Negotiation, from_snapshot
+from ..domain.replay import Row
 from ..domain.entries import RecordedEvent
 from .waiting import Waiter
 
@@ -47,7 +48,7 @@ class EventRow(TypedDict):
 
 
 #: What folding a log needs of each entry, in version order: (version, type, data, occurred_at).
-StoryRow = tuple[int, str, Mapping[str, Any], datetime]
+StoryRow = Row
 
 
 @dataclass(frozen=True, slots=True)
