@@ -4,6 +4,7 @@ from .domain.aggregate import Negotiation
 from .domain.chain import BrokenLink
 from .domain.entries import RecordedEvent
 from .domain.machine import EVENT_TYPES, STATES
+from .domain.payloads import BESIDE_TYPES, EVENT_KINDS
 from .domain.times import Moment
 from .errors import (
     ConcurrencyConflict,
@@ -22,6 +23,8 @@ from .audit import VerifyReport
 from .ledger import Ledger
 
 __all__ = [
+    "BESIDE_TYPES",
+    "EVENT_KINDS",
     "EVENT_TYPES",
     "STATES",
     "BrokenLink",

@@ -22,7 +22,7 @@ from .domain.checks import (
     new_events,
 )
 from .domain.entries import NewEvent, RecordedEvent
-from .domain.payloads import CORRECTED, RETRACTED
+from .domain.payloads import CORRECTED, DENIED, RETRACTED
 from .domain.replay import held_after, steps, told_from_rows
 from .domain.story import StoryEvent, retractions_and_corrections, story_of
 from .domain.times import Moment, end_of
@@ -123,12 +123,24 @@ class Ledger:
         return self._correct(negotiation_id, CORRECTED, target, reason, data, occurred_at, sources, reported_at,
                              expected_version, event_id)
 
-    def _correct(self, negotiation_id: str, kind: str, target: int | str, reason: str, data: Any,
+    def deny(self, negotiation_id: str, target: int | str, *, by: str, statement: str | None = None,
+             sources: Iterable[str] = (), reported_at: Moment | None = None, expected_version: int | None = None,
+             event_id: Any = None) -> RecordedEvent:
+        """Record that ``by`` (a party, or a source) denies a reported event (``target``: its version or id).
+
+        The event stays in the story, marked as denied (``StoryEvent.denied_by``);
+        questions asked with ``exclude_denied=True`` leave it out. The target
+        must be an event of the negotiation that is not retracted.
+        """
+        return self._correct(negotiation_id, DENIED, target, statement, None, None, sources, reported_at,
+                             expected_version, event_id, by=by)
+
+    def _correct(self, negotiation_id: str, kind: str, target: int | str, reason: str | None, data: Any,
                  occurred_at: Any, sources: Iterable[str], reported_at: Any, expected_version: int | None,
-                 event_id: Any) -> RecordedEvent:
+                 event_id: Any, by: str | None = None) -> RecordedEvent:
         negotiation_id = check_negotiation_id(negotiation_id)
         check_count("expected_version", expected_version, 0)
-        request = _correction_request(kind, target, reason, data, occurred_at, sources, reported_at, event_id)
+        request = _correction_request(kind, target, reason, data, occurred_at, sources, reported_at, event_id, by)
         return writer.correct(self._recorder, negotiation_id, request, expected_version)
 
     def check_in_turn(self, negotiation_id: str, writes: Iterable[tuple[str, Sequence[Mapping[str, Any]]]], *,
@@ -147,10 +159,11 @@ class Ledger:
         rehearsed = []
         for place, items in writes:
             first = items[0] if items else {}
-            if first.get("type") in (RETRACTED, CORRECTED):
-                request = _correction_request(first["type"], first.get("target"), first.get("reason"),
+            if first.get("type") in (RETRACTED, CORRECTED, DENIED):
+                said = first.get("statement") if first["type"] == DENIED else first.get("reason")
+                request = _correction_request(first["type"], first.get("target"), said,
                                               first.get("data"), first.get("occurred_at"), first.get("sources", ()),
-                                              first.get("reported_at"), first.get("event_id"))
+                                              first.get("reported_at"), first.get("event_id"), first.get("by"))
                 rehearsed.append(writer.Rehearsed(place, correction=request))
             else:
                 batch = self._batch(negotiation_id, items)
@@ -258,7 +271,7 @@ class Ledger:
 
     def get(self, negotiation_id: str, *, as_of: Moment | None = None,
             known_at: Moment | None = None, sources: Iterable[str] | None = None,
-            exclude_sources: Iterable[str] | None = None) -> Negotiation:
+            exclude_sources: Iterable[str] | None = None, exclude_denied: bool = False) -> Negotiation:
         """The negotiation as its story makes it: now, or as of a world time, or as known at a time.
 
         ``as_of`` D keeps the events that occurred by D; ``known_at`` K keeps the
@@ -274,18 +287,28 @@ class Ledger:
         correction, which then no longer applies); ``sources`` keeps only the
         entries that name one of them. A story that is then not legal is
         refused with IllegalSourceStory, naming where it breaks.
+        ``exclude_denied`` leaves out the events a party or a source denied.
+
+        Measures and deadlines are answered at the time asked (``at``): as of
+        D, what was in force and pending on D; as known at K alone, on K; with
+        neither, now.
         """
         negotiation_id = check_negotiation_id(negotiation_id)
-        choice = SourceChoice.of(sources, exclude_sources)
+        as_of_moment, known_moment = _moment(as_of, "as_of"), _moment(known_at, "known_at")
+        told = self._get(negotiation_id, as_of_moment, known_moment, SourceChoice.of(
+            sources, exclude_sources, exclude_denied))
+        at = as_of_moment or known_moment
+        return told if at is None else replace(told, at=at)
+
+    def _get(self, negotiation_id: str, as_of_moment: datetime | None, known_moment: datetime | None,
+             choice: SourceChoice | None) -> Negotiation:
         if choice is not None:
-            return choice.negotiation(negotiation_id, self._entries(negotiation_id), _moment(as_of, "as_of"),
-                                      _moment(known_at, "known_at"))
-        if as_of is None and known_at is None:
+            return choice.negotiation(negotiation_id, self._entries(negotiation_id), as_of_moment, known_moment)
+        if as_of_moment is None and known_moment is None:
             head = self._recorder.current_head(negotiation_id)
             if head is None:
                 raise UnknownNegotiation(negotiation_id)
             return head.negotiation
-        as_of_moment, known_moment = _moment(as_of, "as_of"), _moment(known_at, "known_at")
         if as_of_moment is not None and known_moment is None:
             # The usual log is its own story: folded from bare rows up to the date.
             with self._recorder.reading() as view:
@@ -298,16 +321,18 @@ class Ledger:
 
     def story(self, negotiation_id: str, *, as_of: Moment | None = None,
               known_at: Moment | None = None, sources: Iterable[str] | None = None,
-              exclude_sources: Iterable[str] | None = None) -> list[StoryEvent]:
+              exclude_sources: Iterable[str] | None = None, exclude_denied: bool = False) -> list[StoryEvent]:
         """The negotiation's effective events in world order (``occurred_at``, then version).
 
         Retracted events are left out and corrected ones carry their corrected
         data and date, naming the corrections (``corrected_by``). ``as_of``,
         ``known_at``, ``sources`` and ``exclude_sources`` narrow it as in ``get``
         (a story told by some sources only is refused if it is not legal).
+        A denied event says who denied it (``denied_by``); ``exclude_denied``
+        leaves it out.
         """
         negotiation_id = check_negotiation_id(negotiation_id)
-        choice = SourceChoice.of(sources, exclude_sources)
+        choice = SourceChoice.of(sources, exclude_sources, exclude_denied)
         as_of_moment, known_moment = _moment(as_of, "as_of"), _moment(known_at, "known_at")
         if choice is not None:
             return choice.story(negotiation_id, self._entries(negotiation_id), as_of_moment, known_moment)
@@ -428,7 +453,7 @@ def _moment(value: Any, field: str) -> datetime | None:
 
 
 def _correction_request(kind: str, target: Any, reason: Any, data: Any, occurred_at: Any, sources: Iterable[str],
-                        reported_at: Any, event_id: Any) -> CorrectionRequest:
+                        reported_at: Any, event_id: Any, by: Any = None) -> CorrectionRequest:
     """A retraction or correction as the caller asked for it, its arguments checked (not yet against the log)."""
     if isinstance(target, bool) or not isinstance(target, (int, str)):
         raise InvalidEvent(f"target must be a version or an event id, got {target!r}")
@@ -437,7 +462,7 @@ def _correction_request(kind: str, target: Any, reason: Any, data: Any, occurred
     else:
         target = check_event_id(target)
     return CorrectionRequest(kind, target, reason, data, occurred_at, check_sources(sources),
-                             check_reported_at(reported_at), check_event_id(event_id), event_id is not None)
+                             check_reported_at(reported_at), check_event_id(event_id), event_id is not None, by)
 
 
 def _refuse_repeated_ids(events: Iterable[NewEvent]) -> None:

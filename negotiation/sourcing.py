@@ -1,4 +1,5 @@
-"""Whose word a story is told on: only the entries of some sources, or without those of others."""
+"""Whose word a story is told on: only the entries of some sources, without those of others, or without
+the events someone denied."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import datetime
 from .domain.aggregate import Negotiation, StoryBreak, fold_log, fold_story
 from .domain.checks import check_sources
 from .domain.entries import RecordedEvent
+from .domain.payloads import DENIED
 from .domain.story import StoryEvent, story_of
 from .domain.times import day_or_iso
 from .errors import IllegalSourceStory, InvalidEvent
@@ -16,16 +18,19 @@ from .errors import IllegalSourceStory, InvalidEvent
 
 @dataclass(frozen=True, slots=True)
 class SourceChoice:
-    """Whose word the story is told on: only entries naming one of ``only``, none resting only on ``without``."""
+    """Whose word the story is told on: only entries naming one of ``only``, none resting only on ``without``,
+    and, with ``without_denied``, none of the events a party or a source denied."""
 
     only: frozenset[str] | None
     without: frozenset[str] | None
+    without_denied: bool = False
 
     @classmethod
-    def of(cls, sources: Iterable[str] | None, exclude_sources: Iterable[str] | None) -> SourceChoice | None:
-        if sources is None and exclude_sources is None:
+    def of(cls, sources: Iterable[str] | None, exclude_sources: Iterable[str] | None,
+           exclude_denied: bool = False) -> SourceChoice | None:
+        if sources is None and exclude_sources is None and not exclude_denied:
             return None
-        return cls(_names("sources", sources), _names("exclude_sources", exclude_sources))
+        return cls(_names("sources", sources), _names("exclude_sources", exclude_sources), bool(exclude_denied))
 
     def keeps(self, entry: RecordedEvent) -> bool:
         named = set(entry.sources)
@@ -34,7 +39,12 @@ class SourceChoice:
         return self.without is None or not named or not named <= self.without
 
     def kept(self, entries: Sequence[RecordedEvent]) -> list[RecordedEvent]:
-        return [entry for entry in entries if self.keeps(entry)]
+        """The entries the choice keeps; a denied event goes with its denials (when they are left out)."""
+        kept = [entry for entry in entries if self.keeps(entry)]
+        if not self.without_denied:
+            return kept
+        denied = {entry.data["target"] for entry in kept if entry.type == DENIED}
+        return [entry for entry in kept if entry.type != DENIED and entry.event_id not in denied]
 
     @property
     def told(self) -> str:
@@ -44,18 +54,20 @@ class SourceChoice:
             said.append("by " + _listed(self.only, "or"))
         if self.without is not None:
             said.append("without " + _listed(self.without, "and"))
+        if self.without_denied:
+            said.append("without the denied events")
         return ", ".join(said)
 
     def story(self, negotiation_id: str, entries: Sequence[RecordedEvent], as_of: datetime | None,
               known_at: datetime | None) -> list[StoryEvent]:
         """The story the chosen entries tell, once its whole is checked to be legal."""
         self.negotiation(negotiation_id, entries, None, known_at)
-        return story_of(self.kept(entries), as_of=as_of, known_at=known_at)
+        return story_of(self.kept(_known(entries, known_at)), as_of=as_of)
 
     def negotiation(self, negotiation_id: str, entries: Sequence[RecordedEvent], as_of: datetime | None,
                     known_at: datetime | None) -> Negotiation:
         """The negotiation the chosen entries' story gives; IllegalSourceStory where it breaks."""
-        kept = [entry for entry in self.kept(entries) if known_at is None or entry.reported_at <= known_at]
+        kept = self.kept(_known(entries, known_at))
         whole = story_of(kept)
         if not whole:
             raise IllegalSourceStory(negotiation_id, self.told)
@@ -67,6 +79,10 @@ class SourceChoice:
                                      day_or_iso(event.occurred_at),
                                      broken.state, why) from None
         return fold_log(negotiation_id, kept, as_of)
+
+
+def _known(entries: Sequence[RecordedEvent], known_at: datetime | None) -> list[RecordedEvent]:
+    return [entry for entry in entries if known_at is None or entry.reported_at <= known_at]
 
 
 def _names(field: str, names: Iterable[str] | None) -> frozenset[str] | None:

@@ -22,14 +22,13 @@ from types import TracebackType
 
 from .domain.checks import check_count, check_negotiation_id
 from .domain.entries import RecordedEvent
-from .domain.machine import EVENT_TYPES
-from .domain.payloads import CORRECTION_TYPES
+from .domain.payloads import ENTRY_PAYLOADS
 from .errors import InvalidEvent
 from .store.recorder import Recorder
 from .store.waiting import Waiter
 
-#: Every type of entry the log holds: the events and the retractions and corrections of them.
-ENTRY_TYPES: tuple[str, ...] = (*EVENT_TYPES, *CORRECTION_TYPES)
+#: Every type of entry the log holds: the events, and the retractions, corrections and denials of them.
+ENTRY_TYPES: tuple[str, ...] = tuple(ENTRY_PAYLOADS)
 
 
 def check_types(types: Iterable[str] | None) -> tuple[str, ...] | None:

@@ -18,7 +18,7 @@ from typing import Any
 from .domain.aggregate import Negotiation, StoryBreak, decide, fold_story, told_story
 from .domain.chain import GENESIS, event_hash_of
 from .domain.entries import PAYLOAD_SCHEMA_VERSION, Entry, NewEvent, RecordedEvent, content_difference
-from .domain.payloads import CORRECTED
+from .domain.payloads import CORRECTED, DENIED
 from .domain.story import correction_data, retractions_and_corrections
 from .domain.times import day_or_iso, to_utc
 from .errors import (
@@ -43,13 +43,16 @@ class CorrectionRequest:
 
     kind: str
     target: int | str
-    reason: str
+    #: Why it is retracted or corrected; for a denial, the statement quoted (or None).
+    reason: str | None
     data: Any = None
     occurred_at: Any = None
     sources: tuple[str, ...] = ()
     reported_at: datetime | None = None
     event_id: str = ""
     id_given: bool = False
+    #: Who denies the event (a denial only).
+    by: str | None = None
 
 
 def append(recorder: Recorder, negotiation_id: str, batch: Sequence[NewEvent],
@@ -179,7 +182,8 @@ def _correct_in(tx: Writer, negotiation_id: str, request: CorrectionRequest,
     entries = tx.stream(negotiation_id)
     target = _target(negotiation_id, entries, request.target)
     retracted, _corrections = retractions_and_corrections(entries)
-    data = correction_data(request.kind, target, retracted, request.reason, request.data, request.occurred_at)
+    data = correction_data(request.kind, target, retracted, request.reason, request.data, request.occurred_at,
+                           request.by)
     now = datetime.now(UTC)
     reported = request.reported_at or now
     if reported < target.reported_at:
@@ -242,7 +246,10 @@ def _correction_difference(stored: RecordedEvent, negotiation_id: str, request: 
         return "negotiation or type differs"
     if request.target not in (stored.data["target"], stored.data["target_version"]):
         return "target differs"
-    if request.reason != stored.data["reason"]:
+    if request.kind == DENIED:
+        if (request.by, request.reason) != (stored.data["by"], stored.data.get("statement")):
+            return "by or statement differs"
+    elif request.reason != stored.data["reason"]:
         return "reason differs"
     if request.kind == CORRECTED:
         if request.data is not None and request.data != stored.data.get("data"):

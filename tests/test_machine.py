@@ -35,7 +35,6 @@ def when(rule: str, then: str, otherwise: str | None = None) -> Cell:
     """A cell decided by a rule over (open points, deal)."""
     tests = {
         "a point is open": lambda n, deal: n > 0,
-        "no point is open and no deal yet": lambda n, deal: n == 0 and not deal,
         "a deal and no point open": lambda n, deal: n == 0 and deal,
     }
     return {(n, deal): then if tests[rule](n, deal) else otherwise for n, deal in REFUSED}
@@ -48,56 +47,77 @@ def resolving_in_disputed_terms() -> Cell:
     return cell
 
 
+def a_deal_leaves_open_points_open() -> Cell:
+    # A deal announced while a point is open leaves it open: the terms are disputed still.
+    return when("a point is open", "disputed_terms", "agreed_in_principle")
+
+
 EXPECTED: dict[str, dict[str, Cell]] = {
     "not_opened": {
         "AgreedInPrinciple": goes("agreed_in_principle"),
         "TermsDisputed": REFUSED, "DisputeResolved": REFUSED,
         "VisitCancelled": goes("visit_cancelled"),
         "WorkingLevelTalksOpened": goes("working_level_talks"),
+        "TalksSuspended": REFUSED,
         "AgreementFinalised": REFUSED, "TermsAmended": REFUSED,
     },
     "agreed_in_principle": {
-        "AgreedInPrinciple": REFUSED,
+        "AgreedInPrinciple": goes("agreed_in_principle"),
         "TermsDisputed": goes("disputed_terms"),
         "DisputeResolved": REFUSED,
         "VisitCancelled": goes("visit_cancelled"),
         "WorkingLevelTalksOpened": goes("working_level_talks"),
+        "TalksSuspended": goes("talks_suspended"),
         "AgreementFinalised": goes("finalised"),
         "TermsAmended": goes("agreed_in_principle"),
     },
     "disputed_terms": {
-        "AgreedInPrinciple": REFUSED,
+        "AgreedInPrinciple": goes("disputed_terms"),
         "TermsDisputed": goes("disputed_terms"),
         "DisputeResolved": resolving_in_disputed_terms(),
         "VisitCancelled": goes("visit_cancelled"),
         "WorkingLevelTalksOpened": goes("working_level_talks"),
+        "TalksSuspended": goes("talks_suspended"),
         "AgreementFinalised": REFUSED,
         "TermsAmended": goes("disputed_terms"),
     },
     "visit_cancelled": {
-        "AgreedInPrinciple": when("no point is open and no deal yet", "agreed_in_principle"),
+        "AgreedInPrinciple": a_deal_leaves_open_points_open(),
         "TermsDisputed": goes("disputed_terms"),
         "DisputeResolved": when("a point is open", "visit_cancelled"),
-        "VisitCancelled": REFUSED,
+        "VisitCancelled": goes("visit_cancelled"),
         "WorkingLevelTalksOpened": goes("working_level_talks"),
-        "AgreementFinalised": REFUSED,
+        "TalksSuspended": goes("talks_suspended"),
+        "AgreementFinalised": when("a deal and no point open", "finalised"),
         "TermsAmended": goes("visit_cancelled"),
     },
     "working_level_talks": {
-        "AgreedInPrinciple": when("no point is open and no deal yet", "agreed_in_principle"),
+        "AgreedInPrinciple": a_deal_leaves_open_points_open(),
         "TermsDisputed": goes("disputed_terms"),
         "DisputeResolved": when("a point is open", "working_level_talks"),
         "VisitCancelled": goes("visit_cancelled"),
-        "WorkingLevelTalksOpened": REFUSED,
+        "WorkingLevelTalksOpened": goes("working_level_talks"),
+        "TalksSuspended": goes("talks_suspended"),
         "AgreementFinalised": when("a deal and no point open", "finalised"),
         "TermsAmended": goes("working_level_talks"),
     },
+    "talks_suspended": {
+        "AgreedInPrinciple": a_deal_leaves_open_points_open(),
+        "TermsDisputed": goes("talks_suspended"),
+        "DisputeResolved": when("a point is open", "talks_suspended"),
+        "VisitCancelled": goes("talks_suspended"),
+        "WorkingLevelTalksOpened": goes("working_level_talks"),
+        "TalksSuspended": goes("talks_suspended"),
+        "AgreementFinalised": REFUSED,
+        "TermsAmended": goes("talks_suspended"),
+    },
     "finalised": {
-        "AgreedInPrinciple": REFUSED,
+        "AgreedInPrinciple": goes("agreed_in_principle"),
         "TermsDisputed": goes("disputed_terms"),
         "DisputeResolved": REFUSED,
-        "VisitCancelled": REFUSED,
+        "VisitCancelled": goes("finalised"),
         "WorkingLevelTalksOpened": goes("working_level_talks"),
+        "TalksSuspended": goes("talks_suspended"),
         "AgreementFinalised": REFUSED,
         "TermsAmended": goes("finalised"),
     },
@@ -120,7 +140,7 @@ def expected(state: str, event: str, point: Point) -> str | None:
 def test_the_table_names_every_state_and_every_event() -> None:
     assert tuple(EXPECTED) == STATES
     assert all(tuple(row) == EVENT_TYPES for row in EXPECTED.values())
-    assert len(STATES) * len(EVENT_TYPES) == 42
+    assert len(STATES) * len(EVENT_TYPES) == 56
 
 
 @pytest.mark.parametrize(("state", "event", "point"), CASES)
@@ -169,8 +189,7 @@ def test_a_guard_refusal_says_why() -> None:
         "disputed points are still open")
     assert machine.refusal_reason("working_level_talks", "AgreementFinalised", no_deal) == (
         "no deal in principle has been announced")
-    assert machine.refusal_reason("visit_cancelled", "AgreedInPrinciple", Point((), has_deal=True)) == (
-        "a deal in principle was already announced")
+    assert machine.refusal_reason("talks_suspended", "DisputeResolved", no_deal) == "no disputed point is open"
 
 
 def test_every_refused_cell_says_why_in_words() -> None:

@@ -10,34 +10,52 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from ..errors import CorruptHistory, IllegalTransition, InvalidEvent, UnknownNegotiation
 from . import machine
 from .entries import Entry, NewEvent
-from .payloads import CORRECTION_TYPES, ENTRY_PAYLOADS, parties_invalid
+from .measures import IN_FORCE, Deadline, Measure
+from .payloads import BESIDE_TYPES, CORRECTION_TYPES, ENTRY_PAYLOADS, parties_invalid
 from .story import story_of
 from .times import from_iso, iso
 
 
 @dataclass(frozen=True, slots=True)
 class Negotiation:
-    """One bilateral negotiation as its history makes it."""
+    """One bilateral negotiation as its history makes it: its phase, and what goes on beside it.
+
+    Measures and deadlines change with time as well as with events (a pause
+    lapses, a deadline passes): their status is asked at ``at``, the time the
+    negotiation was asked about (``as_of``), or now when it was asked as it stands.
+    """
 
     id: str
     state: str = machine.NOT_OPENED
     version: int = 0
     parties: tuple[str, ...] = ()
+    #: The common terms: those no party is named as the source of.
     terms: dict[str, Any] = field(default_factory=dict)
     open_disputes: tuple[str, ...] = ()
-    #: The latest stance of each party on each open point.
+    #: The latest stance of each party (or outside actor) on each open point.
     positions: dict[str, dict[str, str]] = field(default_factory=dict)
     instruments: tuple[str, ...] = ()
     opened_at: datetime | None = None
     updated_at: datetime | None = None
-    #: When the deal in principle was announced; None while there is no deal.
+    #: When the first deal in principle was announced; None while there is none.
     deal_announced_at: datetime | None = None
+    #: Terms as each party states them (``according_to``), by party.
+    statements: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Every deal in principle and every finalisation, in story order.
+    deals: tuple[dict[str, Any], ...] = ()
+    suspensions: tuple[dict[str, Any], ...] = ()
+    meetings: tuple[dict[str, Any], ...] = ()
+    measures: dict[str, Measure] = field(default_factory=dict)
+    deadlines: dict[str, Deadline] = field(default_factory=dict)
+    third_party_acts: tuple[dict[str, Any], ...] = ()
+    #: The moment the time-driven answers are for; None: now.
+    at: datetime | None = None
 
     @property
     def has_deal(self) -> bool:
@@ -46,20 +64,57 @@ class Negotiation:
 
     @property
     def allowed_events(self) -> tuple[str, ...]:
-        """Event types the negotiation would accept next."""
+        """Phase event types the negotiation would accept next (events beside the phase always are)."""
         return machine.allowed_events(self.state, self)
 
     @property
     def is_open(self) -> bool:
-        """Whether anything has opened the negotiation (a finalised one stays open to what follows)."""
+        """Whether a phase event has opened the negotiation (a finalised one stays open to what follows)."""
         return self.state != machine.NOT_OPENED
+
+    @property
+    def moment(self) -> datetime:
+        """The moment the time-driven answers are for: ``at``, or now."""
+        return self.at or datetime.now(UTC)
+
+    def measure_status(self, name: str) -> str:
+        """The status of a measure at ``moment`` (KeyError for a measure never named)."""
+        return self.measures[name].status_at(self.moment)
+
+    @property
+    def measures_in_force(self) -> tuple[Measure, ...]:
+        """The measures in force at ``moment`` (a lapsed pause counts), by name."""
+        at = self.moment
+        return tuple(m for _, m in sorted(self.measures.items()) if m.status_at(at) == IN_FORCE)
+
+    def deadline_status(self, what: str) -> str:
+        """``pending`` or ``passed`` at ``moment``."""
+        return self.deadlines[what].status_at(self.moment)
+
+    @property
+    def suspended_by(self) -> str | None:
+        """The party that broke off the talks, while they are suspended."""
+        return self.suspensions[-1]["by"] if self.state == machine.SUSPENDED and self.suspensions else None
+
+    def view_of(self, party: str) -> dict[str, Any]:
+        """The terms as ``party`` tells them: the common terms overlaid with its own statements."""
+        return {**self.terms, **self.statements.get(party, {})}
+
+    @property
+    def differences(self) -> tuple[str, ...]:
+        """The names of the terms on which the two parties' views differ, sorted."""
+        if len(self.parties) != 2:
+            return ()
+        first, second = (self.view_of(party) for party in self.parties)
+        return tuple(sorted(name for name in first.keys() | second.keys() if first.get(name) != second.get(name)))
 
 
 class _Draft:
     """A mutable copy used while folding, so a long history is not copied once per event."""
 
     __slots__ = ("id", "state", "version", "parties", "terms", "open_disputes", "positions",
-                 "instruments", "opened_at", "updated_at", "deal_announced_at")
+                 "instruments", "opened_at", "updated_at", "deal_announced_at", "statements", "deals",
+                 "suspensions", "meetings", "measures", "deadlines", "third_party_acts", "entry")
 
     def __init__(self, start: Negotiation) -> None:
         self.id = start.id
@@ -73,13 +128,22 @@ class _Draft:
         self.opened_at = start.opened_at
         self.updated_at = start.updated_at
         self.deal_announced_at = start.deal_announced_at
+        self.statements = {party: dict(terms) for party, terms in start.statements.items()}
+        self.deals = list(start.deals)
+        self.suspensions = list(start.suspensions)
+        self.meetings = list(start.meetings)
+        self.measures = dict(start.measures)
+        self.deadlines = dict(start.deadlines)
+        self.third_party_acts = list(start.third_party_acts)
+        self.entry = 0
 
     @property
     def has_deal(self) -> bool:
         return self.deal_announced_at is not None
 
-    def apply(self, event_type: str, data: Mapping[str, Any], occurred_at: datetime | None) -> None:
-        """Apply an event's effect (its own, then what every event does); the caller moves the state."""
+    def apply(self, event_type: str, data: Mapping[str, Any], occurred_at: datetime, entry: int) -> None:
+        """Apply the effect of the event that is entry ``entry`` of the log; the caller moves the state."""
+        self.entry = entry
         if not self.parties and "parties" in data:
             self.parties = tuple(data["parties"])
         if self.version == 0:
@@ -101,10 +165,27 @@ class _Draft:
             opened_at=self.opened_at,
             updated_at=self.updated_at,
             deal_announced_at=self.deal_announced_at,
+            statements=self.statements,
+            deals=tuple(self.deals),
+            suspensions=tuple(self.suspensions),
+            meetings=tuple(self.meetings),
+            measures=self.measures,
+            deadlines=self.deadlines,
+            third_party_acts=tuple(self.third_party_acts),
         )
 
 
-def _judge(draft: _Draft, event_type: str, data: Mapping[str, Any],
+_BESIDE = frozenset(BESIDE_TYPES)
+
+
+def _step(draft: _Draft, event_type: str) -> str | None:
+    """The phase an event leads to: the machine's table for a phase event; the same phase for one beside it."""
+    if event_type in _BESIDE:
+        return draft.state
+    return machine.UNGUARDED.get((draft.state, event_type)) or machine.follow(draft.state, event_type, draft)
+
+
+def _judge(draft: _Draft, event_type: str, data: Mapping[str, Any], occurred_at: datetime,
            dest: str | None) -> NegotiationRefusal | None:
     """What is wrong with taking this event now, if anything: the machine's verdict, then the content's."""
     if dest is None:
@@ -113,7 +194,7 @@ def _judge(draft: _Draft, event_type: str, data: Mapping[str, Any],
     invalid = parties_invalid(draft, event_type, data) or payload.invalid(draft, data)
     if invalid:
         return NegotiationRefusal(True, invalid)
-    refusal = payload.refusal(draft, data)
+    refusal = payload.refusal(draft, data, occurred_at)
     return NegotiationRefusal(False, refusal) if refusal else None
 
 
@@ -144,19 +225,18 @@ def fold_rows(negotiation_id: str, rows: Iterable[tuple[int, str, Mapping[str, A
     was not open, data that is not what its type stores) is CorruptHistory.
     """
     draft = _Draft(start or Negotiation(id=negotiation_id))
-    follow, unguarded = machine.follow, machine.UNGUARDED
     for version, event_type, data, occurred_at in rows:
         where = f"negotiation {negotiation_id!r} version {version}"
         if version != draft.version + 1:
             raise CorruptHistory(f"negotiation {negotiation_id!r}: expected version {draft.version + 1}, "
                                  f"found {version}")
         try:
-            dest = unguarded.get((draft.state, event_type)) or follow(draft.state, event_type, draft)
-            refused = _judge(draft, event_type, data, dest)
+            dest = _step(draft, event_type)
+            refused = _judge(draft, event_type, data, occurred_at, dest)
             if refused is not None:
                 why = f" ({refused.reason})" if refused.reason else ""
                 raise CorruptHistory(f"{where}: {event_type} cannot follow in state {draft.state}{why}")
-            draft.apply(event_type, data, occurred_at)
+            draft.apply(event_type, data, occurred_at, version)
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise CorruptHistory(f"{where}: {event_type} data cannot be replayed ({type(e).__name__}: {e})") from e
         draft.state = dest  # type: ignore[assignment]  # _judge refused a None
@@ -179,14 +259,14 @@ def fold_story(negotiation_id: str, story: Iterable[Entry], *, version: int) -> 
     """
     draft = _Draft(Negotiation(id=negotiation_id))
     for event in story:
-        dest = machine.follow(draft.state, event.type, draft)
         try:
-            refused = _judge(draft, event.type, event.data, dest)
+            dest = _step(draft, event.type)
+            refused = _judge(draft, event.type, event.data, event.occurred_at, dest)
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             refused = NegotiationRefusal(True, f"its data cannot be read ({type(e).__name__}: {e})")
         if refused is not None:
             raise StoryBreak(event, draft.state, refused, machine.allowed_events(draft.state, draft))
-        draft.apply(event.type, event.data, event.occurred_at)
+        draft.apply(event.type, event.data, event.occurred_at, event.version)
         draft.state = dest  # type: ignore[assignment]  # _judge refused a None
     draft.version = version
     return draft.freeze()
@@ -250,19 +330,18 @@ def decide(current: Negotiation, events: Iterable[tuple[NewEvent, datetime]]) ->
     negotiation) at the first refused event; ``current`` is never changed.
     """
     draft = _Draft(current)
-    follow, unguarded = machine.follow, machine.UNGUARDED
     for event, occurred_at in events:
         # The machine's table, read once from the shared ``transitions`` machine: putting
         # each event to ``Event.trigger`` costs more than the rest of its checks together,
         # and tests hold the table to the machine on every cell and guard outcome.
-        dest = unguarded.get((draft.state, event.type)) or follow(draft.state, event.type, draft)
-        refused = _judge(draft, event.type, event.data, dest)
+        dest = _step(draft, event.type)
+        refused = _judge(draft, event.type, event.data, occurred_at, dest)
         if refused is not None:
             if refused.invalid_data:
                 raise InvalidEvent(f"{event.type} data: {refused.reason}")
             allowed = machine.allowed_events(draft.state, draft)
             raise IllegalTransition(draft.id, draft.state, event.type, allowed, refused.reason)
-        draft.apply(event.type, event.data, occurred_at)
+        draft.apply(event.type, event.data, occurred_at, draft.version + 1)
         draft.state = dest  # type: ignore[assignment]  # _judge refused a None
     return draft.freeze()
 
@@ -278,7 +357,19 @@ def snapshot(negotiation: Negotiation) -> dict[str, Any]:
         "opened_at": iso(negotiation.opened_at),
         "updated_at": iso(negotiation.updated_at),
         "deal_announced_at": iso(negotiation.deal_announced_at),
+        "statements": negotiation.statements,
+        "deals": list(negotiation.deals),
+        "suspensions": list(negotiation.suspensions),
+        "meetings": list(negotiation.meetings),
+        "measures": {name: measure.as_json() for name, measure in negotiation.measures.items()},
+        "deadlines": {what: deadline.as_json() for what, deadline in negotiation.deadlines.items()},
+        "third_party_acts": list(negotiation.third_party_acts),
     }
+
+
+#: The keys a snapshot holds since the third revision of the domain; one without them is older
+#: and must be rebuilt from the log (the migration of that revision clears such snapshots).
+SNAPSHOT_KEYS = ("statements", "deals", "suspensions", "meetings", "measures", "deadlines", "third_party_acts")
 
 
 def from_snapshot(negotiation_id: str, state: str, version: int, data: Mapping[str, Any]) -> Negotiation:
@@ -295,4 +386,11 @@ def from_snapshot(negotiation_id: str, state: str, version: int, data: Mapping[s
         opened_at=from_iso(data["opened_at"]),
         updated_at=from_iso(data["updated_at"]),
         deal_announced_at=from_iso(data["deal_announced_at"]),
+        statements=data["statements"],
+        deals=tuple(data["deals"]),
+        suspensions=tuple(data["suspensions"]),
+        meetings=tuple(data["meetings"]),
+        measures={name: Measure.from_json(m) for name, m in data["measures"].items()},
+        deadlines={what: Deadline.from_json(d) for what, d in data["deadlines"].items()},
+        third_party_acts=tuple(data["third_party_acts"]),
     )

@@ -18,15 +18,14 @@ from pydantic import ValidationError
 from ..errors import InvalidEvent
 from .entries import NewEvent
 from .fields import storable_text
-from .machine import EVENT_TYPES
-from .payloads import ENTRY_PAYLOADS
+from .payloads import ENTRY_PAYLOADS, EVENT_KINDS
 from .times import to_utc
 from .wording import refusal_words
 
 NEGOTIATION_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 MAX_ID_LENGTH = 64
 CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_EVENT_TYPES = frozenset(EVENT_TYPES)
+_EVENT_TYPES = frozenset(EVENT_KINDS)
 
 
 def check_negotiation_id(value: object) -> str:
@@ -54,9 +53,9 @@ def check_count(name: str, value: object, least: int) -> None:
 
 
 def check_event_type(value: object) -> str:
-    """Return ``value`` if it names an event type of the machine, else raise InvalidEvent."""
+    """Return ``value`` if it names an event type (a phase event or one beside the phase), else raise InvalidEvent."""
     if not isinstance(value, str) or value not in _EVENT_TYPES:
-        raise InvalidEvent(f"unknown event type {value!r}; known: {', '.join(EVENT_TYPES)}")
+        raise InvalidEvent(f"unknown event type {value!r}; known: {', '.join(EVENT_KINDS)}")
     return value
 
 

@@ -18,18 +18,21 @@ AGREED = "agreed_in_principle"
 DISPUTED = "disputed_terms"
 VISIT_CANCELLED = "visit_cancelled"
 TALKS = "working_level_talks"
+SUSPENDED = "talks_suspended"
 FINALISED = "finalised"
 
-#: Every state, in the order the table reads; ``not_opened`` is a negotiation with no events yet.
-STATES: tuple[str, ...] = (NOT_OPENED, AGREED, DISPUTED, VISIT_CANCELLED, TALKS, FINALISED)
+#: Every state, in the order the table reads; ``not_opened`` is a negotiation before its first phase event.
+STATES: tuple[str, ...] = (NOT_OPENED, AGREED, DISPUTED, VISIT_CANCELLED, TALKS, SUSPENDED, FINALISED)
 
-#: Every event type, in the order the table reads.
+#: Every phase event type, in the order the table reads. The events beside the phase (meetings,
+#: measures, deadlines, third-party acts) are no transitions: they keep the phase in every state.
 EVENT_TYPES: tuple[str, ...] = (
     "AgreedInPrinciple",
     "TermsDisputed",
     "DisputeResolved",
     "VisitCancelled",
     "WorkingLevelTalksOpened",
+    "TalksSuspended",
     "AgreementFinalised",
     "TermsAmended",
 )
@@ -60,7 +63,7 @@ def closes_last_point(negotiation: Facts) -> bool:
 
 
 def has_deal(negotiation: Facts) -> bool:
-    """A deal in principle has been announced (an ``AgreedInPrinciple`` is recorded)."""
+    """A deal in principle has been announced (an ``AgreedInPrinciple`` is in the story)."""
     return negotiation.has_deal
 
 
@@ -69,41 +72,45 @@ GUARD_REFUSALS: dict[tuple[Callable[[Facts], bool], bool], str] = {
     (has_open_points, True): "no disputed point is open",
     (has_no_open_point, True): "disputed points are still open",
     (has_deal, True): "no deal in principle has been announced",
-    (has_deal, False): "a deal in principle was already announced",
 }
+
+_UNOPENED = "nothing has opened the negotiation"
 
 #: Why some cells are refused outright, where the bare refusal would puzzle an analyst.
 REFUSALS: dict[tuple[str, str], str] = {
-    (NOT_OPENED, "TermsDisputed"): "nothing has opened the negotiation",
-    (NOT_OPENED, "DisputeResolved"): "nothing has opened the negotiation",
-    (NOT_OPENED, "AgreementFinalised"): "nothing has opened the negotiation",
-    (NOT_OPENED, "TermsAmended"): "nothing has opened the negotiation",
-    (AGREED, "AgreedInPrinciple"): "a deal in principle was already announced",
+    (NOT_OPENED, "TermsDisputed"): _UNOPENED,
+    (NOT_OPENED, "DisputeResolved"): _UNOPENED,
+    (NOT_OPENED, "TalksSuspended"): _UNOPENED,
+    (NOT_OPENED, "AgreementFinalised"): _UNOPENED,
+    (NOT_OPENED, "TermsAmended"): _UNOPENED,
     (AGREED, "DisputeResolved"): "no disputed point is open",
-    (DISPUTED, "AgreedInPrinciple"): "disputed points are still open",
     (DISPUTED, "AgreementFinalised"): "disputed points are still open",
-    (VISIT_CANCELLED, "VisitCancelled"): "the visit is already off",
-    (VISIT_CANCELLED, "AgreementFinalised"): "the visit was called off; talks or a resolved dispute come first",
-    (TALKS, "WorkingLevelTalksOpened"): "talks are already under way",
-    (FINALISED, "AgreedInPrinciple"): "a deal in principle was already announced",
+    (SUSPENDED, "AgreementFinalised"): "talks are off; they resume before a deal is finalised",
     (FINALISED, "DisputeResolved"): "no disputed point is open",
-    (FINALISED, "VisitCancelled"): "the agreement is finalised; contest it or open talks first",
-    (FINALISED, "AgreementFinalised"): "the agreement is already finalised",
+    (FINALISED, "AgreementFinalised"):
+        "the agreement is already finalised; record new instruments as TermsAmended",
 }
 
 # One row per allowed (state, event) cell; ``dest=None`` keeps the state.
 # Where a cell has several rows the first whose conditions pass wins.
-# "Deal" means an AgreedInPrinciple has been recorded: talks and a cancelled
+# "Deal" means an AgreedInPrinciple is in the story: talks and a cancelled
 # visit can open a negotiation before there is one, and the deal can follow.
+# A deal may be announced again (a revised deal, a framework after a truce);
+# announced while points are open, it leaves them open.
 TRANSITIONS: list[dict[str, object]] = [
     {"trigger": "AgreedInPrinciple", "source": NOT_OPENED, "dest": AGREED},
     {"trigger": "VisitCancelled", "source": NOT_OPENED, "dest": VISIT_CANCELLED},
     {"trigger": "WorkingLevelTalksOpened", "source": NOT_OPENED, "dest": TALKS},
+
+    {"trigger": "AgreedInPrinciple", "source": AGREED, "dest": None},
     {"trigger": "TermsDisputed", "source": AGREED, "dest": DISPUTED},
     {"trigger": "VisitCancelled", "source": AGREED, "dest": VISIT_CANCELLED},
     {"trigger": "WorkingLevelTalksOpened", "source": AGREED, "dest": TALKS},
+    {"trigger": "TalksSuspended", "source": AGREED, "dest": SUSPENDED},
     {"trigger": "AgreementFinalised", "source": AGREED, "dest": FINALISED},
     {"trigger": "TermsAmended", "source": AGREED, "dest": None},
+
+    {"trigger": "AgreedInPrinciple", "source": DISPUTED, "dest": None},
     {"trigger": "TermsDisputed", "source": DISPUTED, "dest": None},
     {"trigger": "DisputeResolved", "source": DISPUTED, "dest": AGREED, "conditions": [closes_last_point, has_deal]},
     {"trigger": "DisputeResolved", "source": DISPUTED, "dest": TALKS, "conditions": [closes_last_point],
@@ -111,26 +118,48 @@ TRANSITIONS: list[dict[str, object]] = [
     {"trigger": "DisputeResolved", "source": DISPUTED, "dest": None},
     {"trigger": "VisitCancelled", "source": DISPUTED, "dest": VISIT_CANCELLED},
     {"trigger": "WorkingLevelTalksOpened", "source": DISPUTED, "dest": TALKS},
+    {"trigger": "TalksSuspended", "source": DISPUTED, "dest": SUSPENDED},
     {"trigger": "TermsAmended", "source": DISPUTED, "dest": None},
-    {"trigger": "AgreedInPrinciple", "source": VISIT_CANCELLED, "dest": AGREED, "conditions": [has_no_open_point],
-     "unless": [has_deal]},
+
+    {"trigger": "AgreedInPrinciple", "source": VISIT_CANCELLED, "dest": DISPUTED, "conditions": [has_open_points]},
+    {"trigger": "AgreedInPrinciple", "source": VISIT_CANCELLED, "dest": AGREED},
     {"trigger": "TermsDisputed", "source": VISIT_CANCELLED, "dest": DISPUTED},
     {"trigger": "DisputeResolved", "source": VISIT_CANCELLED, "dest": None, "conditions": [has_open_points]},
+    {"trigger": "VisitCancelled", "source": VISIT_CANCELLED, "dest": None},
     {"trigger": "WorkingLevelTalksOpened", "source": VISIT_CANCELLED, "dest": TALKS},
+    {"trigger": "TalksSuspended", "source": VISIT_CANCELLED, "dest": SUSPENDED},
+    {"trigger": "AgreementFinalised", "source": VISIT_CANCELLED, "dest": FINALISED,
+     "conditions": [has_deal, has_no_open_point]},
     {"trigger": "TermsAmended", "source": VISIT_CANCELLED, "dest": None},
-    {"trigger": "AgreedInPrinciple", "source": TALKS, "dest": AGREED, "conditions": [has_no_open_point],
-     "unless": [has_deal]},
+
+    {"trigger": "AgreedInPrinciple", "source": TALKS, "dest": DISPUTED, "conditions": [has_open_points]},
+    {"trigger": "AgreedInPrinciple", "source": TALKS, "dest": AGREED},
     {"trigger": "TermsDisputed", "source": TALKS, "dest": DISPUTED},
     {"trigger": "DisputeResolved", "source": TALKS, "dest": None, "conditions": [has_open_points]},
     {"trigger": "VisitCancelled", "source": TALKS, "dest": VISIT_CANCELLED},
+    {"trigger": "WorkingLevelTalksOpened", "source": TALKS, "dest": None},
+    {"trigger": "TalksSuspended", "source": TALKS, "dest": SUSPENDED},
     {"trigger": "AgreementFinalised", "source": TALKS, "dest": FINALISED, "conditions": [has_deal, has_no_open_point]},
     {"trigger": "TermsAmended", "source": TALKS, "dest": None},
+
+    {"trigger": "AgreedInPrinciple", "source": SUSPENDED, "dest": DISPUTED, "conditions": [has_open_points]},
+    {"trigger": "AgreedInPrinciple", "source": SUSPENDED, "dest": AGREED},
+    {"trigger": "TermsDisputed", "source": SUSPENDED, "dest": None},
+    {"trigger": "DisputeResolved", "source": SUSPENDED, "dest": None, "conditions": [has_open_points]},
+    {"trigger": "VisitCancelled", "source": SUSPENDED, "dest": None},
+    {"trigger": "WorkingLevelTalksOpened", "source": SUSPENDED, "dest": TALKS},
+    {"trigger": "TalksSuspended", "source": SUSPENDED, "dest": None},
+    {"trigger": "TermsAmended", "source": SUSPENDED, "dest": None},
+
+    {"trigger": "AgreedInPrinciple", "source": FINALISED, "dest": AGREED},
     {"trigger": "TermsDisputed", "source": FINALISED, "dest": DISPUTED},
+    {"trigger": "VisitCancelled", "source": FINALISED, "dest": None},
     {"trigger": "WorkingLevelTalksOpened", "source": FINALISED, "dest": TALKS},
+    {"trigger": "TalksSuspended", "source": FINALISED, "dest": SUSPENDED},
     {"trigger": "TermsAmended", "source": FINALISED, "dest": None},
 ]
 
-#: The events that may open a negotiation; each names the two parties.
+#: The phase events that may open a negotiation; each names the two parties then.
 OPENING_EVENTS: tuple[str, ...] = ("AgreedInPrinciple", "VisitCancelled", "WorkingLevelTalksOpened")
 
 MACHINE = Machine(

@@ -20,7 +20,7 @@ from typing import Any
 from ..errors import CorruptHistory
 from .aggregate import Negotiation, fold, fold_log, fold_rows
 from .entries import RecordedEvent
-from .machine import EVENT_TYPES
+from .payloads import EVENT_KINDS
 from .payloads import CORRECTION_TYPES
 
 #: What folding a log needs of each entry, in version order: (version, type, data, occurred_at).
@@ -69,7 +69,7 @@ def held_after(negotiation_id: str, entries: Sequence[RecordedEvent], version: i
 
 def extends(before: Negotiation | None, entry: RecordedEvent) -> bool:
     """Whether ``entry`` only extends the story whose state is ``before``: the next event, dated no earlier."""
-    if entry.type not in EVENT_TYPES:
+    if entry.type not in EVENT_KINDS:
         return False
     if before is None:
         return entry.version == 1

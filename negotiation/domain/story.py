@@ -7,9 +7,10 @@ questions narrow it: **as of** a world time D (the events that occurred by D)
 and **as known at** a time K (only entries, events and corrections alike,
 reported by K).
 
-Retractions (``EventRetracted``) and corrections (``EventCorrected``) are
-entries of the log like any event, never transitions of the machine: they
-change the story, and the story's fold is the negotiation's state.
+Retractions (``EventRetracted``), corrections (``EventCorrected``) and
+denials (``ReportDenied``) are entries of the log like any event, never
+transitions of the machine: they change the story (a denial only marks an
+event, which stays), and the story's fold is the negotiation's state.
 """
 
 from __future__ import annotations
@@ -24,8 +25,7 @@ from pydantic import ValidationError
 from ..errors import InvalidEvent
 from .checks import check_payload
 from .entries import Entry
-from .machine import EVENT_TYPES
-from .payloads import CORRECTED, ENTRY_PAYLOADS, RETRACTED
+from .payloads import CORRECTED, DENIED, ENTRY_PAYLOADS, EVENT_KINDS, RETRACTED
 from .times import iso, to_utc
 from .wording import refusal_words
 
@@ -45,14 +45,18 @@ class StoryEvent:
     sources: tuple[str, ...]
     #: Versions of the corrections applied, oldest first; () when told as recorded.
     corrected_by: tuple[int, ...] = ()
+    #: Who denied it (a party or a source), in the order the denials were recorded.
+    denied_by: tuple[str, ...] = ()
 
 
 def story_of(entries: Iterable[Entry], *, as_of: datetime | None = None,
-             known_at: datetime | None = None) -> list[StoryEvent]:
+             known_at: datetime | None = None, exclude_denied: bool = False) -> list[StoryEvent]:
     """The story the entries tell: corrections applied in recording order, then world order.
 
     ``as_of`` keeps the events that occurred by then; ``known_at`` keeps only
     entries reported by then, so a correction not yet known is not applied.
+    A denied event stays in the story, saying who denied it, unless
+    ``exclude_denied`` leaves it out.
     """
     told: dict[str, StoryEvent] = {}
     for entry in sorted(entries, key=lambda e: e.version):
@@ -64,12 +68,16 @@ def story_of(entries: Iterable[Entry], *, as_of: datetime | None = None,
             target = told.get(entry.data["target"])
             if target is not None:
                 told[target.event_id] = corrected(target, entry.data, entry.version)
+        elif entry.type == DENIED:
+            target = told.get(entry.data["target"])
+            if target is not None:
+                told[target.event_id] = replace(target, denied_by=(*target.denied_by, entry.data["by"]))
         else:
             told[entry.event_id] = StoryEvent(entry.event_id, entry.negotiation_id, entry.version, entry.type,
                                               dict(entry.data), entry.occurred_at, entry.reported_at,
                                               entry.recorded_at, tuple(entry.sources))
     story = sorted(told.values(), key=lambda e: (e.occurred_at, e.version))
-    return story if as_of is None else [e for e in story if e.occurred_at <= as_of]
+    return [e for e in story if (as_of is None or e.occurred_at <= as_of) and not (exclude_denied and e.denied_by)]
 
 
 def corrected(event: StoryEvent, correction: Mapping[str, Any], version: int) -> StoryEvent:
@@ -93,22 +101,38 @@ def retractions_and_corrections(entries: Iterable[Entry]) -> tuple[dict[str, int
     return retracted, corrections
 
 
+def denials(entries: Iterable[Entry]) -> dict[str, tuple[int, ...]]:
+    """For each event id, the versions of the entries that denied it, oldest first."""
+    denied: dict[str, tuple[int, ...]] = {}
+    for entry in sorted(entries, key=lambda e: e.version):
+        if entry.type == DENIED:
+            denied[entry.data["target"]] = (*denied.get(entry.data["target"], ()), entry.version)
+    return denied
+
+
 def correction_data(kind: str, target: Entry, retracted: Mapping[str, int], reason: object,
-                    data: object = None, occurred_at: object = None) -> dict[str, Any]:
-    """Check a retraction or correction of ``target`` and return what it stores.
+                    data: object = None, occurred_at: object = None, by: object = None) -> dict[str, Any]:
+    """Check a retraction, correction or denial of ``target`` and return what it stores.
 
     The target is an event (not a correction) of the same negotiation that is
     not retracted; a correction brings new data (valid for the target's type),
-    a new date, or both. Raises InvalidEvent naming what is wrong.
+    a new date, or both; a denial names who denies it (``by``) and may quote
+    them (``reason`` is the statement). Raises InvalidEvent naming what is wrong.
     """
     where = f"{kind} of version {target.version}"
-    if target.type not in EVENT_TYPES:
+    if target.type not in EVENT_KINDS:
         raise InvalidEvent(f"{where}: version {target.version} is an {target.type}, not an event; "
-                           f"only events can be retracted or corrected")
+                           f"only events can be retracted, corrected or denied")
     if target.event_id in retracted:
         raise InvalidEvent(f"{where}: version {target.version} ({target.type}) was already retracted "
                            f"by version {retracted[target.event_id]}")
-    stored: dict[str, Any] = {"target": target.event_id, "target_version": target.version, "reason": reason}
+    stored: dict[str, Any] = {"target": target.event_id, "target_version": target.version}
+    if kind == DENIED:
+        stored["by"] = by
+        if reason is not None:
+            stored["statement"] = reason
+    else:
+        stored["reason"] = reason
     if kind == CORRECTED:
         if data is None and occurred_at is None:
             raise InvalidEvent(f"{where}: a correction needs new data, a new occurred_at, or both")

@@ -26,7 +26,7 @@ import orjson
 import yaml
 
 from ..domain.entries import RecordedEvent
-from ..domain.payloads import CORRECTION_TYPES
+from ..domain.payloads import CORRECTION_TYPES, DENIED
 from ..domain.times import file_moment, to_utc
 from ..errors import UnknownNegotiation
 from ..ledger import Ledger
@@ -40,8 +40,13 @@ def item(entry: RecordedEvent) -> dict[str, Any]:
     if entry.type not in CORRECTION_TYPES:
         return {"type": entry.type, "event_id": entry.event_id, "occurred_at": file_moment(entry.occurred_at),
                 "reported_at": file_moment(entry.reported_at), "sources": list(entry.sources), "data": entry.data}
-    said: dict[str, Any] = {"type": entry.type, "event_id": entry.event_id, "target": entry.data["target_version"],
-                            "reason": entry.data["reason"]}
+    said: dict[str, Any] = {"type": entry.type, "event_id": entry.event_id, "target": entry.data["target_version"]}
+    if entry.type == DENIED:
+        said["by"] = entry.data["by"]
+        if "statement" in entry.data:
+            said["statement"] = entry.data["statement"]
+    else:
+        said["reason"] = entry.data["reason"]
     if "occurred_at" in entry.data:
         said["occurred_at"] = file_moment(to_utc(entry.data["occurred_at"]))
     said["reported_at"] = file_moment(entry.reported_at)

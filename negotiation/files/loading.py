@@ -39,7 +39,7 @@ import orjson
 from ..bundled import bundled
 from ..domain.checks import check_event_id, check_payload, check_reported_at, check_sources, new_event
 from ..domain.entries import RecordedEvent, content_difference
-from ..domain.payloads import RETRACTED
+from ..domain.payloads import DENIED, RETRACTED
 from ..domain.times import iso, to_utc
 from ..errors import InvalidEvent, NegotiationError
 from ..ledger import Ledger
@@ -280,9 +280,11 @@ def _write(ledger: Ledger, negotiation_id: str, part: list[dict[str, Any]], vers
     item = part[0]
     if not is_correction(item):
         return ledger.record_many(negotiation_id, part, expected_version=version)
-    common: dict[str, Any] = {"reason": item["reason"], "sources": item.get("sources", ()),
-                              "reported_at": item.get("reported_at"), "expected_version": version,
-                              "event_id": item["event_id"]}
+    said: dict[str, Any] = {"sources": item.get("sources", ()), "reported_at": item.get("reported_at"),
+                            "expected_version": version, "event_id": item["event_id"]}
+    if item["type"] == DENIED:
+        return [ledger.deny(negotiation_id, item["target"], by=item["by"], statement=item.get("statement"), **said)]
+    common = {"reason": item["reason"], **said}
     if item["type"] == RETRACTED:
         return [ledger.retract(negotiation_id, item["target"], **common)]
     return [ledger.correct(negotiation_id, item["target"], data=item.get("data"), occurred_at=item.get("occurred_at"),
@@ -359,7 +361,10 @@ def _difference(negotiation_id: str, item: dict[str, Any], entry: RecordedEvent,
         return "type differs"
     if target is None or entry.data["target"] != target.event_id:
         return "target differs"
-    if not _same(entry.data["reason"], item["reason"]):
+    if item["type"] == DENIED:
+        if not _same((entry.data["by"], entry.data.get("statement")), (item["by"], item.get("statement"))):
+            return "by or statement differs"
+    elif not _same(entry.data["reason"], item["reason"]):
         return "reason differs"
     if "data" in item or "data" in entry.data:
         data = check_payload(target.type, item["data"]) if "data" in item else None

@@ -56,14 +56,14 @@ from yaml.events import (
 from yaml.nodes import Node, ScalarNode, SequenceNode
 
 from ..domain.checks import check_event_id, check_negotiation_id
-from ..domain.payloads import CORRECTION_TYPES, RETRACTED
+from ..domain.payloads import CORRECTION_TYPES, DENIED, RETRACTED
 from ..errors import InvalidEvent
 
 #: Namespace of the derived event ids; changing it would make every seed look new.
 SEED_NAMESPACE = uuid.UUID("5f0c5a3e-2b7e-4c1a-9d55-3b8f2f1a6e10")
 _EVENT_KEYS = {"type", "data", "occurred_at", "reported_at", "sources", "event_id"}
 #: A retraction or correction: ``occurred_at`` and ``data`` are the corrected event's new date and data.
-_CORRECTION_KEYS = _EVENT_KEYS | {"target", "reason"}
+_CORRECTION_KEYS = _EVENT_KEYS | {"target", "reason", "by", "statement"}
 
 NULL, BOOL, INT, FLOAT, STR, SEQ, MAP = (f"tag:yaml.org,2002:{name}"
                                         for name in ("null", "bool", "int", "float", "str", "seq", "map"))
@@ -368,9 +368,11 @@ def is_correction(item: dict[str, Any]) -> bool:
 
 def _correction(where: str, ordinal: int, item: dict[str, Any], earlier: list[dict[str, Any]]) -> dict[str, Any]:
     """A retraction or correction item with its ``target`` resolved to the event id it names."""
-    for key in ("target", "reason"):
+    for key in ("target", "by") if item["type"] == DENIED else ("target", "reason"):
         if key not in item:
             raise InvalidEvent(f"{where} needs a {key}")
+    if item["type"] == DENIED and ("data" in item or "occurred_at" in item or "reason" in item):
+        raise InvalidEvent(f"{where}: a denial takes a by and a statement, no data, occurred_at or reason")
     if item["type"] == RETRACTED and ("data" in item or "occurred_at" in item):
         raise InvalidEvent(f"{where}: a retraction takes no data or occurred_at; to change them, use EventCorrected")
     target = item["target"]
@@ -384,7 +386,7 @@ def _correction(where: str, ordinal: int, item: dict[str, Any], earlier: list[di
         aimed = earlier[target - 1]
         if is_correction(aimed):
             raise InvalidEvent(f"{where}: target {target} is an {aimed['type']}, not an event; "
-                               "only events can be retracted or corrected")
+                               "only events can be retracted, corrected or denied")
         target = aimed["event_id"]
     try:
         return {**item, "target": check_event_id(target), "event_id": check_event_id(item["event_id"])}
