@@ -11,12 +11,15 @@ import io
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from click.testing import CliRunner
 
 from negotiation import Ledger, RecordedEvent, UnknownNegotiation
+from negotiation.cli import main
 from negotiation.domain.payloads import CORRECTION_TYPES, ENTRY_PAYLOADS
 from negotiation.files.plover import (
     CODES,
@@ -196,3 +199,29 @@ def test_a_denied_event_names_who_denied_it_and_a_partys_denial_is_a_record(scra
     assert (denial["actor"], denial["recipient"]) == ([{"code": "JP"}], [{"code": "US"}])
     assert lines[-1] is denial
 
+
+# -- the command ---------------------------------------------------------------------------------------------
+
+
+def test_export_format_plover_writes_json_lines(database_url: str, at_head: None, tmp_path: Path) -> None:
+    with Ledger.open(database_url) as ledger:
+        ledger.record("us-uk-2025", "AgreedInPrinciple", {"parties": ["US", "GB"]}, occurred_at="2025-05-08",
+                      sources=["White House"])
+        ledger.record("us-uk-2025", "AgreementFinalised", {"instruments": ["Executive Order 14309"]},
+                      occurred_at="2025-06-16")
+    out = tmp_path / "uk.jsonl"
+    runner = CliRunner()
+
+    printed = runner.invoke(main, ["--url", database_url, "export", "--format", "plover"])
+    written = runner.invoke(main, ["--url", database_url, "export", "us-uk-2025", "--format", "plover",
+                                   "--out", str(out)])
+    refused = runner.invoke(main, ["--url", database_url, "export", "us-mars-2030", "--format", "plover"])
+
+    assert printed.exit_code == 0, printed.output
+    lines = [orjson.loads(line) for line in printed.stdout.splitlines()]
+    assert [(line["event"], line["cameo"], line["source"]) for line in lines] == [
+        ("AGREE", "0311", "White House"), ("SUPPORT", "057", "")]
+    assert written.exit_code == 0, written.output
+    assert written.stderr == f"exported 2 PLOVER event records of 1 negotiation to {out}\n"
+    assert out.read_text(encoding="utf-8") == printed.stdout
+    assert refused.exit_code == 1 and "us-mars-2030" in refused.stderr and refused.stdout == ""
