@@ -30,6 +30,8 @@ from negotiation.files.plover import (
     write_lines,
 )
 
+ROOT = Path(__file__).resolve().parent.parent
+
 #: Every event type of the domain, those the code has now and those it is getting.
 DOMAIN_EVENT_TYPES = (
     "AgreedInPrinciple", "TermsDisputed", "DisputeResolved", "VisitCancelled", "WorkingLevelTalksOpened",
@@ -200,7 +202,7 @@ def test_a_denied_event_names_who_denied_it_and_a_partys_denial_is_a_record(scra
     assert lines[-1] is denial
 
 
-# -- the command ---------------------------------------------------------------------------------------------
+# -- the command and the README -----------------------------------------------------------------------------
 
 
 def test_export_format_plover_writes_json_lines(database_url: str, at_head: None, tmp_path: Path) -> None:
@@ -225,3 +227,11 @@ def test_export_format_plover_writes_json_lines(database_url: str, at_head: None
     assert written.stderr == f"exported 2 PLOVER event records of 1 negotiation to {out}\n"
     assert out.read_text(encoding="utf-8") == printed.stdout
     assert refused.exit_code == 1 and "us-mars-2030" in refused.stderr and refused.stdout == ""
+
+
+def test_the_readmes_plover_example_runs_as_written() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### PLOVER event records", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```python\n", 1)[1].split("```", 1)[0]
+
+    exec(compile(block, "README.md", "exec"), {})  # noqa: S102  (its assert is the check)
