@@ -21,8 +21,9 @@ from .main import console, main, opened
 @click.argument("negotiation_ids", nargs=-1, metavar="[ID]...")
 @click.option("--out", type=click.Path(dir_okay=False), default=None, metavar="FILE",
               help="Write to FILE (replaced only once the export is complete); default: stdout.")
-@click.option("--format", "file_format", type=click.Choice(["yaml", "json"]), default=None,
-              help="yaml or json; default: json for an --out FILE ending .json, else yaml.")
+@click.option("--format", "file_format", type=click.Choice(["yaml", "json", "plover"]), default=None,
+              help="yaml or json (default: json for an --out FILE ending .json, else yaml), or plover: "
+                   "the stories as PLOVER event records, JSON lines.")
 @click.pass_context
 def export(ctx: click.Context, negotiation_ids: tuple[str, ...], out: str | None, file_format: str | None) -> None:
     """Write negotiations (default: all) as event files that `load` reads back, corrections included.
@@ -31,8 +32,14 @@ def export(ctx: click.Context, negotiation_ids: tuple[str, ...], out: str | None
     the export into an empty database gives the same negotiations, states and
     stories, and loading it where it came from records nothing.
 
+    `--format plover` writes the stories instead, one PLOVER event record a line,
+    for event-data tools: `load` does not read it back.
+
     Example: negotiation export us-japan-2025 --out us-japan.yaml
     """
+    if file_format == "plover":
+        _export_plover(ctx, negotiation_ids, out)
+        return
     from ..files.export import documents, write
 
     chosen = file_format or ("json" if out and out.lower().endswith(".json") else "yaml")
@@ -47,6 +54,20 @@ def export(ctx: click.Context, negotiation_ids: tuple[str, ...], out: str | None
             count, entries = _write_replacing(Path(out), lambda stream: write(docs, stream, chosen))
     where = f" to {out}" if out else ""
     click.echo(f"exported {count} negotiation{'s' if count != 1 else ''} ({entries} entries){where}", err=True)
+
+
+def _export_plover(ctx: click.Context, negotiation_ids: tuple[str, ...], out: str | None) -> None:
+    from ..files.plover import plover_lines, write_lines
+
+    with opened(ctx) as ledger:
+        lines = plover_lines(ledger, negotiation_ids)
+        if out is None:
+            count, records = write_lines(lines, sys.stdout)
+        else:
+            count, records = _write_replacing(Path(out), lambda stream: write_lines(lines, stream))
+    where = f" to {out}" if out else ""
+    click.echo(f"exported {records} PLOVER event record{'s' if records != 1 else ''} of {count} "
+               f"negotiation{'s' if count != 1 else ''}{where}", err=True)
 
 
 def _write_replacing(path: Path, writing: Callable[[TextIO], tuple[int, int]]) -> tuple[int, int]:
