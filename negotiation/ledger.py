@@ -18,6 +18,7 @@ from .domain.checks import (
     check_negotiation_id,
     check_reported_at,
     check_sources,
+    check_title,
     new_event,
     new_events,
 )
@@ -295,13 +296,7 @@ class Ledger:
         """
         negotiation_id = check_negotiation_id(negotiation_id)
         as_of_moment, known_moment = _moment(as_of, "as_of"), _moment(known_at, "known_at")
-        told = self._get(negotiation_id, as_of_moment, known_moment, SourceChoice.of(
-            sources, exclude_sources, exclude_denied))
-        at = as_of_moment or known_moment
-        return told if at is None else replace(told, at=at)
-
-    def _get(self, negotiation_id: str, as_of_moment: datetime | None, known_moment: datetime | None,
-             choice: SourceChoice | None) -> Negotiation:
+        choice = SourceChoice.of(sources, exclude_sources, exclude_denied)
         if choice is not None:
             return choice.negotiation(negotiation_id, self._entries(negotiation_id), as_of_moment, known_moment)
         if as_of_moment is None and known_moment is None:
@@ -430,6 +425,21 @@ class Ledger:
         """Ids of every negotiation with at least one event, in the order they were opened."""
         with self._recorder.reading() as view:
             return view.negotiation_ids()
+
+    def titles(self) -> dict[str, str]:
+        """The title of each negotiation that has one (an event file's ``title``), by id."""
+        with self._recorder.reading() as view:
+            return view.titles()
+
+    def set_titles(self, titles: Mapping[str, str]) -> None:
+        """Give recorded negotiations their titles (what reports and exports call them), in one transaction,
+        replacing any they had; an unknown negotiation or a bad title is refused and nothing is written."""
+        checked = {check_negotiation_id(negotiation_id): check_title(title) for negotiation_id, title in titles.items()}
+        with self._recorder.writing() as tx:
+            for negotiation_id, title in checked.items():
+                if tx.head(negotiation_id) is None:
+                    raise UnknownNegotiation(negotiation_id)
+                tx.save_title(negotiation_id, title)
 
     def verify(self) -> VerifyReport:
         """Walk the whole log and report, per negotiation, the first event that breaks its hash chain.

@@ -71,6 +71,20 @@ def check_payload(event_type: str, data: object) -> dict[str, Any]:
     return payload.model_dump(mode="json", exclude_defaults=True)
 
 
+#: The most characters a negotiation's title holds.
+MAX_TITLE = 400
+
+
+def check_title(value: object) -> str:
+    """Return ``value`` if it is a title a negotiation can be given, else raise InvalidEvent."""
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_TITLE:
+        raise InvalidEvent(f"title must be text of 1 to {MAX_TITLE} characters, got {value!r}")
+    try:
+        return storable_text(value)
+    except ValueError as e:
+        raise InvalidEvent(f"title: {e}") from None
+
+
 def check_sources(value: object) -> tuple[str, ...]:
     if type(value) not in (list, tuple) and (isinstance(value, (str, bytes)) or not isinstance(value, Iterable)):
         raise InvalidEvent(f"sources must be a list of names, got {value!r}")

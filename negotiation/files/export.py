@@ -56,9 +56,10 @@ def item(entry: RecordedEvent) -> dict[str, Any]:
     return said
 
 
-def document(negotiation_id: str, entries: Iterable[RecordedEvent]) -> dict[str, Any]:
-    """A negotiation's whole log as one document of an event file."""
-    return {"negotiation": negotiation_id, "events": [item(entry) for entry in entries]}
+def document(negotiation_id: str, entries: Iterable[RecordedEvent], title: str | None = None) -> dict[str, Any]:
+    """A negotiation's whole log as one document of an event file (with its title, when it has one)."""
+    named = {"title": title} if title is not None else {}
+    return {"negotiation": negotiation_id, **named, "events": [item(entry) for entry in entries]}
 
 
 def documents(ledger: Ledger, negotiation_ids: Sequence[str] = ()) -> Iterator[dict[str, Any]]:
@@ -71,7 +72,9 @@ def documents(ledger: Ledger, negotiation_ids: Sequence[str] = ()) -> Iterator[d
     for negotiation_id in ids:
         if not ledger.version(negotiation_id):
             raise UnknownNegotiation(negotiation_id)
-    return (document(negotiation_id, ledger.history(negotiation_id)) for negotiation_id in ids)
+    titles = ledger.titles()
+    return (document(negotiation_id, ledger.history(negotiation_id), titles.get(negotiation_id))
+            for negotiation_id in ids)
 
 
 def core_schema_dumper(base: type[Any]) -> type[Any]:

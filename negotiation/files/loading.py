@@ -175,7 +175,17 @@ def load_streams(
             progress(len(part))
         report.negotiations += 1
         index += 1
+    _title(ledger, streams)
     return report
+
+
+def _title(ledger: Ledger, streams: Sequence[SeedStream]) -> None:
+    """Give the loaded negotiations the titles their documents give, where they are new or changed."""
+    stored = ledger.titles()
+    changed = {stream.negotiation_id: stream.title for stream in streams
+               if stream.title is not None and stored.get(stream.negotiation_id) != stream.title}
+    if changed:
+        ledger.set_titles(changed)
 
 
 def _plain(stream: SeedStream, stored: int = 0) -> bool:

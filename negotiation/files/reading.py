@@ -55,7 +55,7 @@ from yaml.events import (
 )
 from yaml.nodes import Node, ScalarNode, SequenceNode
 
-from ..domain.checks import check_event_id, check_negotiation_id
+from ..domain.checks import check_event_id, check_negotiation_id, check_title
 from ..domain.payloads import CORRECTION_TYPES, DENIED, RETRACTED
 from ..errors import InvalidEvent
 
@@ -340,8 +340,11 @@ def _stream(path: Path, doc: object) -> SeedStream:
     if not isinstance(events, list) or not events:
         raise InvalidEvent(f"{path}: {negotiation_id}: 'events' must be a non-empty list")
     title = doc.get("title")
-    if title is not None and not isinstance(title, str):
-        raise InvalidEvent(f"{path}: {negotiation_id}: 'title' must be text")
+    if title is not None:
+        try:
+            title = check_title(title)
+        except InvalidEvent as e:
+            raise InvalidEvent(f"{path}: {negotiation_id}: {e}") from None
     items: list[dict[str, Any]] = []
     for ordinal, item in enumerate(events, start=1):
         if not isinstance(item, dict):

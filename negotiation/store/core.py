@@ -14,7 +14,7 @@ from sqlalchemy import Connection, distinct, func, select, text
 
 from ..domain.entries import RecordedEvent
 from .recorder import SourceCount
-from .schema import CORRECTIONS_ONLY, entry_sources, events, heads
+from .schema import CORRECTIONS_ONLY, entry_sources, events, heads, titles
 
 COLUMNS = (
     events.c.event_id,
@@ -120,6 +120,9 @@ class CoreReads:
         # The literal condition of the partial index, so that both databases read it instead of the log.
         query = select(events.c.type, events.c.data).where(text(CORRECTIONS_ONLY))
         return [(kind, data) for kind, data in self.conn.execute(query)]
+
+    def titles(self) -> dict[str, str]:
+        return {negotiation_id: title for negotiation_id, title in self.conn.execute(select(titles))}
 
     def every_stream(self) -> Iterator[RecordedEvent]:
         query = select(*COLUMNS).order_by(events.c.negotiation_id, events.c.version)

@@ -23,7 +23,7 @@ import orjson
 
 from ..domain.aggregate import Negotiation, snapshot
 from ..domain.entries import RecordedEvent
-from ..domain.payloads import CORRECTION_TYPES
+from ..domain.payloads import CORRECTED, RETRACTED
 from .recorder import EventRow, Head, SourceCount, StoryRow
 from .waiting import BackOff, Waiter
 from .writers import WriteRace
@@ -55,6 +55,7 @@ class _Log:
     by_id: dict[str, RecordedEvent] = field(default_factory=dict)
     heads: dict[str, _HeadRow] = field(default_factory=dict)
     sources: list[tuple[int, str, str]] = field(default_factory=list)  # (position, source, negotiation), in order
+    titles: dict[str, str] = field(default_factory=dict)
     next_position: int = 1
 
 
@@ -141,8 +142,11 @@ class MemoryView:
             negotiations.setdefault(source, set()).add(negotiation_id)
         return [SourceCount(source, count, len(negotiations[source])) for source, count in entries.items()]
 
+    def titles(self) -> dict[str, str]:
+        return dict(self._log.titles)
+
     def corrections(self) -> list[tuple[str, Mapping[str, Any]]]:
-        return [(entry.type, entry.data) for entry in self.visible() if entry.type in CORRECTION_TYPES]
+        return [(entry.type, entry.data) for entry in self.visible() if entry.type in (RETRACTED, CORRECTED)]
 
     def every_stream(self) -> Iterator[RecordedEvent]:
         for negotiation_id in sorted(self._heads):  # a negotiation has a head from its first entry on
@@ -167,6 +171,7 @@ class MemoryWriter(MemoryView):
         self._new_sources: list[tuple[int, str, str]] = []
         self._next = log.next_position
         self.commit_id: int | None = None
+        self._titles: dict[str, str] = {}
 
     # A writer reads what it wrote: its own entries and heads join what the view sees.
     def visible(self) -> list[RecordedEvent]:
@@ -233,6 +238,12 @@ class MemoryWriter(MemoryView):
         self._heads[negotiation.id] = _HeadRow(negotiation.version, negotiation.state,
                                                _copied(snapshot(negotiation)), last_hash, opened_at_position)
 
+    def titles(self) -> dict[str, str]:
+        return {**self._log.titles, **self._titles}
+
+    def save_title(self, negotiation_id: str, title: str) -> None:
+        self._titles[negotiation_id] = title
+
     def insert_as_stored(self, entries: Sequence[RecordedEvent]) -> None:
         for entry in entries:
             if entry.event_id in self._log.by_id or entry.position < self._next:
@@ -252,6 +263,7 @@ class MemoryWriter(MemoryView):
             log.streams.setdefault(entry.negotiation_id, []).append(entry)
             log.by_id[entry.event_id] = entry
         log.sources.extend(self._new_sources)
+        log.titles.update(self._titles)
         log.heads = self._heads
         log.next_position = self._next
 

@@ -110,6 +110,9 @@ BY_SOURCE_IN = (f"{ENTRIES} WHERE position IN (SELECT position FROM entry_source
                 "AND negotiation_id = %s) ORDER BY position")
 SOURCE_COUNTS = "SELECT source, count(*), count(DISTINCT negotiation_id) FROM entry_sources GROUP BY source"
 CORRECTIONS = f"SELECT type, data FROM negotiation_events WHERE {CORRECTIONS_ONLY}"
+TITLES = "SELECT negotiation_id, title FROM negotiation_titles"
+SAVE_TITLE = ("INSERT INTO negotiation_titles (negotiation_id, title) VALUES (%s, %s) "
+              "ON CONFLICT (negotiation_id) DO UPDATE SET title = EXCLUDED.title")
 EVERY_STREAM = f"{ENTRIES} ORDER BY negotiation_id, version"
 IN_LOG_ORDER = f"{ENTRIES} ORDER BY position"
 INDEXED_SOURCES = "SELECT position, source, negotiation_id FROM entry_sources ORDER BY position, source"
@@ -390,6 +393,9 @@ class _Session:
     def corrections(self) -> list[tuple[str, Any]]:
         return [(row[0], row[1]) for row in self._all(CORRECTIONS)]
 
+    def titles(self) -> dict[str, str]:
+        return {row[0]: row[1] for row in self._all(TITLES)}
+
     def every_stream(self) -> Iterator[RecordedEvent]:
         return map(_entry, self._streamed(EVERY_STREAM))
 
@@ -518,6 +524,10 @@ class PostgresWriting(_Session):
             self._queue(INSERT_HEAD, (negotiation.id, negotiation.version, negotiation.state, data, last_hash,
                                       opened_at_position))
         self.heads[negotiation.id] = (negotiation.version, last_hash)
+
+    def save_title(self, negotiation_id: str, title: str) -> None:
+        self._open()
+        self._queue(SAVE_TITLE, (negotiation_id, title))
 
     def insert_as_stored(self, entries: Sequence[RecordedEvent]) -> None:
         if not entries:

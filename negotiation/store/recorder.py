@@ -117,6 +117,9 @@ class Reader(Protocol):
     def corrections(self) -> list[tuple[str, Mapping[str, Any]]]:
         """Every retraction and correction as (type, data), in no set order."""
 
+    def titles(self) -> dict[str, str]:
+        """The title of each negotiation that has one, by id."""
+
     def every_stream(self) -> Iterator[RecordedEvent]:
         """Every entry, grouped by negotiation in version order, streamed rather than loaded whole."""
 
@@ -149,6 +152,9 @@ class Writer(Reader, Protocol):
 
         A second head for a new negotiation raises ``WriteRace``.
         """
+
+    def save_title(self, negotiation_id: str, title: str) -> None:
+        """Give a negotiation its title, replacing any it had."""
 
     def insert_as_stored(self, entries: Sequence[RecordedEvent]) -> None:
         """Insert entries exactly as another log stored them, positions included, and index their sources.

@@ -133,6 +133,15 @@ heads = Table(
     Column("opened_at_position", Position, nullable=False, index=True),
 )
 
+# The title an event file gives a negotiation: what it is called in reports and exports.
+# Not part of the log (it is no event of the negotiation); loading a file sets it again.
+titles = Table(
+    "negotiation_titles",
+    metadata,
+    Column("negotiation_id", String(64), primary_key=True),
+    Column("title", String(400), nullable=False),
+)
+
 # Which entries each source reported: one row per (source, entry), written in the
 # same transaction as the entry (a source named twice by one entry counts once).
 # The key leads with the source, so a source's entries are read by index, never

@@ -19,6 +19,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -28,7 +29,7 @@ from ..errors import StorageError
 from . import fastpath, migrate
 from .core import CoreReads
 from .recorder import EventRow, Head, StoryRow
-from .schema import entry_sources, events
+from .schema import entry_sources, events, titles
 from .waiting import DataVersionWaiter, ProbeWaiter, Waiter
 from .writers import WriteRace
 
@@ -135,6 +136,11 @@ class SqliteSession(CoreReads):
     def save_head(self, negotiation: Negotiation, last_hash: str, opened_at_position: int | None) -> None:
         fastpath.save_head(self.conn, negotiation.id, negotiation.version, negotiation.state, snapshot(negotiation),
                            last_hash, opened_at_position)
+
+    def save_title(self, negotiation_id: str, title: str) -> None:
+        upsert = sqlite_insert(titles).values(negotiation_id=negotiation_id, title=title)
+        self.conn.execute(upsert.on_conflict_do_update(index_elements=[titles.c.negotiation_id],
+                                                       set_={"title": upsert.excluded.title}))
 
     def insert_as_stored(self, entries: Sequence[RecordedEvent]) -> None:
         if not entries:
