@@ -25,7 +25,7 @@ from sqlalchemy import create_engine, text
 
 from negotiation import InvalidEvent, Ledger, NegotiationError
 from negotiation.cli import main
-from negotiation.domain.machine import EVENT_TYPES
+from negotiation.domain.payloads import EVENT_KINDS
 from negotiation.files.export import EventFileDumper, documents, write
 from negotiation.files.loading import LoadError, load_streams, read_streams
 from negotiation.files.reading import EventFileLoader, read_seed_file
@@ -102,7 +102,8 @@ def test_the_seeds_exported_and_loaded_into_an_empty_database_are_the_same_negot
     with Ledger.open(f"sqlite:///{tmp_path / 'empty.db'}") as empty:
         report = load_streams(empty, read_streams([path]))
 
-        assert (report.negotiations, report.recorded) == (5, sum(len(seeded.history(n)) for n in seeded.negotiations()))
+        assert (report.negotiations, report.recorded) == (
+            len(seeded.negotiations()), sum(len(seeded.history(n)) for n in seeded.negotiations()))
         assert_same(seeded, empty)
         assert empty.verify().intact
 
@@ -167,6 +168,11 @@ values = st.one_of(texts, st.booleans(), st.integers(-2**53, 2**53),
                    st.floats(-2**53, 2**53, allow_nan=False, allow_infinity=False))
 terms = st.dictionaries(texts, values, min_size=1, max_size=3)
 days = st.integers(0, 60).map(lambda n: datetime(2025, 7, 1, tzinfo=UTC) + timedelta(days=n))
+
+
+def _day(moment: datetime) -> str:
+    return moment.date().isoformat()
+
 sources = st.lists(st.sampled_from(["Reuters", "Kyodo", "NHK", "yes", "1e3"]), max_size=2, unique=True)
 PAYLOADS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "AgreedInPrinciple": st.fixed_dictionaries({"parties": st.just(["US", "JP"])},
@@ -179,11 +185,27 @@ PAYLOADS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "VisitCancelled": st.fixed_dictionaries({"envoy": texts}, optional={"reason": texts}),
     "WorkingLevelTalksOpened": st.fixed_dictionaries({}, optional={"agenda": st.lists(texts, max_size=2),
                                                                    "venue": texts}),
+    "TalksSuspended": st.fixed_dictionaries({"by": st.sampled_from(["US", "JP"])},
+                                            optional={"reason": texts, "terminated": st.booleans()}),
     "AgreementFinalised": st.fixed_dictionaries({"instruments": st.lists(texts, min_size=1, max_size=2)},
                                                 optional={"terms": terms}),
-    "TermsAmended": st.fixed_dictionaries({"terms": terms}),
+    "TermsAmended": st.fixed_dictionaries({"terms": terms}, optional={"according_to": st.sampled_from(["US", "JP"])}),
+    "MeetingHeld": st.fixed_dictionaries({"level": st.sampled_from(["working", "ministerial", "leaders"])},
+                                         optional={"format": st.sampled_from(["in person", "call", "video"]),
+                                                   "venue": texts}),
+    "MeasureThreatened": st.fixed_dictionaries({"measure": st.sampled_from(["tariff", "1e3"]),
+                                                "by": st.sampled_from(["US", "JP"])},
+                                               optional={"value": texts, "effective": days.map(_day)}),
+    "MeasureImposed": st.fixed_dictionaries({"measure": st.sampled_from(["tariff", "1e3"]),
+                                             "by": st.sampled_from(["US", "JP"])}, optional={"value": texts}),
+    "MeasurePaused": st.fixed_dictionaries({"measure": st.sampled_from(["tariff", "1e3"]), "until": days.map(_day)}),
+    "MeasureLifted": st.fixed_dictionaries({"measure": st.sampled_from(["tariff", "1e3"])},
+                                           optional={"by": st.sampled_from(["US", "a court"])}),
+    "DeadlineSet": st.fixed_dictionaries({"what": st.sampled_from(["a deal", "yes"]), "due": days.map(_day)}),
+    "ThirdPartyActed": st.fixed_dictionaries({"actor": texts, "action": texts},
+                                             optional={"kind": st.sampled_from(["court", "legislature"])}),
 }
-assert tuple(PAYLOADS) == EVENT_TYPES
+assert tuple(PAYLOADS) == EVENT_KINDS
 
 
 @st.composite
@@ -192,9 +214,9 @@ def attempts(draw: st.DrawFn) -> list[tuple[str, Any]]:
     made: list[tuple[str, Any]] = [("record", ("AgreedInPrinciple", draw(PAYLOADS["AgreedInPrinciple"]),
                                                draw(days), draw(sources)))]
     for _ in range(draw(st.integers(1, 10))):
-        kind = draw(st.sampled_from(["record", "record", "record", "retract", "correct"]))
+        kind = draw(st.sampled_from(["record", "record", "record", "retract", "correct", "deny"]))
         if kind == "record":
-            event_type = draw(st.sampled_from(EVENT_TYPES))
+            event_type = draw(st.sampled_from(EVENT_KINDS))
             made.append(("record", (event_type, draw(PAYLOADS[event_type]), draw(days), draw(sources))))
         else:
             made.append((kind, (draw(st.integers(1, 8)), draw(texts), draw(st.none() | days), draw(sources))))
@@ -220,6 +242,8 @@ def make_history(ledger: Ledger, negotiation_id: str, made: list[tuple[str, Any]
                 ledger.record(negotiation_id, event_type, data, occurred_at=day, reported_at=day, sources=named)
             elif kind == "retract":
                 ledger.retract(negotiation_id, said[0], reason=said[1], sources=said[3])
+            elif kind == "deny":
+                ledger.deny(negotiation_id, said[0], by="JP", statement=said[1], sources=said[3])
             else:
                 target, reason, day, named = said
                 entry = ledger.history(negotiation_id)[min(target, ledger.version(negotiation_id)) - 1]

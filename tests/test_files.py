@@ -473,13 +473,14 @@ def test_a_rerun_sends_only_the_missing_events_and_its_progress_still_counts_eve
 def test_a_race_that_makes_the_file_illegal_is_refused_on_rerun_until_the_file_is_fixed(
     ledger: Ledger, database_url: str, stored_rows: Rows, small_chunks: int, tmp_path: Path
 ) -> None:
-    path = two_talks(tmp_path / "talks.yaml")
+    # Finalising the deal is legal as the file tells it, not once another writer has opened a dispute.
+    path = two_talks(tmp_path / "talks.yaml", last="{type: AgreementFinalised, data: {instruments: [joint statement]}}")
     with pytest.raises(LoadStopped, match="written: korea-japan-2025 events 1-2 "):
         load_streams(ledger, read_streams([path]),
-                     after_first_chunk(database_url, "VisitCancelled", {"envoy": "Akazawa"}))
+                     after_first_chunk(database_url, "TermsDisputed", {"point": "rice"}))
     stopped = stored_rows()
 
-    with pytest.raises(LoadError, match="VisitCancelled is not allowed .*; nothing was written"):
+    with pytest.raises(LoadError, match="AgreementFinalised is not allowed .*; nothing was written"):
         load_streams(ledger, read_streams([path]))
     refused = stored_rows()
     fixed = load_streams(ledger, read_streams([two_talks(path, last="{type: WorkingLevelTalksOpened}")]))
@@ -487,7 +488,7 @@ def test_a_race_that_makes_the_file_illegal_is_refused_on_rerun_until_the_file_i
     assert refused == stopped
     assert (fixed.recorded, fixed.already_stored) == (3 + 3, 2)
     assert [e.type for e in ledger.history("korea-japan-2025")] == [
-        "AgreedInPrinciple", "TermsAmended", "VisitCancelled", "TermsAmended", "TermsAmended",
+        "AgreedInPrinciple", "TermsAmended", "TermsDisputed", "TermsAmended", "TermsAmended",
         "WorkingLevelTalksOpened"]
     assert len({row[0] for row in stored_rows()}) == len(stored_rows()) == 6 + 3
 
@@ -495,9 +496,9 @@ def test_a_race_that_makes_the_file_illegal_is_refused_on_rerun_until_the_file_i
 def test_a_load_refused_while_checking_writes_nothing_even_over_several_chunks(
     ledger: Ledger, stored_rows: Rows, small_chunks: int, tmp_path: Path
 ) -> None:
-    path = two_talks(tmp_path / "talks.yaml", last="{type: AgreedInPrinciple, data: {parties: [KR, JP]}}")
+    path = two_talks(tmp_path / "talks.yaml", last="{type: DisputeResolved, data: {point: rice}}")
 
-    with pytest.raises(LoadError, match="korea-japan-2025: .*AgreedInPrinciple is not allowed.*; nothing was written"):
+    with pytest.raises(LoadError, match="korea-japan-2025: .*DisputeResolved is not allowed.*; nothing was written"):
         load_streams(ledger, read_streams([path]))
 
     assert stored_rows() == []

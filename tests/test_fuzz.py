@@ -22,16 +22,16 @@ OPEN_STATES = {"agreed_in_principle", "disputed_terms", "visit_cancelled", "work
 def reference(state: str, open_points: list[str], deal: bool, kind: str, data: dict[str, Any]) -> str | None:
     """The README's rules in plain Python: the state after the event, or None when refused."""
     point = data.get("point")
+    suspended = state == "talks_suspended"
     if state == "not_opened":
         return {"AgreedInPrinciple": "agreed_in_principle", "VisitCancelled": "visit_cancelled",
                 "WorkingLevelTalksOpened": "working_level_talks"}.get(kind)
-    if kind == "AgreedInPrinciple":
-        may = state in ("visit_cancelled", "working_level_talks") and not deal and not open_points
-        return "agreed_in_principle" if may else None
+    if kind == "AgreedInPrinciple":  # a deal leaves any open point open
+        return "disputed_terms" if open_points else "agreed_in_principle"
     if kind == "TermsAmended":
         return state
     if kind == "TermsDisputed":  # a new point, or a restated stance on an open one
-        return "disputed_terms"
+        return state if suspended else "disputed_terms"
     if kind == "DisputeResolved":
         if point not in open_points or state in ("agreed_in_principle", "finalised"):
             return None
@@ -39,11 +39,14 @@ def reference(state: str, open_points: list[str], deal: bool, kind: str, data: d
             return "agreed_in_principle" if deal else "working_level_talks"
         return state
     if kind == "VisitCancelled":
-        return None if state in ("visit_cancelled", "finalised") else "visit_cancelled"
+        return state if state in ("visit_cancelled", "talks_suspended", "finalised") else "visit_cancelled"
     if kind == "WorkingLevelTalksOpened":
-        return None if state == "working_level_talks" else "working_level_talks"
+        return "working_level_talks"
+    if kind == "TalksSuspended":
+        return "talks_suspended"
     if kind == "AgreementFinalised":
-        if state == "agreed_in_principle" or (state == "working_level_talks" and deal and not open_points):
+        if state == "agreed_in_principle" or (
+                state in ("working_level_talks", "visit_cancelled") and deal and not open_points):
             return "finalised"
         return None
     raise AssertionError(kind)
@@ -55,6 +58,7 @@ VALID_DATA = {
     "DisputeResolved": st.sampled_from(POINTS).map(lambda p: {"point": p}),
     "VisitCancelled": st.just({"envoy": "Ryosei Akazawa", "parties": ["JP", "US"]}),
     "WorkingLevelTalksOpened": st.just({"parties": ["US", "JP"]}),
+    "TalksSuspended": st.sampled_from(["US", "JP"]).map(lambda party: {"by": party}),
     "AgreementFinalised": st.just({"instruments": ["executive order"]}),
     "TermsAmended": st.integers().map(lambda n: {"terms": {"round": n % 1000}}),
 }

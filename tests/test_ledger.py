@@ -52,8 +52,8 @@ def test_get_gives_state_parties_terms_open_points_and_allowed_events(ledger: Le
     assert negotiation.parties == ("US", "JP")
     assert negotiation.terms == OPENING["terms"]
     assert negotiation.open_disputes == ("profit sharing",)
-    assert negotiation.allowed_events == ("TermsDisputed", "DisputeResolved", "VisitCancelled",
-                                          "WorkingLevelTalksOpened", "TermsAmended")
+    assert negotiation.allowed_events == ("AgreedInPrinciple", "TermsDisputed", "DisputeResolved", "VisitCancelled",
+                                          "WorkingLevelTalksOpened", "TalksSuspended", "TermsAmended")
 
 
 def test_an_illegal_event_is_refused_naming_everything_and_writes_nothing(ledger: Ledger, stored_rows: Rows) -> None:
@@ -65,8 +65,8 @@ def test_an_illegal_event_is_refused_naming_everything_and_writes_nothing(ledger
 
     error = refused.value
     assert (error.negotiation_id, error.state, error.event_type) == (US_JAPAN, "agreed_in_principle", "DisputeResolved")
-    assert error.allowed == ("TermsDisputed", "VisitCancelled", "WorkingLevelTalksOpened",
-                             "AgreementFinalised", "TermsAmended")
+    assert error.allowed == ("AgreedInPrinciple", "TermsDisputed", "VisitCancelled", "WorkingLevelTalksOpened",
+                             "TalksSuspended", "AgreementFinalised", "TermsAmended")
     for part in (US_JAPAN, "agreed_in_principle", "DisputeResolved", "TermsDisputed", "AgreementFinalised"):
         assert part in str(error)
     assert stored_rows() == before

@@ -9,7 +9,7 @@ refuses and what it does, so an event type's behaviour lives in one place.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -287,7 +287,8 @@ def fold_log(negotiation_id: str, entries: Sequence[Entry], as_of: datetime | No
         when = f" by {as_of.isoformat()}" if as_of is not None else ""
         raise UnknownNegotiation(negotiation_id, f"it had not opened{when}")
     try:
-        return fold_story(negotiation_id, story, version=known[-1].version)
+        # Measures and deadlines are answered at the time asked: as of D on D, as known at K alone on K.
+        return replace(fold_story(negotiation_id, story, version=known[-1].version), at=as_of or known_at)
     except StoryBreak as broken:
         event, why = broken.event, broken.refusal.reason
         where = (f"negotiation {negotiation_id!r}: the story breaks at version {event.version}, "
