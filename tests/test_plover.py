@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +16,7 @@ import orjson
 import pytest
 from click.testing import CliRunner
 
-from negotiation import Ledger, RecordedEvent, UnknownNegotiation
+from negotiation import Ledger, UnknownNegotiation
 from negotiation.cli import main
 from negotiation.domain.payloads import CORRECTION_TYPES, ENTRY_PAYLOADS
 from negotiation.files.plover import (
@@ -169,35 +167,20 @@ def test_an_unknown_negotiation_is_refused_before_any_record(scratch: Ledger) ->
         plover_lines(scratch, ["us-japan-2025", "us-mars-2030"])
 
 
-class LedgerWithDenials(Ledger):
-    """A ledger whose log also holds denials: ``ReportDenied`` entries of the domain's next revision."""
-
-    def __init__(self, ledger: Ledger, denials: list[dict[str, Any]]) -> None:
-        super().__init__(ledger.recorder)
-        self.denials = denials
-
-    def history(self, negotiation_id: str, **narrowed: Any) -> list[RecordedEvent]:
-        log = super().history(negotiation_id, **narrowed)
-        last = log[-1]
-        return [*log, *(replace(last, event_id=f"denial-{index}", version=last.version + 1 + index,
-                                position=last.position + 1 + index, type="ReportDenied", data=data,
-                                occurred_at=datetime(2025, 8, 30, tzinfo=UTC), sources=("NHK",), hash="")
-                        for index, data in enumerate(self.denials))]
-
-
 def test_a_denied_event_names_who_denied_it_and_a_partys_denial_is_a_record(scratch: Ledger) -> None:
     visit = next(event for event in scratch.story("us-japan-2025") if event.type == "VisitCancelled")
-    ledger = LedgerWithDenials(scratch, [{"target": visit.event_id, "by": "JP", "statement": "only put off"},
-                                         {"target": 2, "by": "Nikkei"}])
+    disputed = next(event for event in scratch.story("us-japan-2025") if event.type == "TermsDisputed")
+    scratch.deny("us-japan-2025", visit.event_id, by="JP", statement="only put off", sources=["NHK"])
+    scratch.deny("us-japan-2025", disputed.version, by="Nikkei", sources=["NHK"])
 
-    lines = list(plover_lines(ledger, ["us-japan-2025"]))
+    lines = list(plover_lines(scratch, ["us-japan-2025"]))
 
     by_type = {line["event_type"]: line for line in lines}
     assert by_type["VisitCancelled"]["denied_by"] == ["JP"]
     assert by_type["TermsDisputed"]["denied_by"] == ["Nikkei"]
     denial = by_type["ReportDenied"]  # Japan's denial is an act of a party; the outlet's is not
     assert [line["event_type"] for line in lines].count("ReportDenied") == 1
-    assert (denial["event"], denial["cameo"], denial["date"]) == ("REJECT", "016", "2025-08-30")
+    assert (denial["event"], denial["cameo"]) == ("REJECT", "016")
     assert (denial["actor"], denial["recipient"]) == ([{"code": "JP"}], [{"code": "US"}])
     assert lines[-1] is denial
 

@@ -185,12 +185,12 @@ class _Told:
 
 def _lines(ledger: Ledger, negotiation_id: str) -> Iterator[dict[str, Any]]:
     parties = ledger.get(negotiation_id).parties
-    events = [_Told(e.event_id, e.version, e.type, e.data, e.occurred_at, e.sources)
-              for e in ledger.story(negotiation_id) if e.type in CODES and e.type != DENIED]
-    log = ledger.history(negotiation_id)
+    story = [event for event in ledger.story(negotiation_id) if event.type in CODES]
+    denied_by = {event.event_id: list(event.denied_by) for event in story}
+    events = [_Told(e.event_id, e.version, e.type, e.data, e.occurred_at, e.sources) for e in story]
+    # A denial is an act of a party in the world too; the story marks the event it denies.
     denials = [_Told(e.event_id, e.version, e.type, e.data, e.occurred_at, e.sources)
-               for e in log if e.type == DENIED and e.retracted_by is None]
-    denied_by = _denied_by(denials, {e.version: e.event_id for e in log})
+               for e in ledger.history(negotiation_id) if e.type == DENIED and e.retracted_by is None]
     imposer: dict[str, str] = {}  # each measure's party, for a pause or a lift that names none
     for told in sorted([*events, *denials], key=lambda e: (e.occurred_at, e.version)):
         if told.type in ("MeasureThreatened", "MeasureImposed") and told.data.get("by") in parties:
@@ -199,20 +199,6 @@ def _lines(ledger: Ledger, negotiation_id: str) -> Iterator[dict[str, Any]]:
             continue  # an outlet contradicting a report marks it, but is no act of a party
         actor, recipient = _sides(told, parties, imposer)
         yield _record(negotiation_id, told, actor, recipient, denied_by.get(told.event_id, []))
-
-
-def _denied_by(denials: Iterable[_Told], event_ids: Mapping[int, str]) -> dict[str, list[str]]:
-    """Who denied each event, by event id: a denial names its target by event id or by version."""
-    denied: dict[str, list[str]] = {}
-    for denial in denials:
-        target = denial.data.get("target")
-        if isinstance(target, int) and not isinstance(target, bool):
-            target = event_ids.get(target)
-        elif not isinstance(target, str) and isinstance(denial.data.get("target_version"), int):
-            target = event_ids.get(denial.data["target_version"])
-        if isinstance(target, str) and denial.data.get("by"):
-            denied.setdefault(target, []).append(str(denial.data["by"]))
-    return denied
 
 
 def _party(code: str) -> dict[str, Any]:
