@@ -29,8 +29,11 @@ class IllegalTransition(NegotiationError):
 
     When the machine would take an event of this type but not this one (a
     resolved point that is not open), the message says what is wrong with its
-    content rather than that the type is barred.
+    content rather than that the type is barred. For a batch, ``index`` is the
+    place (from 0) in the batch of the event refused, when it was one of them.
     """
+
+    index: int | None = None
 
     def __init__(
         self,

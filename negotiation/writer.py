@@ -334,9 +334,12 @@ def _fold_or_refuse(negotiation_id: str, story: Sequence[Entry], version: int, r
         event, refusal = broken.event, broken.refusal
         if refusal.invalid_data and event.version in new:
             raise InvalidEvent(f"{event.type} data: {refusal.reason}") from None
-        raise IllegalStory(negotiation_id, entry, event.version, broken.state, event.type,
-                           day_or_iso(event.occurred_at),
-                           broken.allowed, refusal.reason, itself=event.version in new) from None
+        error = IllegalStory(negotiation_id, entry, event.version, broken.state, event.type,
+                             day_or_iso(event.occurred_at), broken.allowed, refusal.reason,
+                             itself=event.version in new and len(rows) == 1)
+        if event.version in new:
+            error.index = event.version - rows[0]["version"]
+        raise error from None
 
 
 def _write(tx: Writer, head: Head | None, after: Negotiation,

@@ -557,3 +557,28 @@ def test_a_load_leaves_the_cycle_collector_alone(
 
     assert seen and set(seen) == {before}
     assert (gc.isenabled(), gc.get_freeze_count()) == before
+
+
+@pytest.mark.parametrize(("last", "named"), [
+    ("{type: AgreementFinalised, occurred_at: 2025-07-04, data: {instruments: [order 2]}}",
+     "event 4 of the document (AgreementFinalised of 2025-07-04): AgreementFinalised is not allowed"),
+    ("{type: DisputeResolved, occurred_at: 2025-07-01, data: {point: rice}}",
+     "event 4 of the document (DisputeResolved of 2025-07-01): the new events"),
+])
+def test_a_load_refused_at_check_time_names_the_item_of_the_document_and_its_date(
+    ledger: Ledger, stored_rows: Rows, tmp_path: Path, last: str, named: str
+) -> None:
+    path = tmp_path / "refused.yaml"
+    path.write_text("negotiation: us-japan-2025\nevents:\n"
+                    "  - {type: AgreedInPrinciple, occurred_at: 2025-07-02, data: {parties: [US, JP]}}\n"
+                    "  - {type: TermsAmended, occurred_at: 2025-07-02, data: {terms: {a: 1}}}\n"
+                    "  - {type: AgreementFinalised, occurred_at: 2025-07-03, data: {instruments: [order]}}\n"
+                    f"  - {last}\n", encoding="utf-8")
+
+    with pytest.raises(LoadError) as refused:
+        load_streams(ledger, read_streams([path]))
+
+    assert named in str(refused.value)
+    assert str(refused.value).endswith("; nothing was written")
+    assert "\n" not in str(refused.value)
+    assert stored_rows() == []

@@ -331,7 +331,7 @@ def decide(current: Negotiation, events: Iterable[tuple[NewEvent, datetime]]) ->
     negotiation) at the first refused event; ``current`` is never changed.
     """
     draft = _Draft(current)
-    for event, occurred_at in events:
+    for index, (event, occurred_at) in enumerate(events):
         # The machine's table, read once from the shared ``transitions`` machine: putting
         # each event to ``Event.trigger`` costs more than the rest of its checks together,
         # and tests hold the table to the machine on every cell and guard outcome.
@@ -341,7 +341,9 @@ def decide(current: Negotiation, events: Iterable[tuple[NewEvent, datetime]]) ->
             if refused.invalid_data:
                 raise InvalidEvent(f"{event.type} data: {refused.reason}")
             allowed = machine.allowed_events(draft.state, draft)
-            raise IllegalTransition(draft.id, draft.state, event.type, allowed, refused.reason)
+            error = IllegalTransition(draft.id, draft.state, event.type, allowed, refused.reason)
+            error.index = index
+            raise error
         draft.apply(event.type, event.data, occurred_at, draft.version + 1)
         draft.state = dest  # type: ignore[assignment]  # _judge refused a None
     return draft.freeze()

@@ -40,8 +40,8 @@ from ..bundled import bundled
 from ..domain.checks import check_event_id, check_payload, check_reported_at, check_sources, new_event
 from ..domain.entries import RecordedEvent, content_difference
 from ..domain.payloads import DENIED, RETRACTED
-from ..domain.times import iso, to_utc
-from ..errors import InvalidEvent, NegotiationError
+from ..domain.times import day_or_iso, iso, to_utc
+from ..errors import IllegalTransition, InvalidEvent, NegotiationError
 from ..ledger import Ledger
 from .reading import SeedStream, is_correction, read_seed_file
 
@@ -324,7 +324,17 @@ def _check(ledger: Ledger, stream: SeedStream) -> tuple[int, int]:
     first = next((i for i, item in enumerate(new) if is_correction(item)), len(new))
     ahead = new[:first]
     if ahead:
-        ledger.check_many(negotiation_id, ahead, expected_version=version)
+        try:
+            ledger.check_many(negotiation_id, ahead, expected_version=version)
+        except IllegalTransition as e:
+            if e.index is None:
+                raise
+            item = ahead[e.index]
+            ordinal = len(stream.events) - len(new) + e.index + 1
+            when = f" of {day_or_iso(to_utc(item['occurred_at']))}" if item.get("occurred_at") is not None else ""
+            said = str(e).removesuffix("; nothing was written")
+            raise LoadError(f"{stream.source}: {negotiation_id}: event {ordinal} of the document ({item['type']}"
+                            f"{when}): {said}; nothing was written") from e
     if first < len(new):
         ledger.check_in_turn(negotiation_id, _rehearsal(stream, set(stored)), expected_version=version)
     return version, len(stream.events) - len(new)
