@@ -10,7 +10,7 @@ from datetime import datetime
 from .domain.aggregate import Negotiation, StoryBreak, fold_log, fold_story
 from .domain.checks import check_sources
 from .domain.entries import RecordedEvent
-from .domain.payloads import DENIED
+from .domain.payloads import CORRECTED, DENIED
 from .domain.story import StoryEvent, story_of
 from .domain.times import day_or_iso
 from .errors import IllegalSourceStory, InvalidEvent
@@ -39,8 +39,13 @@ class SourceChoice:
         return self.without is None or not named or not named <= self.without
 
     def kept(self, entries: Sequence[RecordedEvent]) -> list[RecordedEvent]:
-        """The entries the choice keeps; a denied event goes with its denials (when they are left out)."""
-        kept = [entry for entry in entries if self.keeps(entry)]
+        """The entries the choice keeps; a denied event goes with its denials (when they are left out).
+
+        An event whose own sources are left out stays when a kept correction names it: the correcting
+        source gives its own account of the event, which the story tells as corrected.
+        """
+        vouched = {entry.data["target"] for entry in entries if entry.type == CORRECTED and self.keeps(entry)}
+        kept = [entry for entry in entries if self.keeps(entry) or entry.event_id in vouched]
         if not self.without_denied:
             return kept
         denied = {entry.data["target"] for entry in kept if entry.type == DENIED}
