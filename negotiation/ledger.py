@@ -422,7 +422,14 @@ class Ledger:
         return head.negotiation.version if head else 0
 
     def negotiations(self) -> list[str]:
-        """Ids of every negotiation with at least one event, in the order they were opened."""
+        """Ids of every negotiation with at least one entry, in the order each was first recorded.
+
+        That is the order of each negotiation's first entry in the log: it never
+        changes, whatever late news arrives, and an export or a copy keeps it.
+        It is not the order in which they opened in the world (a negotiation
+        recorded later may have opened earlier): sort by ``get(id).opened_at``
+        for that.
+        """
         with self._recorder.reading() as view:
             return view.negotiation_ids()
 
