@@ -4,6 +4,7 @@ measures answering for every negotiation they can, naming the others on stderr w
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ from negotiation import Ledger
 from negotiation.cli import main
 from negotiation.cli.main import PARTIAL
 
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
 VIETNAM, CANADA, UK = "us-vietnam-2025", "us-canada-2025", "us-uk-2025"
 
 MEASURE_KEYS = ["negotiation_id", "name", "status", "value", "by", "against", "since", "effective_from",
@@ -224,3 +227,42 @@ def test_the_json_of_show_and_list_keeps_its_keys(talks: str) -> None:
 
     assert list(shown) == list(listed[0])
     assert "measures" not in shown
+
+
+# -- the README's examples -------------------------------------------------------------------------------------
+
+def _section() -> str:
+    return README.split("## Measures, deadlines and what goes on beside the phase", 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_readmes_python_example_of_the_questions_runs_as_written() -> None:
+    block = _section().split("```python\n", 1)[1].split("```", 1)[0]
+
+    exec(compile(block, "README.md", "exec"), {})  # its asserts are the check
+
+
+def readme_commands() -> list[str]:
+    block = _section().split("```sh\n", 1)[1].split("```", 1)[0]
+    return [line.split("  #", 1)[0].strip() for line in block.splitlines() if line.startswith("negotiation ")]
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The seeds in a SQLite file, as the README's commands assume."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('seeded') / 'negotiations.db'}"
+    assert run(url, "load", *map(str, sorted((ROOT / "seeds").glob("*.yaml")))).exit_code == 0
+    return url
+
+
+@pytest.mark.parametrize("command", readme_commands())
+def test_a_readme_command_of_the_questions_runs_as_written(seeded: str, command: str) -> None:
+    result = run(seeded, *shlex.split(command)[1:])
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip()
+
+
+def test_the_readme_shows_every_question_command() -> None:
+    named = {shlex.split(command)[1] for command in readme_commands()}
+
+    assert {"show", "measures", "deadlines", "views", "details", "list"} <= named
