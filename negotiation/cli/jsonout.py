@@ -1,12 +1,13 @@
 """JSON on the command line: what ``--json`` prints, and ``--data`` read from a file or a pipe.
 
 The shaping functions are pure: each turns a value of the library
-(``Negotiation``, ``RecordedEvent``, ``StoryEvent``, a verify report) into a
-dict of JSON values whose keys are the Python API's attribute names, always
-all of them, in a fixed order (a missing value is ``null``, never an absent
-key). Times are ISO 8601 in UTC with a ``Z``: ``2025-07-22T00:00:00Z``, with
-six digits of fractional seconds only when the time has them
-(``2026-11-25T10:31:02.123456Z``).
+(``Negotiation``, ``RecordedEvent``, ``StoryEvent``, a verify report, the rows
+of ``negotiation.questions``) into a dict of JSON values whose keys are the
+Python API's attribute names, always all of them, in a fixed order (a missing
+value is ``null``, never an absent key). Times are ISO 8601 in UTC with a
+``Z``: ``2025-07-22T00:00:00Z``, with six digits of fractional seconds only
+when the time has them (``2026-11-25T10:31:02.123456Z``); a day (a due day,
+the day of a meeting) is a date: ``2025-07-09``.
 
 A command prints one JSON document (``emit``); a command that follows a
 stream prints one compact document a line (``emit_lines``).
@@ -31,7 +32,7 @@ from ..domain.entries import RecordedEvent
 from ..domain.story import StoryEvent
 from ..audit import VerifyReport
 from ..domain.times import utc_z
-from ..questions import (Answers, Deal, DeadlineRow, Details, DeniedEvent, MeasureRow, Meeting, Suspension,
+from ..questions import (Deal, DeadlineRow, Details, DeniedEvent, MeasureRow, Meeting, Suspension,
                          ThirdPartyAct, Views)
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -195,11 +196,6 @@ def details(value: Details) -> dict[str, Any]:
         "third_party_acts": [third_party_act(row) for row in value.third_party_acts],
         "denied": [denied_event(row) for row in value.denied],
     }
-
-
-def rows(answers: Answers[Any], shape: Callable[[Any], dict[str, Any]]) -> list[dict[str, Any]]:
-    """The rows of a question about many negotiations; those it could not answer go to stderr, not here."""
-    return [shape(row) for row in answers.rows]
 
 
 def dumps(value: Any, *, indent: bool = True) -> str:

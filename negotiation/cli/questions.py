@@ -52,7 +52,8 @@ def measures(ctx: click.Context, negotiation_id: str | None, in_force: bool, as_
     with opened(ctx) as ledger:
         if negotiation_id is not None:
             at = questions.moment_asked(as_of, known_at)
-            rows = [row for row in questions.measure_rows(ledger.get(negotiation_id, as_of=as_of, known_at=known_at), at)
+            negotiation = ledger.get(negotiation_id, as_of=as_of, known_at=known_at)
+            rows = [row for row in questions.measure_rows(negotiation, at)
                     if not in_force or row.status == questions.IN_FORCE]
             answers = questions.Answers(tuple(rows), (), at)
         else:

@@ -180,9 +180,10 @@ def measures_table(rows: Iterable[MeasureRow], title: str | None = None, *, acro
     table.add_column("v", justify="right")
     for row in rows:
         threat = " ".join(filter(None, [row.threatened_value, f"from {row.effective}" if row.effective else None]))
-        cells: list[Text | str] = [plain(row.name), Text(row.status, style=MEASURE_STYLES.get(row.status, "")), said(row.value),
-                 plain(f"{row.by or '—'} → {row.against or '—'}"), on(row.since), on(row.effective_from),
-                 on(row.paused_until), plain(threat or "—"), str(row.version)]
+        cells: list[Text | str] = [
+            plain(row.name), Text(row.status, style=MEASURE_STYLES.get(row.status, "")), said(row.value),
+            plain(f"{row.by or '—'} → {row.against or '—'}"), on(row.since), on(row.effective_from),
+            on(row.paused_until), plain(threat or "—"), str(row.version)]
         table.add_row(*([row.negotiation_id] if across else []), *cells)
     return table
 
