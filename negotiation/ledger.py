@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
-from . import writer
+from . import questions, writer
 from .audit import VerifyReport, verify
 from .domain.aggregate import Negotiation, fold_log
 from .domain.checks import (
@@ -422,7 +422,14 @@ class Ledger:
         return head.negotiation.version if head else 0
 
     def negotiations(self) -> list[str]:
-        """Ids of every negotiation with at least one event, in the order they were opened."""
+        """Ids of every negotiation with at least one entry, in the order each was first recorded.
+
+        That is the order of each negotiation's first entry in the log: it never
+        changes, whatever late news arrives, and an export or a copy keeps it.
+        It is not the order in which they opened in the world (a negotiation
+        recorded later may have opened earlier): sort by ``get(id).opened_at``
+        for that.
+        """
         with self._recorder.reading() as view:
             return view.negotiation_ids()
 
@@ -456,6 +463,24 @@ class Ledger:
         check_count("limit", limit, 1)
         with self._recorder.reading() as view:
             return view.all_after(after, limit)
+
+    # -- questions across negotiations (negotiation.questions) --------------------------------
+
+    def deadlines(self, *, as_of: Moment | None = None, known_at: Moment | None = None,
+                  within: timedelta | None = None) -> questions.Answers[questions.DeadlineRow]:
+        """What falls due across every negotiation: deadlines, the days threats would take effect and the
+        days pauses end, by due day, each pending or passed at the time asked (``questions.deadlines``).
+
+        ``within`` keeps what is due from the time asked up to that much later. A
+        negotiation that cannot be answered then is named in ``.unanswered``.
+        """
+        return questions.deadlines(self, as_of=as_of, known_at=known_at, within=within)
+
+    def measures(self, *, as_of: Moment | None = None, known_at: Moment | None = None,
+                 in_force: bool = False) -> questions.Answers[questions.MeasureRow]:
+        """Every measure of every negotiation at the time asked, or only those in force then
+        (``questions.measures``). A negotiation that cannot be answered then is named in ``.unanswered``."""
+        return questions.measures(self, as_of=as_of, known_at=known_at, in_force=in_force)
 
 
 def _moment(value: Any, field: str) -> datetime | None:

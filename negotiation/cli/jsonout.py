@@ -1,12 +1,13 @@
 """JSON on the command line: what ``--json`` prints, and ``--data`` read from a file or a pipe.
 
 The shaping functions are pure: each turns a value of the library
-(``Negotiation``, ``RecordedEvent``, ``StoryEvent``, a verify report) into a
-dict of JSON values whose keys are the Python API's attribute names, always
-all of them, in a fixed order (a missing value is ``null``, never an absent
-key). Times are ISO 8601 in UTC with a ``Z``: ``2025-07-22T00:00:00Z``, with
-six digits of fractional seconds only when the time has them
-(``2026-11-25T10:31:02.123456Z``).
+(``Negotiation``, ``RecordedEvent``, ``StoryEvent``, a verify report, the rows
+of ``negotiation.questions``) into a dict of JSON values whose keys are the
+Python API's attribute names, always all of them, in a fixed order (a missing
+value is ``null``, never an absent key). Times are ISO 8601 in UTC with a
+``Z``: ``2025-07-22T00:00:00Z``, with six digits of fractional seconds only
+when the time has them (``2026-11-25T10:31:02.123456Z``); a day (a due day,
+the day of a meeting) is a date: ``2025-07-09``.
 
 A command prints one JSON document (``emit``); a command that follows a
 stream prints one compact document a line (``emit_lines``).
@@ -17,7 +18,8 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from dataclasses import fields
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,6 +32,8 @@ from ..domain.entries import RecordedEvent
 from ..domain.story import StoryEvent
 from ..audit import VerifyReport
 from ..domain.times import utc_z
+from ..questions import (Deal, DeadlineRow, Details, DeniedEvent, MeasureRow, Meeting, Suspension,
+                         ThirdPartyAct, Views)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -118,6 +122,79 @@ def verify_report(value: VerifyReport) -> dict[str, Any]:
         "negotiations": value.negotiations,
         "events": value.events,
         "broken": [broken_link(link) for link in value.broken],
+    }
+
+
+def day(value: date | None) -> str | None:
+    """A day (a due day, the day of a meeting) as ISO 8601: ``2025-07-09``; it is not a moment, so no time."""
+    return None if value is None else value.isoformat()
+
+
+def _row(value: Any) -> dict[str, Any]:
+    """A row of ``negotiation.questions`` as JSON: every field, in its order; days, moments and lists plain."""
+    shaped: dict[str, Any] = {}
+    for field in fields(value):
+        item = getattr(value, field.name)
+        if isinstance(item, datetime):
+            item = moment(item)
+        elif isinstance(item, date):
+            item = day(item)
+        elif isinstance(item, tuple):
+            item = list(item)
+        shaped[field.name] = item
+    return shaped
+
+
+def measure(value: MeasureRow) -> dict[str, Any]:
+    """A measure at the time asked, as ``measures`` prints it."""
+    return _row(value)
+
+
+def deadline(value: DeadlineRow) -> dict[str, Any]:
+    """Something falling due, as ``deadlines`` prints it."""
+    return _row(value)
+
+
+def deal(value: Deal) -> dict[str, Any]:
+    return _row(value)
+
+
+def meeting(value: Meeting) -> dict[str, Any]:
+    return _row(value)
+
+
+def suspension(value: Suspension) -> dict[str, Any]:
+    return _row(value)
+
+
+def third_party_act(value: ThirdPartyAct) -> dict[str, Any]:
+    return _row(value)
+
+
+def denied_event(value: DeniedEvent) -> dict[str, Any]:
+    return _row(value)
+
+
+def views(value: Views) -> dict[str, Any]:
+    """Each party's view of the terms, as ``views`` prints it."""
+    return {"parties": list(value.parties), "common": dict(value.common),
+            "views": {party: dict(terms) for party, terms in value.views.items()},
+            "differences": list(value.differences)}
+
+
+def details(value: Details) -> dict[str, Any]:
+    """A negotiation and what goes on beside its phase, as ``details`` prints it."""
+    return {
+        "negotiation": negotiation(value.negotiation),
+        "at": moment(value.at),
+        "measures": [measure(row) for row in value.measures],
+        "deadlines": [deadline(row) for row in value.deadlines],
+        "deals": [deal(row) for row in value.deals],
+        "meetings": [meeting(row) for row in value.meetings],
+        "views": views(value.views),
+        "suspensions": [suspension(row) for row in value.suspensions],
+        "third_party_acts": [third_party_act(row) for row in value.third_party_acts],
+        "denied": [denied_event(row) for row in value.denied],
     }
 
 

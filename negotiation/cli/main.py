@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 
 from ..errors import NegotiationError
 from ..ledger import Ledger
+from .. import questions
 from ..store.opening import open_recorder, resolve_url
 from . import jsonout, render
 
@@ -137,6 +138,27 @@ def sources_said(only: tuple[str, ...], without: tuple[str, ...]) -> str:
                                    f"without {', '.join(without)}" if without else ""]))
 
 
+#: Leave out the events someone denied (show and details).
+WITHOUT_DENIED = click.option("--without-denied", "without_denied", is_flag=True,
+                              help="Leave out the events a party or a source denied (they are still listed).")
+
+
+def check_story_question(at_version: int | None, as_of: str | None, known_at: str | None,
+                         only_sources: tuple[str, ...], without_sources: tuple[str, ...],
+                         without_denied: bool = False) -> None:
+    """Refuse ``--at-version`` (the log) together with the options that question the story."""
+    if at_version is not None and (as_of or known_at):
+        raise click.UsageError("--at-version reads the log; --as-of and --known-at read the story: use one or the other")
+    if at_version is not None and (only_sources or without_sources or without_denied):
+        raise click.UsageError("--at-version reads the log as recorded; --source, --without-source and "
+                               "--without-denied read the story: use one or the other")
+
+
+def asked(*said: str) -> str:
+    """The words a title adds for the question asked, the empty ones left out."""
+    return " ".join(filter(None, said))
+
+
 @main.command()
 @click.argument("negotiation_id")
 @click.option("--at-version", type=int, default=None, metavar="N",
@@ -147,32 +169,40 @@ def sources_said(only: tuple[str, ...], without: tuple[str, ...]) -> str:
               help="As it was known then: only what had been reported by that time.")
 @SOURCE
 @WITHOUT_SOURCE
+@WITHOUT_DENIED
 @jsonout.OPTION
 @click.pass_context
 def show(ctx: click.Context, negotiation_id: str, at_version: int | None, as_of: str | None,
          known_at: str | None, only_sources: tuple[str, ...], without_sources: tuple[str, ...],
-         as_json: bool) -> None:
-    """Show a negotiation: state, parties, terms, open points and what may happen next.
+         without_denied: bool, as_json: bool) -> None:
+    """Show a negotiation: state, parties, terms, open points and what may happen next, then what goes on
+    beside the phase (measures, what falls due, deals, meetings, each party's terms, suspensions,
+    third-party acts, denied reports), each only when there is some.
+
+    --json prints the negotiation alone; `negotiation details --json` prints the rest.
 
     Example: negotiation show us-japan-2025 --as-of 2025-08-28 --known-at 2025-08-30
     """
-    if at_version is not None and (as_of or known_at):
-        raise click.UsageError("--at-version reads the log; --as-of and --known-at read the story: use one or the other")
-    if at_version is not None and (only_sources or without_sources):
-        raise click.UsageError("--at-version reads the log as recorded; --source and --without-source read the "
-                               "story: use one or the other")
+    check_story_question(at_version, as_of, known_at, only_sources, without_sources, without_denied)
     with opened(ctx) as ledger:
-        if at_version is not None:
-            negotiation = ledger.replay(negotiation_id, until_version=at_version)
-        else:
-            negotiation = ledger.get(negotiation_id, as_of=as_of, known_at=known_at,
-                                     **chosen_sources(only_sources, without_sources))
-    if as_json:
-        jsonout.emit(jsonout.negotiation(negotiation))
-        return
-    when = [f"after entry {at_version}" if at_version else "", f"as of {as_of}" if as_of else "",
-            f"as known at {known_at}" if known_at else "", sources_said(only_sources, without_sources)]
-    console().print(render.negotiation_panel(negotiation, " ".join([negotiation.id, *filter(None, when)])))
+        if as_json:
+            if at_version is not None:
+                negotiation = ledger.replay(negotiation_id, until_version=at_version)
+            else:
+                negotiation = ledger.get(negotiation_id, as_of=as_of, known_at=known_at, exclude_denied=without_denied,
+                                         **chosen_sources(only_sources, without_sources))
+            jsonout.emit(jsonout.negotiation(negotiation))
+            return
+        details = questions.details(ledger, negotiation_id, as_of=as_of, known_at=known_at,
+                                    exclude_denied=without_denied, at_version=at_version,
+                                    **chosen_sources(only_sources, without_sources))
+    negotiation = details.negotiation
+    when = asked(f"after entry {at_version}" if at_version else "", f"as of {as_of}" if as_of else "",
+                 f"as known at {known_at}" if known_at else "", sources_said(only_sources, without_sources),
+                 "without the denied events" if without_denied else "")
+    console().print(render.negotiation_panel(negotiation, asked(negotiation.id, when)))
+    for section in render.details_sections(details):
+        console().print(section)
 
 
 @main.command()
@@ -196,28 +226,44 @@ def history(ctx: click.Context, negotiation_id: str, only_sources: tuple[str, ..
         events, title=" ".join(filter(None, [negotiation_id, sources_said(only_sources, without_sources)]))))
 
 
-@main.command("list")
+#: The exit status of a question about many negotiations that answered, but not for every one of them.
+PARTIAL = 3
+
+#: What the help of a question about many negotiations says of the ones it cannot answer.
+PARTIAL_HELP = ("A negotiation that cannot be answered then (its reports, as known at that time, do not yet "
+                "make a legal story) does not stop the others: they are printed, then a line on stderr names "
+                f"each one not answered and why, and the exit status is {PARTIAL}.")
+
+
+def name_unanswered(answers: questions.Answers[Any]) -> None:
+    """After the answers: a line on stderr for each negotiation not answered, and exit status ``PARTIAL``."""
+    for negotiation_id, reason in answers.unanswered:
+        click.echo(f"could not answer for {negotiation_id}: {reason}", err=True)
+    if answers.unanswered:
+        raise click.exceptions.Exit(PARTIAL)
+
+
+@main.command("list", help=f"""List every negotiation with its state (now, or as of a date, or as known at one).
+
+    In the order each was first recorded. {PARTIAL_HELP}
+
+    Example: negotiation list --as-of 2025-08-28
+    """)
 @click.option("--as-of", metavar="DATE", default=None, help="Every negotiation as it stood then in the world.")
 @click.option("--known-at", metavar="DATE", default=None, help="Every negotiation as it was known then.")
 @jsonout.OPTION
 @click.pass_context
 def list_negotiations(ctx: click.Context, as_of: str | None, known_at: str | None, as_json: bool) -> None:
-    """List every negotiation with its state (now, or as of a date, or as known at one).
-
-    Example: negotiation list --as-of 2025-08-28
-    """
     with opened(ctx) as ledger:
-        if as_of is None and known_at is None:
-            negotiations = [ledger.get(nid) for nid in ledger.negotiations()]
-        else:
-            negotiations = list(ledger.rebuild_all(as_of=as_of, known_at=known_at))
+        answers = questions.all_negotiations(ledger, as_of=as_of, known_at=known_at)
     if as_json:
-        jsonout.emit([jsonout.negotiation(negotiation) for negotiation in negotiations])
-        return
-    if not negotiations:
-        console().print("no negotiations recorded yet")
-        return
-    console().print(render.negotiations_table(negotiations))
+        jsonout.emit([jsonout.negotiation(negotiation) for negotiation in answers.rows])
+    elif answers.rows:
+        console().print(render.negotiations_table(answers.rows))
+    elif not answers.unanswered:
+        when = asked(f"as of {as_of}" if as_of else "", f"as known at {known_at}" if known_at else "")
+        console().print(f"no negotiation is known {when}" if when else "no negotiations recorded yet")
+    name_unanswered(answers)
 
 
 def load_files(ledger: Ledger, paths: list[str]) -> None:
