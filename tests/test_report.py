@@ -61,17 +61,27 @@ def ledger(url: str) -> Iterator[Ledger]:
 
 
 class Tables(HTMLParser):
-    """The text of every table cell of a page, table by table and row by row."""
+    """The text of every table cell of a page, table by table and row by row, and the section of each."""
 
     def __init__(self, page: str) -> None:
         super().__init__()
         self.tables: list[list[list[str]]] = []
+        #: The id of the heading each table comes under, table by table.
+        self.sections: list[str | None] = []
+        self._heading: str | None = None
         self._cell: list[str] | None = None
         self.feed(page)
 
+    def section(self, heading_id: str) -> list[list[str]]:
+        """The first table under the heading with that id."""
+        return self.tables[self.sections.index(heading_id)]
+
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "table":
+        if tag == "h2":
+            self._heading = dict(attrs).get("id")
+        elif tag == "table":
             self.tables.append([])
+            self.sections.append(self._heading)
         elif tag == "tr" and self.tables:
             self.tables[-1].append([])
         elif tag in ("td", "th") and self.tables:
@@ -98,10 +108,23 @@ def test_the_command_writes_an_index_a_page_per_negotiation_and_the_spec_book(
 
     assert result.exit_code == 0, result.output
     index = (out / "index.html").resolve()
-    assert f"wrote the report of 6 negotiations: open {index}" in result.output
+    assert f"wrote the report of {len(ledger.negotiations())} negotiations: open {index}" in result.output
     assert sorted(p.stem for p in (out / "negotiations").glob("*.html")) == sorted(ledger.negotiations())
     assert (out / "spec" / "index.html").is_file() and (out / "spec" / "spec.md").is_file()
     assert (out / "assets" / "vega-embed.js").stat().st_size > 100_000
+    page = index.read_text(encoding="utf-8")
+    assert 'id="deadlines">Deadlines in the next 30 days' in page and 'id="measures">Measures in force' in page
+    assert 'id="untold"' not in page  # every seeded negotiation is told
+
+
+def test_the_seeded_index_lists_the_measures_in_force_now_as_each_negotiation_says(
+        site: Path, ledger: Ledger) -> None:
+    page = (site / "index.html").read_text(encoding="utf-8")
+
+    listed = [(row[0], row[1]) for row in Tables(page).section("measures")[1:]]
+
+    assert listed == [(n.id, m.name) for n in map(ledger.get, ledger.negotiations()) for m in n.measures_in_force]
+    assert listed  # the seeds hold measures still in force
 
 
 def test_every_link_of_the_report_is_a_file_of_the_report_and_every_anchor_exists(site: Path) -> None:
@@ -125,9 +148,10 @@ def test_the_index_in_chromium_lists_every_negotiation_with_a_small_timeline_at_
     index = site / "index.html"
 
     shot = tmp_path / "index.png"
-    dom, measured = seen(index, tmp_path / "profile", charts=6, screenshot=shot)
+    told = len(ledger.negotiations())
+    dom, measured = seen(index, tmp_path / "profile", charts=told, screenshot=shot)
 
-    assert_nothing_cut_off(measured, charts=6)
+    assert_nothing_cut_off(measured, charts=told)
     rows = Tables(dom).tables[0]
     assert rows[0] == ["negotiation", "parties", "state now", "opened", "last event", "open points", "timeline"]
     listed = {row[0]: row for row in rows[1:]}
@@ -136,7 +160,7 @@ def test_the_index_in_chromium_lists_every_negotiation_with_a_small_timeline_at_
         now = ledger.get(negotiation_id)
         assert row[1:6] == [" – ".join(now.parties), now.state, day(now.opened_at), day(now.updated_at),
                             ", ".join(now.open_disputes) or "none"], negotiation_id
-    assert dom.count('class="mini chart') == 6
+    assert dom.count('class="mini chart') == told
     width, height, colours = png_pixels(shot.read_bytes())
     assert (width, height) == (1280, 900) and colours >= 30
 
@@ -150,23 +174,26 @@ def test_the_us_japan_page_in_chromium_shows_its_timeline_story_and_terms_at_128
 
     assert_nothing_cut_off(measured, charts=1)
     assert [label.split()[1] for _, label in band_labels(dom)] == [state for state, _ in US_JAPAN_BANDS]
-    story, disputes, terms, changes = Tables(dom).tables
+    tables = Tables(dom)
+    story, disputes, terms, changes = (tables.section(s) for s in ("story", "disputes", "terms", "term-changes"))
     assert story[0] == ["date", "event", "what", "sources", "reported", "state", "notes"]
     assert [(row[0], row[1], row[3]) for row in story[1:]] == [
         (day(e.occurred_at), e.type, ", ".join(e.sources)) for e in ledger.story("us-japan-2025")]
     assert story[-1][5] == "working_level_talks → finalised"
     assert [row[0] for row in disputes[1:]] == ["tariff stacking", "profit sharing"]
-    assert ["reciprocal tariff", "15% ceiling on most Japanese goods"] in terms
-    assert ["22 Jul 2025", "reciprocal tariff", "—", "15%", "AgreedInPrinciple"] in changes
-    assert ["4 Sep 2025", "reciprocal tariff", "15%", "15% ceiling on most Japanese goods",
+    assert terms[0] == ["term", "common", "as US tells it", "as JP tells it", "the views"]
+    assert ["reciprocal tariff", *["15% ceiling on most Japanese goods"] * 3, "agree"] in terms
+    assert ["22 Jul 2025", "reciprocal tariff", "common", "—", "15%", "AgreedInPrinciple"] in changes
+    assert ["4 Sep 2025", "reciprocal tariff", "common", "15%", "15% ceiling on most Japanese goods",
             "AgreementFinalised"] in changes
-    assert "Nothing has been retracted or corrected." in dom
+    assert "Nothing has been retracted, corrected or denied." in dom
 
 
 def test_the_late_negotiations_page_says_what_came_late_and_what_was_corrected(site: Path) -> None:
     page = (site / "negotiations" / f"{LATE}.html").read_text(encoding="utf-8")
 
-    story, _, _, _, corrections = Tables(page).tables
+    tables = Tables(page)
+    story, corrections = tables.section("story"), tables.section("corrections")
     notes = {row[1] + " " + row[0]: row[6] for row in story[1:]}
     assert notes["TermsDisputed 10 Mar 2025"] == "reported 10 days later"
     assert notes["TermsAmended 25 Mar 2025"] == "reported 21 days later"

@@ -242,8 +242,9 @@ def test_the_bands_use_the_spec_book_diagrams_colour_for_each_state(ledger: Ledg
     fills = dict(zip(bands["fill"]["scale"]["domain"], bands["fill"]["scale"]["range"]))
     strokes = dict(zip(bands["stroke"]["scale"]["domain"], bands["stroke"]["scale"]["range"]))
     assert set(fills) == {"agreed_in_principle", "disputed_terms", "visit_cancelled", "working_level_talks",
-                          "finalised"}
+                          "talks_suspended", "finalised"}
     assert all((fills[state], strokes[state]) == STATE_COLOURS[state] for state in fills)
+    assert len(set(fills.values())) == len(fills)  # no two states share a fill
 
 
 # -- SVG, PNG and the command ------------------------------------------------------------------

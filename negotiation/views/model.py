@@ -1,10 +1,11 @@
 """What a picture of a negotiation shows, worked out from the ledger once: no drawing here.
 
 The story is walked once, event by event, through the same fold the ledger
-uses, so each state band, each disputed point and each change of terms is
-what the machine says, not a guess from the event types. Retracted and
-corrected entries come from the log, limited to what was known at the time
-asked.
+uses, so each state band, each disputed point, each change of terms and each
+measure's status is what the machine says, not a guess from the event types.
+Retracted and corrected entries come from the log, limited to what was known
+at the time asked. What goes on beside the phase (measures, deadlines,
+meetings) is worked out in ``beside``.
 """
 
 from __future__ import annotations
@@ -15,10 +16,21 @@ from typing import Any
 
 from ..domain.aggregate import Negotiation, fold
 from ..domain.entries import RecordedEvent
+from ..domain.measures import MEASURE_EVENTS
 from ..domain.payloads import CORRECTION_TYPES
 from ..domain.story import StoryEvent, retractions_and_corrections
 from ..domain.times import Moment, end_of, spoken_day
 from ..ledger import Ledger
+from .beside import (
+    DeadlineMark,
+    MeasureChange,
+    MeasureSpan,
+    MeetingMark,
+    day_after,
+    deadline_marks,
+    measure_spans,
+    meeting_marks,
+)
 
 #: Events drawn as milestones: the moments a reader looks for first.
 MILESTONES = ("VisitCancelled", "AgreementFinalised")
@@ -52,6 +64,8 @@ class Band:
     start: datetime
     end: datetime
     current: bool
+    #: The event that entered the state (a ``TalksSuspended`` says who broke the talks off).
+    entered_by: StoryEvent | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,13 +93,15 @@ class Ghost:
 
 @dataclass(frozen=True, slots=True)
 class TermChange:
-    """A term set or changed by an event of the story."""
+    """A term set or changed by an event of the story: a common term, or one party's statement of it."""
 
     term: str
     before: Any
     after: Any
     at: datetime
     event_type: str
+    #: The party whose statement it is; None for a common term.
+    according_to: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +119,13 @@ class Picture:
     known_at: datetime | None
     start: datetime
     end: datetime
+    #: The moment the time-driven answers are for: ``as_of``, else ``known_at``, else when it was drawn.
+    moment: datetime
+    #: Each measure as each event of the story left it, in story order (the spans are made of these).
+    measure_changes: tuple[MeasureChange, ...] = ()
+    measures: tuple[MeasureSpan, ...] = ()
+    deadlines: tuple[DeadlineMark, ...] = ()
+    meetings: tuple[MeetingMark, ...] = ()
 
     @property
     def id(self) -> str:
@@ -144,27 +167,42 @@ def picture(ledger: Ledger, negotiation_id: str, *, as_of: Moment | None = None,
     story = ledger.story(negotiation_id, as_of=as_of, known_at=known_at)
     as_of_moment = None if as_of is None else end_of(as_of, "as_of")
     known_moment = None if known_at is None else end_of(known_at, "known_at")
-    steps, changes = _walk(negotiation.id, story)
+    moment = negotiation.moment
+    steps, changes, measured = _walk(negotiation.id, story)
     known = [e for e in ledger.history(negotiation.id) if known_moment is None or e.reported_at <= known_moment]
     corrections = tuple(e for e in known if e.type in CORRECTION_TYPES)
     ghosts = _ghosts(known, story, as_of_moment)
-    start, end = _extent(steps, ghosts, as_of_moment)
+    deadlines = deadline_marks(story, moment)
+    meetings = meeting_marks(story)
+    start, end = _extent(steps, ghosts, as_of_moment, _beside_days(measured, deadlines, meetings))
     return Picture(negotiation, steps, _bands(steps, end), _disputes(steps), ghosts, corrections, changes,
-                   as_of_moment, known_moment, start, end)
+                   as_of_moment, known_moment, start, end, moment, measured, measure_spans(measured, end, moment),
+                   deadlines, meetings)
 
 
-def _walk(negotiation_id: str, story: list[StoryEvent]) -> tuple[tuple[Step, ...], tuple[TermChange, ...]]:
-    """Fold the story once, keeping the state and the terms each event leaves."""
+def _walk(negotiation_id: str, story: list[StoryEvent]
+          ) -> tuple[tuple[Step, ...], tuple[TermChange, ...], tuple[MeasureChange, ...]]:
+    """Fold the story once, keeping the state, the terms and the measures each event leaves."""
     state = Negotiation(id=negotiation_id)
     steps: list[Step] = []
     changes: list[TermChange] = []
+    measured: list[MeasureChange] = []
     for event in story:
         after = fold(negotiation_id, [replace(event, version=state.version + 1)], state)
         steps.append(Step(event, state.state, after.state))
-        changes += [TermChange(term, state.terms.get(term), value, event.occurred_at, event.type)
-                    for term, value in after.terms.items() if state.terms.get(term, _UNSET) != value]
+        changes += _term_changes(state.terms, after.terms, event)
+        for party, stated in after.statements.items():
+            changes += _term_changes(state.statements.get(party, {}), stated, event, party)
+        if event.type in MEASURE_EVENTS:
+            measured.append(MeasureChange(event, after.measures[event.data["measure"]]))
         state = after
-    return tuple(steps), tuple(changes)
+    return tuple(steps), tuple(changes), tuple(measured)
+
+
+def _term_changes(before: dict[str, Any], after: dict[str, Any], event: StoryEvent,
+                  according_to: str | None = None) -> list[TermChange]:
+    return [TermChange(term, before.get(term), value, event.occurred_at, event.type, according_to)
+            for term, value in after.items() if before.get(term, _UNSET) != value]
 
 
 _UNSET = object()
@@ -177,7 +215,7 @@ def _bands(steps: tuple[Step, ...], end: datetime) -> tuple[Band, ...]:
         if step.after != step.before:
             if bands:
                 bands[-1] = replace(bands[-1], end=step.event.occurred_at, current=False)
-            bands.append(Band(step.after, step.event.occurred_at, end, True))
+            bands.append(Band(step.after, step.event.occurred_at, end, True, step.event))
     return tuple(bands)
 
 
@@ -218,10 +256,22 @@ def _ghosts(known: list[RecordedEvent], story: list[StoryEvent], as_of: datetime
     return tuple(ghosts)
 
 
-def _extent(steps: tuple[Step, ...], ghosts: tuple[Ghost, ...], as_of: datetime | None) -> tuple[datetime, datetime]:
-    """The world time the picture spans: its events, their reports and ghosts, with a margin; up to ``as_of``."""
+def _beside_days(measured: tuple[MeasureChange, ...], deadlines: tuple[DeadlineMark, ...],
+                 meetings: tuple[MeetingMark, ...]) -> list[datetime]:
+    """The days beside the events a picture must reach: deadlines due, pauses and threats running out,
+    the last days of meetings."""
+    days = [d.due_at for d in deadlines]
+    days += [day_after(day) for c in measured for day in (c.measure.paused_until, c.measure.effective) if day]
+    return days + [m.ends_at for m in meetings]
+
+
+def _extent(steps: tuple[Step, ...], ghosts: tuple[Ghost, ...], as_of: datetime | None,
+            beside: list[datetime]) -> tuple[datetime, datetime]:
+    """The world time the picture spans: its events, their reports, ghosts and the days beside them that
+    matter (a deadline), with a margin; up to ``as_of``."""
     moments = [m for s in steps for m in (s.event.occurred_at, s.event.reported_at)]
     moments += [m for g in ghosts for m in (g.entry.occurred_at, *(c.reported_at for c in g.by))]
+    moments += [m for m in beside if as_of is None or m <= as_of]
     if as_of is not None:
         moments.append(as_of)
     first, last = min(moments), max(moments)

@@ -1,5 +1,11 @@
 """The report's pages as HTML: the index of every negotiation, and a page per negotiation.
 
+The index lists every negotiation the report could tell, the deadlines of the
+days ahead and the measures in force across them, and names any negotiation
+it could not tell, with why. A negotiation's page shows its timeline, its
+story (denied reports marked), each party's view of the terms side by side,
+its deals, measures, deadlines, meetings and third-party acts.
+
 Every table turns into a stack of cards on a narrow screen, so nothing is cut
 off on a phone; the charts scale down to the page's width.
 """
@@ -13,9 +19,13 @@ from typing import Any
 import altair as alt
 
 from ..domain.payloads import describe
+from ..domain.story import StoryEvent
 from ..specbook.diagram import STATE_COLOURS
+from .beside import MOVED, day_start
 from .files import embed, page
 from .model import Picture, day
+from .overview import Overview
+from .rows import MEASURE_COLOURS, against, status_words
 
 VEGA_SCRIPT = "assets/vega-embed.js"
 SPEC_BOOK = "spec/index.html"
@@ -32,6 +42,10 @@ CSS = (
     "dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:.8em 0}"
     "dl.facts dt{font-weight:600}dl.facts dd{margin:0}"
     ".mini{min-width:240px}"
+    ".status{display:inline-block;padding:0 6px;border-radius:8px;border:1.5px solid;white-space:nowrap}"
+    ".denied{color:#b42318;font-weight:600}"
+    "tr.differs td{background:#fff4e5}tr.differs td:first-child{box-shadow:inset 4px 0 #d9480f}"
+    ".stated{color:#4b5563;font-size:.85em}.failed li{margin:.3em 0}"
     "@media (max-width:760px){table.cards thead{display:none}"
     "table.cards,table.cards tbody,table.cards tr,table.cards td{display:block;width:100%}"
     "table.cards tr{border:1px solid #e5e7eb;border-radius:8px;margin:0 0 12px;padding:6px 10px}"
@@ -48,12 +62,33 @@ def state_chip(state: str, root: str) -> str:
             f'style="background:{fill};border-color:{stroke}">{escape(state)}</a>')
 
 
-def table(headings: Sequence[str], rows: Iterable[Sequence[str]], css_class: str = "cards") -> str:
-    """A table of already escaped cells; each cell names its column for the card layout."""
+def table(headings: Sequence[str], rows: Iterable[Sequence[str]], css_class: str = "cards",
+          row_classes: Sequence[str] = ()) -> str:
+    """A table of already escaped cells; each cell names its column for the card layout.
+
+    ``row_classes`` gives the rows, in order, a class each ("" for none).
+    """
     head = "".join(f"<th>{escape(h)}</th>" for h in headings)
-    body = "".join("<tr>" + "".join(f'<td data-label="{escape(h)}">{cell}</td>' for h, cell in zip(headings, row))
-                   + "</tr>" for row in rows)
+    body = "".join((f'<tr class="{row_classes[i]}">' if i < len(row_classes) and row_classes[i] else "<tr>")
+                   + "".join(f'<td data-label="{escape(h)}">{cell}</td>' for h, cell in zip(headings, row))
+                   + "</tr>" for i, row in enumerate(rows))
     return f'<table class="{css_class}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def status_chip(status: str) -> str:
+    """A measure's status in the colours its span has on the timeline."""
+    fill, stroke = MEASURE_COLOURS.get(status, ("#f3f3f3", "#888888"))
+    return f'<span class="status" style="background:{fill};border-color:{stroke}">{escape(status_words(status))}</span>'
+
+
+def denied(by: Sequence[str]) -> str:
+    """``denied by X`` for an event the story marks denied; empty for one nobody denied."""
+    return f'<span class="denied">denied by {escape(", ".join(by))}</span>' if by else ""
+
+
+def _on(iso_day: str | None) -> str:
+    """An ISO day as a reader says it."""
+    return "—" if not iso_day else escape(day(day_start(iso_day)))
 
 
 def _value(value: Any) -> str:
@@ -64,44 +99,202 @@ def _script(root: str) -> str:
     return f'<script src="{root}{VEGA_SCRIPT}"></script>'
 
 
-def index_page(views: Sequence[tuple[Picture, alt.TopLevelMixin]], written: str) -> str:
-    """Every negotiation: parties, state now, opened, last event, open points and a small timeline."""
+def index_page(views: Sequence[tuple[Picture, alt.TopLevelMixin]], written: str,
+               overview: Overview | None = None) -> str:
+    """Every negotiation: parties, state now, opened, last event, open points and a small timeline; then the
+    deadlines of the days ahead and the measures in force across them, and any negotiation it could not tell."""
     rows = []
     charts = []
     for i, (view, mini) in enumerate(views):
         n = view.negotiation
         chart_id = f"mini-{i}"
         charts.append(embed(f"#{chart_id}", mini))
-        rows.append((f'<a href="negotiations/{escape(n.id)}.html">{escape(n.id)}</a>',
-                     escape(" – ".join(n.parties)), state_chip(n.state, ""), escape(day(n.opened_at)),
-                     escape(day(n.updated_at)), escape(", ".join(n.open_disputes) or "none"),
+        rows.append((_link(n.id, ""), escape(" – ".join(n.parties)), state_chip(n.state, ""),
+                     escape(day(n.opened_at)), escape(day(n.updated_at)),
+                     escape(", ".join(n.open_disputes) or "none"),
                      f'<div class="mini chart" id="{chart_id}" aria-label="timeline of {escape(n.id)}"></div>'))
-    body = (f'<nav><a href="{SPEC_BOOK}">spec book: the state machine and every scenario</a></nav>'
-            f"<h1>Negotiations</h1><p class=\"muted\">{len(views)} negotiation{'s' if len(views) != 1 else ''}"
-            f" from the ledger, written {escape(written)}. Each name opens its timeline, story and terms.</p>"
+    failed = overview.failed if overview else ()
+    told = f"{len(views)} negotiation{'s' if len(views) != 1 else ''}"
+    said = f" {escape(overview.when)}" if overview is not None and overview.when else ""
+    body = (f'<nav><a href="{SPEC_BOOK}">spec book: the state machine and every scenario</a>'
+            + ('<a href="#deadlines">deadlines</a><a href="#measures">measures in force</a>' if overview else "")
+            + ('<a href="#untold">not told</a>' if failed else "") + "</nav>"
+            f"<h1>Negotiations</h1><p class=\"muted\">{told} from the ledger{said}, written {escape(written)}. "
+            "Each name opens its timeline, story and terms.</p>"
             + table(("negotiation", "parties", "state now", "opened", "last event", "open points", "timeline"),
-                    rows) + "".join(charts))
+                    rows) + (_overview(overview) if overview else "") + "".join(charts))
     return page("Negotiations", body, scripts=_script(""), css=CSS)
 
 
+def _link(negotiation_id: str, root: str, anchor: str = "") -> str:
+    return f'<a href="{root}negotiations/{escape(negotiation_id)}.html{anchor}">{escape(negotiation_id)}</a>'
+
+
+def _overview(overview: Overview) -> str:
+    """The index's deadlines ahead, measures in force, and the negotiations it could not tell."""
+    first, last = escape(day(overview.at)), escape(day(day_start(overview.last_day.isoformat())))
+    deadlines = [(escape(day(day_start(d.due.isoformat()))), "today" if d.days_left == 0 else
+                  f"{d.days_left} day{'s' if d.days_left != 1 else ''}", _link(d.negotiation, "", "#deadlines"),
+                  escape(d.what), _value(d.by), _on(d.set_on)) for d in overview.deadlines]
+    measures = [(_link(m.negotiation, "", "#measures"), escape(m.measure), _value(m.by), _value(m.against),
+                 _value(m.value), escape(day(m.since)),
+                 "; ".join(filter(None, [f"effective from {_on(m.effective_from)}" if m.effective_from else "",
+                                         f"threatened: {escape(m.threatened_value)}" if m.threatened_value
+                                         else ""])) or "—") for m in overview.measures]
+    html = (f'<h2 id="deadlines">Deadlines in the next {overview.days} days</h2>'
+            f'<p class="muted">Pending deadlines due from {first} to {last}, soonest first.</p>'
+            + (table(("due", "in", "negotiation", "what", "set by", "set on"), deadlines) if deadlines else
+               f"<p>No deadline falls due from {first} to {last}.</p>")
+            + f'<h2 id="measures">Measures in force</h2><p class="muted">On {first}: who imposed them, on whom, '
+              "at what value and since when.</p>"
+            + (table(("negotiation", "measure", "by", "against", "value", "in force since", "notes"), measures)
+               if measures else f"<p>No measure is in force on {first}.</p>"))
+    if overview.failed:
+        html += ('<h2 id="untold">Negotiations the report cannot tell</h2><p class="muted">Their stories '
+                 "cannot be told at the time asked; the rest of the report stands without them.</p>"
+                 '<ul class="failed">' + "".join(f"<li><strong>{escape(n)}</strong>: {escape(why)}</li>"
+                                                 for n, why in overview.failed) + "</ul>")
+    return html
+
+
 def negotiation_page(view: Picture, chart: alt.TopLevelMixin) -> str:
-    """One negotiation: its timeline, its story with sources, its terms and how they changed, and corrections."""
+    """One negotiation: its timeline, story, each party's view of the terms, deals, measures, deadlines,
+    meetings, third-party acts, disputed points, how the terms changed, and corrections."""
     n = view.negotiation
     facts = [("state now", state_chip(n.state, "../")), ("parties", escape(" – ".join(n.parties))),
              ("opened", escape(day(n.opened_at))),
              ("deal in principle", escape(day(n.deal_announced_at)) if n.has_deal else "none yet"),
              ("last event", escape(day(n.updated_at))), ("open points", escape(", ".join(n.open_disputes) or "none")),
              ("entries in the log", str(n.version))]
+    if n.suspended_by:
+        last = n.suspensions[-1]
+        facts.insert(1, ("talks", f"{'terminated' if last.get('terminated') else 'suspended'} by "
+                                  f"{escape(n.suspended_by)} on {_on(last.get('on'))}"
+                                  + (f": {escape(str(last['reason']))}" if last.get("reason") else "")))
     if n.instruments:
         facts.append(("instruments", "<br>".join(escape(i) for i in n.instruments)))
+    if view.when:
+        facts.insert(0, ("told", escape(view.when)))
+    told = {step.event.version: step.event for step in view.steps}
     body = ('<nav><a href="../index.html">← every negotiation</a>'
             f'<a href="../{SPEC_BOOK}">spec book</a></nav>'
             f"<h1>{escape(n.id)}</h1>"
             '<dl class="facts">' + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts) + "</dl>"
             '<h2 id="timeline">Timeline</h2><p class="muted">Hover over a mark for its details.</p>'
             f'<div id="chart" class="chart"></div>{embed("#chart", chart)}'
-            + _story(view) + _disputes(view) + _terms(view) + _corrections(view))
+            + _story(view) + views_side_by_side(view) + _deals(view, told) + _measures(view) + _deadlines(view)
+            + _meetings(view) + _acts(view, told) + _disputes(view) + _term_changes(view) + _corrections(view))
     return page(f"{n.id}: {n.state}", body, scripts=_script("../"), css=CSS)
+
+
+def views_side_by_side(view: Picture) -> str:
+    """Each party's view of the terms side by side: the common terms overlaid with its own statements,
+    each statement marked, and the names where the two views differ highlighted."""
+    n = view.negotiation
+    names = list(dict.fromkeys([*n.terms, *(name for p in n.parties for name in n.statements.get(p, {}))]))
+    if not names:
+        return '<h2 id="terms">Terms now</h2><p>No terms recorded.</p>'
+    differs = set(n.differences)
+    rows, classes = [], []
+    for name in names:
+        cells = [escape(name), _value(n.terms.get(name))]
+        for party in n.parties:
+            seen = n.view_of(party)
+            stated = name in n.statements.get(party, {})
+            cells.append((_value(seen.get(name)) if name in seen else "—")
+                         + (f' <span class="stated">({escape(party)}\'s statement)</span>' if stated else ""))
+        cells.append("differ" if name in differs else "agree")
+        rows.append(cells)
+        classes.append("differs" if name in differs else "")
+    heads = ("term", "common", *(f"as {party} tells it" for party in n.parties), "the views")
+    said = (f"The views differ on {len(differs)} term{'s' if len(differs) != 1 else ''}, highlighted."
+            if differs else "The two views agree on every term.")
+    return ('<h2 id="terms">Terms now, as each party tells them</h2><p class="muted">Common terms are those no '
+            "party is named as the source of; each party's view is the common terms with its own statements "
+            f"over them. {said}</p>" + table(heads, rows, row_classes=classes))
+
+
+def _deals(view: Picture, told: dict[int, StoryEvent]) -> str:
+    deals = view.negotiation.deals
+    if not deals:
+        return ""
+    rows = []
+    for deal in deals:
+        event = told.get(deal.get("version", 0))
+        if deal.get("title"):
+            what = escape(str(deal["title"]))
+        else:
+            what = "<br>".join(escape(str(i)) for i in deal.get("instruments", ())) or "—"
+        rows.append((_on(deal.get("on")), escape(str(deal.get("kind", "—"))), what,
+                     _value(deal.get("according_to")), denied(event.denied_by if event else ())))
+    return '<h2 id="deals">Deals</h2>' + table(("date", "deal", "title or instruments", "according to", "notes"),
+                                               rows)
+
+
+def _measures(view: Picture) -> str:
+    n = view.negotiation
+    if not n.measures:
+        return ""
+    at = view.moment
+    now = []
+    for name, m in n.measures.items():
+        status = m.status_at(at)
+        notes = [f"paused until {_on(m.paused_until)}" if status == "paused" else "",
+                 f"the pause ended {_on(m.paused_until)}" if m.status == "paused" and status != "paused" else "",
+                 f"to take effect {_on(m.effective)}" if m.effective and status in ("threatened", "threat_lapsed")
+                 else "",
+                 f"threatened: {escape(m.threatened_value)}" if m.threatened_value else "",
+                 f"effective from {_on(m.effective_from)}" if m.effective_from and status == "in_force" else "",
+                 f"lifted by {escape(m.lifted_by)}" if m.lifted_by and status == "lifted" else ""]
+        now.append((escape(name), _value(m.by), _value(against(view, m.by)), status_chip(status), _value(m.value),
+                    "; ".join(filter(None, notes)) or "—"))
+    spans = [(escape(s.measure), status_chip(s.status), escape(day(s.start)),
+              "still" if s.current else escape(day(s.end)), _value(s.value),
+              escape("; ".join(s.causes)) + (" " + denied(s.denied_by) if s.denied_by else ""))
+             for s in view.measures]
+    return (f'<h2 id="measures">Measures</h2><p class="muted">As they stand {escape(_when(view))}.</p>'
+            + table(("measure", "by", "against", "status", "value", "notes"), now)
+            + '<h2 id="measure-spans">How the measures went</h2><p class="muted">Each measure\'s statuses '
+              "over time, as the timeline draws them: a pause that ran out is in force again from the day "
+              "after it ended, with no event that day.</p>"
+            + table(("measure", "status", "from", "to", "value", "why"), spans))
+
+
+def _when(view: Picture) -> str:
+    return f"on {day(view.moment)}"
+
+
+def _deadlines(view: Picture) -> str:
+    if not view.deadlines:
+        return ""
+    rows = [(escape(d.what), escape(day(d.due_at)),
+             escape(f"moved to {day(day_start(d.moved_to or d.due))}" if d.status == MOVED else d.status
+                    + (f", then moved to {day(day_start(d.moved_to))}" if d.moved_to else "")),
+             _value(d.by), escape(day(d.set_at)), denied(d.denied_by)) for d in view.deadlines]
+    return (f'<h2 id="deadlines">Deadlines</h2><p class="muted">Every deadline set, {escape(_when(view))}.</p>'
+            + table(("what", "due", "status", "set by", "set on", "notes"), rows))
+
+
+def _meetings(view: Picture) -> str:
+    if not view.meetings:
+        return ""
+    rows = [(escape(day(m.at)) + (f" to {_on(m.ends_on)}" if m.ends_on else ""), escape(m.level),
+             _value(m.format), _value(m.venue), escape(", ".join(m.participants)) or "—", _value(m.summary),
+             denied(m.denied_by)) for m in view.meetings]
+    return '<h2 id="meetings">Meetings</h2>' + table(
+        ("date", "level", "format", "venue", "participants", "summary", "notes"), rows)
+
+
+def _acts(view: Picture, told: dict[int, StoryEvent]) -> str:
+    acts = view.negotiation.third_party_acts
+    if not acts:
+        return ""
+    rows = []
+    for act in acts:
+        event = told.get(act.get("version", 0))
+        rows.append((_on(act.get("on")), _value(act.get("actor")), _value(act.get("kind")), _value(act.get("of")),
+                     _value(act.get("action")), denied(event.denied_by if event else ())))
+    return '<h2 id="acts">Third parties</h2>' + table(("date", "actor", "kind", "of", "action", "notes"), rows)
 
 
 def _story(view: Picture) -> str:
@@ -113,6 +306,8 @@ def _story(view: Picture) -> str:
         if step.late:
             notes.append(f'<span class="late">reported {step.lag.days} days later</span>')
         ghost = ghosts.get(event.event_id)
+        if event.denied_by:
+            notes.append(denied(event.denied_by))
         if ghost is not None:
             notes.append("corrected by " + ", ".join(
                 f"version {c.version} ({escape(day(c.reported_at))}: {escape(str(c.data.get('reason', '')))})"
@@ -135,22 +330,19 @@ def _disputes(view: Picture) -> str:
                                                              "resolution"), rows)
 
 
-def _terms(view: Picture) -> str:
-    terms = view.negotiation.terms
-    now = table(("term", "value"), [(escape(k), _value(v)) for k, v in terms.items()]) if terms else \
-        "<p>No terms recorded.</p>"
-    changes = [(escape(day(c.at)), escape(c.term), _value(c.before), _value(c.after), escape(c.event_type))
-               for c in view.term_changes]
-    return ('<h2 id="terms">Terms now</h2>' + now + '<h2 id="term-changes">How the terms changed</h2>'
-            + (table(("date", "term", "before", "after", "event"), changes) if changes else
+def _term_changes(view: Picture) -> str:
+    changes = [(escape(day(c.at)), escape(c.term), _value(c.according_to) if c.according_to else "common",
+                _value(c.before), _value(c.after), escape(c.event_type)) for c in view.term_changes]
+    return ('<h2 id="term-changes">How the terms changed</h2>'
+            + (table(("date", "term", "whose", "before", "after", "event"), changes) if changes else
                "<p>No terms recorded.</p>"))
 
 
 def _corrections(view: Picture) -> str:
     if not view.corrections:
-        return '<h2 id="corrections">Corrections</h2><p>Nothing has been retracted or corrected.</p>'
+        return '<h2 id="corrections">Corrections</h2><p>Nothing has been retracted, corrected or denied.</p>'
     rows = [(str(c.version), escape(day(c.reported_at)), escape(c.type), escape(describe(c.type, c.data)),
              escape(", ".join(c.sources) or "—")) for c in view.corrections]
-    return ('<h2 id="corrections">Corrections</h2><p class="muted">Entries of the log that withdrew or '
-            "corrected an event; the log keeps both.</p>"
+    return ('<h2 id="corrections">Corrections</h2><p class="muted">Entries of the log that withdrew, '
+            "corrected or denied an event; the log keeps both.</p>"
             + table(("version", "reported", "entry", "what", "sources"), rows))

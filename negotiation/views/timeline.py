@@ -1,8 +1,13 @@
 """A negotiation's timeline as a Vega-Altair chart: its states, events, disputes and what was known when.
 
 World time runs left to right. Behind everything, the state the negotiation
-was in, as bands in the spec book diagram's colours, named along the top row.
-One row per disputed point, from the dispute to its resolution; one row per
+was in, as bands in the spec book diagram's colours, named along the top row
+(suspended talks are the ``talks_suspended`` band). Under it, what goes on
+beside the phase: one row per measure, its spans coloured by status
+(threatened, threat lapsed, in force, paused, lifted; a pause that ran out
+shows in force again from the day after it ended); one row per deadline, a
+triangle on the day it is due (filled while pending, hollow once passed or
+moved); one row of meetings, shaped by level. Then one row per disputed point, from the dispute to its resolution; one row per
 event of the story, its marker on the day it happened, a tick on the day it
 was reported (a late report linked to the event in orange), and a label with
 its date and sources. Cancelled visits and finalisations are milestones:
@@ -24,14 +29,16 @@ import altair as alt
 from ..domain import machine
 from ..ledger import Ledger
 from ..specbook.diagram import STATE_COLOURS
+from .beside import MEASURE_STATUSES, MEETING_LEVELS
 from .model import Picture, day, picture
-from .rows import GHOST_INK, LATE_INK, STATE_ROW, Row, ink, ms, rows_of
+from .rows import GHOST_INK, LATE_INK, MEASURE_COLOURS, MEETING_STYLE, STATE_ROW, Row, Rows, ink, ms, rows_of
 
 #: The opened states, in the machine's order: the bands' colour scale and legend.
 STATES = tuple(s for s in machine.STATES if s != machine.NOT_OPENED)
 #: How to read the marks that the state legend does not explain.
 LEGEND = ("diamond: a milestone · tick: when it was reported · orange: late news · "
-          "hollow grey: a retracted or corrected entry")
+          "hollow grey: a retracted or corrected entry · ▼ a deadline: filled while pending, hollow once passed "
+          "or moved · | the day a measure took effect")
 ROW = 22  # pixels per row
 WIDTH = 880  # pixels of world time in a full timeline
 
@@ -64,12 +71,56 @@ def _bands(view: Picture, rows: list[Row], x: alt.X, *, legend: bool) -> alt.Cha
     bands: alt.Chart = _data(rows).mark_rect(strokeWidth=1.5, opacity=0.9).encode(
         x, alt.X2("x2:T"), alt.Fill("state:N", scale=fill, legend=shown),
         alt.Stroke("state:N", scale=stroke, legend=shown), alt.Description("about:N"),
-        tooltip=[alt.Tooltip("state:N"), alt.Tooltip("from:N"), alt.Tooltip("to:N")])
+        tooltip=[alt.Tooltip("state:N"), alt.Tooltip("from:N"), alt.Tooltip("to:N"), alt.Tooltip("why:N")])
     return bands
 
 
 def _tips(*fields: str) -> list[alt.Tooltip]:
     return [alt.Tooltip(f"{name}:N") for name in fields]
+
+
+def _beside(view: Picture, rows: Rows, x: alt.X, y: alt.Y) -> list[alt.Chart]:
+    """Measures by status, deadlines on their days and meetings by level, each on its own rows."""
+    statuses = [s for s in MEASURE_STATUSES if s in {r["status"] for r in rows.measures}]
+    fill = alt.Scale(domain=statuses, range=[MEASURE_COLOURS[s][0] for s in statuses])
+    stroke = alt.Scale(domain=statuses, range=[MEASURE_COLOURS[s][1] for s in statuses])
+    legend = alt.Legend(title="measure", orient="bottom", symbolType="square", symbolStrokeWidth=1.5,
+                        labelExpr="replace(datum.label, '_', ' ')") if statuses else None
+    levels = [level for level in MEETING_LEVELS if level in {r["level"] for r in rows.meetings}]
+    met = alt.Legend(title="meeting", orient="bottom") if levels else None
+    shown = [
+        _data(rows.measures).mark_bar(height=ROW - 6, strokeWidth=1.5, cornerRadius=2).encode(
+            x, alt.X2("x2:T"), y, alt.Fill("status:N", scale=fill, legend=legend),
+            alt.Stroke("status:N", scale=stroke, legend=legend), alt.Description("about:N"),
+            tooltip=_tips("measure", "status", "value", "by", "against", "from", "to", "why", "notes")),
+        _data(rows.measure_names).mark_text(fontSize=10, fontWeight="bold").encode(
+            x, y, alt.Text("said:N"), alt.Color("ink:N", scale=None)),
+        _data(rows.effective).mark_tick(thickness=2, size=ROW - 4, color="#7f1d1d").encode(
+            x, y, alt.Description("about:N"), tooltip=_tips("measure", "effective")),
+        _data(rows.deadlines).mark_rule(strokeDash=[2, 3], color=GHOST_INK).encode(
+            _x(view, field="set"), alt.X2("x:T"), y),
+    ]
+    for filled in (True, False):
+        shown.append(_data([r for r in rows.deadlines if r["filled"] == filled]).mark_point(
+            shape="triangle-down", size=130, filled=filled, opacity=1, strokeWidth=2).encode(
+            x, y, alt.Color("ink:N", scale=None), alt.Description("about:N"),
+            tooltip=_tips("what", "due", "fate", "by", "set_on")))
+    shown += [
+        _data([r for r in rows.meetings if r["x2"] != r["x"]]).mark_rule(strokeWidth=3).encode(
+            x, alt.X2("x2:T"), y, alt.Color("ink:N", scale=None)),
+        _data(rows.meetings).mark_point(filled=True, opacity=0.95, stroke="white", strokeWidth=1).encode(
+            x, y, alt.Shape("level:N", scale=alt.Scale(domain=levels, range=[MEETING_STYLE[v][0] for v in levels]),
+                            legend=met),
+            alt.Fill("level:N", scale=alt.Scale(domain=levels, range=[MEETING_STYLE[v][2] for v in levels]),
+                     legend=met),
+            alt.Size("level:N", scale=alt.Scale(domain=levels, range=[MEETING_STYLE[v][1] for v in levels]),
+                     legend=met),
+            alt.Description("about:N"),
+            tooltip=_tips("level", "date", "format", "venue", "participants", "summary", "denied")),
+    ]
+    return shown
+
+
 
 
 def chart_of(view: Picture, width: int = WIDTH) -> alt.LayerChart:
@@ -85,6 +136,7 @@ def chart_of(view: Picture, width: int = WIDTH) -> alt.LayerChart:
         _bands(view, rows.bands, x, legend=True),
         _data(rows.names).mark_text(fontWeight="bold", fontSize=11).encode(
             x, y, alt.Text("state:N"), alt.Color("ink:N", scale=None)),
+        *_beside(view, rows, x, y),
         _data([r for r in events if r["milestone"]]).mark_rule(strokeDash=[5, 3], strokeWidth=1.5).encode(
             x, alt.Color("ink:N", scale=None)),
         _data(rows.disputes).mark_bar(height=ROW - 8, color=ink(machine.DISPUTED), opacity=0.55,
@@ -108,7 +160,8 @@ def chart_of(view: Picture, width: int = WIDTH) -> alt.LayerChart:
             alt.Shape("milestone:N", scale=alt.Scale(domain=[True, False], range=["diamond", "circle"]),
                       legend=None),
             alt.Size("milestone:N", scale=alt.Scale(domain=[True, False], range=[190, 80]), legend=None),
-            alt.Description("about:N"), tooltip=_tips("event", "date", "reported_at", "sources", "what", "state")),
+            alt.Description("about:N"),
+            tooltip=_tips("event", "date", "reported_at", "sources", "what", "state", "denied")),
     ]
     for left in (False, True):
         for bold in (False, True):
@@ -124,7 +177,10 @@ def chart_of(view: Picture, width: int = WIDTH) -> alt.LayerChart:
     config = alt.Config(view=alt.ViewConfig(stroke=None), axis=alt.AxisConfig(labelColor="#1f2933",
                                                                               labelFont="sans-serif"),
                         legend=alt.LegendConfig(labelFontSize=11, titleFontSize=11))
-    return alt.LayerChart(layer=layers, width=width, height=ROW * len(rows.order), title=title, config=config)
+    resolve = alt.Resolve(scale=alt.ScaleResolveMap(fill="independent", stroke="independent", shape="independent",
+                                                   size="independent"))
+    return alt.LayerChart(layer=layers, width=width, height=ROW * len(rows.order), title=title, config=config,
+                          resolve=resolve)
 
 
 def _times_asked(view: Picture, x: alt.X, y: alt.Y) -> list[alt.Chart]:
