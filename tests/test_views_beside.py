@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ import pytest
 from negotiation import Ledger
 from negotiation.specbook.diagram import STATE_COLOURS
 from negotiation.views.beside import MeasureSpan, in_force_since
+from negotiation.views.files import save
 from negotiation.views.model import picture
 from negotiation.views.timeline import chart_of, timeline_chart
 
@@ -214,3 +216,12 @@ def test_a_negotiation_of_pressure_alone_is_drawn_with_its_measures_and_no_state
     assert view.negotiation.state == "not_opened" and view.bands == ()
     assert [(s.status, s.current) for s in view.measures] == [("threatened", True)]
     assert [m["status"] for m in layer_data(spec, "bar", "measure")] == ["threatened"]
+
+
+def test_a_picture_with_one_level_of_meeting_draws_its_marker_and_legend(ledger: Ledger, tmp_path: Path) -> None:
+    out = save(timeline_chart(ledger, TALKS, as_of="2025-03-01"), tmp_path / "one-level.svg", TALKS)
+
+    svg = out.read_text(encoding="utf-8")
+    assert "NaN" not in svg
+    assert "Symbol legend titled 'meeting' for shape and fill color with 1 value: ministerial" in svg
+    assert 'aria-label="ministerial in person Washington meeting on 20 Feb 2025"' in svg

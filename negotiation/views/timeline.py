@@ -113,8 +113,7 @@ def _beside(view: Picture, rows: Rows, x: alt.X, y: alt.Y) -> list[alt.Chart]:
                             legend=met),
             alt.Fill("level:N", scale=alt.Scale(domain=levels, range=[MEETING_STYLE[v][2] for v in levels]),
                      legend=met),
-            alt.Size("level:N", scale=alt.Scale(domain=levels, range=[MEETING_STYLE[v][1] for v in levels]),
-                     legend=met),
+            alt.Size("size:Q", scale=None),
             alt.Description("about:N"),
             tooltip=_tips("level", "date", "format", "venue", "participants", "summary", "denied")),
     ]
