@@ -264,8 +264,8 @@ def test_the_svg_of_each_seed_negotiation_names_every_event_with_its_date(
     for event in ledger.story(negotiation_id):
         assert event.type in texts, event.type
         assert any(t.startswith(day(event.occurred_at)) and ", ".join(event.sources) in t for t in labels), event
-    now = ledger.get(negotiation_id)
-    assert f"{negotiation_id} ({' – '.join(now.parties)}): {now.state}" in texts
+    now, title = ledger.get(negotiation_id), ledger.titles()[negotiation_id]  # every seed file gives a title
+    assert f"{title} · {negotiation_id} ({' – '.join(now.parties)}): {now.state}" in texts
 
 
 def test_us_japan_is_drawn_in_its_five_states_in_order(url: str, tmp_path: Path) -> None:
@@ -300,7 +300,8 @@ def test_as_of_draws_us_japan_as_it_stood_on_28_august(url: str, tmp_path: Path)
 
     svg = out.read_text(encoding="utf-8")
     texts = svg_texts(svg)
-    assert "us-japan-2025 (US – JP): working_level_talks" in texts
+    assert ("US–Japan tariffs for a $550 billion investment package · us-japan-2025 (US – JP): "
+            "working_level_talks") in texts
     assert "as of 28 Aug 2025" in texts
     assert not [t for t in texts if t.startswith("4 Sep 2025")]
     assert [label.split()[1] for _, label in band_labels(svg)] == [s for s, _ in US_JAPAN_BANDS[:4]]

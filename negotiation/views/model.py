@@ -126,6 +126,8 @@ class Picture:
     measures: tuple[MeasureSpan, ...] = ()
     deadlines: tuple[DeadlineMark, ...] = ()
     meetings: tuple[MeetingMark, ...] = ()
+    #: The title its event file gave it, if any.
+    named: str | None = None
 
     @property
     def id(self) -> str:
@@ -133,9 +135,10 @@ class Picture:
 
     @property
     def title(self) -> str:
-        """The negotiation, its parties and the times asked, in one line."""
+        """The negotiation (its title, when it has one), and its parties, in one line."""
         parties = " – ".join(self.negotiation.parties)
-        return f"{self.id}" + (f" ({parties})" if parties else "")
+        called = f"{self.named} · {self.id}" if self.named else self.id
+        return called + (f" ({parties})" if parties else "")
 
     @property
     def when(self) -> str:
@@ -177,7 +180,7 @@ def picture(ledger: Ledger, negotiation_id: str, *, as_of: Moment | None = None,
     start, end = _extent(steps, ghosts, as_of_moment, _beside_days(measured, deadlines, meetings))
     return Picture(negotiation, steps, _bands(steps, end), _disputes(steps), ghosts, corrections, changes,
                    as_of_moment, known_moment, start, end, moment, measured, measure_spans(measured, end, moment),
-                   deadlines, meetings)
+                   deadlines, meetings, ledger.titles().get(negotiation.id))
 
 
 def _walk(negotiation_id: str, story: list[StoryEvent]
