@@ -35,6 +35,14 @@ CHECKPOINTS = [
     ("us-japan-2025", date(2025, 7, 22), "agreed_in_principle", ()),
     ("us-japan-2025", date(2025, 8, 28), "working_level_talks", ("tariff stacking", "profit sharing")),
     ("us-japan-2025", date(2025, 9, 4), "finalised", ()),
+    ("us-vietnam-2025", date(2025, 7, 2), "disputed_terms", ("US tariff rate on Vietnamese goods",)),
+    ("us-vietnam-2025", date(2025, 10, 26), "disputed_terms", ("definition of transshipment",)),
+    ("us-indonesia-2025", date(2025, 7, 15), "agreed_in_principle", ()),
+    ("us-indonesia-2025", date(2025, 12, 22), "working_level_talks", ()),
+    ("us-indonesia-2025", date(2026, 2, 19), "finalised", ()),
+    ("us-mexico-2025", date(2025, 2, 3), "working_level_talks", ()),
+    ("us-mexico-2025", date(2025, 12, 9), "disputed_terms", ("water deliveries under the 1944 treaty",)),
+    ("us-mexico-2025", date(2025, 12, 12), "agreed_in_principle", ()),
 ]
 
 
