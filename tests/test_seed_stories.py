@@ -107,7 +107,7 @@ def test_the_seeds_hold_talks_before_a_deal_life_after_finalisation_and_the_eu_a
     korea_phase = [e for e in korea_history if e.type in EVENT_TYPES]
 
     assert korea_history[0].type == "MeasureThreatened" and korea_phase[0].type == "VisitCancelled"
-    assert korea.deal_announced_at is not None and korea.opened_at < korea.deal_announced_at
+    assert korea.deal_announced_at is not None and korea_phase[0].occurred_at < korea.deal_announced_at
     assert [e.type for e in korea_phase if e.occurred_at.year == 2026][:1] == ["TermsDisputed"]
     assert eu.parties == ("US", "EU")
     assert seeded.verify().intact
