@@ -107,10 +107,10 @@ def test_load_is_idempotent_and_reports_counts(run: Runner, seeds: list[Path]) -
     second = run("load", *map(str, seeds))
 
     assert first.exit_code == 0, first.output
-    assert "loaded 5 negotiations: 48 events recorded, 0 already stored" in first.output
-    assert "loaded 5 negotiations: 0 events recorded, 48 already stored" in second.output
+    assert "loaded 8 negotiations: 183 events recorded, 0 already stored" in first.output
+    assert "loaded 8 negotiations: 0 events recorded, 183 already stored" in second.output
     with Ledger.open(run.url) as ledger:
-        assert len(ledger.read_all()) == 48
+        assert len(ledger.read_all()) == 183
 
 
 def test_demo_loads_the_story_and_replays_us_japan_step_by_step(run: Runner) -> None:

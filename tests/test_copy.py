@@ -53,7 +53,7 @@ def seeded(sqlite_url: str, seeds: list[Path]) -> str:
         ledger.record_many("us-japan-2025", [  # learned late, dated before the finalisation: judged as one batch
             {"type": "TermsDisputed", "data": {"point": "rice"}, "occurred_at": "2025-09-01"},
             {"type": "DisputeResolved", "data": {"point": "rice"}, "occurred_at": "2025-09-02"}])
-        ledger.correct("us-japan-2025", 2, reason="reported a day late", occurred_at="2025-08-01")
+        ledger.correct("us-japan-2025", 3, reason="reported a day late", occurred_at="2025-08-01")
         ledger.retract("us-uk-2025", ledger.version("us-uk-2025"), reason="not confirmed", sources=["GOV.UK"])
     return sqlite_url
 
@@ -157,8 +157,10 @@ def test_the_copy_command_copies_verifies_and_says_so(seeded: str, postgres_url:
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     entries = len(rows_of(seeded))
+    with Ledger.open(seeded) as source:
+        negotiations = len(source.negotiations())
     assert lines[0].startswith(f"copied {entries} entries from {seeded} to {postgres_url} (")
-    assert lines[1] == f"verified on the target: {entries} entries in 5 negotiations, intact"
+    assert lines[1] == f"verified on the target: {entries} entries in {negotiations} negotiations, intact"
     assert_same_log(seeded, postgres_url)
 
 

@@ -83,7 +83,7 @@ def seeded(sqlite_url: str, seeds: list[Path]) -> Iterator[Ledger]:
     """The seeds, with a retraction and a correction recorded on top, in a SQLite database."""
     with Ledger.open(sqlite_url) as ledger:
         load_streams(ledger, read_streams(seeds))
-        ledger.correct("us-japan-2025", 2, reason="reported a day late", occurred_at="2025-08-01",
+        ledger.correct("us-japan-2025", 3, reason="reported a day late", occurred_at="2025-08-01",
                        reported_at="2025-08-02", sources=["Kyodo"])
         ledger.retract("us-uk-2025", ledger.history("us-uk-2025")[-1].version, reason="not confirmed",
                        sources=["GOV.UK"])
@@ -151,8 +151,8 @@ def test_an_export_writes_every_entry_with_its_id_times_sources_and_corrections(
     assert {key: correction[key] for key in ("type", "reason", "occurred_at", "reported_at", "sources")} == {
         "type": "EventCorrected", "reason": "reported a day late", "occurred_at": "2025-08-01",
         "reported_at": "2025-08-02", "sources": ["Kyodo"]}
-    assert correction["target"] == log[1].event_id  # written as its place in the document, 2
-    assert "target: 2\n" in path.read_text(encoding="utf-8")
+    assert correction["target"] == log[2].event_id  # written as its place in the document, 3
+    assert "target: 3\n" in path.read_text(encoding="utf-8")
 
 
 # -- random histories --------------------------------------------------------------------------------------

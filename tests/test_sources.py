@@ -63,7 +63,7 @@ def test_no_us_japan_event_rests_only_on_ndtv_so_the_story_without_it_is_the_sam
     named = seeded.reported_by("NDTV", negotiation_id=US_JAPAN)
     without = seeded.story(US_JAPAN, exclude_sources=["NDTV"])
 
-    assert [(e.version, e.type) for e in named] == [(5, "TermsDisputed"), (6, "VisitCancelled")]
+    assert [(e.version, e.type) for e in named] == [(7, "TermsDisputed"), (8, "VisitCancelled")]
     assert all(set(e.sources) - {"NDTV"} for e in named)  # each names another source too
     assert without == seeded.story(US_JAPAN)
     assert seeded.get(US_JAPAN, exclude_sources=["NDTV"]).state == "finalised"
@@ -74,8 +74,8 @@ def test_without_nhk_the_us_japan_story_loses_the_one_amendment_only_nhk_reporte
     without = seeded.story(US_JAPAN, exclude_sources=["NHK"])
     believed = seeded.get(US_JAPAN, exclude_sources=["NHK"])
 
-    assert versions(whole) == list(range(1, 12))
-    assert versions(without) == [v for v in range(1, 12) if v != 8]  # v8: TermsAmended, sources [NHK]
+    assert versions(whole) == list(range(1, 16))
+    assert versions(without) == [v for v in range(1, 16) if v != 10]  # v10: TermsAmended, sources [NHK]
     assert "investment package form" in seeded.get(US_JAPAN).terms
     assert "investment package form" not in believed.terms
     assert believed.state == "finalised"
@@ -89,11 +89,11 @@ def test_without_chosun_biz_the_us_korea_story_is_refused_at_the_finalisation_it
     with pytest.raises(IllegalSourceStory) as refused:
         seeded.get(US_KOREA, exclude_sources=["Chosun Biz"])
 
-    # Only Chosun Biz reported the resolution of version 7; without it a point is still open on 14 November.
+    # Only Chosun Biz reported the resolution of version 11; without it a point is still open on 14 November.
     assert (refused.value.version, refused.value.event_type, refused.value.occurred_at, refused.value.state) == (
-        8, "AgreementFinalised", "2025-11-14", "disputed_terms")
+        12, "AgreementFinalised", "2025-11-14", "disputed_terms")
     assert str(refused.value) == (
-        "negotiation 'us-korea-2025' told without Chosun Biz is not a legal story: it breaks at version 8, "
+        "negotiation 'us-korea-2025' told without Chosun Biz is not a legal story: it breaks at version 12, "
         "AgreementFinalised of 2025-11-14, which would come in state disputed_terms, where it is refused "
         "(disputed points are still open)")
     assert stored_rows() == before
@@ -104,13 +104,13 @@ def test_the_story_on_the_word_of_one_source_alone_is_refused_where_it_cannot_op
         seeded.story(US_JAPAN, sources=["NHK"])
 
     assert (refused.value.version, refused.value.event_type, refused.value.state) == (
-        7, "WorkingLevelTalksOpened", "not_opened")
+        9, "WorkingLevelTalksOpened", "not_opened")
 
 
 def test_the_seed_sources_are_counted_with_their_entries_and_negotiations(seeded: Ledger) -> None:
     summaries = {s.source: s for s in seeded.sources()}
 
-    assert (summaries["Reuters"].entries, summaries["Reuters"].negotiations) == (20, 4)
+    assert (summaries["Reuters"].entries, summaries["Reuters"].negotiations) == (61, 7)
     assert (summaries["NDTV"].entries, summaries["NDTV"].negotiations) == (2, 1)
     assert (summaries["NHK"].entries, summaries["NHK"].negotiations) == (2, 1)
     assert [s.source for s in seeded.sources()] == sorted(summaries)
@@ -275,7 +275,7 @@ def test_the_sources_command_lists_each_source_with_its_counts(seeded_file: str)
     cells = [[cell.strip() for cell in line.strip("│ ").split("│")] for line in result.output.splitlines()
              if line.startswith("│")]
     assert [row for row in cells if row[0] in ("NDTV", "Reuters")] == [
-        ["NDTV", "2", "1", "0", "0"], ["Reuters", "20", "4", "0", "0"]]
+        ["NDTV", "2", "1", "0", "0"], ["Reuters", "61", "7", "0", "0"]]
     assert len(cells) == named
 
 
@@ -303,7 +303,7 @@ def test_a_story_the_sources_cannot_tell_is_refused_in_one_line(seeded_file: str
 
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
-        "Error: negotiation 'us-korea-2025' told without Chosun Biz is not a legal story: it breaks at version 8, "
+        "Error: negotiation 'us-korea-2025' told without Chosun Biz is not a legal story: it breaks at version 12, "
         "AgreementFinalised of 2025-11-14, which would come in state disputed_terms, where it is refused "
         "(disputed points are still open)"]
 
