@@ -245,7 +245,8 @@ IN_PYTHON: dict[str, Callable[[Any], str]] = {
     '.open_disputes | join(", ")': lambda doc: ", ".join(doc["open_disputes"]),
     '.[] | select(.type == "TermsDisputed") | "\\(.version) \\(.data.point)"':
         lambda doc: "\n".join(f"{e['version']} {e['data']['point']}" for e in doc if e["type"] == "TermsDisputed"),
-    'last | "\\(.type) \\(.occurred_at)"': lambda doc: f"{doc[-1]['type']} {doc[-1]['occurred_at']}",
+    'map(select(.type == "AgreementFinalised")) | last | "\\(.type) \\(.occurred_at)"':
+        lambda doc: next(f"{e['type']} {e['occurred_at']}" for e in reversed(doc) if e["type"] == "AgreementFinalised"),
     ".deal_announced_at | fromdate":
         lambda doc: str(int(datetime.strptime(doc["deal_announced_at"], "%Y-%m-%dT%H:%M:%SZ")
                             .replace(tzinfo=UTC).timestamp())),
