@@ -295,7 +295,9 @@ class TimeCell:
 
     def seen_as(self, outcome: TimeOutcome) -> str:
         """An outcome in words: ``still paused on that day``, ``in_force once the day ended``."""
-        return f"still {self.before} on that day" if outcome == "held" else f"{self.after} once that day ended"
+        if outcome == "held":
+            return f"still {self.before} on that day"
+        return f"{self.after} once that day ended"
 
 
 def expected_time_cells() -> list[TimeCell]:
@@ -522,11 +524,14 @@ def _kind(cell: Cell, seen: Observation) -> tuple[str, str | None]:
 def _measure_problem(cell: MeasureCell, seen: MeasureObservation) -> str | None:
     """Why a measure observation disagrees with the measure machine, if it does."""
     if seen.outcome == "refused":
-        return None if cell.dest is None else f"the measure machine allows it (to {cell.dest}), but it was refused"
+        if cell.dest is None:
+            return None
+        return f"the measure machine allows it (to {cell.dest}), but it was refused"
     if cell.dest is None:
         return "the measure machine refuses it, but it was recorded"
     if seen.after != cell.dest:
-        return f"it was recorded and left the measure {seen.after}, but the measure machine leads to {cell.dest}"
+        return (f"it was recorded and left the measure {seen.after}, but the measure machine leads to "
+                f"{cell.dest}")
     return None
 
 
@@ -576,8 +581,8 @@ def compare(observations: Iterable[Observation], cells: Sequence[Cell] | None = 
             if asked.outcome == "held" else (asked.subject, asked.before, asked.after)
         rule = rules.get(key) if key is not None else None
         if rule is None or (asked.outcome == "held" and asked.after != asked.before):
-            disagreements.append(f"{asked.subject} {asked.before} → {asked.after} ({asked.outcome}) is no rule of "
-                                 f"time (seen in «{asked.scenario}»)")
+            disagreements.append(f"{asked.subject} {asked.before} → {asked.after} ({asked.outcome}) is no "
+                                 f"rule of time (seen in «{asked.scenario}»)")
         elif asked.scenario not in rule.scenarios[asked.outcome]:
             rule.scenarios[asked.outcome].append(asked.scenario)
     matrix = {(c.kind, c.state, c.outcome): CorrectionCellReport(c)
@@ -611,8 +616,8 @@ def scenarios_by_measure_cell(report: Mapping[str, Any]) -> dict[tuple[str, str]
 
 
 def scenarios_by_time_cell(report: Mapping[str, Any]) -> dict[tuple[str, str, str, str], list[str]]:
-    """Read a coverage report written by ``Report.to_json``: the scenarios of each outcome of each rule of time,
-    keyed by (subject, before, after, outcome)."""
+    """Read a coverage report written by ``Report.to_json``: the scenarios of each outcome of each rule of
+    time, keyed by (subject, before, after, outcome)."""
     rules = report.get("time", {}).get("rules", ())
-    return {(rule["subject"], rule["before"], rule["after"], outcome): list(rule["scenarios"].get(outcome, ()))
-            for rule in rules for outcome in TIME_OUTCOMES}
+    return {(rule["subject"], rule["before"], rule["after"], outcome):
+            list(rule["scenarios"].get(outcome, ())) for rule in rules for outcome in TIME_OUTCOMES}

@@ -174,8 +174,8 @@ def _(world: World, negotiation: str) -> None:
     world.ledger.record_many(negotiation, seed_story(negotiation))
 
 
-@given(phrase('the negotiation "{negotiation}" opened with working-level talks between "{first}" and "{second}" '
-              'on {date:date}'))
+@given(phrase('the negotiation "{negotiation}" opened with working-level talks between "{first}" and '
+              '"{second}" on {date:date}'))
 def _(world: World, negotiation: str, first: str, second: str, date: str) -> None:
     world.negotiation_id = negotiation
     world.setup("WorkingLevelTalksOpened", {"parties": [first, second]}, occurred_at=day(date),
@@ -223,8 +223,8 @@ def _(world: World, date: str, party: str, datatable: list[list[str]]) -> None:
               'at "{value}" on "{other}"'))
 def _(world: World, negotiation: str, date: str, party: str, measure: str, value: str, other: str) -> None:
     world.negotiation_id = negotiation
-    world.setup("MeasureImposed", {"parties": [party, other], "measure": measure, "by": party, "value": value},
-                occurred_at=day(date), reported_at=day(date))
+    world.setup("MeasureImposed", {"parties": [party, other], "measure": measure, "by": party,
+                                   "value": value}, occurred_at=day(date), reported_at=day(date))
 
 
 @given(phrase('the negotiation "{negotiation}" began on {date:date} with "{party}" threatening "{measure}" '
@@ -256,7 +256,8 @@ def _(world: World, date: str, measure: str, status: str) -> None:
 @given(phrase('on {date:date} "{party}" threatened "{measure}" at "{value}" from {effective:date}'))
 def _(world: World, date: str, party: str, measure: str, value: str, effective: str) -> None:
     world.setup("MeasureThreatened", {"measure": measure, "by": party, "value": value,
-                                      "effective": day(effective)}, occurred_at=day(date), reported_at=day(date))
+                                      "effective": day(effective)},
+                occurred_at=day(date), reported_at=day(date))
 
 
 @given(phrase('on {date:date} "{party}" imposed "{measure}" at "{value}"'))
@@ -565,10 +566,12 @@ def _(world: World, event: str, measure: str, date: str) -> None:
 @when(phrase('on {date:date} "{party}" threatens "{measure}" at "{value}" from {effective:date}'))
 def _(world: World, date: str, party: str, measure: str, value: str, effective: str) -> None:
     world.record("MeasureThreatened", {"measure": measure, "by": party, "value": value,
-                                       "effective": day(effective)}, occurred_at=day(date), reported_at=day(date))
+                                       "effective": day(effective)},
+                 occurred_at=day(date), reported_at=day(date))
 
 
-@when(phrase('on {date:date} "{party}" threatens "{other}" with "{measure}" at "{value}" from {effective:date}'))
+@when(phrase('on {date:date} "{party}" threatens "{other}" with "{measure}" at "{value}" '
+             'from {effective:date}'))
 def _(world: World, date: str, party: str, other: str, measure: str, value: str, effective: str) -> None:
     world.record("MeasureThreatened", {"parties": [party, other], "measure": measure, "by": party,
                                        "value": value, "effective": day(effective)},
@@ -578,7 +581,9 @@ def _(world: World, date: str, party: str, other: str, measure: str, value: str,
 @when(phrase('on {date:date} "{party}" imposes "{measure}" at "{value}"'))
 @when(phrase('on {date:date} "{party}" imposes "{measure}" at "{value}", effective from {since:date}'))
 def _(world: World, date: str, party: str, measure: str, value: str, since: str | None = None) -> None:
-    data = {"measure": measure, "by": party, "value": value, **({"effective_from": day(since)} if since else {})}
+    data = {"measure": measure, "by": party, "value": value}
+    if since:
+        data["effective_from"] = day(since)
     world.record("MeasureImposed", data, occurred_at=day(date), reported_at=day(date))
 
 
@@ -1050,7 +1055,8 @@ def _(world: World, datatable: list[list[str]]) -> None:
 @then(phrase("no event of the story happened on {date:date}"))
 def _(world: World, date: str) -> None:
     world.settled()
-    assert [e for e in world.ledger.story(world.negotiation_id) if e.occurred_at.date().isoformat() == day(date)] == []
+    story = world.ledger.story(world.negotiation_id)
+    assert [event for event in story if event.occurred_at.date().isoformat() == day(date)] == []
 
 
 # Each party's version.

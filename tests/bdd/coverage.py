@@ -131,11 +131,14 @@ class SpecCoverage:
 
     def observe_measure(self, status: str, event: str, outcome: Outcome, *, after: str | None = None) -> None:
         """Note what the running scenario saw when it recorded a measure event on a measure in ``status``."""
-        self.measures.append(MeasureObservation(status, event, outcome, self._scenario("a measure event"), after))
+        scenario = self._scenario("a measure event")
+        self.measures.append(MeasureObservation(status, event, outcome, scenario, after))
 
     def observe_time(self, subject: str, before: str, after: str, outcome: TimeOutcome) -> None:
-        """Note what the running scenario saw time make of a measure or a deadline its events left ``before``."""
-        self.times.append(TimeObservation(subject, before, after, outcome, self._scenario("a question of time")))
+        """Note what the running scenario saw time make of a measure or a deadline its events left
+        ``before``."""
+        scenario = self._scenario("a question of time")
+        self.times.append(TimeObservation(subject, before, after, outcome, scenario))
 
     def _scenario(self, what: str) -> str:
         if self.current is None:
@@ -185,7 +188,8 @@ class SpecCoverage:
         def where(seen: Seen) -> tuple[str, int]:
             return self.where.get(seen.scenario, last)
 
-        self.report = compare(sorted(self.observations, key=where), corrections=sorted(self.corrections, key=where),
+        self.report = compare(sorted(self.observations, key=where),
+                              corrections=sorted(self.corrections, key=where),
                               measures=sorted(self.measures, key=where), times=sorted(self.times, key=where))
         out = self.written = self.report_path()
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -208,7 +208,8 @@ class World:
             # Which guards said no, asked of the machine with the negotiation as it stood.
             guards = tuple(guard_name(guard, target)
                            for guard, target in machine.refusing_guards(state, event_type, negotiation))
-            self.observer.observe(state, event_type, "refused", offered=event_type in e.allowed, guards=guards)
+            self.observer.observe(state, event_type, "refused", offered=event_type in e.allowed,
+                                  guards=guards)
         except NegotiationError as e:
             # Refused before the machine had a say (a stale version, a reused id, a malformed
             # payload, a party that is not one of the two): not a transition outcome, so not observed.
@@ -249,7 +250,8 @@ class World:
         state = self.state()
         self.snapshot()
         self.attempted, self.error, self.error_expected = f"the {kind} of version {target}", None, False
-        change = {RETRACTED: self.ledger.retract, CORRECTED: self.ledger.correct, DENIED: self.ledger.deny}[kind]
+        changes = {RETRACTED: self.ledger.retract, CORRECTED: self.ledger.correct, DENIED: self.ledger.deny}
+        change = changes[kind]
         try:
             self.last = change(self.negotiation_id, target, **options)
         except (IllegalStory, InvalidEvent) as e:  # the story would break, or the request is wrong
@@ -260,7 +262,8 @@ class World:
         else:
             self.observer.observe_correction(kind, state, "accepted")
 
-    def ask(self, *, as_of: str | None = None, known_at: str | None = None, exclude_denied: bool = False) -> None:
+    def ask(self, *, as_of: str | None = None, known_at: str | None = None,
+            exclude_denied: bool = False) -> None:
         """Ask how the negotiation stood as of a day and/or as known on a day, keeping the answer."""
         self.settled()
         self.snapshot()
