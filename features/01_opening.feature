@@ -3,12 +3,20 @@ Feature: Opening a negotiation
   announcement of a deal in principle, or, as often happens, working-level
   talks or a high-level visit called off before any deal is struck. Whatever
   opens it names the two parties: countries by their two-letter ISO codes, and
-  the European Union as "EU". Before that nothing else can be recorded about
-  it: there is nothing to dispute, resolve, finalise or amend.
+  the European Union as "EU". Before that nothing of the phase can be
+  recorded about it: there is nothing to dispute, resolve, break off,
+  finalise or amend. (Pressure that comes before any talks, a tariff
+  threatened or a deadline set, makes a negotiation known without opening
+  it: see "Pressure before talks".)
 
-  A deal in principle is announced at most once. When talks or a cancelled
-  visit came first, the deal may follow, between the same two parties and
-  only while no point is in dispute.
+  When talks or a cancelled visit came first, the deal may follow, between
+  the same two parties. A negotiation often has more than one deal: the US
+  and China agreed a truce at Geneva on 12 May 2025, a framework to carry it
+  out in London on 10 June, and a further deal once their leaders had met at
+  Busan on 30 October. Each later deal in principle revises the one before;
+  it is not refused. Nor is a deal announced while a point is in dispute:
+  the US–Vietnam deal of 2 July 2025 was announced with what counts as
+  transshipment left undefined, and that point stayed open after it.
 
   Whenever the ledger refuses an event, the message names the negotiation, the
   state it is in, the event and what it would have accepted instead, and the
@@ -71,6 +79,7 @@ Feature: Opening a negotiation
       | event              |
       | TermsDisputed      |
       | DisputeResolved    |
+      | TalksSuspended     |
       | AgreementFinalised |
       | TermsAmended       |
 
@@ -86,20 +95,22 @@ Feature: Opening a negotiation
       | working-level talks      |
       | a visit being called off |
 
-  Scenario Outline: A deal cannot be announced while a point is in dispute
-    Given a negotiation "us-korea-2025" between "US" and "KR" opened by working-level talks
-    And the point "investment structure" is disputed
+  Scenario Outline: A deal announced while a point is in dispute leaves the point open
+    Given a negotiation "us-vietnam-2025" between "US" and "VN" opened by working-level talks
+    And the point "transshipment" is disputed
     And it is in state "<state>"
-    When the deal between "US" and "KR" is announced
-    Then the event is refused as not allowed in state "<state>"
-    And the message says why: "disputed points are still open"
-    And nothing was recorded
+    When the deal between "US" and "VN" is announced
+    Then "AgreedInPrinciple" was recorded as version <version>
+    And the negotiation is "disputed_terms"
+    And the open points are "transshipment"
+    And a deal in principle has been announced
 
     Examples:
-      | state               |
-      | disputed_terms      |
-      | visit_cancelled     |
-      | working_level_talks |
+      | state               | version |
+      | disputed_terms      | 3       |
+      | visit_cancelled     | 4       |
+      | working_level_talks | 4       |
+      | talks_suspended     | 4       |
 
   Scenario: The deal is struck between the parties who opened the negotiation
     Given a negotiation "us-korea-2025" between "US" and "KR" opened by working-level talks
@@ -107,21 +118,34 @@ Feature: Opening a negotiation
     Then the event is refused as invalid: "US, JP are not the parties to 'us-korea-2025' (US, KR)"
     And nothing was recorded
 
-  Scenario Outline: A deal in principle is announced only once
-    Given a negotiation "us-japan-2025" between "US" and "JP" agreed in principle
+  Scenario Outline: A later deal revises the one before, whatever has happened since
+    Given a negotiation "us-china-2025" between "US" and "CN" agreed in principle
     And it is in state "<state>"
-    When the deal between "US" and "JP" is announced
-    Then the event is refused as not allowed in state "<state>"
-    And the message says why: "<why>"
-    And the message says what is allowed: "<allowed instead>"
-    And nothing was recorded
+    When the deal between "US" and "CN" is announced
+    Then "AgreedInPrinciple" was recorded as version <version>
+    And the negotiation is "agreed_in_principle"
+    And the negotiation has had 2 deals in principle
 
     Examples:
-      | state               | why                                      | allowed instead                                                                          |
-      | agreed_in_principle | a deal in principle was already announced | TermsDisputed, VisitCancelled, WorkingLevelTalksOpened, AgreementFinalised, TermsAmended |
-      | visit_cancelled     | a deal in principle was already announced | TermsDisputed, WorkingLevelTalksOpened, TermsAmended                                     |
-      | working_level_talks | a deal in principle was already announced | TermsDisputed, VisitCancelled, AgreementFinalised, TermsAmended                          |
-      | finalised           | a deal in principle was already announced | TermsDisputed, WorkingLevelTalksOpened, TermsAmended                                     |
+      | state               | version |
+      | agreed_in_principle | 2       |
+      | visit_cancelled     | 3       |
+      | working_level_talks | 3       |
+      | talks_suspended     | 3       |
+      | finalised           | 3       |
+
+  Scenario: A truce, then a framework, then a further deal
+    Given the negotiation "us-china-2025" opened with working-level talks between "US" and "CN" on 10 May 2025
+    When the deal "Geneva truce" is announced on 12 May 2025
+    And the deal "London framework" is announced on 10 June 2025
+    And the deal "Busan deal" is announced on 30 October 2025
+    Then "AgreedInPrinciple" was recorded as version 4
+    And the negotiation is "agreed_in_principle"
+    And its deals read:
+      | date            | kind         | title            |
+      | 12 May 2025     | in principle | Geneva truce     |
+      | 10 June 2025    | in principle | London framework |
+      | 30 October 2025 | in principle | Busan deal       |
 
   Scenario: A deal needs two different parties
     Given no negotiation "india-japan-2025" has been recorded yet

@@ -6,7 +6,8 @@ Feature: Disputes and their resolution
   point stays open. When the last open point of a negotiation in disputed
   terms is resolved, the negotiation is back to agreed in principle if a deal
   was announced, and back to working-level talks if not; during a cancelled
-  visit or working-level talks, resolving a point keeps the state.
+  visit, working-level talks or talks broken off, resolving a point keeps the
+  state.
 
   Background:
     Given a negotiation "us-japan-2025" between "US" and "JP" agreed in principle
@@ -37,7 +38,7 @@ Feature: Disputes and their resolution
       | US    | the US keeps up to 90% of the returns |
       | JP    | the returns must benefit both sides   |
     When the point "profit sharing" is disputed with these positions:
-      | party | position                                   |
+      | party | position                                    |
       | US    | accept the deal as it stands or pay tariffs |
     Then "TermsDisputed" was recorded as version 3
     And the negotiation is "disputed_terms"
@@ -49,19 +50,19 @@ Feature: Disputes and their resolution
 
   Scenario: The positions of the parties are recorded with the disputed point
     When the point "profit sharing" is disputed with these positions:
-      | party | position                                 |
-      | US    | the US keeps up to 90% of the returns    |
-      | JP    | the returns must benefit both sides      |
+      | party | position                              |
+      | US    | the US keeps up to 90% of the returns |
+      | JP    | the returns must benefit both sides   |
     Then "TermsDisputed" was recorded as version 2
     And the recorded positions are:
-      | party | position                                 |
-      | US    | the US keeps up to 90% of the returns    |
-      | JP    | the returns must benefit both sides      |
+      | party | position                              |
+      | US    | the US keeps up to 90% of the returns |
+      | JP    | the returns must benefit both sides   |
 
   Scenario: Only the parties to the negotiation take positions
     When the point "profit sharing" is disputed with these positions:
-      | party | position                      |
-      | IN    | the returns should be shared  |
+      | party | position                     |
+      | IN    | the returns should be shared |
     Then the event is refused as invalid: "IN not a party to 'us-japan-2025' (US, JP)"
     And nothing was recorded
 
@@ -89,7 +90,7 @@ Feature: Disputes and their resolution
     And the negotiation is "disputed_terms"
     And the open points are "profit sharing"
 
-  Scenario Outline: A point resolved while the visit is off or officials talk keeps the state
+  Scenario Outline: A point resolved while the visit is off, officials talk or talks are off keeps the state
     Given the point "tariff stacking" is disputed
     And it is in state "<state>"
     When "DisputeResolved" is recorded for the point "tariff stacking"
@@ -101,12 +102,13 @@ Feature: Disputes and their resolution
       | state               |
       | visit_cancelled     |
       | working_level_talks |
+      | talks_suspended     |
 
   Scenario: Nothing can be resolved in a deal agreed in principle
     When "DisputeResolved" is recorded for the point "tariff stacking"
     Then the event is refused as not allowed in state "agreed_in_principle"
     And the message says why: "no disputed point is open"
-    And the message says what is allowed: "TermsDisputed, VisitCancelled, WorkingLevelTalksOpened, AgreementFinalised, TermsAmended"
+    And the message says what is allowed: "AgreedInPrinciple, TermsDisputed, VisitCancelled, WorkingLevelTalksOpened, TalksSuspended, AgreementFinalised, TermsAmended"
     And nothing was recorded
 
   Scenario Outline: Nothing can be resolved while no point is open
@@ -118,9 +120,10 @@ Feature: Disputes and their resolution
     And nothing was recorded
 
     Examples:
-      | state               | allowed instead                                                 |
-      | visit_cancelled     | TermsDisputed, WorkingLevelTalksOpened, TermsAmended            |
-      | working_level_talks | TermsDisputed, VisitCancelled, AgreementFinalised, TermsAmended |
+      | state               | allowed instead                                                                                                             |
+      | visit_cancelled     | AgreedInPrinciple, TermsDisputed, VisitCancelled, WorkingLevelTalksOpened, TalksSuspended, AgreementFinalised, TermsAmended |
+      | working_level_talks | AgreedInPrinciple, TermsDisputed, VisitCancelled, WorkingLevelTalksOpened, TalksSuspended, AgreementFinalised, TermsAmended |
+      | talks_suspended     | AgreedInPrinciple, TermsDisputed, VisitCancelled, WorkingLevelTalksOpened, TalksSuspended, TermsAmended                     |
 
   Scenario Outline: Only an open point can be resolved
     Given the point "tariff stacking" is disputed
@@ -134,3 +137,4 @@ Feature: Disputes and their resolution
       | disputed_terms      |
       | visit_cancelled     |
       | working_level_talks |
+      | talks_suspended     |

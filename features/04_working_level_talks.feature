@@ -1,8 +1,15 @@
 Feature: Working-level talks
   When the principals stall, officials below them take up the details. Talks
-  can open from a deal agreed in principle, from disputed terms or after a
-  cancelled visit; the points in dispute stay open and are worked through in
-  the talks. Talks that are under way cannot be opened again.
+  can open from a deal agreed in principle, from disputed terms, after a
+  cancelled visit, or after the signing, to carry the agreement out; the
+  points in dispute stay open and are worked through in the talks.
+
+  Talks come in rounds, and a new round opens while talks are under way: the
+  US and China met for a first round in Geneva on 10 May 2025, then in London,
+  Stockholm and Madrid, and for a fifth round in Kuala Lumpur on 25 October.
+  Each round is recorded with its number and venue, and the negotiation stays
+  in working-level talks. (Talks that resume after they were broken off: see
+  "Talks suspended".)
 
   Background:
     Given a negotiation "us-japan-2025" between "US" and "JP" agreed in principle
@@ -32,10 +39,15 @@ Feature: Working-level talks
     Then the negotiation is "working_level_talks"
     And the open points are "tariff stacking"
 
-  Scenario: Talks under way cannot be opened again
-    Given working-level talks have opened
-    When "WorkingLevelTalksOpened" is recorded
-    Then the event is refused as not allowed in state "working_level_talks"
-    And the message says why: "talks are already under way"
-    And the message says what is allowed: "TermsDisputed, VisitCancelled, AgreementFinalised, TermsAmended"
-    And nothing was recorded
+  Scenario: A new round opens while talks are under way
+    Given the negotiation "us-china-2025" opened with working-level talks between "US" and "CN" on 10 May 2025
+    When a new round of talks opens on 25 October 2025:
+      | round  | 5                                   |
+      | venue  | Kuala Lumpur                        |
+      | agenda | export controls, fentanyl, soybeans |
+    Then "WorkingLevelTalksOpened" was recorded as version 2
+    And the negotiation is "working_level_talks"
+    And the recorded event says:
+      | round  | 5                                   |
+      | venue  | Kuala Lumpur                        |
+      | agenda | export controls, fentanyl, soybeans |

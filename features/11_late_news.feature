@@ -113,15 +113,21 @@ Feature: Late news
       | event              |
       | TermsDisputed      |
       | DisputeResolved    |
+      | TalksSuspended     |
       | AgreementFinalised |
       | TermsAmended       |
 
-  Scenario: A second deal cannot be dated before the first
-    Given the negotiation "us-uk-2025" opened with the deal between "US" and "GB" on 8 May 2025
-    When the deal between "US" and "GB" is reported, on 9 May 2025, as announced on 1 May 2025
-    Then it is refused because the story would then have the "AgreedInPrinciple" of 8 May 2025 (version 1) in state "agreed_in_principle"
-    And the message says why: "a deal in principle was already announced"
-    And nothing was recorded
+  Scenario: An earlier deal reported late comes first in the story, and opens it
+    Given the negotiation "us-china-2025" opened with the deal between "US" and "CN" on 10 June 2025
+    When the deal between "US" and "CN" is reported, on 11 June 2025, as announced on 12 May 2025
+    Then "AgreedInPrinciple" was recorded as version 2
+    And the negotiation is "agreed_in_principle"
+    And the negotiation opened on 12 May 2025
+    And the negotiation has had 2 deals in principle
+    And the story reads:
+      | date         | event             | version |
+      | 12 May 2025  | AgreedInPrinciple | 2       |
+      | 10 June 2025 | AgreedInPrinciple | 1       |
 
   Scenario: News cannot be reported before it is known
     Given the negotiation "us-uk-2025" opened with the deal between "US" and "GB" on 8 May 2025

@@ -15,10 +15,12 @@ Feature: Retractions and corrections
   Like a late event, a retraction or correction is accepted only if the
   story after it still makes sense, and is otherwise refused, naming the
   event of the story it would break, with nothing recorded. Only an event
-  can be retracted or corrected (not a retraction or a correction), an event
-  already retracted is out of the story for good, the last event left in a
-  story cannot be retracted, a correction must say what changes, and what
-  it says must be valid for the event it corrects.
+  can be retracted or corrected (not a retraction, a correction or a
+  denial), an event already retracted is out of the story for good, the
+  last event left in a story cannot be retracted, a correction must say what
+  changes, and what it says must be valid for the event it corrects. (A
+  report a party denies stays in the story, marked as denied: see "Denied
+  reports".)
 
   Scenario: A signing that did not happen is retracted, and the negotiation is open again
     Given the negotiation "us-korea-2025" opened with the deal between "US" and "KR" on 30 July 2025
@@ -145,7 +147,7 @@ Feature: Retractions and corrections
       | auto tariff | 15%   |
     And version 3 was <changed>, because "the order of 4 September was reported wrongly"
     When <change of version 4>, because "the first report was right after all"
-    Then it is refused: "version 4 is an <entry>, not an event; only events can be retracted or corrected"
+    Then it is refused: "version 4 is an <entry>, not an event; only events can be retracted, corrected or denied"
     And nothing was recorded
 
     Examples:
@@ -203,6 +205,7 @@ Feature: Retractions and corrections
       | disputed_terms      | 4       |
       | visit_cancelled     | 4       |
       | working_level_talks | 4       |
+      | talks_suspended     | 4       |
       | finalised           | 4       |
 
   Scenario Outline: The deal cannot be retracted while what followed it stands
@@ -223,6 +226,7 @@ Feature: Retractions and corrections
       | disputed_terms      |
       | visit_cancelled     |
       | working_level_talks |
+      | talks_suspended     |
       | finalised           |
 
   Scenario Outline: An amendment's terms are corrected, whatever has happened since
@@ -247,6 +251,7 @@ Feature: Retractions and corrections
       | disputed_terms      | 4       |
       | visit_cancelled     | 4       |
       | working_level_talks | 4       |
+      | talks_suspended     | 4       |
       | finalised           | 4       |
 
   Scenario Outline: An amendment cannot be dated before the deal it amends
@@ -267,4 +272,5 @@ Feature: Retractions and corrections
       | disputed_terms      |
       | visit_cancelled     |
       | working_level_talks |
+      | talks_suspended     |
       | finalised           |

@@ -11,6 +11,7 @@ on each backend it runs on (``test_features.py``); its *When* steps go through `
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from pytest_bdd import given, then, when
@@ -24,19 +25,19 @@ from negotiation import (
     NegotiationError,
     UnknownNegotiation,
 )
-from negotiation.domain.payloads import CORRECTED, CORRECTION_TYPES, RETRACTED
+from negotiation.domain.payloads import CORRECTED, CORRECTION_TYPES, DENIED, RETRACTED
 from negotiation.errors import IllegalStory
 
 from .coverage import PLUGIN_NAME, SpecCoverage
-from .phrases import day, pairs, phrase, points, rows, shown, spoken
-from .world import OPENING, TYPICAL, Rows, World, seed_story
+from .phrases import day, meeting, pairs, phrase, points, rows, shown, spoken, spoken_day, terms_of
+from .world import MEASURE_TYPICAL, OPENING, TYPICAL, Rows, World, measure_event, seed_story
 
 
 @pytest.fixture
 def world(ledger: Ledger, stored_rows: Callable[[], Rows], request: pytest.FixtureRequest) -> Iterator[World]:
     plugin = request.config.pluginmanager.get_plugin(PLUGIN_NAME)
     assert isinstance(plugin, SpecCoverage)
-    scene = World(ledger, stored_rows, plugin.observe, plugin.observe_correction)
+    scene = World(ledger, stored_rows, plugin)
     yield scene
     scene.settled()  # a refusal no step expected must not pass silently
 
@@ -171,6 +172,115 @@ def _(world: World, negotiation: str) -> None:
 def _(world: World, negotiation: str) -> None:
     world.negotiation_id = negotiation
     world.ledger.record_many(negotiation, seed_story(negotiation))
+
+
+@given(phrase('the negotiation "{negotiation}" opened with working-level talks between "{first}" and '
+              '"{second}" on {date:date}'))
+def _(world: World, negotiation: str, first: str, second: str, date: str) -> None:
+    world.negotiation_id = negotiation
+    world.setup("WorkingLevelTalksOpened", {"parties": [first, second]}, occurred_at=day(date),
+                reported_at=day(date))
+
+
+@given(phrase('the negotiation "{negotiation}" opened with the deal between "{first}" and "{second}" '
+              'on {date:date} on these terms:'))
+def _(world: World, negotiation: str, first: str, second: str, date: str, datatable: list[list[str]]) -> None:
+    world.negotiation_id = negotiation
+    world.setup("AgreedInPrinciple", {"parties": [first, second], "terms": terms_of(datatable)},
+                occurred_at=day(date), reported_at=day(date))
+
+
+@given(phrase('the deal "{title}" was announced on {date:date}'))
+def _(world: World, title: str, date: str) -> None:
+    world.setup("AgreedInPrinciple", {"title": title}, occurred_at=day(date), reported_at=day(date))
+
+
+@given(phrase('"{party}" broke off the talks'))
+def _(world: World, party: str) -> None:
+    world.setup("TalksSuspended", {"by": party})
+
+
+@given(phrase('on {date:date} "{party}" broke off the talks'))
+def _(world: World, date: str, party: str) -> None:
+    world.setup("TalksSuspended", {"by": party}, occurred_at=day(date), reported_at=day(date))
+
+
+@given(phrase('a meeting was held on {date:date}:'))
+def _(world: World, date: str, datatable: list[list[str]]) -> None:
+    world.setup("MeetingHeld", meeting(datatable), occurred_at=day(date), reported_at=day(date))
+
+
+@given(phrase('on {date:date} "{party}" said these were the terms:'))
+def _(world: World, date: str, party: str, datatable: list[list[str]]) -> None:
+    world.setup("TermsAmended", {"terms": terms_of(datatable), "according_to": party}, occurred_at=day(date),
+                reported_at=day(date))
+
+
+# Pressure before talks: the first event of a negotiation beside the phase, naming its parties.
+
+
+@given(phrase('the negotiation "{negotiation}" began on {date:date} with "{party}" imposing "{measure}" '
+              'at "{value}" on "{other}"'))
+def _(world: World, negotiation: str, date: str, party: str, measure: str, value: str, other: str) -> None:
+    world.negotiation_id = negotiation
+    world.setup("MeasureImposed", {"parties": [party, other], "measure": measure, "by": party,
+                                   "value": value}, occurred_at=day(date), reported_at=day(date))
+
+
+@given(phrase('the negotiation "{negotiation}" began on {date:date} with "{party}" threatening "{measure}" '
+              'at "{value}" on "{other}" from {effective:date}'))
+def _(world: World, negotiation: str, date: str, party: str, measure: str, value: str, other: str,
+      effective: str) -> None:
+    world.negotiation_id = negotiation
+    world.setup("MeasureThreatened", {"parties": [party, other], "measure": measure, "by": party,
+                                      "value": value, "effective": day(effective)},
+                occurred_at=day(date), reported_at=day(date))
+
+
+@given(phrase('the negotiation "{negotiation}" began on {date:date} with "{party}" setting "{other}" '
+              'the deadline "{what}" for {due:date}'))
+def _(world: World, negotiation: str, date: str, party: str, other: str, what: str, due: str) -> None:
+    world.negotiation_id = negotiation
+    world.setup("DeadlineSet", {"parties": [party, other], "what": what, "due": day(due), "by": party},
+                occurred_at=day(date), reported_at=day(date))
+
+
+# Measures and deadlines.
+
+
+@given(phrase('on {date:date} the measure "{measure}" is "{status}"'))
+def _(world: World, date: str, measure: str, status: str) -> None:
+    world.bring_measure(measure, status, day(date))
+
+
+@given(phrase('on {date:date} "{party}" threatened "{measure}" at "{value}" from {effective:date}'))
+def _(world: World, date: str, party: str, measure: str, value: str, effective: str) -> None:
+    world.setup("MeasureThreatened", {"measure": measure, "by": party, "value": value,
+                                      "effective": day(effective)},
+                occurred_at=day(date), reported_at=day(date))
+
+
+@given(phrase('on {date:date} "{party}" imposed "{measure}" at "{value}"'))
+def _(world: World, date: str, party: str, measure: str, value: str) -> None:
+    world.setup("MeasureImposed", {"measure": measure, "by": party, "value": value}, occurred_at=day(date),
+                reported_at=day(date))
+
+
+@given(phrase('on {date:date} "{measure}" was paused until {until:date}, because "{reason}"'))
+def _(world: World, date: str, measure: str, until: str, reason: str) -> None:
+    world.setup("MeasurePaused", {"measure": measure, "until": day(until), "reason": reason},
+                occurred_at=day(date), reported_at=day(date))
+
+
+@given(phrase('on {date:date} "{party}" set the deadline "{what}" for {due:date}'))
+def _(world: World, date: str, party: str, what: str, due: str) -> None:
+    world.setup("DeadlineSet", {"what": what, "due": day(due), "by": party}, occurred_at=day(date),
+                reported_at=day(date))
+
+
+@given(phrase('version {version:d} was denied by "{by}"'), converters={"version": int})
+def _(world: World, version: int, by: str) -> None:
+    world.ledger.deny(world.negotiation_id, version, by=by)
 
 
 # -- When ------------------------------------------------------------------------------------
@@ -371,6 +481,167 @@ def _(world: World) -> None:
 @when(phrase('the negotiation "{negotiation}" is replayed'))
 def _(world: World, negotiation: str) -> None:
     world.replay(negotiation)
+
+
+@when(phrase('the deal "{title}" is announced on {date:date}'))
+def _(world: World, title: str, date: str) -> None:
+    world.record("AgreedInPrinciple", {"title": title}, occurred_at=day(date), reported_at=day(date))
+
+
+@when(phrase('on {date:date} the deal is announced by "{party}" on these terms:'))
+def _(world: World, date: str, party: str, datatable: list[list[str]]) -> None:
+    world.record("AgreedInPrinciple", {"terms": terms_of(datatable), "according_to": party},
+                 occurred_at=day(date), reported_at=day(date))
+
+
+@when(phrase('on {date:date} "{party}" says these are the terms:'))
+def _(world: World, date: str, party: str, datatable: list[list[str]]) -> None:
+    world.record("TermsAmended", {"terms": terms_of(datatable), "according_to": party}, occurred_at=day(date),
+                 reported_at=day(date))
+
+
+@when(phrase("a new round of talks opens on {date:date}:"))
+def _(world: World, date: str, datatable: list[list[str]]) -> None:
+    details = pairs(datatable)
+    data: dict[str, Any] = {"venue": details["venue"], "agenda": points(details.get("agenda", "none"))}
+    if "round" in details:
+        data["round"] = int(details["round"]) if details["round"].isdigit() else details["round"]
+    world.record("WorkingLevelTalksOpened", data, occurred_at=day(date), reported_at=day(date))
+
+
+@when(phrase("working-level talks open on {date:date}"))
+@when(phrase("working-level talks resume on {date:date}"))
+def _(world: World, date: str) -> None:
+    world.record("WorkingLevelTalksOpened", {}, occurred_at=day(date), reported_at=day(date))
+
+
+# Talks broken off.
+
+
+@when(phrase('"{party}" suspends the talks'))
+def _(world: World, party: str) -> None:
+    world.record("TalksSuspended", {"by": party})
+
+
+@when(phrase('on {date:date} "{party}" terminates the talks, because "{reason}"'))
+def _(world: World, date: str, party: str, reason: str) -> None:
+    world.record("TalksSuspended", {"by": party, "terminated": True, "reason": reason}, occurred_at=day(date),
+                 reported_at=day(date))
+
+
+# Meetings and third parties.
+
+
+@when("a meeting is held:")
+def _(world: World, datatable: list[list[str]]) -> None:
+    world.record("MeetingHeld", meeting(datatable))
+
+
+@when(phrase("a meeting is held on {date:date}:"))
+def _(world: World, date: str, datatable: list[list[str]]) -> None:
+    world.record("MeetingHeld", meeting(datatable), occurred_at=day(date), reported_at=day(date))
+
+
+@when(phrase('"{actor}" acts:'))
+def _(world: World, actor: str, datatable: list[list[str]]) -> None:
+    world.record("ThirdPartyActed", {"actor": actor, **pairs(datatable)})
+
+
+@when(phrase('on {date:date} "{actor}" acts:'))
+def _(world: World, date: str, actor: str, datatable: list[list[str]]) -> None:
+    world.record("ThirdPartyActed", {"actor": actor, **pairs(datatable)}, occurred_at=day(date),
+                 reported_at=day(date))
+
+
+# Measures: each a step of its life, on a day.
+
+
+@when(phrase('"{event}" is recorded for the measure "{measure}" on {date:date}'))
+def _(world: World, event: str, measure: str, date: str) -> None:
+    by = world.negotiation().parties[0]
+    world.record(event, measure_event(event, measure, by, day(date), MEASURE_TYPICAL[event]),
+                 occurred_at=day(date), reported_at=day(date))
+
+
+@when(phrase('on {date:date} "{party}" threatens "{measure}" at "{value}" from {effective:date}'))
+def _(world: World, date: str, party: str, measure: str, value: str, effective: str) -> None:
+    world.record("MeasureThreatened", {"measure": measure, "by": party, "value": value,
+                                       "effective": day(effective)},
+                 occurred_at=day(date), reported_at=day(date))
+
+
+@when(phrase('on {date:date} "{party}" threatens "{other}" with "{measure}" at "{value}" '
+             'from {effective:date}'))
+def _(world: World, date: str, party: str, other: str, measure: str, value: str, effective: str) -> None:
+    world.record("MeasureThreatened", {"parties": [party, other], "measure": measure, "by": party,
+                                       "value": value, "effective": day(effective)},
+                 occurred_at=day(date), reported_at=day(date))
+
+
+@when(phrase('on {date:date} "{party}" imposes "{measure}" at "{value}"'))
+@when(phrase('on {date:date} "{party}" imposes "{measure}" at "{value}", effective from {since:date}'))
+def _(world: World, date: str, party: str, measure: str, value: str, since: str | None = None) -> None:
+    data = {"measure": measure, "by": party, "value": value}
+    if since:
+        data["effective_from"] = day(since)
+    world.record("MeasureImposed", data, occurred_at=day(date), reported_at=day(date))
+
+
+@when(phrase('on {date:date} "{measure}" is paused until {until:date}, because "{reason}"'))
+def _(world: World, date: str, measure: str, until: str, reason: str) -> None:
+    world.record("MeasurePaused", {"measure": measure, "until": day(until), "reason": reason},
+                 occurred_at=day(date), reported_at=day(date))
+
+
+@when(phrase('on {date:date} "{measure}" is paused by "{party}" until {until:date}'))
+def _(world: World, date: str, measure: str, party: str, until: str) -> None:
+    world.record("MeasurePaused", {"measure": measure, "by": party, "until": day(until)},
+                 occurred_at=day(date), reported_at=day(date))
+
+
+@when(phrase('on {date:date} "{measure}" is lifted by "{actor}", because "{reason}"'))
+def _(world: World, date: str, measure: str, actor: str, reason: str) -> None:
+    world.record("MeasureLifted", {"measure": measure, "by": actor, "reason": reason}, occurred_at=day(date),
+                 reported_at=day(date))
+
+
+# Deadlines.
+
+
+@when(phrase('"{party}" sets the deadline "{what}" for {due:date}'))
+def _(world: World, party: str, what: str, due: str) -> None:
+    world.record("DeadlineSet", {"what": what, "due": day(due), "by": party})
+
+
+@when(phrase('on {date:date} "{party}" sets the deadline "{what}" for {due:date}'))
+def _(world: World, date: str, party: str, what: str, due: str) -> None:
+    world.record("DeadlineSet", {"what": what, "due": day(due), "by": party}, occurred_at=day(date),
+                 reported_at=day(date))
+
+
+@when(phrase('on {date:date} "{party}" sets the deadline "{what}" for "{due}"'))
+def _(world: World, date: str, party: str, what: str, due: str) -> None:
+    world.record("DeadlineSet", {"what": what, "due": due, "by": party}, occurred_at=day(date),
+                 reported_at=day(date))
+
+
+@when(phrase('on {date:date} "{party}" sets "{other}" the deadline "{what}" for {due:date}'))
+def _(world: World, date: str, party: str, other: str, what: str, due: str) -> None:
+    world.record("DeadlineSet", {"parties": [party, other], "what": what, "due": day(due), "by": party},
+                 occurred_at=day(date), reported_at=day(date))
+
+
+# Denials, and questions that leave them out.
+
+
+@when(phrase('version {version:d} is denied by "{by}", who says "{statement}"'), converters={"version": int})
+def _(world: World, version: int, by: str, statement: str) -> None:
+    world.correct(DENIED, version, by=by, statement=statement)
+
+
+@when("we ask how the negotiation stands, leaving denied reports out")
+def _(world: World) -> None:
+    world.ask(exclude_denied=True)
 
 
 # -- Then ------------------------------------------------------------------------------------
@@ -605,12 +876,13 @@ def versions(numbers: tuple[int, ...]) -> str:
     return ", ".join(map(str, numbers))
 
 
-def story_reads(world: World, datatable: list[list[str]], **times: str) -> None:
-    """The story (at the times asked), compared on the table's columns."""
+def story_reads(world: World, datatable: list[list[str]], **asked: Any) -> None:
+    """The story (at the times asked, or leaving denied reports out), compared on the table's columns."""
     expected = rows(datatable)
     told = [{"date": spoken(event.occurred_at), "event": event.type, "version": str(event.version),
-             "reported": spoken(event.reported_at), "corrected by": versions(event.corrected_by)}
-            for event in world.ledger.story(world.negotiation_id, **times)]
+             "reported": spoken(event.reported_at), "corrected by": versions(event.corrected_by),
+             "denied by": ", ".join(event.denied_by)}
+            for event in world.ledger.story(world.negotiation_id, **asked)]
     assert [{column: row[column] for column in expected[0]} for row in told] == expected
 
 
@@ -641,3 +913,186 @@ def _(world: World, datatable: list[list[str]]) -> None:
                "corrected by": versions(entry.corrected_by)}
               for entry in world.ledger.history(world.negotiation_id)]
     assert [{column: row[column] for column in expected[0]} for row in logged] == expected
+
+
+# -- Then, beside the phase --------------------------------------------------------------------
+
+
+@then(phrase('"{event}" was recorded'))
+def _(world: World, event: str) -> None:
+    recorded = world.recorded()
+    assert recorded.type == event
+    assert world.ledger.history(world.negotiation_id)[-1] == recorded
+
+
+@then(phrase("the negotiation has had {count:d} deals in principle"), converters={"count": int})
+def _(world: World, count: int) -> None:
+    world.settled()
+    assert [deal["kind"] for deal in world.negotiation().deals].count("in principle") == count
+
+
+@then("its deals read:")
+def _(world: World, datatable: list[list[str]]) -> None:
+    world.settled()
+    told = [{"date": spoken_day(deal["on"]), "kind": deal["kind"], "title": deal.get("title", "")}
+            for deal in world.negotiation().deals]
+    assert told == rows(datatable)
+
+
+@then(phrase('the talks were broken off by "{party}"'))
+def _(world: World, party: str) -> None:
+    world.settled()
+    assert world.negotiation().suspended_by == party
+
+
+@then("the talks are not broken off")
+def _(world: World) -> None:
+    world.settled()
+    assert world.negotiation().suspended_by is None
+
+
+@then("the negotiation is known but not opened")
+def _(world: World) -> None:
+    world.settled()
+    negotiation = world.ledger.get(world.negotiation_id)  # known: asking answers
+    assert (negotiation.state, negotiation.is_open) == ("not_opened", False)
+
+
+@then("the meetings read:")
+def _(world: World, datatable: list[list[str]]) -> None:
+    world.settled()
+    expected = rows(datatable)
+    told = [{"date": spoken_day(met["on"]), **{name: shown(met.get(name.replace(" ", "_"), ""))
+                                              for name in expected[0] if name != "date"}}
+            for met in world.negotiation().meetings]
+    assert told == expected
+
+
+@then(phrase("the negotiation holds {count:d} meetings"), converters={"count": int})
+def _(world: World, count: int) -> None:
+    world.settled()
+    assert len(world.negotiation().meetings) == count
+
+
+@then(phrase("the answer holds {count:d} meetings"), converters={"count": int})
+def _(world: World, count: int) -> None:
+    world.settled()
+    assert world.replayed is not None
+    assert len(world.replayed.meetings) == count
+
+
+@then("the third-party acts read:")
+def _(world: World, datatable: list[list[str]]) -> None:
+    world.settled()
+    expected = rows(datatable)
+    told = [{"date": spoken_day(act["on"]), **{name: shown(act.get(name, "")) for name in expected[0]
+                                              if name != "date"}}
+            for act in world.negotiation().third_party_acts]
+    assert told == expected
+
+
+# Measures and deadlines, asked at a time.
+
+
+@then(phrase('as of {date:date} the measure "{measure}" is "{status}"'))
+def _(world: World, date: str, measure: str, status: str) -> None:
+    assert world.measure_status(measure, as_of=day(date)) == status
+
+
+@then(phrase('as of {date:date}, as known on {known:date}, the measure "{measure}" was "{status}"'))
+def _(world: World, date: str, known: str, measure: str, status: str) -> None:
+    assert world.measure_status(measure, as_of=day(date), known_at=day(known)) == status
+
+
+@then(phrase('as known on {known:date} the measure "{measure}" was "{status}"'))
+def _(world: World, known: str, measure: str, status: str) -> None:
+    assert world.measure_status(measure, known_at=day(known)) == status
+
+
+@then(phrase('as of {date:date} the measure "{measure}" reads:'))
+def _(world: World, date: str, measure: str, datatable: list[list[str]]) -> None:
+    expected = pairs(datatable)
+    status = world.measure_status(measure, as_of=day(date))
+    found = world.ledger.get(world.negotiation_id, as_of=day(date)).measures[measure].as_json()
+    told = {"status": status, **{name.replace("_", " "): str(value) for name, value in found.items()}}
+    assert {name: told.get(name, "") for name in expected} == expected
+
+
+@then(phrase("the measures in force as of {date:date} are:"))
+def _(world: World, date: str, datatable: list[list[str]]) -> None:
+    world.settled()
+    told = [{"measure": m.name, "by": m.by or "", "value": m.value or ""}
+            for m in world.ledger.get(world.negotiation_id, as_of=day(date)).measures_in_force]
+    assert told == rows(datatable)
+
+
+@then(phrase('the event is refused for the measure "{measure}", which is "{status}"'))
+def _(world: World, measure: str, status: str) -> None:
+    refusal = world.refusal(IllegalTransition)
+    assert refusal.reason is not None and refusal.reason.startswith(
+        f"the measure {measure!r} is {status.replace('_', ' ')}: "), str(refusal)
+
+
+@then(phrase('as of {date:date} the deadline "{what}" is "{status}"'))
+def _(world: World, date: str, what: str, status: str) -> None:
+    assert world.deadline_status(what, as_of=day(date)) == status
+
+
+@then(phrase('as of {date:date}, as known on {known:date}, the deadline "{what}" was "{status}"'))
+def _(world: World, date: str, known: str, what: str, status: str) -> None:
+    assert world.deadline_status(what, as_of=day(date), known_at=day(known)) == status
+
+
+@then("the deadlines read:")
+def _(world: World, datatable: list[list[str]]) -> None:
+    world.settled()
+    expected = rows(datatable)
+    told = [{name: str(getattr(deadline, name.replace(" ", "_")) or "") for name in expected[0]}
+            for deadline in world.negotiation().deadlines.values()]
+    assert told == expected
+
+
+@then(phrase("no event of the story happened on {date:date}"))
+def _(world: World, date: str) -> None:
+    world.settled()
+    story = world.ledger.story(world.negotiation_id)
+    assert [event for event in story if event.occurred_at.date().isoformat() == day(date)] == []
+
+
+# Each party's version.
+
+
+@then("the common terms are:")
+def _(world: World, datatable: list[list[str]]) -> None:
+    world.settled()
+    assert world.negotiation().terms == terms_of(datatable)
+
+
+@then(phrase('the terms according to "{party}" are:'))
+def _(world: World, party: str, datatable: list[list[str]]) -> None:
+    world.settled()
+    assert world.negotiation().view_of(party) == terms_of(datatable)
+
+
+@then(phrase('the answer\'s terms according to "{party}" do not include "{term}"'))
+def _(world: World, party: str, term: str) -> None:
+    world.settled()
+    assert world.replayed is not None
+    assert term not in world.replayed.view_of(party)
+
+
+@then(phrase('the two versions differ on "{names}"'))
+def _(world: World, names: str) -> None:
+    world.settled()
+    assert list(world.negotiation().differences) == points(names)
+
+
+@then("the two versions agree")
+def _(world: World) -> None:
+    world.settled()
+    assert world.negotiation().differences == ()
+
+
+@then("the story leaving denied reports out reads:")
+def _(world: World, datatable: list[list[str]]) -> None:
+    story_reads(world, datatable, exclude_denied=True)

@@ -1,9 +1,12 @@
-"""A pytest plugin that measures which transition cells the feature suite exercises.
+"""A pytest plugin that measures which cells of the specification's tables the feature suite exercises.
 
-Each scenario's recording step reports what it saw (``observe``), and each
-retraction or correction whether it was accepted in the negotiation's state
-(``observe_correction``); when the session ends, the observations are
-compared with the machine's own table and the correction matrix
+Each scenario's recording step reports what it saw: a phase event in its
+state (``observe``), a measure event in the measure's status (``observe_measure``),
+and each retraction, correction or denial whether it was accepted in the
+negotiation's state (``observe_correction``); each step asking for a measure or
+a deadline at a time reports what time had made of it (``observe_time``).
+When the session ends, the observations are compared with the machines' own
+tables, the rules of time and the correction matrix
 (``negotiation.specbook.coverage``), the report is written (``--spec-coverage FILE``,
 else ``$NEGOTIATION_SPEC_COVERAGE``, else ``spec-coverage.json`` in pytest's temporary
 directory: never into the checkout) and one summary line is printed. The session
@@ -36,9 +39,12 @@ from pytest_bdd.parser import Feature, Scenario
 from negotiation.specbook.coverage import (
     CorrectionObservation,
     CorrectionOutcome,
+    MeasureObservation,
     Observation,
     Outcome,
     Report,
+    TimeObservation,
+    TimeOutcome,
     compare,
     scenario_label,
 )
@@ -46,6 +52,8 @@ from negotiation.specbook.coverage import (
 PLUGIN_NAME = "negotiation-spec-coverage"
 FEATURES_ENV = "NEGOTIATION_FEATURES_DIR"
 REPORT_ENV = "NEGOTIATION_SPEC_COVERAGE"
+
+Seen = Observation | CorrectionObservation | MeasureObservation | TimeObservation
 
 # A scenario as run: its file, its line and its steps with the Examples row filled in.
 Instance = tuple[str, int, tuple[str, ...]]
@@ -86,6 +94,8 @@ class SpecCoverage:
         self.config = config
         self.observations: list[Observation] = []
         self.corrections: list[CorrectionObservation] = []
+        self.measures: list[MeasureObservation] = []
+        self.times: list[TimeObservation] = []
         self.ran: set[Instance] = set()
         self.current: str | None = None
         self.report: Report | None = None
@@ -116,10 +126,24 @@ class SpecCoverage:
         self.observations.append(Observation(state, event, outcome, self.current, after, offered, guards))
 
     def observe_correction(self, kind: str, state: str, outcome: CorrectionOutcome) -> None:
-        """Note what the running scenario saw when it retracted or corrected an event in ``state``."""
+        """Note what the running scenario saw when it retracted, corrected or denied an event in ``state``."""
+        self.corrections.append(CorrectionObservation(kind, state, outcome, self._scenario("a correction")))
+
+    def observe_measure(self, status: str, event: str, outcome: Outcome, *, after: str | None = None) -> None:
+        """Note what the running scenario saw when it recorded a measure event on a measure in ``status``."""
+        scenario = self._scenario("a measure event")
+        self.measures.append(MeasureObservation(status, event, outcome, scenario, after))
+
+    def observe_time(self, subject: str, before: str, after: str, outcome: TimeOutcome) -> None:
+        """Note what the running scenario saw time make of a measure or a deadline its events left
+        ``before``."""
+        scenario = self._scenario("a question of time")
+        self.times.append(TimeObservation(subject, before, after, outcome, scenario))
+
+    def _scenario(self, what: str) -> str:
         if self.current is None:
-            raise RuntimeError("an event was retracted or corrected outside a scenario")
-        self.corrections.append(CorrectionObservation(kind, state, outcome, self.current))
+            raise RuntimeError(f"{what} was observed outside a scenario")
+        return self.current
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object) -> None:
@@ -129,6 +153,8 @@ class SpecCoverage:
             return
         self.observations += [Observation(*fields[:-1], tuple(fields[-1])) for fields in seen["observations"]]
         self.corrections += [CorrectionObservation(*fields) for fields in seen["corrections"]]
+        self.measures += [MeasureObservation(*fields) for fields in seen["measures"]]
+        self.times += [TimeObservation(*fields) for fields in seen["times"]]
         self.ran |= {(filename, line, tuple(steps)) for filename, line, steps in seen["ran"]}
         for label, (filename, line) in seen["where"].items():
             self.where.setdefault(label, (filename, line))
@@ -146,6 +172,8 @@ class SpecCoverage:
             self.config.workeroutput[PLUGIN_NAME] = {
                 "observations": [astuple(seen) for seen in self.observations],
                 "corrections": [astuple(seen) for seen in self.corrections],
+                "measures": [astuple(seen) for seen in self.measures],
+                "times": [astuple(seen) for seen in self.times],
                 "ran": sorted(self.ran), "where": self.where}
             return
         if not self.ran:
@@ -156,9 +184,13 @@ class SpecCoverage:
             self.not_checked = f"{len(missing)} of {len(expected)} feature scenarios did not run"
             return
         last = (os.sep, 0)
-        in_order = sorted(self.observations, key=lambda seen: self.where.get(seen.scenario, last))
-        corrections = sorted(self.corrections, key=lambda seen: self.where.get(seen.scenario, last))
-        self.report = compare(in_order, corrections=corrections)
+
+        def where(seen: Seen) -> tuple[str, int]:
+            return self.where.get(seen.scenario, last)
+
+        self.report = compare(sorted(self.observations, key=where),
+                              corrections=sorted(self.corrections, key=where),
+                              measures=sorted(self.measures, key=where), times=sorted(self.times, key=where))
         out = self.written = self.report_path()
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(self.report.to_json(), indent=2, ensure_ascii=False) + "\n",
@@ -176,7 +208,7 @@ class SpecCoverage:
         if self.report.ok:
             terminalreporter.write_line(self.report.summary(), green=True)
             return
-        terminalreporter.write_sep("=", "spec coverage FAILED: the features do not match the machine",
+        terminalreporter.write_sep("=", "spec coverage FAILED: the features do not match the machines",
                                    red=True)
         for problem in self.report.problems():
             terminalreporter.write_line(f"  {problem}", red=True)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from pytest_bdd import parsers
 
@@ -49,3 +50,21 @@ def spoken(moment: datetime) -> str:
 
 def shown(value: object) -> str:
     return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def spoken_day(text: str) -> str:
+    """A day in ISO form (2025-07-22) as a step writes it: 22 July 2025."""
+    return spoken(datetime.combine(date.fromisoformat(text), datetime.min.time()))
+
+
+def terms_of(datatable: list[list[str]]) -> dict[str, str]:
+    """A table of terms (columns ``term`` and ``value``) as the terms an event names."""
+    return {row["term"]: row["value"] for row in rows(datatable)}
+
+
+def meeting(datatable: list[list[str]]) -> dict[str, Any]:
+    """A meeting's details, given as a two-column table, as a MeetingHeld names them."""
+    details: dict[str, Any] = {name.replace(" ", "_"): value for name, value in pairs(datatable).items()}
+    if "participants" in details:
+        details["participants"] = points(details["participants"])
+    return details
