@@ -196,7 +196,7 @@ def test_the_negotiation_states_table_is_what_each_negotiation_is_after_late_eve
 ) -> None:
     load_streams(ledger, read_streams(seeds))
     ledger.record("us-uk-2025", "TermsAmended", {"terms": {"late": True}}, occurred_at="2025-05-20")
-    ledger.retract("us-japan-2025", 11, reason="not signed that day")
+    ledger.retract("us-japan-2025", 13, reason="not signed that day")
     ledger.correct("us-korea-2025", 2, reason="a day late", occurred_at="2025-07-31")
 
     run(ledger, NegotiationStates(), batch=7)
