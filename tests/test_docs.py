@@ -299,6 +299,23 @@ def test_two_scenarios_with_one_name_are_a_warning(tmp_path: Path) -> None:
     assert book.warnings == ["two scenarios are named «Twins: Same»; pytest-bdd runs only the last"]
 
 
+def test_the_readmes_measure_lifecycle_table_says_what_the_measure_machine_does() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## The state machine\n", 1)[1].split("\n## ", 1)[0]  # beside the phase table
+    lifecycle = section.split("| status \\ event | MeasureThreatened |", 1)[1].split("\n\n", 1)[0]
+    told = [[cell.strip() for cell in line.strip("|").split(" | ")] for line in lifecycle.splitlines()[2:]]
+
+    assert [row[0] for row in told] == list(measures.STATUSES)
+    for status, *cells in told:
+        for event, text in zip(measures.MEASURE_EVENTS, cells, strict=True):
+            if (status, event) in measures.REFUSALS:
+                assert text == f"✗ ({measures.REFUSALS[(status, event)]})", (status, event)
+            elif measures.ROUTES[(status, event)] == status:
+                assert text.startswith("↺"), (status, event)
+            else:
+                assert text.split(" (", 1)[0] == f"→ {measures.ROUTES[(status, event)]}", (status, event)
+
+
 # -- index.html --------------------------------------------------------------------------------
 
 
