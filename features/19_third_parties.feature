@@ -66,8 +66,8 @@ Feature: Third parties
   Scenario: An actor is of a known kind
     Given a negotiation "us-korea-2025" between "US" and "KR" agreed in principle
     When "National Assembly" acts:
-      | action | passes the special act on the US investment fund |
-      | kind   | parliament                                       |
+      | action | takes up the special act on the US investment fund |
+      | kind   | parliament                                         |
     Then the event is refused as invalid: "kind: Input should be 'court', 'legislature', 'government', 'company', 'international body' or 'other'"
     And nothing was recorded
 

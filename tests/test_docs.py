@@ -1,4 +1,4 @@
-"""The spec book: generated from the features and the machine, readable on a code host and offline."""
+"""The spec book: generated from the features and the machines, readable on a code host and offline."""
 
 from __future__ import annotations
 
@@ -15,15 +15,20 @@ from click.testing import CliRunner
 
 from negotiation import EVENT_TYPES, STATES
 from negotiation.cli import main
-from negotiation.domain import machine
+from negotiation.domain import machine, measures
 from negotiation.specbook import book as docs
 from negotiation.specbook.coverage import (
+    TIME_OUTCOMES,
     CorrectionObservation,
+    MeasureObservation,
     Observation,
+    TimeObservation,
     compare,
     correction_states,
     expected_cells,
     expected_correction_cells,
+    expected_measure_cells,
+    expected_time_cells,
     scenario_label,
 )
 from negotiation.specbook.diagram import mermaid
@@ -52,8 +57,14 @@ def coverage(tmp_path: Path) -> Path:
                  for guard in cell.guards if cell.guarded]
     corrections = [CorrectionObservation(c.kind, c.state, c.outcome, names[(i + 3) % len(names)])
                    for i, c in enumerate(expected_correction_cells())]
+    steps = [MeasureObservation(c.status, c.event, c.expected, names[(i + 5) % len(names)], c.dest)
+             for i, c in enumerate(expected_measure_cells())]
+    times = [TimeObservation(c.subject, c.before, c.before if outcome == "held" else c.after, outcome,
+                             names[(i + 11) % len(names)])
+             for i, c in enumerate(expected_time_cells()) for outcome in TIME_OUTCOMES]
     path = tmp_path / "spec-coverage.json"
-    path.write_text(json.dumps(compare(seen, corrections=corrections).to_json()), encoding="utf-8")
+    report = compare(seen, corrections=corrections, measures=steps, times=times)
+    path.write_text(json.dumps(report.to_json()), encoding="utf-8")
     return path
 
 
@@ -101,12 +112,16 @@ def test_the_transition_table_has_a_row_per_state_and_a_column_per_event(book: P
     assert rows[0] == ["state \\ event", *EVENT_TYPES]
     assert [row[0].replace("\\_", "_") for row in rows[1:]] == list(STATES)
     finalised = rows[1 + STATES.index("finalised")]
-    assert [cell.startswith("✗") for cell in finalised[1:]] == [True, False, True, True, False, True, False]
+    assert [cell.startswith("✗") for cell in finalised[1:]] == [False, False, True, False, False, False, True,
+                                                                False]
+    suspended = rows[1 + STATES.index("talks_suspended")]
+    assert [cell.startswith("✗") for cell in suspended[1:]] == [False] * 6 + [True, False]
     talks = rows[1 + STATES.index("working_level_talks")]
     finalising = talks[1 + EVENT_TYPES.index("AgreementFinalised")].replace("\\_", "_")
     assert "finalised with a deal in principle and once no point is open" in finalising
     announcing = talks[1 + EVENT_TYPES.index("AgreedInPrinciple")].replace("\\_", "_")
-    assert "agreed_in_principle once no point is open and before any deal" in announcing
+    assert announcing.startswith("→\u00a0disputed_terms while a point is open<br>"
+                                 "otherwise →\u00a0agreed_in_principle")
 
 
 def test_every_cell_links_to_scenario_headings_further_down(book: Path) -> None:
@@ -116,19 +131,20 @@ def test_every_cell_links_to_scenario_headings_further_down(book: Path) -> None:
     cells = [cell for row in table_rows(markdown)[1:] for cell in row[1:]]
     targets = [re.findall(r"\]\(#([^)]+)\)", cell) for cell in cells]
 
-    assert len(cells) == 42
+    assert len(cells) == 56
     assert all(targets), "a cell without a link to its scenarios"
     for anchor in {t for found in targets for t in found}:
         assert anchor in anchors
         assert re.search(rf'<a id="{anchor}"></a>\n\n#### S\d+\. ', markdown)
 
 
-def test_the_correction_table_has_a_row_per_opened_state_and_a_column_per_kind_and_outcome(book: Path) -> None:
+def test_the_correction_table_has_a_row_per_state_and_a_column_per_kind_and_outcome(book: Path) -> None:
     rows = table_rows((book / "spec.md").read_text(encoding="utf-8"), "Correction table")
 
     assert rows[0] == ["state \\ correction", "EventRetracted accepted", "EventRetracted refused",
-                       "EventCorrected accepted", "EventCorrected refused"]
-    assert [row[0].replace("\\_", "_") for row in rows[1:]] == list(correction_states())
+                       "EventCorrected accepted", "EventCorrected refused", "ReportDenied accepted",
+                       "ReportDenied refused"]
+    assert [row[0].replace("\\_", "_") for row in rows[1:]] == list(correction_states()) == list(STATES)
 
 
 def test_every_correction_cell_links_to_scenario_headings_further_down(book: Path) -> None:
@@ -138,12 +154,13 @@ def test_every_correction_cell_links_to_scenario_headings_further_down(book: Pat
     cells = [cell for row in table_rows(markdown, "Correction table")[1:] for cell in row[1:]]
     targets = [re.findall(r"\]\(#([^)]+)\)", cell) for cell in cells]
 
-    assert len(cells) == 20
+    assert len(cells) == 42
     assert all(targets), "a correction cell without a link to its scenarios"
     for anchor in {t for found in targets for t in found}:
         assert anchor in anchors
         assert re.search(rf'<a id="{anchor}"></a>\n\n#### S\d+\. ', markdown)
     assert "[EventRetracted × finalised refused](#correction-table)" in markdown.replace("\\_", "_")
+    assert "[ReportDenied × not_opened accepted](#correction-table)" in markdown.replace("\\_", "_")
 
 
 def test_a_correction_cell_no_scenario_shows_says_so(tmp_path: Path, coverage: Path) -> None:
@@ -157,7 +174,85 @@ def test_a_correction_cell_no_scenario_shows_says_so(tmp_path: Path, coverage: P
 
     finalised = next(row for row in rows if row[0].replace("\\_", "_") == "finalised")
     assert finalised[4] == "**no scenario**"
-    assert all(cell != "**no scenario**" for row in rows[1:] for cell in row[1:4])
+    assert [cell for row in rows[1:] for cell in row[1:]].count("**no scenario**") == 1
+
+
+def links_of(markdown: str, title: str) -> list[list[str]]:
+    """The anchors each cell of a table links to, checked to be scenario headings further down."""
+    anchors = set(re.findall(r'<a id="([^"]+)"></a>', markdown))
+    cells = [cell for row in table_rows(markdown, title)[1:] for cell in row[1:]]
+    targets = [re.findall(r"\]\(#([^)]+)\)", cell) for cell in cells]
+    for anchor in {t for found in targets for t in found}:
+        assert anchor in anchors
+        assert re.search(rf'<a id="{anchor}"></a>\n\n#### S\d+\. ', markdown)
+    return targets
+
+
+def test_the_measure_lifecycle_table_has_a_row_per_status_and_a_column_per_measure_event(book: Path) -> None:
+    rows = table_rows((book / "spec.md").read_text(encoding="utf-8"), "Measure lifecycle table")
+
+    assert rows[0] == ["status \\ measure event", *measures.MEASURE_EVENTS]
+    assert [row[0].replace("\\_", "_") for row in rows[1:]] == list(measures.STATUSES)
+    for row in rows[1:]:
+        status = row[0].replace("\\_", "_")
+        for event, text in zip(measures.MEASURE_EVENTS, row[1:]):
+            shown = text.split("<br>", 1)[0].replace("\\_", "_")
+            if (status, event) in measures.REFUSALS:
+                assert shown == f"✗ {measures.REFUSALS[(status, event)]}", (status, event)
+            else:
+                dest = measures.ROUTES[(status, event)]
+                assert shown == ("↺" if dest == status else f"→\u00a0{dest}"), (status, event)
+
+
+def test_every_measure_cell_links_to_scenario_headings_further_down(book: Path) -> None:
+    markdown = (book / "spec.md").read_text(encoding="utf-8")
+
+    targets = links_of(markdown, "Measure lifecycle table")
+
+    assert len(targets) == 24
+    assert all(targets), "a measure cell without a link to its scenarios"
+    assert "[measure lifted × MeasureLifted](#measure-table)" in markdown.replace("\\_", "_")
+
+
+def test_a_measure_cell_no_scenario_shows_says_so(coverage: Path) -> None:
+    report = json.loads(coverage.read_text(encoding="utf-8"))
+    for cell in report["measures"]["cells"]:
+        if (cell["status"], cell["event"]) == ("threat_lapsed", "MeasurePaused"):
+            cell["scenarios"] = []
+    coverage.write_text(json.dumps(report), encoding="utf-8")
+
+    rows = table_rows(docs.build(FEATURES, coverage).markdown, "Measure lifecycle table")
+
+    lapsed = next(row for row in rows if row[0].replace("\\_", "_") == "threat_lapsed")
+    assert lapsed[3] == "✗ the threat lapsed; it was never in force<br>**no scenario**"
+    assert sum("**no scenario**" in cell for row in rows[1:] for cell in row[1:]) == 1
+
+
+def test_the_rules_of_time_have_a_row_each_and_every_outcome_links_to_its_scenarios(book: Path) -> None:
+    markdown = (book / "spec.md").read_text(encoding="utf-8")
+    rows = table_rows(markdown, "Rules of time")
+
+    assert rows[0] == ["what", "when", "becomes", "on that day", "after it"]
+    assert [(row[0], row[1], row[2].replace("\\_", "_")) for row in rows[1:]] == [
+        ("measure paused", "the day it was paused until ends", "in_force"),
+        ("measure threatened", "the day it would take effect ends unacted", "threat_lapsed"),
+        ("deadline pending", "its day ends", "passed")]
+    assert rows[1][3].startswith("still paused on that day<br>[S")
+    assert rows[3][4].startswith("passed once that day ended<br>[S")
+    targets = [found[2:] for found in zip(*[iter(links_of(markdown, "Rules of time"))] * 4)]
+    assert len(targets) == 3 and all(all(outcome) for outcome in targets), "an outcome without its scenarios"
+    assert "[deadline pending → passed changed](#time-rules)" in markdown
+
+
+def test_an_outcome_of_time_no_scenario_shows_says_so(coverage: Path) -> None:
+    report = json.loads(coverage.read_text(encoding="utf-8"))
+    report["time"]["rules"][1]["scenarios"]["held"] = []
+    coverage.write_text(json.dumps(report), encoding="utf-8")
+
+    rows = table_rows(docs.build(FEATURES, coverage).markdown, "Rules of time")
+
+    assert rows[2][3] == "still threatened on that day<br>**no scenario**"
+    assert sum("**no scenario**" in cell for row in rows[1:] for cell in row[1:]) == 1
 
 
 def test_every_feature_and_scenario_reads_as_prose(book: Path) -> None:
@@ -204,6 +299,23 @@ def test_two_scenarios_with_one_name_are_a_warning(tmp_path: Path) -> None:
     assert book.warnings == ["two scenarios are named «Twins: Same»; pytest-bdd runs only the last"]
 
 
+def test_the_readmes_measure_lifecycle_table_says_what_the_measure_machine_does() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## The state machine\n", 1)[1].split("\n## ", 1)[0]  # beside the phase table
+    lifecycle = section.split("| status \\ event | MeasureThreatened |", 1)[1].split("\n\n", 1)[0]
+    told = [[cell.strip() for cell in line.strip("|").split(" | ")] for line in lifecycle.splitlines()[2:]]
+
+    assert [row[0] for row in told] == list(measures.STATUSES)
+    for status, *cells in told:
+        for event, text in zip(measures.MEASURE_EVENTS, cells, strict=True):
+            if (status, event) in measures.REFUSALS:
+                assert text == f"✗ ({measures.REFUSALS[(status, event)]})", (status, event)
+            elif measures.ROUTES[(status, event)] == status:
+                assert text.startswith("↺"), (status, event)
+            else:
+                assert text.split(" (", 1)[0] == f"→ {measures.ROUTES[(status, event)]}", (status, event)
+
+
 # -- index.html --------------------------------------------------------------------------------
 
 
@@ -216,12 +328,13 @@ def test_the_html_page_needs_no_network_and_no_script(book: Path) -> None:
 
 
 class _Rendered(HTMLParser):
-    """The names drawn in the diagram and the rows of the transition and correction tables, from a DOM dump."""
+    """The names drawn in the diagram and the rows of the book's tables, from a DOM dump."""
 
     def __init__(self) -> None:
         super().__init__()
         self.svg_text: list[str] = []
-        self.tables: dict[str, list[list[str]]] = {"cells": [], "corrections": []}
+        self.tables: dict[str, list[list[str]]] = {"cells": [], "corrections": [], "measures": [],
+                                                   "time-rules": []}
         self._in: list[str] = []
         self._table: list[list[str]] | None = None
 
@@ -284,6 +397,11 @@ def test_the_html_page_renders_the_diagram_and_the_table_in_headless_chromium(
     corrections = rendered.tables["corrections"]
     assert [row[0] for row in corrections] == ["state \\ correction", *correction_states()]
     assert all(re.fullmatch(r"S\d+( S\d+)*", cell.strip()) for row in corrections[1:] for cell in row[1:])
+    lifecycle = rendered.tables["measures"]
+    assert [row[0] for row in lifecycle] == ["status \\ measure event", *measures.STATUSES]
+    assert all(re.search(r"S\d+$", cell.strip()) for row in lifecycle[1:] for cell in row[1:])
+    rules = rendered.tables["time-rules"]
+    assert [row[0] for row in rules] == ["what", "measure paused", "measure threatened", "deadline pending"]
     assert shot.returncode == 0
     png = (tmp_path / "page.png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 20_000  # a page with a drawing, not a blank one
@@ -299,7 +417,8 @@ def test_the_docs_command_writes_the_book(tmp_path: Path, coverage: Path) -> Non
                                        "--coverage", str(coverage)])
 
     assert result.exit_code == 0, result.output
-    assert "42/42 transition cells covered, 8/8 guard refusals, 20/20 correction cells covered" in result.output
+    assert ("56/56 transition cells covered, 7/7 guard refusals, 24/24 measure cells covered, "
+            "3/3 time rules covered, 42/42 correction cells covered") in result.output
     assert (out / "spec.md").is_file() and (out / "index.html").is_file()
 
 

@@ -1,11 +1,14 @@
-"""The spec book: the machine and every feature, as Markdown for a code host and as one HTML page.
+"""The spec book: the machines and every feature, as Markdown for a code host and as one HTML page.
 
 Both come from the sources the tests run: the diagram and the transition
-table from ``negotiation.machine``, the correction table (each kind of
-retraction or correction in each state, accepted and refused) from the same
-states, the scenarios from ``features/`` (read with the official Gherkin
-parser), and each cell's links from the coverage report the feature suite
-writes (``build/spec-coverage.json``). The HTML page is
+table from ``negotiation.domain.machine``; the measure lifecycle table (each
+status of a measure × each measure event) and the rules of time (what a day
+passing does to a pause, a threat and a deadline) from
+``negotiation.domain.measures``; the correction table (each kind of
+retraction, correction or denial in each state, accepted and refused) from the
+machine's states; the scenarios from ``features/`` (read with the official
+Gherkin parser), and each cell's links from the coverage report the feature
+suite writes (``build/spec-coverage.json``). The HTML page is
 self-contained: styles inline, the diagram an inline SVG, no script.
 """
 
@@ -22,17 +25,23 @@ from typing import Any
 from markdown_it import MarkdownIt
 
 from ..bundled import bundled
-from ..domain import machine
+from ..domain import machine, measures
 from ..domain.payloads import CORRECTION_TYPES
 from . import diagram
 from .coverage import (
     CORRECTION_OUTCOMES,
+    TIME_OUTCOMES,
     Cell,
+    MeasureCell,
     correction_states,
     expected_cells,
+    expected_measure_cells,
+    expected_time_cells,
     scenario_label,
     scenarios_by_cell,
     scenarios_by_correction_cell,
+    scenarios_by_measure_cell,
+    scenarios_by_time_cell,
 )
 from .features import Feature, Scenario, Step, Table, read_features
 
@@ -105,14 +114,24 @@ def cell_md(cell: Cell) -> str:
     return "<br>".join(md(text) for text in texts)
 
 
+def measure_cell_md(cell: MeasureCell) -> str:
+    """What the measure machine does in a cell, in the table's notation, a refusal with its reason."""
+    if cell.dest is None:
+        return md(f"✗ {cell.reason}" if cell.reason else "✗")
+    return "↺" if cell.dest == cell.status else md(f"→\u00a0{cell.dest}")
+
+
 CorrectionKey = tuple[str, str, str]
+TimeKey = tuple[str, str, str, str]
 
 
 class _Index:
-    """Scenario numbers and anchors, and which cells (transitions and corrections) each scenario shows."""
+    """Scenario numbers and anchors, and which cells (transitions, measures, time, corrections) each shows."""
 
     def __init__(self, features: Sequence[Feature], coverage: dict[tuple[str, str], list[str]],
-                 corrections: dict[CorrectionKey, list[str]] | None = None) -> None:
+                 corrections: dict[CorrectionKey, list[str]] | None = None,
+                 lifecycle: dict[tuple[str, str], list[str]] | None = None,
+                 times: dict[TimeKey, list[str]] | None = None) -> None:
         self.number: dict[str, int] = {}
         self.anchor: dict[str, str] = {}
         self.problems: list[str] = []
@@ -128,6 +147,10 @@ class _Index:
         self.shows: dict[str, list[tuple[str, str]]] = defaultdict(list)
         self.cells = {key: self._known(labels, f"{key[0]} × {key[1]}", "transition-table")
                       for key, labels in coverage.items()}
+        self.measures = {key: self._known(labels, f"measure {key[0]} × {key[1]}", "measure-table")
+                         for key, labels in (lifecycle or {}).items()}
+        self.times = {key: self._known(labels, f"{key[0]} {key[1]} → {key[2]} {key[3]}", "time-rules")
+                      for key, labels in (times or {}).items()}
         self.corrections = {key: self._known(labels, f"{key[0]} × {key[1]} {key[2]}", "correction-table")
                             for key, labels in (corrections or {}).items()}
 
@@ -149,16 +172,40 @@ def _table(index: _Index, covered: bool) -> list[str]:
     lines = ["| state \\ event | " + " | ".join(events) + " |", "|---" * (len(events) + 1) + "|"]
     cells = {(c.state, c.event): c for c in expected_cells()}
     for state in machine.STATES:
-        row = []
-        for event in events:
-            text = cell_md(cells[(state, event)])
-            scenarios = index.cells.get((state, event), [])
-            if scenarios:
-                text += "<br>" + index.links(scenarios)
-            elif covered:
-                text += "<br>**no scenario**"
-            row.append(text)
+        row = [_linked(cell_md(cells[(state, event)]), index.cells.get((state, event), []), index, covered)
+               for event in events]
         lines.append(f"| {md(state)} | " + " | ".join(row) + " |")
+    return lines
+
+
+def _linked(text: str, scenarios: Sequence[str], index: _Index, covered: bool) -> str:
+    """A cell's text followed by the links to its scenarios, or by a warning when a run found none."""
+    if scenarios:
+        return (text + "<br>" if text else "") + index.links(scenarios)
+    if covered:
+        return (text + "<br>" if text else "") + "**no scenario**"
+    return text
+
+
+def _measure_table(index: _Index, covered: bool) -> list[str]:
+    events = measures.MEASURE_EVENTS
+    lines = ["| status \\ measure event | " + " | ".join(events) + " |", "|---" * (len(events) + 1) + "|"]
+    cells = {(c.status, c.event): c for c in expected_measure_cells()}
+    for status in measures.STATUSES:
+        row = [_linked(measure_cell_md(cells[(status, event)]), index.measures.get((status, event), []),
+                       index, covered) for event in events]
+        lines.append(f"| {md(status)} | " + " | ".join(row) + " |")
+    return lines
+
+
+def _time_table(index: _Index, covered: bool) -> list[str]:
+    lines = ["| what | when | becomes | " + " | ".join(("on that day", "after it")) + " |", "|---" * 5 + "|"]
+    for cell in expected_time_cells():
+        row = [_linked(md(cell.seen_as(outcome)),
+                       index.times.get((cell.subject, cell.before, cell.after, outcome), []), index, covered)
+               for outcome in TIME_OUTCOMES]
+        lines.append(f"| {md(f'{cell.subject} {cell.before}')} | {md(cell.passes)} | {md(cell.after)} | "
+                     + " | ".join(row) + " |")
     return lines
 
 
@@ -167,10 +214,8 @@ def _correction_table(index: _Index, covered: bool) -> list[str]:
     lines = ["| state \\ correction | " + " | ".join(f"{kind} {outcome}" for kind, outcome in columns) + " |",
              "|---" * (len(columns) + 1) + "|"]
     for state in correction_states():
-        row = []
-        for kind, outcome in columns:
-            scenarios = index.corrections.get((kind, state, outcome), [])
-            row.append(index.links(scenarios) if scenarios else "**no scenario**" if covered else "")
+        row = [_linked("", index.corrections.get((kind, state, outcome), []), index, covered)
+               for kind, outcome in columns]
         lines.append(f"| {md(state)} | " + " | ".join(row) + " |")
     return lines
 
@@ -203,6 +248,7 @@ def _markdown(features: Sequence[Feature], index: _Index, report: dict[str, Any]
              f"Generated by `negotiation docs` from `{md(features_dir.name)}/` and the state machine in "
              "`negotiation/domain/machine.py`: do not edit it, edit the features. " + summary, "",
              "- [The state machine](#the-state-machine)", "- [Transition table](#transition-table)",
+             "- [Measure lifecycle table](#measure-table)", "- [Rules of time](#time-rules)",
              "- [Correction table](#correction-table)"]
     lines += [f"- [{md(f.name)}](#feature-{slug(f.name)})" for f in features]
     lines += ["", '<a id="the-state-machine"></a>', "", "## The state machine", "", picture, "",
@@ -212,13 +258,28 @@ def _markdown(features: Sequence[Feature], index: _Index, report: dict[str, Any]
                "negotiation, its state, the event and what is allowed, and nothing is recorded. "
                "S-numbers link to the scenarios that show the cell."), "",
               *_table(index, report is not None), "",
+              '<a id="measure-table"></a>', "", "## Measure lifecycle table", "",
+              ("Beside the phase, each measure (a tariff, a quota, port fees) has a life of its own, run "
+               "by a second machine in `negotiation/domain/measures.py`; no measure event moves the phase. "
+               "Rows are the status of the measure at the event's date (time included: a pause that has "
+               "lapsed finds the measure in force), columns the measure event. `→ X`: the measure is then "
+               "X; `↺`: recorded, the status stays; `✗`: refused, with the reason the message gives, and "
+               "nothing is recorded."), "",
+              *_measure_table(index, report is not None), "",
+              '<a id="time-rules"></a>', "", "## Rules of time", "",
+              ("Some outcomes come from the calendar, with no event: a pause lapses, a threat lapses, a "
+               "deadline passes, once its day has ended. Each rule is shown on its last day (the status "
+               "still holds) and after it (the status has changed, with nothing recorded that day)."), "",
+              *_time_table(index, report is not None), "",
               '<a id="correction-table"></a>', "", "## Correction table", "",
-              ("Retractions and corrections are no steps of the machine: they change the story, the "
-               "negotiation's events in the order they happened. Each is accepted when the story after it is "
-               "legal, and refused, with nothing recorded, when it would break the story or asks for what "
-               "cannot be (a version the negotiation does not have, an event already retracted, a correction "
-               "that changes nothing). Rows are the state the negotiation is in before it, columns each kind "
-               "and outcome; S-numbers link to the scenarios that show it."), "",
+              ("Retractions, corrections and denials are no steps of the machine: they change the story, "
+               "the negotiation's events in the order they happened (a denial only marks the event denied, "
+               "which stays). Each is accepted when the story after it is legal, and refused, with nothing "
+               "recorded, when it would break the story or asks for what cannot be (a version the "
+               "negotiation does not have, an event already retracted, a correction that changes nothing, a "
+               "denial of a correction). Rows are the state the negotiation is in before it (`not_opened` "
+               "included: a negotiation known only from the pressure put on it), columns each kind and "
+               "outcome; S-numbers link to the scenarios that show it."), "",
               *_correction_table(index, report is not None), "", "## Features", ""]
     for feature in features:
         lines += [f'<a id="feature-{slug(feature.name)}"></a>', "", f"### {md(feature.name)}", "",
@@ -249,8 +310,10 @@ a{color:#0969da;text-decoration:none}a:hover{text-decoration:underline}
 ul{padding-left:1.4em}li{margin:.15em 0}li strong{color:#6f42c1}
 .diagram{overflow-x:auto;border:1px solid #e4e7eb;border-radius:8px;padding:8px;background:#fcfcfd}
 .diagram svg{display:block;margin:0 auto;width:100%;height:auto}
-table.cells{table-layout:fixed;width:100%}table.cells th{overflow-wrap:anywhere;font-size:.92em}
-table.cells td:first-child{font-weight:600;overflow-wrap:anywhere}
+table.cells,table.measures{table-layout:fixed;width:100%}
+table.cells th,table.measures th{overflow-wrap:anywhere;font-size:.92em}
+table.cells td:first-child,table.measures td:first-child,table.time-rules td:first-child{font-weight:600;
+  overflow-wrap:anywhere}
 td.allowed{background:#eef8f0 !important}td.refused{background:#f6f6f7 !important;color:#57606a}
 .edge{fill:none;stroke:#6a737d;stroke-width:1.4}.label-bg{fill:#fff;opacity:.92}
 .label{font:12px system-ui,"DejaVu Sans",sans-serif;text-anchor:middle;fill:#24292f}
@@ -267,6 +330,10 @@ def _html(body_md: str) -> str:
     body = body.replace(f"<table>\n{head}", f'<table class="cells">\n{head}', 1)
     corrections = "<thead>\n<tr>\n<th>state \\ correction</th>"
     body = body.replace(f"<table>\n{corrections}", f'<table class="corrections">\n{corrections}', 1)
+    lifecycle = "<thead>\n<tr>\n<th>status \\ measure event</th>"
+    body = body.replace(f"<table>\n{lifecycle}", f'<table class="measures">\n{lifecycle}', 1)
+    rules = "<thead>\n<tr>\n<th>what</th>\n<th>when</th>"
+    body = body.replace(f"<table>\n{rules}", f'<table class="time-rules">\n{rules}', 1)
     body = re.sub(r"<th>([A-Z][a-z]+(?:[A-Z][a-z]+)+)</th>",  # break long event names between words only
                   lambda m: "<th>" + re.sub(r"(?<=[a-z])(?=[A-Z])", "<wbr>", m.group(1)) + "</th>", body)
     body = re.sub(r"<td>(?=[→↺])", '<td class="allowed">', body)
@@ -285,9 +352,11 @@ def build(features_dir: Path, coverage: Path | None = None) -> Book:
     try:
         links = scenarios_by_cell(report) if report else {}
         corrections = scenarios_by_correction_cell(report) if report else {}
+        lifecycle = scenarios_by_measure_cell(report) if report else {}
+        times = scenarios_by_time_cell(report) if report else {}
     except (KeyError, TypeError, AttributeError) as e:
         raise ValueError(f"not the feature suite's coverage JSON (no {e})") from e
-    index = _Index(features, links, corrections)
+    index = _Index(features, links, corrections, lifecycle, times)
     mermaid = f"```mermaid\n{diagram.mermaid()}\n```"
     svg = f'<div class="diagram">{diagram.svg()}</div>'
     return Book(_markdown(features, index, report, features_dir, mermaid),

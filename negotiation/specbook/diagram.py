@@ -29,12 +29,18 @@ GUARD_PHRASES = {
     "has_deal": "with a deal in principle",
     "not has_deal": "before any deal",
 }
-_FILLS = ("#eef2f7", "#e3f1fb", "#fff3d6", "#fde4e1", "#efe6fb", "#e2f5e6", "#f3f3f3")
-_STROKES = ("#8a97a8", "#3b8fc4", "#d39b1c", "#cc5a4e", "#8a5cc7", "#3c9a52", "#888888")
-#: Each state's (fill, stroke) colours in the diagram; every picture of a state uses the same pair.
+#: Each state's (fill, stroke) colours in the diagram; every picture of a state uses the same pair. Named,
+#: not counted off the table, so a state added to the machine takes no other state's colours.
 STATE_COLOURS: dict[str, tuple[str, str]] = {
-    state: (_FILLS[i % len(_FILLS)], _STROKES[i % len(_STROKES)]) for i, state in enumerate(machine.STATES)
+    machine.NOT_OPENED: ("#eef2f7", "#8a97a8"),
+    machine.AGREED: ("#e3f1fb", "#3b8fc4"),
+    machine.DISPUTED: ("#fff3d6", "#d39b1c"),
+    machine.VISIT_CANCELLED: ("#fde4e1", "#cc5a4e"),
+    machine.TALKS: ("#efe6fb", "#8a5cc7"),
+    machine.SUSPENDED: ("#f3f3f3", "#888888"),
+    machine.FINALISED: ("#e2f5e6", "#3c9a52"),
 }
+assert set(STATE_COLOURS) == set(machine.STATES), "every state of the machine needs its colours"
 
 
 def _initial() -> str:
@@ -143,7 +149,7 @@ def _layout() -> tuple[dict[str, _Box], dict[tuple[str, str], list[str]]]:
     boxes: dict[str, _Box] = {}
     sizes = {s: (max([_width(s, 15), *(_width("↺ " + loop, 12) for loop in loops[s])]) + 28,
                  40 + 18 * len(loops[s])) for s in machine.STATES}
-    heights = [sum(sizes[s][1] for s in column) + 130 * (len(column) - 1) for column in columns]
+    heights = [sum(sizes[s][1] for s in column) + _ROW_GAP * (len(column) - 1) for column in columns]
     x = 30.0
     for column in columns:
         y = 70 + (max(heights) - heights[columns.index(column)]) / 2
@@ -151,16 +157,39 @@ def _layout() -> tuple[dict[str, _Box], dict[tuple[str, str], list[str]]]:
         for state in column:
             w, h = sizes[state]
             boxes[state] = _Box(state, x + (width - w) / 2, y, w, h, loops[state])
-            y += h + 130
-        x += width + 260
+            y += h + _ROW_GAP
+        x += width + _COLUMN_GAP
     return boxes, moves
 
 
 Rect = tuple[float, float, float, float]
 
+#: The room between the states, down a column and across: the connectors' labels are drawn in it.
+_ROW_GAP, _COLUMN_GAP = 190, 380
 
-def _overlaps(a: Rect, b: Rect) -> bool:
-    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+def _overlap(a: Rect, b: Rect) -> float:
+    """The area two rectangles share."""
+    width = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    height = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    return max(width, 0) * max(height, 0)
+
+
+def _place(p0: Point, ctrl: Point, p1: Point, w: float, h: float, blocked: list[Rect]) -> Rect:
+    """Where a connector's label goes: on the curve near its middle, else beside it, wherever it covers
+    nothing already drawn; failing that, where it covers least."""
+    best: tuple[float, Rect] | None = None
+    for shift in (0.0, h / 2 + 6, -h / 2 - 6, h + 12, -h - 12):
+        for t in (0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74, 0.18, 0.82):
+            mx, my = _bezier(p0, ctrl, p1, t)
+            rect = (mx - w / 2, my - h / 2 + shift, w, h)
+            covered = sum(_overlap(rect, r) for r in blocked)
+            if not covered:
+                return rect
+            if best is None or covered < best[0]:
+                best = (covered, rect)
+    assert best is not None
+    return best[1]
 
 
 def _route(a: _Box, b: _Box, blocked: list[Rect]) -> tuple[tuple[float, float], ...]:
@@ -207,11 +236,8 @@ def svg() -> str:
         lines = [f"{_arrow(p1[0] - p0[0], p1[1] - p0[1])} {event}" for event in moves[(a, b)]]
         lines += [f"{_arrow(p0[0] - p1[0], p0[1] - p1[1])} {event}" for event in moves.get((b, a), [])]
         w, h = max(_width(line, 12) for line in lines) + 12, 16 * len(lines) + 6
-        for t in (0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74):
-            mx, my = _bezier(p0, ctrl, p1, t)
-            rect = (mx - w / 2, my - h / 2, w, h)
-            if not any(_overlaps(rect, r) for r in blocked):
-                break
+        rect = _place(p0, ctrl, p1, w, h, blocked)
+        mx = rect[0] + w / 2
         blocked.append(rect)
         labels.append(f'<rect x="{rect[0]:.1f}" y="{rect[1]:.1f}" width="{w:.1f}" height="{h}" rx="4" '
                       'class="label-bg"/>')
