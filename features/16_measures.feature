@@ -55,7 +55,7 @@ Feature: Measures
 
     Examples:
       | status        | in words      | event         | why                                                      |
-      | not_announced | not announced | MeasurePaused | it is not in force: nothing has threatened or imposed it |
+      | not_announced | not announced | MeasurePaused | nothing has put it in force                              |
       | not_announced | not announced | MeasureLifted | nothing has threatened or imposed it                     |
       | threatened    | threatened    | MeasurePaused | it is only threatened, not in force                      |
       | threat_lapsed | threat lapsed | MeasurePaused | the threat lapsed; it was never in force                 |
@@ -140,3 +140,16 @@ Feature: Measures
       | on 2 September 2025 "EU" imposes "port fees" at "50%"                       |
       | on 2 September 2025 "port fees" is paused by "EU" until 1 October 2025      |
       | on 2 September 2025 "port fees" is lifted by "EU", because "a truce"        |
+
+  Scenario: A tariff threatened again after a court struck it down is a new threat
+    Given the negotiation "us-canada-2025" opened with working-level talks between "US" and "CA" on 6 May 2025
+    And on 1 August 2025 "US" imposed "tariff on goods outside the USMCA" at "35%"
+    When on 20 February 2026 "tariff on goods outside the USMCA" is lifted by "US Supreme Court", because "the emergency powers do not reach tariffs"
+    And on 21 February 2026 "US" threatens "tariff on goods outside the USMCA" at "15%" from 24 February 2026
+    Then as of 21 February 2026 the measure "tariff on goods outside the USMCA" reads:
+      | status         | threatened |
+      | value          | 15%        |
+      | lifted by      |            |
+      | reason         |            |
+      | effective from |            |
+

@@ -6,7 +6,9 @@ Feature: Time decides
   (They were not: the truce was extended on 11 August.) The US letter of 12
   July 2025 threatened the EU with 30% from 1 August; when 1 August ended with
   no such tariff imposed, the threat had lapsed. A deadline is pending until
-  its day ends, then it has passed.
+  its day ends, then it has passed. An imposition announced ahead is not in
+  force before its day: the order of 6 August 2025 put an extra 25% on Indian
+  goods from 27 August, so until 26 August that tariff was only threatened.
 
   So a measure or a deadline is always asked about at a time: "as of" a day,
   what was in force, paused or pending at the end of that day; "as known on"
@@ -76,3 +78,20 @@ Feature: Time decides
     And on 7 July 2025 "US" set the deadline "deals with trading partners" for 1 August 2025
     Then as of 10 July 2025, as known on 6 July 2025, the deadline "deals with trading partners" was "passed"
     And as of 10 July 2025 the deadline "deals with trading partners" is "pending"
+
+  Scenario: An imposition announced ahead is in force only from its effective day
+    Given the negotiation "us-india-2025" opened with working-level talks between "US" and "IN" on 1 March 2025
+    When on 6 August 2025 "US" imposes "penalty tariff" at "25%", effective from 27 August 2025
+    Then "MeasureImposed" was recorded as version 2
+    And as of 26 August 2025 the measure "penalty tariff" is "threatened"
+    And as of 27 August 2025 the measure "penalty tariff" is "in_force"
+    And no event of the story happened on 27 August 2025
+    And the measures in force as of 26 August 2025 are:
+      | measure | by | value |
+
+  Scenario: A measure imposed ahead cannot be paused before it takes effect
+    Given the negotiation "us-india-2025" opened with working-level talks between "US" and "IN" on 1 March 2025
+    And on 6 August 2025 "US" imposed "penalty tariff" at "25%", effective from 27 August 2025
+    When on 20 August 2025 "penalty tariff" is paused until 30 September 2025, because "talks resume"
+    Then the event is refused for the measure "penalty tariff", which is "threatened"
+    And nothing was recorded

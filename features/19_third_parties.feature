@@ -77,3 +77,13 @@ Feature: Third parties
     When on 2 August 2025 "tariff on goods outside the USMCA" is lifted by "MX", because "a trilateral deal"
     Then the event is refused as invalid: "by: MX is not a party to 'us-canada-2025' (US, CA)"
     And nothing was recorded
+
+  Scenario: A third country acts in its own name; an actor "of" a party belongs to one of the two
+    Given the negotiation "us-canada-2025" opened with working-level talks between "US" and "CA" on 6 May 2025
+    When on 10 December 2025 "Mexican Senate" acts:
+      | action | passes tariffs of up to 50% on imports from countries without a trade deal |
+      | kind   | legislature                                                                 |
+      | of     | MX                                                                          |
+    Then the event is refused as invalid: "of: MX is not a party to 'us-canada-2025' (US, CA)"
+    And nothing was recorded
+

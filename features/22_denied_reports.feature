@@ -133,3 +133,13 @@ Feature: Denied reports
       | changed                                                                         | entry          |
       | corrected to have happened on 24 July 2025, because "it was said the day after" | EventCorrected |
       | denied by "JP"                                                                  | ReportDenied   |
+
+  Scenario: A country that denies a report is one of the parties; an outlet is named as a source
+    Given the negotiation "us-china-2025" began on 9 April 2025 with "US" imposing "reciprocal tariff" at "34%" on "CN"
+    And a meeting was held on 24 April 2025:
+      | level  | leaders |
+      | format | call    |
+    When version 2 is denied by "JP", who says "no such call took place"
+    Then it is refused: "ReportDenied of version 2: by: JP is not a party to 'us-china-2025' (US, CN)"
+    And nothing was recorded
+

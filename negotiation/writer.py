@@ -18,7 +18,7 @@ from typing import Any
 from .domain.aggregate import Negotiation, StoryBreak, decide, fold_story, told_story
 from .domain.chain import GENESIS, event_hash_of
 from .domain.entries import PAYLOAD_SCHEMA_VERSION, Entry, NewEvent, RecordedEvent, content_difference
-from .domain.payloads import CORRECTED, DENIED
+from .domain.payloads import CORRECTED, DENIED, is_country
 from .domain.story import correction_data, retractions_and_corrections
 from .domain.times import day_or_iso, to_utc
 from .errors import (
@@ -184,6 +184,9 @@ def _correct_in(tx: Writer, negotiation_id: str, request: CorrectionRequest,
     retracted, _corrections = retractions_and_corrections(entries)
     data = correction_data(request.kind, target, retracted, request.reason, request.data, request.occurred_at,
                            request.by)
+    if request.kind == DENIED and is_country(request.by) and request.by not in current.parties:
+        raise InvalidEvent(f"{request.kind} of version {target.version}: by: {request.by} is not a party to "
+                           f"{negotiation_id!r} ({', '.join(current.parties)}); a source denying it is named as such")
     now = datetime.now(UTC)
     reported = request.reported_at or now
     if reported < target.reported_at:

@@ -486,7 +486,7 @@ CHANGED_CHECKOUT: list[str] = []
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--spec-coverage", metavar="FILE",
                      help="where the feature suite writes its coverage report (default: "
-                          "$NEGOTIATION_SPEC_COVERAGE, else spec-coverage.json in pytest's "
+                          "$NEGOTIATION_SPEC_COVERAGE, else negotiation-spec-coverage.json in the system's "
                           "temporary directory)")
 
 

@@ -233,14 +233,19 @@ def test_the_rules_of_time_have_a_row_each_and_every_outcome_links_to_its_scenar
     rows = table_rows(markdown, "Rules of time")
 
     assert rows[0] == ["what", "when", "becomes", "on that day", "after it"]
-    assert [(row[0], row[1], row[2].replace("\\_", "_")) for row in rows[1:]] == [
+    plain = [[cell.replace("\\_", "_") for cell in row[:3]] for row in rows[1:]]
+    assert [tuple(row) for row in plain] == [
         ("measure paused", "the day it was paused until ends", "in_force"),
         ("measure threatened", "the day it would take effect ends unacted", "threat_lapsed"),
+        ("measure in_force", "an imposition announced ahead is only threatened until its effective_from day",
+         "threatened"),
         ("deadline pending", "its day ends", "passed")]
     assert rows[1][3].startswith("still paused on that day<br>[S")
-    assert rows[3][4].startswith("passed once that day ended<br>[S")
+    assert rows[3][3].replace("\\_", "_").startswith("in_force from that day<br>[S")
+    assert rows[3][4].startswith("threatened before that day<br>[S")
+    assert rows[4][4].startswith("passed once that day ended<br>[S")
     targets = [found[2:] for found in zip(*[iter(links_of(markdown, "Rules of time"))] * 4)]
-    assert len(targets) == 3 and all(all(outcome) for outcome in targets), "an outcome without its scenarios"
+    assert len(targets) == 4 and all(all(outcome) for outcome in targets), "an outcome without its scenarios"
     assert "[deadline pending → passed changed](#time-rules)" in markdown
 
 
@@ -401,7 +406,8 @@ def test_the_html_page_renders_the_diagram_and_the_table_in_headless_chromium(
     assert [row[0] for row in lifecycle] == ["status \\ measure event", *measures.STATUSES]
     assert all(re.search(r"S\d+$", cell.strip()) for row in lifecycle[1:] for cell in row[1:])
     rules = rendered.tables["time-rules"]
-    assert [row[0] for row in rules] == ["what", "measure paused", "measure threatened", "deadline pending"]
+    assert [row[0] for row in rules] == ["what", "measure paused", "measure threatened", "measure in_force",
+                                         "deadline pending"]
     assert shot.returncode == 0
     png = (tmp_path / "page.png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 20_000  # a page with a drawing, not a blank one
@@ -418,7 +424,7 @@ def test_the_docs_command_writes_the_book(tmp_path: Path, coverage: Path) -> Non
 
     assert result.exit_code == 0, result.output
     assert ("56/56 transition cells covered, 7/7 guard refusals, 24/24 measure cells covered, "
-            "3/3 time rules covered, 42/42 correction cells covered") in result.output
+            "4/4 time rules covered, 42/42 correction cells covered") in result.output
     assert (out / "spec.md").is_file() and (out / "index.html").is_file()
 
 

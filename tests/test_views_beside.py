@@ -225,3 +225,17 @@ def test_a_picture_with_one_level_of_meeting_draws_its_marker_and_legend(ledger:
     assert "NaN" not in svg
     assert "Symbol legend titled 'meeting' for shape and fill color with 1 value: ministerial" in svg
     assert 'aria-label="ministerial in person Washington meeting on 20 Feb 2025"' in svg
+
+
+def test_an_imposition_announced_ahead_is_drawn_threatened_until_its_day_then_in_force() -> None:
+    with Ledger.open("memory://") as ledger:
+        ledger.record("us-india-2025", "WorkingLevelTalksOpened", {"parties": ["US", "IN"]}, occurred_at="2025-03-01")
+        ledger.record("us-india-2025", "MeasureImposed", {"measure": "penalty tariff", "by": "US", "value": "25%",
+                                                          "effective_from": "2025-08-27"}, occurred_at="2025-08-06")
+
+        spans = picture(ledger, "us-india-2025", as_of="2025-09-30").measures
+
+    assert [(span.status, span.start, span.end) for span in spans] == [
+        ("threatened", moment("2025-08-06"), moment("2025-08-27")),
+        ("in_force", moment("2025-08-27"), spans[-1].end)]
+    assert spans[-1].causes == ("it took effect 27 Aug 2025, as imposed ahead",)

@@ -178,6 +178,13 @@ class _Draft:
 _BESIDE = frozenset(BESIDE_TYPES)
 
 
+def _allowed(draft: _Draft, event_type: str) -> tuple[str, ...]:
+    """What a refusal says the negotiation would take: the phase events the machine offers, and, for an event
+    beside the phase (its own rules refused it, not the phase), the events beside the phase too."""
+    allowed = machine.allowed_events(draft.state, draft)
+    return (*allowed, *BESIDE_TYPES) if event_type in _BESIDE else allowed
+
+
 def _step(draft: _Draft, event_type: str) -> str | None:
     """The phase an event leads to: the machine's table for a phase event; the same phase for one beside it."""
     if event_type in _BESIDE:
@@ -265,7 +272,7 @@ def fold_story(negotiation_id: str, story: Iterable[Entry], *, version: int) -> 
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             refused = NegotiationRefusal(True, f"its data cannot be read ({type(e).__name__}: {e})")
         if refused is not None:
-            raise StoryBreak(event, draft.state, refused, machine.allowed_events(draft.state, draft))
+            raise StoryBreak(event, draft.state, refused, _allowed(draft, event.type))
         draft.apply(event.type, event.data, event.occurred_at, event.version)
         draft.state = dest  # type: ignore[assignment]  # _judge refused a None
     draft.version = version
@@ -340,8 +347,7 @@ def decide(current: Negotiation, events: Iterable[tuple[NewEvent, datetime]]) ->
         if refused is not None:
             if refused.invalid_data:
                 raise InvalidEvent(f"{event.type} data: {refused.reason}")
-            allowed = machine.allowed_events(draft.state, draft)
-            error = IllegalTransition(draft.id, draft.state, event.type, allowed, refused.reason)
+            error = IllegalTransition(draft.id, draft.state, event.type, _allowed(draft, event.type), refused.reason)
             error.index = index
             raise error
         draft.apply(event.type, event.data, occurred_at, draft.version + 1)

@@ -19,7 +19,7 @@ NON_COUNTRY_PARTIES = frozenset({"EU"})
 
 
 @functools.cache  # a few hundred codes at most, each looked up in the country table once
-def _known_party(code: str) -> str:
+def known_party(code: str) -> str:
     # Imported on first use: reading a negotiation never validates a party, and the
     # country table costs a noticeable part of a command's start-up.
     import pycountry
@@ -59,7 +59,7 @@ Text = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT, patte
                  AfterValidator(storable_text)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME, pattern=r"\S"),
                  AfterValidator(storable_text)]
-Party = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$"), AfterValidator(_known_party)]
+Party = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$"), AfterValidator(known_party)]
 
 
 def _json_scalar(value: object) -> object:

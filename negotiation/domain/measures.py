@@ -19,7 +19,7 @@ from typing import Any
 
 from transitions import Machine
 
-from .times import end_of
+from .times import end_of, to_utc
 
 NONE_YET = "not_announced"
 THREATENED = "threatened"
@@ -60,7 +60,7 @@ TRANSITIONS: list[dict[str, object]] = [
 
 #: Why the refused cells are refused, in an analyst's words.
 REFUSALS: dict[tuple[str, str], str] = {
-    (NONE_YET, "MeasurePaused"): "it is not in force: nothing has threatened or imposed it",
+    (NONE_YET, "MeasurePaused"): "nothing has put it in force",
     (NONE_YET, "MeasureLifted"): "nothing has threatened or imposed it",
     (THREATENED, "MeasurePaused"): "it is only threatened, not in force",
     (LAPSED, "MeasurePaused"): "the threat lapsed; it was never in force",
@@ -68,10 +68,13 @@ REFUSALS: dict[tuple[str, str], str] = {
     (LIFTED, "MeasureLifted"): "it was already lifted",
 }
 
-#: The outcomes time gives, with no event: (status, what passes, the status it becomes).
+#: The outcomes time gives, with no event: (status its events gave, what passes, the status it becomes).
+#: The third reads the other way: an imposition announced ahead (``effective_from`` after the act) is
+#: threatened, with that day, until the day comes; then it is in force.
 TIME_RULES: tuple[tuple[str, str, str], ...] = (
     (PAUSED, "the day it was paused until ends", IN_FORCE),
     (THREATENED, "the day it would take effect ends unacted", LAPSED),
+    (IN_FORCE, "an imposition announced ahead is only threatened until its effective_from day", THREATENED),
 )
 
 MACHINE = Machine(
@@ -95,6 +98,11 @@ ROUTES: dict[tuple[str, str], str] = {
 def passed(day: str | None, at: datetime) -> bool:
     """Whether the day ``day`` (ISO text) had ended by ``at``."""
     return day is not None and at > end_of(date.fromisoformat(day), "day")
+
+
+def begun(day: str, at: datetime) -> bool:
+    """Whether the day ``day`` (ISO text) had begun by ``at``."""
+    return at >= to_utc(day, "day")
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +129,13 @@ class Measure:
     reason: str | None = None
     #: The version of the entry that gave it its status.
     version: int = 0
+    #: For an imposition announced ahead of its ``effective_from``: the status the measure had before it.
+    prior: str | None = None
+
+    @property
+    def scheduled(self) -> bool:
+        """Imposed with an ``effective_from`` later than the act: not in force before that day."""
+        return self.status == IN_FORCE and self.prior is not None and self.effective_from is not None
 
     def status_at(self, at: datetime) -> str:
         """The status at ``at``: what the events made it, then what time made of that."""
@@ -128,6 +143,8 @@ class Measure:
             return IN_FORCE
         if self.status == THREATENED and passed(self.effective, at):
             return LAPSED
+        if self.scheduled and not begun(self.effective_from, at):  # type: ignore[arg-type]  # scheduled
+            return self.prior if self.prior in (IN_FORCE, PAUSED) else THREATENED
         return self.status
 
     def as_json(self) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from typing import Annotated, Any, ClassVar, Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from . import measures
-from .fields import Name, Party, Terms, Text
+from .fields import Name, Party, Terms, Text, known_party
 from .machine import EVENT_TYPES
 from .measures import Deadline, Measure
 
@@ -343,8 +343,10 @@ def _measure_step(negotiation: Draft, event_type: str, data: Mapping[str, Any],
     dest = measures.ROUTES.get((status, event_type))
     if dest is None:
         return f"the measure {name!r} is {status.replace('_', ' ')}: {measures.REFUSALS[(status, event_type)]}"
-    if status != current.status:  # time changed it: a pause lapsed, a threat lapsed
-        current = replace(current, status=status)
+    if current.scheduled and dest == status:
+        return current, current.status  # a threat restated before an imposition takes effect leaves it as it is
+    if status != current.status:  # time changed it: a pause lapsed, a threat lapsed, an imposition came ahead
+        current = replace(current, status=status, prior=None)
     return current, dest
 
 
@@ -362,6 +364,8 @@ def _moved(negotiation: Draft, event_type: str, data: Mapping[str, Any], occurre
     step = _measure_step(negotiation, event_type, data, occurred_at)
     assert not isinstance(step, str), step  # judged before it is applied
     current, dest = step
+    if current.scheduled and dest == current.status and event_type == "MeasureThreatened":
+        return  # a threat restated before a scheduled imposition takes effect changes nothing of it
     since = current.since if dest == current.status else _day(occurred_at)
     version = current.version if dest == current.status and event_type == "MeasureThreatened" else \
         negotiation.entry
@@ -386,8 +390,9 @@ class MeasureThreatened(MeasureEvent):
         said: dict[str, Any] = {"effective": data.get("effective"), "condition": data.get("condition")}
         if acting:
             said["threatened_value"] = data.get("value")
-        else:
-            said.update(by=data["by"], value=data.get("value", current.value if current else None))
+        else:  # a new threat, or one restated: nothing of a lift or an imposition before it still holds
+            said.update(by=data["by"], value=data.get("value", current.value if current else None),
+                        lifted_by=None, reason=None, effective_from=None, paused_until=None, prior=None)
         _moved(negotiation, "MeasureThreatened", data, occurred_at, **said)
 
     @staticmethod
@@ -410,10 +415,15 @@ class MeasureImposed(MeasureEvent):
     @staticmethod
     def apply(negotiation: Draft, data: Mapping[str, Any], occurred_at: datetime) -> None:
         current = negotiation.measures.get(data["measure"])
+        effective_from = data.get("effective_from", _day(occurred_at))
+        # Announced ahead of the day it takes effect, it is not in force until then.
+        before = current.status_at(occurred_at) if current else measures.NONE_YET
+        ahead = effective_from > _day(occurred_at)
         _moved(negotiation, "MeasureImposed", data, occurred_at, by=data["by"],
                value=data.get("value", current.value if current else None),
-               effective_from=data.get("effective_from", _day(occurred_at)), effective=None,
-               threatened_value=None, condition=None, paused_until=None, lifted_by=None, reason=None)
+               effective_from=effective_from, effective=effective_from if ahead else None,
+               threatened_value=None, condition=None, paused_until=None, lifted_by=None, reason=None,
+               prior=before if ahead else None)
 
     @staticmethod
     def describe(data: Mapping[str, Any]) -> str:
@@ -451,7 +461,7 @@ class MeasureLifted(MeasureEvent):
 
     @staticmethod
     def invalid(negotiation: Draft, data: Mapping[str, Any]) -> str | None:
-        return _stranger(negotiation, data, "by") if PARTY_CODE.fullmatch(data.get("by", "")) else None
+        return _stranger(negotiation, data, "by") if is_country(data.get("by")) else None
 
     @staticmethod
     def apply(negotiation: Draft, data: Mapping[str, Any], occurred_at: datetime) -> None:
@@ -485,8 +495,10 @@ class DeadlineSet(Opening):
 
 class ThirdPartyActed(Opening):
     """Someone outside the two governments acts on the negotiation: a court rules, a parliament votes,
-    a third country or a firm acts. ``of`` names the party the actor belongs to, if any."""
+    a third country or a firm acts. ``of`` names the party the actor belongs to, if any (a third
+    country acting is an actor of its own, with no ``of``)."""
 
+    party_fields: ClassVar[tuple[str, ...]] = ("of",)
     actor: Name
     action: Text
     of: Party | None = None
@@ -499,6 +511,18 @@ class ThirdPartyActed(Opening):
     @staticmethod
     def describe(data: Mapping[str, Any]) -> str:
         return f"{data['actor']}: {data['action']}"
+
+
+def is_country(name: object) -> bool:
+    """Whether a name given as an actor (a ``by`` that may be a party, a court or an outlet) is a party's
+    code: ISO 3166-1 alpha-2, or EU. Such a name must be a party of the negotiation."""
+    if not isinstance(name, str) or not PARTY_CODE.fullmatch(name):
+        return False
+    try:
+        known_party(name)
+    except ValueError:
+        return False
+    return True
 
 
 def _stranger(negotiation: Draft, data: Mapping[str, Any], field: str) -> str | None:

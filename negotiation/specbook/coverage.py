@@ -295,6 +295,8 @@ class TimeCell:
 
     def seen_as(self, outcome: TimeOutcome) -> str:
         """An outcome in words: ``still paused on that day``, ``in_force once the day ended``."""
+        if self.before == measure_machine.IN_FORCE:  # an imposition announced ahead: it waits for its day
+            return f"{self.before} from that day" if outcome == "held" else f"{self.after} before that day"
         if outcome == "held":
             return f"still {self.before} on that day"
         return f"{self.after} once that day ended"

@@ -69,6 +69,8 @@ class MeasureSpan:
 
 
 def _why_time(before: Measure, status: str) -> str:
+    if status == IN_FORCE and before.scheduled:
+        return f"it took effect {spoken_day(day_start(before.effective_from or ''))}, as imposed ahead"
     if status == IN_FORCE:
         return f"the pause ended {spoken_day(day_start(before.paused_until or ''))}"
     return f"its effective day {spoken_day(day_start(before.effective or ''))} passed with nothing done"
@@ -92,7 +94,8 @@ def _pieces(change: MeasureChange, start: datetime, stop: datetime, moment: date
     event = change.event
     status = m.status_at(start)
     pieces = [_span(change, status, start, stop, f"{event.type} on {spoken_day(event.occurred_at)}")]
-    turns = sorted({day_after(d) for d in (m.paused_until, m.effective) if d is not None})
+    turns = sorted({day_after(d) for d in (m.paused_until, m.effective) if d is not None}
+                   | ({day_start(m.effective_from)} if m.scheduled and m.effective_from else set()))
     for turn in turns:
         if start < turn < stop and turn <= moment and m.status_at(turn) != status:
             status = m.status_at(turn)

@@ -261,9 +261,12 @@ def _(world: World, date: str, party: str, measure: str, value: str, effective: 
 
 
 @given(phrase('on {date:date} "{party}" imposed "{measure}" at "{value}"'))
-def _(world: World, date: str, party: str, measure: str, value: str) -> None:
-    world.setup("MeasureImposed", {"measure": measure, "by": party, "value": value}, occurred_at=day(date),
-                reported_at=day(date))
+@given(phrase('on {date:date} "{party}" imposed "{measure}" at "{value}", effective from {since:date}'))
+def _(world: World, date: str, party: str, measure: str, value: str, since: str | None = None) -> None:
+    data = {"measure": measure, "by": party, "value": value}
+    if since:
+        data["effective_from"] = day(since)
+    world.setup("MeasureImposed", data, occurred_at=day(date), reported_at=day(date))
 
 
 @given(phrase('on {date:date} "{measure}" was paused until {until:date}, because "{reason}"'))
@@ -677,7 +680,7 @@ def _(world: World, allowed: str) -> None:
 @then(phrase('the message says why: "{reason}"'))
 def _(world: World, reason: str) -> None:
     message = str(world.refusal(NegotiationError))
-    assert f"({reason})" in message, message
+    assert f"({reason})" in message or f": {reason}" in message, message
 
 
 @then(phrase('the event is refused in state "{state}" because "{reason}"'))

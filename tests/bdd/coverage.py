@@ -8,7 +8,7 @@ a deadline at a time reports what time had made of it (``observe_time``).
 When the session ends, the observations are compared with the machines' own
 tables, the rules of time and the correction matrix
 (``negotiation.specbook.coverage``), the report is written (``--spec-coverage FILE``,
-else ``$NEGOTIATION_SPEC_COVERAGE``, else ``spec-coverage.json`` in pytest's temporary
+else ``$NEGOTIATION_SPEC_COVERAGE``, else ``negotiation-spec-coverage.json`` in the system's temporary
 directory: never into the checkout) and one summary line is printed. The session
 fails when a cell has no scenario or an outcome disagrees with the machine.
 

@@ -281,7 +281,8 @@ class World:
         found: Measure = told.measures[measure]
         status = found.status_at(told.moment)
         day = found.paused_until if found.status == measures.PAUSED else \
-            found.effective if found.status == measures.THREATENED else None
+            found.effective if found.status == measures.THREATENED else \
+            found.effective_from if found.scheduled else None
         self._timed(MEASURE, found.status, status, day, told.moment)
         return status
 
