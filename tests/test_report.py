@@ -230,3 +230,27 @@ def test_the_demo_ends_by_writing_the_report_and_saying_where_it_is(
     index = tmp_path.resolve() / "negotiation-report" / "index.html"
     assert result.output.rstrip().endswith(f"open {index}")
     assert index.is_file() and (index.parent / "negotiations" / "us-japan-2025.html").is_file()
+
+
+def test_the_report_command_writes_the_report_as_of_a_day(url: str, tmp_path: Path) -> None:
+    out = tmp_path / "then"
+
+    result = CliRunner().invoke(main, ["--url", url, "report", "--out", str(out), "--as-of", "2025-07-15"])
+
+    assert result.exit_code == 0, result.output
+    with Ledger.open(url) as ledger:
+        every = ledger.negotiations()
+        opened = [n for n in every if any(e.occurred_at.date().isoformat() <= "2025-07-15" for e in ledger.story(n))]
+    assert sorted(p.stem for p in (out / "negotiations").glob("*.html")) == sorted(opened)
+    assert len(opened) < len(every)  # some had nothing by then
+
+
+def test_a_bad_time_for_the_report_is_refused_in_one_line_before_anything_is_written(url: str, tmp_path: Path
+                                                                                     ) -> None:
+    out = tmp_path / "never"
+
+    result = CliRunner().invoke(main, ["--url", url, "report", "--out", str(out), "--known-at", "last week"])
+
+    assert result.exit_code == 1
+    assert result.output.strip() == "Error: known_at: 'last week' is not an ISO 8601 date or datetime"
+    assert not out.exists()

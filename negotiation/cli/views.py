@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from ..domain.times import end_of
 from ..ledger import Ledger
 from .main import console, main, opened
 
@@ -48,20 +49,29 @@ def timeline(ctx: click.Context, negotiation_id: str, out_file: Path, as_of: str
 @main.command()
 @click.option("--out", "out_dir", default=DEFAULT_REPORT, show_default=True,
               type=click.Path(file_okay=False, path_type=Path), help="The folder to write the report into.")
+@AS_OF
+@KNOWN_AT
 @click.pass_context
-def report(ctx: click.Context, out_dir: Path) -> None:
+def report(ctx: click.Context, out_dir: Path, as_of: str | None, known_at: str | None) -> None:
     """Write an offline report: an index of every negotiation, a page each, and the spec book.
 
-    Example: negotiation report --out negotiation-report
+    With --as-of or --known-at every page, and the index's deadlines and measures in force, are
+    as of that day, or as known then.
+
+    Example: negotiation report --out negotiation-report --as-of 2025-08-28
     """
     with opened(ctx) as ledger:
-        write_report(ledger, out_dir)
+        write_report(ledger, out_dir, as_of=as_of, known_at=known_at)
 
 
-def write_report(ledger: Ledger, out_dir: Path) -> Path:
+def write_report(ledger: Ledger, out_dir: Path, *, as_of: str | None = None, known_at: str | None = None) -> Path:
     """Write the report of ``ledger`` into ``out_dir`` with a progress bar, and say which file to open."""
     from ..specbook.features import FeatureFileError
     from ..views import report as site_writer
+
+    for name, value in (("as_of", as_of), ("known_at", known_at)):
+        if value is not None:
+            end_of(value, name)  # a bad time is refused before anything is written
 
     columns = (TextColumn("[bold]report[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TextColumn("{task.description}"))
@@ -72,7 +82,7 @@ def write_report(ledger: Ledger, out_dir: Path) -> Path:
             bar.update(task, completed=done, total=total, description=next_up)
 
         try:
-            site = site_writer.write(ledger, out_dir, progress=advance)
+            site = site_writer.write(ledger, out_dir, progress=advance, as_of=as_of, known_at=known_at)
         except FeatureFileError as e:
             raise click.ClickException(str(e)) from e
     for warning in site.warnings:
