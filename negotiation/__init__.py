@@ -7,6 +7,7 @@ from .domain.machine import EVENT_TYPES, STATES
 from .domain.payloads import BESIDE_TYPES, EVENT_KINDS
 from .domain.times import Moment
 from .errors import (
+    BackdatedReport,
     ConcurrencyConflict,
     CorruptHistory,
     DuplicateEvent,
@@ -24,6 +25,7 @@ from .ledger import Ledger
 
 __all__ = [
     "BESIDE_TYPES",
+    "BackdatedReport",
     "EVENT_KINDS",
     "EVENT_TYPES",
     "STATES",

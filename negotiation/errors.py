@@ -140,3 +140,9 @@ class IllegalSourceStory(NegotiationError):
         super().__init__(f"negotiation {negotiation_id!r} told {told} is not a legal story: it breaks at version "
                          f"{version}, {event_type} of {occurred_at}, which would come in state {state}, where it "
                          f"is refused{why}")
+
+
+class BackdatedReport(UserWarning):
+    """An event that happened days ago was recorded as reported now: "as known at" any earlier day will
+    not know it. Give its ``reported_at``, or ``backfill=True`` when it was known as it happened."""
+

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
@@ -26,8 +27,8 @@ from .domain.entries import NewEvent, RecordedEvent
 from .domain.payloads import CORRECTED, DENIED, RETRACTED
 from .domain.replay import held_after, steps, told_from_rows
 from .domain.story import StoryEvent, retractions_and_corrections, story_of
-from .domain.times import Moment, end_of
-from .errors import InvalidEvent, UnknownNegotiation
+from .domain.times import Moment, day_or_iso, end_of
+from .errors import BackdatedReport, InvalidEvent, UnknownNegotiation
 from .sourcing import SourceChoice
 from .store.opening import open_recorder
 from .store.recorder import Recorder
@@ -85,11 +86,16 @@ class Ledger:
         sources: Iterable[str] = (),
         expected_version: int | None = None,
         event_id: Any = None,
+        backfill: bool = False,
     ) -> RecordedEvent:
         """Check one event against the negotiation's story and append it.
 
         ``occurred_at`` is when it happened (default: now), ``reported_at`` when
-        it became known (default: when it is recorded; never later than now).
+        it became known (default: when it is recorded; never later than now,
+        never before it happened). ``backfill=True`` records history known as
+        it happened: with no ``reported_at``, it is reported when it occurred.
+        An event days old recorded as reported now warns (BackdatedReport),
+        since "as known at" any day before now will not know it.
         An event dated before events already recorded takes its place in the
         story and is accepted only if the whole story with it is legal.
 
@@ -97,8 +103,8 @@ class Ledger:
         the story), InvalidEvent, ConcurrencyConflict or DuplicateEvent, and
         writes nothing, when the event is refused.
         """
-        event = new_event(negotiation_id, event_type, {} if data is None else data,
-                          occurred_at=occurred_at, reported_at=reported_at, sources=sources, event_id=event_id)
+        event = new_event(negotiation_id, event_type, {} if data is None else data, occurred_at=occurred_at,
+                          reported_at=reported_at, sources=sources, event_id=event_id, backfill=backfill)
         return self._append(event.negotiation_id, [event], expected_version)[0]
 
     def retract(self, negotiation_id: str, target: int | str, *, reason: str, sources: Iterable[str] = (),
@@ -115,14 +121,19 @@ class Ledger:
     def correct(self, negotiation_id: str, target: int | str, *, reason: str, data: Mapping[str, Any] | None = None,
                 occurred_at: Moment | None = None, sources: Iterable[str] = (),
                 reported_at: Moment | None = None, expected_version: int | None = None,
-                event_id: Any = None) -> RecordedEvent:
-        """Replace an event's content (``data``: its whole new payload) and/or date in the story.
+                event_id: Any = None, event_reported_at: Moment | None = None) -> RecordedEvent:
+        """Replace an event's content (``data``: its whole new payload), date and/or report time in the story.
 
-        A second correction applies on top of the first. Accepted only if the
-        story after it is legal (IllegalStory otherwise, nothing written).
+        ``event_reported_at`` says when the event in fact became known (an event
+        back-filled as "reported now" that was in the news when it happened):
+        questions asked as known at any time take it, whenever the correction
+        itself was reported. ``reported_at`` is, as for any entry, when the
+        correction became known. A second correction applies on top of the
+        first. Accepted only if the story after it is legal (IllegalStory
+        otherwise, nothing written).
         """
         return self._correct(negotiation_id, CORRECTED, target, reason, data, occurred_at, sources, reported_at,
-                             expected_version, event_id)
+                             expected_version, event_id, event_reported_at=event_reported_at)
 
     def deny(self, negotiation_id: str, target: int | str, *, by: str, statement: str | None = None,
              sources: Iterable[str] = (), reported_at: Moment | None = None, expected_version: int | None = None,
@@ -138,10 +149,11 @@ class Ledger:
 
     def _correct(self, negotiation_id: str, kind: str, target: int | str, reason: str | None, data: Any,
                  occurred_at: Any, sources: Iterable[str], reported_at: Any, expected_version: int | None,
-                 event_id: Any, by: str | None = None) -> RecordedEvent:
+                 event_id: Any, by: str | None = None, event_reported_at: Any = None) -> RecordedEvent:
         negotiation_id = check_negotiation_id(negotiation_id)
         check_count("expected_version", expected_version, 0)
-        request = _correction_request(kind, target, reason, data, occurred_at, sources, reported_at, event_id, by)
+        request = _correction_request(kind, target, reason, data, occurred_at, sources, reported_at, event_id, by,
+                                      event_reported_at)
         return writer.correct(self._recorder, negotiation_id, request, expected_version)
 
     def check_in_turn(self, negotiation_id: str, writes: Iterable[tuple[str, Sequence[Mapping[str, Any]]]], *,
@@ -164,7 +176,8 @@ class Ledger:
                 said = first.get("statement") if first["type"] == DENIED else first.get("reason")
                 request = _correction_request(first["type"], first.get("target"), said,
                                               first.get("data"), first.get("occurred_at"), first.get("sources", ()),
-                                              first.get("reported_at"), first.get("event_id"), first.get("by"))
+                                              first.get("reported_at"), first.get("event_id"), first.get("by"),
+                                              first.get("event_reported_at"))
                 rehearsed.append(writer.Rehearsed(place, correction=request))
             else:
                 batch = self._batch(negotiation_id, items)
@@ -179,6 +192,7 @@ class Ledger:
         events: Iterable[Mapping[str, Any]],
         *,
         expected_version: int | None = None,
+        backfill: bool = False,
     ) -> list[RecordedEvent]:
         """Append several events to one negotiation in one transaction: all of them or none.
 
@@ -187,23 +201,23 @@ class Ledger:
         same content are returned as stored and not written again.
         """
         negotiation_id = check_negotiation_id(negotiation_id)
-        return self._append(negotiation_id, self._batch(negotiation_id, events), expected_version)
+        return self._append(negotiation_id, self._batch(negotiation_id, events, backfill), expected_version)
 
     @staticmethod
-    def _batch(negotiation_id: str, events: Iterable[Mapping[str, Any]]) -> list[NewEvent]:
-        batch = new_events(negotiation_id, events)
+    def _batch(negotiation_id: str, events: Iterable[Mapping[str, Any]], backfill: bool = False) -> list[NewEvent]:
+        batch = new_events(negotiation_id, events, backfill=backfill)
         if not batch:
             raise InvalidEvent("a batch needs at least one event")
         return batch
 
     def check_many(self, negotiation_id: str, events: Iterable[Mapping[str, Any]], *,
-                   expected_version: int | None = None) -> None:
+                   expected_version: int | None = None, backfill: bool = False) -> None:
         """Raise what ``record_many`` would raise for these events now, writing nothing either way."""
         negotiation_id = check_negotiation_id(negotiation_id)
-        self._append(negotiation_id, self._batch(negotiation_id, events), expected_version, write=False)
+        self._append(negotiation_id, self._batch(negotiation_id, events, backfill), expected_version, write=False)
 
-    def record_together(self, batches: Iterable[tuple[str, Iterable[Mapping[str, Any]], int | None]]
-                        ) -> list[list[RecordedEvent]]:
+    def record_together(self, batches: Iterable[tuple[str, Iterable[Mapping[str, Any]], int | None]], *,
+                        backfill: bool = False) -> list[list[RecordedEvent]]:
         """Append to several negotiations in one transaction: every batch or none.
 
         Each batch is ``(negotiation_id, events, expected_version)``, as
@@ -211,14 +225,15 @@ class Ledger:
         bulk load writes many short negotiations this way, a commit for many
         instead of one each. Returns each batch's events, in order.
         """
-        return self._append_together(batches, write=True)
+        return self._append_together(batches, write=True, backfill=backfill)
 
-    def check_together(self, batches: Iterable[tuple[str, Iterable[Mapping[str, Any]], int | None]]) -> None:
+    def check_together(self, batches: Iterable[tuple[str, Iterable[Mapping[str, Any]], int | None]], *,
+                       backfill: bool = False) -> None:
         """Raise what ``record_together`` would raise for these batches now, writing nothing either way."""
-        self._append_together(batches, write=False)
+        self._append_together(batches, write=False, backfill=backfill)
 
     def _append_together(self, batches: Iterable[tuple[str, Iterable[Mapping[str, Any]], int | None]],
-                         write: bool) -> list[list[RecordedEvent]]:
+                         write: bool, backfill: bool = False) -> list[list[RecordedEvent]]:
         checked: list[writer.Batch] = []
         named: set[str] = set()
         for index, given in enumerate(batches):
@@ -233,19 +248,25 @@ class Ledger:
                 raise InvalidEvent(f"negotiation {negotiation_id!r} has two batches; give its events in one")
             named.add(negotiation_id)
             try:
-                checked.append((negotiation_id, self._batch(negotiation_id, events), expected_version))
+                checked.append((negotiation_id, self._batch(negotiation_id, events, backfill), expected_version))
             except InvalidEvent as e:
                 raise InvalidEvent(f"{negotiation_id}: {e}") from None
         if not checked:
             raise InvalidEvent("record_together needs at least one batch")
         _refuse_repeated_ids(event for _, batch, _ in checked for event in batch)
-        return writer.append_together(self._recorder, checked, write=write)
+        written = writer.append_together(self._recorder, checked, write=write)
+        if write:
+            _warn_if_backdated([event for _, batch, _ in checked for event in batch])
+        return written
 
     def _append(self, negotiation_id: str, batch: Sequence[NewEvent],
                 expected_version: int | None, write: bool = True) -> list[RecordedEvent]:
         check_count("expected_version", expected_version, 0)
         _refuse_repeated_ids(batch)
-        return writer.append(self._recorder, negotiation_id, batch, expected_version, write=write)
+        written = writer.append(self._recorder, negotiation_id, batch, expected_version, write=write)
+        if write:
+            _warn_if_backdated(batch)
+        return written
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -488,7 +509,8 @@ def _moment(value: Any, field: str) -> datetime | None:
 
 
 def _correction_request(kind: str, target: Any, reason: Any, data: Any, occurred_at: Any, sources: Iterable[str],
-                        reported_at: Any, event_id: Any, by: Any = None) -> CorrectionRequest:
+                        reported_at: Any, event_id: Any, by: Any = None,
+                        event_reported_at: Any = None) -> CorrectionRequest:
     """A retraction or correction as the caller asked for it, its arguments checked (not yet against the log)."""
     if isinstance(target, bool) or not isinstance(target, (int, str)):
         raise InvalidEvent(f"target must be a version or an event id, got {target!r}")
@@ -497,7 +519,26 @@ def _correction_request(kind: str, target: Any, reason: Any, data: Any, occurred
     else:
         target = check_event_id(target)
     return CorrectionRequest(kind, target, reason, data, occurred_at, check_sources(sources),
-                             check_reported_at(reported_at), check_event_id(event_id), event_id is not None, by)
+                             check_reported_at(reported_at), check_event_id(event_id), event_id is not None, by,
+                             check_reported_at(event_reported_at))
+
+
+#: How old an event may be, recorded as reported now, before the ledger warns that it may be history.
+BACKDATED = timedelta(days=2)
+
+
+def _warn_if_backdated(events: Sequence[NewEvent]) -> None:
+    """Warn once for events days old that were given no ``reported_at``: they count as reported now."""
+    now = datetime.now(UTC)
+    old = [event for event in events if event.reported_at is None and event.occurred_at is not None
+           and event.occurred_at < now - BACKDATED]
+    if old:
+        first, when = old[0], old[0].occurred_at
+        assert when is not None  # chosen for its date above
+        which = f"{first.type} of {day_or_iso(when)}" + (f" and {len(old) - 1} more" if len(old) > 1 else "")
+        warnings.warn(f"{which} recorded as reported now ({day_or_iso(now, 'seconds')}): as known at any earlier "
+                      "day it is not known; give reported_at, or backfill=True (--backfill) if it was known "
+                      "when it happened", BackdatedReport, stacklevel=4)
 
 
 def _refuse_repeated_ids(events: Iterable[NewEvent]) -> None:

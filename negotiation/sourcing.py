@@ -11,7 +11,7 @@ from .domain.aggregate import Negotiation, StoryBreak, fold_log, fold_story
 from .domain.checks import check_sources
 from .domain.entries import RecordedEvent
 from .domain.payloads import CORRECTED, DENIED
-from .domain.story import StoryEvent, story_of
+from .domain.story import StoryEvent, known_by, story_of
 from .domain.times import day_or_iso
 from .errors import IllegalSourceStory, InvalidEvent
 
@@ -87,7 +87,7 @@ class SourceChoice:
 
 
 def _known(entries: Sequence[RecordedEvent], known_at: datetime | None) -> list[RecordedEvent]:
-    return [entry for entry in entries if known_at is None or entry.reported_at <= known_at]
+    return known_by(entries, known_at)
 
 
 def _names(field: str, names: Iterable[str] | None) -> frozenset[str] | None:

@@ -53,6 +53,8 @@ class CorrectionRequest:
     id_given: bool = False
     #: Who denies the event (a denial only).
     by: str | None = None
+    #: When the event in fact became known (a correction of its report time).
+    event_reported_at: datetime | None = None
 
 
 def append(recorder: Recorder, negotiation_id: str, batch: Sequence[NewEvent],
@@ -183,7 +185,7 @@ def _correct_in(tx: Writer, negotiation_id: str, request: CorrectionRequest,
     target = _target(negotiation_id, entries, request.target)
     retracted, _corrections = retractions_and_corrections(entries)
     data = correction_data(request.kind, target, retracted, request.reason, request.data, request.occurred_at,
-                           request.by)
+                           request.by, request.event_reported_at)
     if request.kind == DENIED and is_country(request.by) and request.by not in current.parties:
         raise InvalidEvent(f"{request.kind} of version {target.version}: by: {request.by} is not a party to "
                            f"{negotiation_id!r} ({', '.join(current.parties)}); a source denying it is named as such")
@@ -262,6 +264,9 @@ def _correction_difference(stored: RecordedEvent, negotiation_id: str, request: 
         moment = None if request.occurred_at is None else to_utc(request.occurred_at).isoformat()
         if moment != stored.data.get("occurred_at"):
             return "occurred_at differs"
+        known = None if request.event_reported_at is None else request.event_reported_at.isoformat()
+        if known != stored.data.get("reported_at"):
+            return "event_reported_at differs"
     return None
 
 

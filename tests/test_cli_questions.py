@@ -60,7 +60,7 @@ def talks(sqlite_url: str, at_head: None) -> str:
                       occurred_at="2025-07-10", reported_at="2025-07-10")
         ledger.record(UK, "AgreedInPrinciple", {"parties": ["US", "GB"]}, occurred_at="2025-07-22",
                       reported_at="2025-08-01")
-        ledger.record(UK, "TermsAmended", {"terms": {"autos": "10%"}}, occurred_at="2025-07-30",
+        ledger.record(UK, "TermsAmended", {"terms": {"autos": "10%"}}, occurred_at="2025-07-24",
                       reported_at="2025-07-25")
     return sqlite_url
 

@@ -85,7 +85,7 @@ def test_a_correction_with_nothing_new_is_refused_and_writes_nothing(uk: str) ->
     refused = run(uk, "correct", "us-uk-2025", "1", "--reason", "nothing")
 
     assert refused.exit_code == 1
-    assert "a correction needs new data, a new occurred_at, or both" in refused.output
+    assert "a correction needs new data, a new occurred_at or a new event_reported_at" in refused.output
     with Ledger.open(uk) as ledger:
         assert ledger.read_all() == before
 

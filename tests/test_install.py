@@ -65,6 +65,10 @@ def test_db_upgrade_and_demo_work_in_an_empty_directory(installed: Path, tmp_pat
     assert (tmp_path / "negotiations.db").is_file()
     assert demo.returncode == 0, demo.stderr
     assert "replaying us-japan-2025" in demo.stdout
+    # The demo keeps the seeds in a database of its own: the user's own log stays empty.
+    assert "negotiation-demo.db" in demo.stdout and (tmp_path / "negotiation-demo.db").is_file()
+    listed = subprocess.run([command, "list"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert "us-japan-2025" not in listed.stdout
 
 
 def test_the_wheel_carries_every_feature_file(wheel: Path) -> None:

@@ -42,7 +42,7 @@ def out_of_step(ledger: Ledger) -> None:
     """US–UK: a deal reported on 1 August, and an amendment of it reported earlier, on 25 July."""
     ledger.record(UK, "AgreedInPrinciple", {"parties": ["US", "GB"]}, occurred_at="2025-07-22",
                   reported_at="2025-08-01")
-    ledger.record(UK, "TermsAmended", {"terms": {"autos": "10%"}}, occurred_at="2025-07-30",
+    ledger.record(UK, "TermsAmended", {"terms": {"autos": "10%"}}, occurred_at="2025-07-24",
                   reported_at="2025-07-25")
 
 

@@ -156,10 +156,10 @@ RECORDS = ("deals", "suspensions", "meetings", "third_party_acts")
 
 
 def same(negotiation: Negotiation, other: Negotiation) -> bool:
-    """Equal in everything but the id, the time asked, and the log's versions the records beside the phase name
-    (the same story recorded in another order has its entries at other versions)."""
+    """Equal in everything but the id, the time asked, and the log's versions (the same story recorded in
+    another order has its entries at other versions; as of a day, the version is that of what was told by then)."""
     def unversioned(told: Negotiation) -> Negotiation:
-        return replace(told, id=other.id, at=None, **{name: tuple({key: value for key, value in record.items()
+        return replace(told, id=other.id, at=None, version=0, **{name: tuple({key: value for key, value in record.items()
                                                           if key != "version"} for record in getattr(told, name))
                                              for name in RECORDS})
     return unversioned(negotiation) == unversioned(other)

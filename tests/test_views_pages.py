@@ -193,7 +193,7 @@ def test_a_report_names_the_negotiations_it_cannot_tell_and_tells_the_rest(tmp_p
         # Reported out of step: as known on 26 July, the amendment is known and the deal it amends is not.
         ledger.record("us-japan-2025", "AgreedInPrinciple", {"parties": ["US", "JP"]}, occurred_at="2025-07-22",
                       reported_at="2025-08-01")
-        ledger.record("us-japan-2025", "TermsAmended", {"terms": {"autos": "15%"}}, occurred_at="2025-07-30",
+        ledger.record("us-japan-2025", "TermsAmended", {"terms": {"autos": "15%"}}, occurred_at="2025-07-24",
                       reported_at="2025-07-25")
         ledger.record("us-korea-2025", "WorkingLevelTalksOpened", {"parties": ["US", "KR"]},
                       occurred_at="2025-07-28", reported_at="2025-07-28")
@@ -207,7 +207,7 @@ def test_a_report_names_the_negotiations_it_cannot_tell_and_tells_the_rest(tmp_p
     assert list(site.failed) == ["us-japan-2025", "us-korea-2025"]
     assert site.failed["us-japan-2025"].startswith("as known at 26 Jul 2025, the reports do not yet make a legal "
                                                    "story: negotiation 'us-japan-2025': the story breaks at "
-                                                   "version 2, TermsAmended of 30 Jul 2025")
+                                                   "version 2, TermsAmended of 24 Jul 2025")
     assert site.failed["us-korea-2025"] == ("negotiation 'us-korea-2025' is unknown then: nothing about it had "
                                             "been reported by 26 Jul 2025")
     assert not stale.exists()

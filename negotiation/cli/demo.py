@@ -10,14 +10,23 @@ from . import render
 from .main import console, load_files, main, opened
 from .views import DEFAULT_REPORT, write_report
 
+#: Where the demo keeps its log unless --url (or $NEGOTIATION_DB_URL) says otherwise: a database of its
+#: own, so the seed negotiations never land in the user's own log, which can never remove them.
+DEMO_URL = "sqlite:///negotiation-demo.db"
+
 
 @main.command()
 @click.pass_context
 def demo(ctx: click.Context) -> None:
     """Load the seed stories, show each negotiation, replay US–Japan step by step and ask two time questions.
 
+    The demo writes into negotiation-demo.db in the current folder (not the default negotiations.db),
+    unless --url names a database.
+
     Example: negotiation demo
     """
+    if ctx.obj.get("url") is None:
+        ctx.obj["url"] = DEMO_URL
     with opened(ctx, write=True) as ledger:
         console().rule(f"loading the seed story into {ledger.url}")
         # Imported here: the event files' reader serves the commands that load files only.

@@ -18,7 +18,7 @@ from . import machine
 from .entries import Entry, NewEvent
 from .measures import IN_FORCE, Deadline, Measure
 from .payloads import BESIDE_TYPES, CORRECTION_TYPES, ENTRY_PAYLOADS, parties_invalid
-from .story import story_of
+from .story import known_by, story_of
 from .times import from_iso, iso
 
 
@@ -286,7 +286,7 @@ def fold_log(negotiation_id: str, entries: Sequence[Entry], as_of: datetime | No
     ``entries`` are the negotiation's log in version order. Raises
     UnknownNegotiation when nothing had happened (or been reported) by then.
     """
-    known = [e for e in entries if known_at is None or e.reported_at <= known_at]
+    known = known_by(entries, known_at)
     story = told_story(known, as_of)
     if not story:
         if known_at is not None and not known:
@@ -295,7 +295,9 @@ def fold_log(negotiation_id: str, entries: Sequence[Entry], as_of: datetime | No
         raise UnknownNegotiation(negotiation_id, f"it had not opened{when}")
     try:
         # Measures and deadlines are answered at the time asked: as of D on D, as known at K alone on K.
-        return replace(fold_story(negotiation_id, story, version=known[-1].version), at=as_of or known_at)
+        # The version is that of what was told by then: as of D, the latest entry of the story by D.
+        version = known[-1].version if as_of is None else max(event.version for event in story)
+        return replace(fold_story(negotiation_id, story, version=version), at=as_of or known_at)
     except StoryBreak as broken:
         event, why = broken.event, broken.refusal.reason
         where = (f"negotiation {negotiation_id!r}: the story breaks at version {event.version}, "

@@ -19,7 +19,7 @@ from ..errors import InvalidEvent
 from .entries import NewEvent
 from .fields import storable_text
 from .payloads import ENTRY_PAYLOADS, EVENT_KINDS
-from .times import to_utc
+from .times import day_or_iso, to_utc
 from .wording import refusal_words
 
 NEGOTIATION_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -132,17 +132,21 @@ def new_event(
     sources: object = (),
     event_id: object = None,
     reported_at: object = None,
+    backfill: bool = False,
 ) -> NewEvent:
-    """Check everything about an event that does not depend on the negotiation's state."""
+    """Check everything about an event that does not depend on the negotiation's state.
+
+    ``backfill`` takes an event given no ``reported_at`` as reported when it occurred.
+    """
     return _checked(check_negotiation_id(negotiation_id), event_type, data, occurred_at, sources, event_id,
-                    reported_at)
+                    reported_at, backfill)
 
 
 #: What an item of a batch (``Ledger.record_many``) may say.
 BATCH_KEYS = frozenset({"type", "data", "occurred_at", "reported_at", "sources", "event_id"})
 
 
-def new_events(negotiation_id: str, items: Iterable[object]) -> list[NewEvent]:
+def new_events(negotiation_id: str, items: Iterable[object], *, backfill: bool = False) -> list[NewEvent]:
     """Check a batch of events for one negotiation (its id already checked), as ``new_event`` checks one.
 
     A refusal names the item by its place: ``events[3]: ...``.
@@ -158,23 +162,42 @@ def new_events(negotiation_id: str, items: Iterable[object]) -> list[NewEvent]:
             raise InvalidEvent(f"events[{index}] has no type")
         try:
             batch.append(_checked(negotiation_id, item["type"], item.get("data", {}), item.get("occurred_at"),
-                                  item.get("sources", ()), item.get("event_id"), item.get("reported_at")))
+                                  item.get("sources", ()), item.get("event_id"), item.get("reported_at"),
+                                  backfill))
         except InvalidEvent as e:
             raise InvalidEvent(f"events[{index}]: {e}") from None
     return batch
 
 
 def _checked(negotiation_id: str, event_type: object, data: object, occurred_at: object, sources: object,
-             event_id: object, reported_at: object) -> NewEvent:
+             event_id: object, reported_at: object, backfill: bool = False) -> NewEvent:
     event_type = check_event_type(event_type)
+    occurred = None if occurred_at is None else to_utc(occurred_at)
+    reported = None if reported_at is None else check_reported_at(reported_at)
+    if reported is None and backfill and occurred is not None:
+        reported = check_reported_at(occurred)  # back-filled history: known when it happened
+    elif reported is not None and occurred is not None:
+        check_reported_after(occurred, reported)
     return NewEvent(
         event_id=check_event_id(event_id),
         negotiation_id=negotiation_id,
         type=event_type,
         data=check_payload(event_type, data),
-        occurred_at=None if occurred_at is None else to_utc(occurred_at),
+        occurred_at=occurred,
         sources=check_sources(sources),
         id_given=event_id is not None,
-        reported_at=None if reported_at is None else check_reported_at(reported_at),
+        reported_at=reported,
     )
+
+
+def check_reported_after(occurred: datetime, reported: datetime) -> None:
+    """Refuse a report dated before what it reports happened (a day given as a date counts whole)."""
+    days = _is_day(occurred) or _is_day(reported)
+    if (reported.date() < occurred.date()) if days else reported < occurred:
+        raise InvalidEvent(f"reported_at: {day_or_iso(reported)} is before occurred_at {day_or_iso(occurred)}; "
+                           "nothing is reported before it happens")
+
+
+def _is_day(moment: datetime) -> bool:
+    return moment.time() == datetime.min.time()
 

@@ -554,10 +554,12 @@ class EventCorrected(Payload):
     reason: Text
     data: dict[str, Any] | None = None
     occurred_at: str | None = None
+    #: When the event in fact became known: applies to every "as known at" question.
+    reported_at: str | None = None
 
     @staticmethod
     def describe(data: Mapping[str, Any]) -> str:
-        changed = " and ".join(name for name in ("data", "occurred_at") if name in data)
+        changed = " and ".join(name for name in ("data", "occurred_at", "reported_at") if name in data)
         return f"corrects the {changed} of version {data['target_version']}: {data['reason']}"
 
 

@@ -45,7 +45,7 @@ def told_from_rows(negotiation_id: str, rows: Sequence[Row], as_of: datetime | N
     kept = rows if as_of is None else [row for row in rows if row[3] <= as_of]
     if not kept:
         return None
-    return replace(fold_rows(negotiation_id, kept), version=rows[-1][0], at=as_of)
+    return replace(fold_rows(negotiation_id, kept), version=kept[-1][0], at=as_of)
 
 
 def same_write(entries: Sequence[RecordedEvent], version: int) -> int:

@@ -15,19 +15,21 @@ event, which stays), and the story's fold is the negotiation's state.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
 from ..errors import InvalidEvent
-from .checks import check_payload
+from .checks import check_payload, check_reported_after
 from .entries import Entry
 from .payloads import CORRECTED, DENIED, ENTRY_PAYLOADS, EVENT_KINDS, RETRACTED
 from .times import iso, to_utc
 from .wording import refusal_words
+
+EntryT = TypeVar("EntryT", bound=Entry)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +61,10 @@ def story_of(entries: Iterable[Entry], *, as_of: datetime | None = None,
     ``exclude_denied`` leaves it out.
     """
     told: dict[str, StoryEvent] = {}
-    for entry in sorted(entries, key=lambda e: e.version):
-        if known_at is not None and entry.reported_at > known_at:
+    ordered = sorted(entries, key=lambda e: e.version)
+    reported = report_times(ordered)
+    for entry in ordered:
+        if known_at is not None and reported.get(entry.event_id, entry.reported_at) > known_at:
             continue
         if entry.type == RETRACTED:
             told.pop(entry.data["target"], None)
@@ -74,10 +78,33 @@ def story_of(entries: Iterable[Entry], *, as_of: datetime | None = None,
                 told[target.event_id] = replace(target, denied_by=(*target.denied_by, entry.data["by"]))
         else:
             told[entry.event_id] = StoryEvent(entry.event_id, entry.negotiation_id, entry.version, entry.type,
-                                              dict(entry.data), entry.occurred_at, entry.reported_at,
+                                              dict(entry.data), entry.occurred_at,
+                                              reported.get(entry.event_id, entry.reported_at),
                                               entry.recorded_at, tuple(entry.sources))
     story = sorted(told.values(), key=lambda e: (e.occurred_at, e.version))
     return [e for e in story if (as_of is None or e.occurred_at <= as_of) and not (exclude_denied and e.denied_by)]
+
+
+def report_times(entries: Iterable[Entry]) -> dict[str, datetime]:
+    """When each event whose report time a correction gave in fact became known (the latest one's word).
+
+    A correction of a report time applies to every question "as known at",
+    whenever the correction itself was reported: it says when the event was
+    in the news, which was so all along.
+    """
+    times: dict[str, datetime] = {}
+    for entry in sorted(entries, key=lambda e: e.version):
+        if entry.type == CORRECTED and "reported_at" in entry.data:
+            times[entry.data["target"]] = to_utc(entry.data["reported_at"])
+    return times
+
+
+def known_by(entries: Sequence[EntryT], known_at: datetime | None) -> list[EntryT]:
+    """The entries known by ``known_at`` (all for None), taking each event's corrected report time."""
+    if known_at is None:
+        return list(entries)
+    reported = report_times(entries)
+    return [entry for entry in entries if reported.get(entry.event_id, entry.reported_at) <= known_at]
 
 
 def corrected(event: StoryEvent, correction: Mapping[str, Any], version: int) -> StoryEvent:
@@ -111,7 +138,8 @@ def denials(entries: Iterable[Entry]) -> dict[str, tuple[int, ...]]:
 
 
 def correction_data(kind: str, target: Entry, retracted: Mapping[str, int], reason: object,
-                    data: object = None, occurred_at: object = None, by: object = None) -> dict[str, Any]:
+                    data: object = None, occurred_at: object = None, by: object = None,
+                    event_reported_at: datetime | None = None) -> dict[str, Any]:
     """Check a retraction, correction or denial of ``target`` and return what it stores.
 
     The target is an event (not a correction) of the same negotiation that is
@@ -134,8 +162,8 @@ def correction_data(kind: str, target: Entry, retracted: Mapping[str, int], reas
     else:
         stored["reason"] = reason
     if kind == CORRECTED:
-        if data is None and occurred_at is None:
-            raise InvalidEvent(f"{where}: a correction needs new data, a new occurred_at, or both")
+        if data is None and occurred_at is None and event_reported_at is None:
+            raise InvalidEvent(f"{where}: a correction needs new data, a new occurred_at or a new event_reported_at")
         if data is not None:
             try:
                 stored["data"] = check_payload(target.type, data)
@@ -143,6 +171,13 @@ def correction_data(kind: str, target: Entry, retracted: Mapping[str, int], reas
                 raise InvalidEvent(f"{where}: {e}") from None
         if occurred_at is not None:
             stored["occurred_at"] = iso(to_utc(occurred_at))
+        if event_reported_at is not None:
+            happened = to_utc(occurred_at) if occurred_at is not None else target.occurred_at
+            try:
+                check_reported_after(happened, event_reported_at)
+            except InvalidEvent as e:
+                raise InvalidEvent(f"{where}: event_{e}") from None
+            stored["reported_at"] = iso(event_reported_at)
     try:
         return check_payload_of(kind, stored)
     except InvalidEvent as e:

@@ -49,6 +49,8 @@ def item(entry: RecordedEvent) -> dict[str, Any]:
         said["reason"] = entry.data["reason"]
     if "occurred_at" in entry.data:
         said["occurred_at"] = file_moment(to_utc(entry.data["occurred_at"]))
+    if "reported_at" in entry.data:
+        said["event_reported_at"] = file_moment(to_utc(entry.data["reported_at"]))
     said["reported_at"] = file_moment(entry.reported_at)
     said["sources"] = list(entry.sources)
     if "data" in entry.data:

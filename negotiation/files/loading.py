@@ -298,7 +298,7 @@ def _write(ledger: Ledger, negotiation_id: str, part: list[dict[str, Any]], vers
     if item["type"] == RETRACTED:
         return [ledger.retract(negotiation_id, item["target"], **common)]
     return [ledger.correct(negotiation_id, item["target"], data=item.get("data"), occurred_at=item.get("occurred_at"),
-                           **common)]
+                           event_reported_at=item.get("event_reported_at"), **common)]
 
 
 def _check(ledger: Ledger, stream: SeedStream) -> tuple[int, int]:
@@ -393,6 +393,9 @@ def _difference(negotiation_id: str, item: dict[str, Any], entry: RecordedEvent,
     moment = None if item.get("occurred_at") is None else iso(to_utc(item["occurred_at"]))
     if moment != entry.data.get("occurred_at"):
         return "occurred_at differs"
+    known = None if item.get("event_reported_at") is None else iso(to_utc(item["event_reported_at"]))
+    if known != entry.data.get("reported_at"):
+        return "event_reported_at differs"
     if not _same(check_sources(item.get("sources", ())), entry.sources):
         return "sources differs"
     reported = check_reported_at(item.get("reported_at"))

@@ -17,6 +17,10 @@ A YAML file may hold several documents separated by ``---``.
 
 A file ending ``.json`` is JSON: one negotiation document, or a list of them.
 
+A document that back-fills history known as it happened says ``backfill:
+true``: each of its events that gives no ``reported_at`` was reported when it
+occurred (otherwise it counts as reported when it is loaded).
+
 Each event's id is derived from the negotiation id and the event's place in
 its document (unless it gives ``event_id``), so loading a file twice records
 nothing new.
@@ -24,7 +28,8 @@ nothing new.
 An item may also retract or correct an earlier event (``type: EventRetracted``
 or ``EventCorrected``), naming it by ``target``: its place in the document
 (1 for the first item) or its event id. It gives a ``reason`` and, for a
-correction, the event's whole new ``data`` and/or its new ``occurred_at``:
+correction, the event's whole new ``data``, its new ``occurred_at`` and/or
+``event_reported_at`` (when the event in fact became known):
 
       - type: EventCorrected
         target: 3
@@ -63,7 +68,7 @@ from ..errors import InvalidEvent
 SEED_NAMESPACE = uuid.UUID("5f0c5a3e-2b7e-4c1a-9d55-3b8f2f1a6e10")
 _EVENT_KEYS = {"type", "data", "occurred_at", "reported_at", "sources", "event_id"}
 #: A retraction or correction: ``occurred_at`` and ``data`` are the corrected event's new date and data.
-_CORRECTION_KEYS = _EVENT_KEYS | {"target", "reason", "by", "statement"}
+_CORRECTION_KEYS = _EVENT_KEYS | {"target", "reason", "by", "statement", "event_reported_at"}
 
 NULL, BOOL, INT, FLOAT, STR, SEQ, MAP = (f"tag:yaml.org,2002:{name}"
                                         for name in ("null", "bool", "int", "float", "str", "seq", "map"))
@@ -329,7 +334,7 @@ def _json_documents(path: Path) -> list[object]:
 def _stream(path: Path, doc: object) -> SeedStream:
     if not isinstance(doc, dict):
         raise InvalidEvent(f"{path}: each document must be a mapping with 'negotiation' and 'events'")
-    unknown = set(doc) - {"negotiation", "title", "events"}
+    unknown = set(doc) - {"negotiation", "title", "backfill", "events"}
     if unknown:
         raise InvalidEvent(f"{path}: unknown keys {', '.join(sorted(map(str, unknown)))}")
     try:
@@ -345,10 +350,15 @@ def _stream(path: Path, doc: object) -> SeedStream:
             title = check_title(title)
         except InvalidEvent as e:
             raise InvalidEvent(f"{path}: {negotiation_id}: {e}") from None
+    backfill = doc.get("backfill", False)
+    if not isinstance(backfill, bool):
+        raise InvalidEvent(f"{path}: {negotiation_id}: 'backfill' must be true or false, got {backfill!r}")
     items: list[dict[str, Any]] = []
     for ordinal, item in enumerate(events, start=1):
         if not isinstance(item, dict):
             raise InvalidEvent(f"{path}: {negotiation_id}: event {ordinal} must be a mapping")
+        if backfill and "reported_at" not in item and "occurred_at" in item and item.get("type") not in CORRECTION_TYPES:
+            item = {**item, "reported_at": item["occurred_at"]}  # history known as it happened
         correction = item.get("type") in CORRECTION_TYPES
         allowed = _CORRECTION_KEYS if correction else _EVENT_KEYS
         if not allowed.issuperset(item):

@@ -1099,3 +1099,50 @@ def _(world: World) -> None:
 @then("the story leaving denied reports out reads:")
 def _(world: World, datatable: list[list[str]]) -> None:
     story_reads(world, datatable, exclude_denied=True)
+
+
+# -- back-filling history ----------------------------------------------------------------------
+
+
+@given(phrase('the deal between "{first}" and "{second}" of {date:date} was back-filled'))
+def _(world: World, first: str, second: str, date: str) -> None:
+    world.setup("AgreedInPrinciple", {"parties": [first, second]}, occurred_at=day(date), backfill=True)
+
+
+@when(phrase('the deal between "{first}" and "{second}" of {date:date} is back-filled'))
+def _(world: World, first: str, second: str, date: str) -> None:
+    world.record("AgreedInPrinciple", {"parties": [first, second]}, occurred_at=day(date), backfill=True)
+
+
+@when(phrase('"{event}" of {date:date} is back-filled for the point "{point}"'))
+def _(world: World, event: str, date: str, point: str) -> None:
+    world.record(event, {"point": point}, occurred_at=day(date), backfill=True)
+
+
+@when(phrase('"{event}" of {date:date} is recorded without a report time'))
+def _(world: World, event: str, date: str) -> None:
+    world.record(event, occurred_at=day(date))
+
+
+@when(phrase('version {version:d} is corrected to have been reported on {date:date}, because "{reason}"'),
+      converters={"version": int})
+def _(world: World, version: int, date: str, reason: str) -> None:
+    world.correct(CORRECTED, version, reason=reason, event_reported_at=day(date))
+
+
+@then(phrase('as known on {known:date} the negotiation was "{state}"'))
+def _(world: World, known: str, state: str) -> None:
+    world.settled()
+    assert world.ledger.get(world.negotiation_id, known_at=day(known)).state == state
+
+
+@then(phrase('as known on {known:date} the terms include "{term}"'))
+def _(world: World, known: str, term: str) -> None:
+    world.settled()
+    assert term in world.ledger.get(world.negotiation_id, known_at=day(known)).terms
+
+
+@then(phrase('as known on {known:date} the terms do not include "{term}"'))
+def _(world: World, known: str, term: str) -> None:
+    world.settled()
+    assert term not in world.ledger.get(world.negotiation_id, known_at=day(known)).terms

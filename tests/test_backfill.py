@@ -1,0 +1,121 @@
+"""Back-filling history: events recorded long after they happened, as known when they happened or not."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from negotiation import BackdatedReport, InvalidEvent, Ledger
+from negotiation.files.export import documents, write
+from negotiation.files.loading import load_streams, read_streams
+
+US_JAPAN = "us-japan-2025"
+DEAL = {"parties": ["US", "JP"]}
+
+
+@pytest.fixture
+def ledger() -> Iterator[Ledger]:
+    with Ledger.open("memory://") as ledger:
+        yield ledger
+
+
+def test_backfill_takes_each_event_as_reported_when_it_happened(ledger: Ledger) -> None:
+    ledger.record(US_JAPAN, "AgreedInPrinciple", DEAL, occurred_at="2025-07-22", backfill=True)
+    ledger.record_many(US_JAPAN, [{"type": "TermsDisputed", "data": {"point": "stacking"}, "occurred_at": "2025-08-05"},
+                                  {"type": "TermsAmended", "data": {"terms": {"a": 1}}, "occurred_at": "2025-08-07",
+                                   "reported_at": "2025-08-09"}], backfill=True)
+
+    reported = [entry.reported_at.date().isoformat() for entry in ledger.history(US_JAPAN)]
+
+    assert reported == ["2025-07-22", "2025-08-05", "2025-08-09"]  # a reported_at given is kept
+    assert ledger.get(US_JAPAN, known_at="2025-08-06").open_disputes == ("stacking",)
+
+
+def test_an_event_days_old_recorded_as_reported_now_warns(ledger: Ledger) -> None:
+    with pytest.warns(BackdatedReport, match=r"AgreedInPrinciple of 2025-07-22 recorded as reported now .*backfill"):
+        ledger.record(US_JAPAN, "AgreedInPrinciple", DEAL, occurred_at="2025-07-22")
+
+
+def test_an_event_of_today_or_with_its_report_time_does_not_warn(ledger: Ledger) -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", BackdatedReport)
+        ledger.record(US_JAPAN, "AgreedInPrinciple", DEAL, occurred_at="2025-07-22", reported_at="2025-07-22")
+        ledger.record(US_JAPAN, "TermsAmended", {"terms": {"a": 1}}, occurred_at=datetime.now(UTC))
+        ledger.record(US_JAPAN, "TermsAmended", {"terms": {"b": 1}})
+
+    assert ledger.version(US_JAPAN) == 3
+
+
+@pytest.mark.parametrize(("occurred", "reported", "words"), [
+    ("2025-07-22", "2025-07-21", "reported_at: 2025-07-21 is before occurred_at 2025-07-22"),
+    ("2025-07-22T15:00:00Z", "2025-07-22T09:00:00Z", "reported_at: 2025-07-22T09:00:00+00:00 is before occurred_at "
+                                                     "2025-07-22T15:00:00+00:00"),
+])
+def test_a_report_dated_before_what_it_reports_is_refused_in_one_line(
+        ledger: Ledger, occurred: str, reported: str, words: str) -> None:
+    with pytest.raises(InvalidEvent) as refused:
+        ledger.record(US_JAPAN, "AgreedInPrinciple", DEAL, occurred_at=occurred, reported_at=reported)
+
+    assert str(refused.value) == f"{words}; nothing is reported before it happens"
+    assert ledger.read_all() == []
+
+
+def test_a_report_the_same_day_as_an_event_given_as_a_day_is_taken(ledger: Ledger) -> None:
+    recorded = ledger.record(US_JAPAN, "AgreedInPrinciple", DEAL, occurred_at="2025-07-22T15:00:00Z",
+                             reported_at="2025-07-22")
+
+    assert recorded.reported_at == datetime(2025, 7, 22, tzinfo=UTC)
+
+
+def test_a_correction_of_a_report_time_repairs_what_was_known_at_any_earlier_day(ledger: Ledger) -> None:
+    ledger.record(US_JAPAN, "AgreedInPrinciple", DEAL, occurred_at="2025-07-22", reported_at="2025-07-22")
+    ledger.record(US_JAPAN, "TermsDisputed", {"point": "stacking"}, occurred_at="2025-08-05")  # "reported now"
+    before = ledger.get(US_JAPAN, known_at="2025-08-06").open_disputes
+
+    correction = ledger.correct(US_JAPAN, 2, reason="in the news the day it happened",
+                                event_reported_at="2025-08-05")
+
+    assert before == ()
+    assert ledger.get(US_JAPAN, known_at="2025-08-06").open_disputes == ("stacking",)
+    assert ledger.story(US_JAPAN)[1].reported_at == datetime(2025, 8, 5, tzinfo=UTC)
+    assert ledger.history(US_JAPAN)[1].corrected_by == (correction.version,)
+    assert correction.data["reported_at"] == "2025-08-05T00:00:00+00:00"
+
+
+def test_a_report_time_corrected_to_before_the_event_is_refused_and_nothing_written(ledger: Ledger) -> None:
+    ledger.record(US_JAPAN, "AgreedInPrinciple", DEAL, occurred_at="2025-07-22", reported_at="2025-07-22")
+    before = ledger.read_all()
+
+    with pytest.raises(InvalidEvent, match=r"^EventCorrected of version 1: event_reported_at: 2025-07-01 is before "
+                                           r"occurred_at 2025-07-22; nothing is reported before it happens$"):
+        ledger.correct(US_JAPAN, 1, reason="earlier", event_reported_at="2025-07-01")
+
+    assert ledger.read_all() == before
+
+
+def test_an_event_file_that_backfills_and_corrects_a_report_time_loads_and_exports_the_same(
+        ledger: Ledger, tmp_path: Path) -> None:
+    path = tmp_path / "history.yaml"
+    path.write_text("negotiation: us-japan-2025\nbackfill: true\nevents:\n"
+                    "  - {type: AgreedInPrinciple, occurred_at: 2025-07-22, data: {parties: [US, JP]}}\n"
+                    "  - {type: TermsDisputed, occurred_at: 2025-08-05, reported_at: 2025-08-07, "
+                    "data: {point: stacking}}\n"
+                    "  - {type: EventCorrected, target: 2, reason: first in the news on 5 August, "
+                    "event_reported_at: 2025-08-05}\n", encoding="utf-8")
+
+    load_streams(ledger, read_streams([path]))
+    exported = tmp_path / "again.yaml"
+    with exported.open("w", encoding="utf-8") as out:
+        write(documents(ledger), out)
+    with Ledger.open("memory://") as again:
+        load_streams(again, read_streams([exported]))
+        told_again = [(e.type, e.data, e.occurred_at, e.reported_at) for e in again.story(US_JAPAN)]
+    assert told_again == [(e.type, e.data, e.occurred_at, e.reported_at) for e in ledger.story(US_JAPAN)]
+
+    assert [e.reported_at.date().isoformat() for e in ledger.story(US_JAPAN)] == ["2025-07-22", "2025-08-05"]
+    assert ledger.get(US_JAPAN, known_at="2025-08-05").open_disputes == ("stacking",)
