@@ -175,10 +175,11 @@ def test_the_seed_files_are_read_by_the_fast_reader_as_pyyaml_reads_them() -> No
         assert fast == [doc for doc in yaml.load_all(text, Loader=EventFileLoader) if doc is not None], path
 
 
-def test_the_fast_reader_shares_an_aliased_collection_as_pyyaml_does() -> None:
-    [document] = reading._read_plain("a: &x [1]\nb: *x\n")
-
-    assert document["a"] is document["b"]
+def test_the_fast_reader_leaves_an_alias_to_the_loader_which_refuses_it_outside_a_merge_key() -> None:
+    with pytest.raises(reading._Unusual):
+        reading._read_plain("a: &x [1]\nb: *x\n")
+    with pytest.raises(yaml.YAMLError, match="an alias .* is allowed only as the value of a merge key"):
+        list(yaml.load_all("a: &x [1]\nb: *x\n", Loader=EventFileLoader))
 
 
 def test_reading_a_file_leaves_the_cycle_collector_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,8 +19,8 @@ from ..errors import InvalidEvent
 from .entries import NewEvent
 from .fields import storable_text
 from .payloads import ENTRY_PAYLOADS, EVENT_KINDS
-from .times import day_or_iso, to_utc
-from .wording import refusal_words
+from .times import day_or_iso, in_calendar, to_utc
+from .wording import refusal_words, shown
 
 NEGOTIATION_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 MAX_ID_LENGTH = 64
@@ -31,10 +31,10 @@ _EVENT_TYPES = frozenset(EVENT_KINDS)
 def check_negotiation_id(value: object) -> str:
     """Return ``value`` if it is a valid negotiation slug, else raise InvalidEvent."""
     if not isinstance(value, str) or not value:
-        raise InvalidEvent(f"negotiation id must be a non-empty string, got {value!r}")
+        raise InvalidEvent(f"negotiation id must be a non-empty string, got {shown(value)}")
     if len(value) > MAX_ID_LENGTH or not NEGOTIATION_ID.fullmatch(value):
         raise InvalidEvent(
-            f"negotiation id {value!r} is malformed: use lower-case letters, digits and "
+            f"negotiation id {shown(value)} is malformed: use lower-case letters, digits and "
             f"single hyphens, at most {MAX_ID_LENGTH} characters"
         )
     return value
@@ -49,13 +49,13 @@ def check_count(name: str, value: object, least: int) -> None:
     if value is None:
         return
     if isinstance(value, bool) or not isinstance(value, int) or not least <= value <= MAX_COUNT:
-        raise InvalidEvent(f"{name} must be a whole number from {least} to {MAX_COUNT}, got {value!r}")
+        raise InvalidEvent(f"{name} must be a whole number from {least} to {MAX_COUNT}, got {shown(value)}")
 
 
 def check_event_type(value: object) -> str:
     """Return ``value`` if it names an event type (a phase event or one beside the phase), else raise InvalidEvent."""
     if not isinstance(value, str) or value not in _EVENT_TYPES:
-        raise InvalidEvent(f"unknown event type {value!r}; known: {', '.join(EVENT_KINDS)}")
+        raise InvalidEvent(f"unknown event type {shown(value)}; known: {', '.join(EVENT_KINDS)}")
     return value
 
 
@@ -78,7 +78,7 @@ MAX_TITLE = 400
 def check_title(value: object) -> str:
     """Return ``value`` if it is a title a negotiation can be given, else raise InvalidEvent."""
     if not isinstance(value, str) or not value.strip() or len(value) > MAX_TITLE:
-        raise InvalidEvent(f"title must be text of 1 to {MAX_TITLE} characters, got {value!r}")
+        raise InvalidEvent(f"title must be text of 1 to {MAX_TITLE} characters, got {shown(value)}")
     try:
         return storable_text(value)
     except ValueError as e:
@@ -87,11 +87,11 @@ def check_title(value: object) -> str:
 
 def check_sources(value: object) -> tuple[str, ...]:
     if type(value) not in (list, tuple) and (isinstance(value, (str, bytes)) or not isinstance(value, Iterable)):
-        raise InvalidEvent(f"sources must be a list of names, got {value!r}")
+        raise InvalidEvent(f"sources must be a list of names, got {shown(value)}")
     sources = tuple(cast(Iterable[str], value))  # each is checked to be text below
     for source in sources:
         if not isinstance(source, str) or not source.strip() or len(source) > 200:
-            raise InvalidEvent(f"sources: each source must be a non-empty name, got {source!r}")
+            raise InvalidEvent(f"sources: each source must be a non-empty name, got {shown(source)}")
         try:
             storable_text(source)
         except ValueError as e:
@@ -110,7 +110,7 @@ def check_event_id(value: object) -> str:
     try:
         return str(uuid.UUID(str(value)))
     except ValueError:
-        raise InvalidEvent(f"event_id {value!r} is not a UUID") from None
+        raise InvalidEvent(f"event_id {shown(value)} is not a UUID") from None
 
 
 def check_reported_at(value: object, now: datetime | None = None) -> datetime | None:
@@ -172,7 +172,7 @@ def new_events(negotiation_id: str, items: Iterable[object], *, backfill: bool =
 def _checked(negotiation_id: str, event_type: object, data: object, occurred_at: object, sources: object,
              event_id: object, reported_at: object, backfill: bool = False) -> NewEvent:
     event_type = check_event_type(event_type)
-    occurred = None if occurred_at is None else to_utc(occurred_at)
+    occurred = None if occurred_at is None else in_calendar(to_utc(occurred_at), "occurred_at")
     reported = None if reported_at is None else check_reported_at(reported_at)
     if reported is None and backfill and occurred is not None:
         reported = check_reported_at(occurred)  # back-filled history: known when it happened

@@ -25,7 +25,7 @@ def known_party(code: str) -> str:
     import pycountry
 
     if code not in NON_COUNTRY_PARTIES and pycountry.countries.get(alpha_2=code) is None:
-        raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code or EU")
+        raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code or EU")  # two letters: short
     return code
 
 

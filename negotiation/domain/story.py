@@ -26,7 +26,7 @@ from ..errors import InvalidEvent
 from .checks import check_payload, check_reported_after
 from .entries import Entry
 from .payloads import CORRECTED, DENIED, ENTRY_PAYLOADS, EVENT_KINDS, RETRACTED
-from .times import iso, to_utc
+from .times import in_calendar, iso, to_utc
 from .wording import refusal_words
 
 EntryT = TypeVar("EntryT", bound=Entry)
@@ -170,7 +170,10 @@ def correction_data(kind: str, target: Entry, retracted: Mapping[str, int], reas
             except InvalidEvent as e:
                 raise InvalidEvent(f"{where}: {e}") from None
         if occurred_at is not None:
-            stored["occurred_at"] = iso(to_utc(occurred_at))
+            try:
+                stored["occurred_at"] = iso(in_calendar(to_utc(occurred_at), "occurred_at"))
+            except InvalidEvent as e:
+                raise InvalidEvent(f"{where}: {e}") from None
         if event_reported_at is not None:
             happened = to_utc(occurred_at) if occurred_at is not None else target.occurred_at
             try:

@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import overload
 
 from ..errors import InvalidEvent
+from .wording import shown
 
 #: A moment as callers may give it: ISO 8601 text (a date or a datetime), a ``date`` or a ``datetime``.
 Moment = str | date | datetime
@@ -30,7 +31,7 @@ def to_utc(value: object, field: str = "occurred_at") -> datetime:
         try:
             value = date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
         except ValueError:
-            raise InvalidEvent(f"{field}: {value!r} is not an ISO 8601 date or datetime") from None
+            raise InvalidEvent(f"{field}: {shown(value)} is not an ISO 8601 date or datetime") from None
     if isinstance(value, datetime):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
@@ -47,8 +48,21 @@ def end_of(value: object, field: str) -> datetime:
     """A time asked about (``as_of``, ``known_at``): a date means the end of that day, UTC."""
     if isinstance(value, str) and len(value) == 10 or isinstance(value, date) and not isinstance(value, datetime):
         start = to_utc(value, field)
-        return start + timedelta(days=1) - timedelta(microseconds=1)
+        return datetime.combine(start.date(), _LAST_MICROSECOND, tzinfo=UTC)  # 9999-12-31 too
     return to_utc(value, field)
+
+
+#: The days an event may be dated within: the views pad a story by weeks on either side, and a
+#: negotiation recorded here happened after the year 1000 and before the calendar's last year.
+EARLIEST, LATEST = datetime(1000, 1, 1, tzinfo=UTC), datetime(9998, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+
+
+def in_calendar(moment: datetime, field: str) -> datetime:
+    """``moment`` if an event may be dated then, else InvalidEvent naming the field and the bounds."""
+    if not EARLIEST <= moment <= LATEST:
+        raise InvalidEvent(f"{field}: {moment.date().isoformat()} is outside the years {EARLIEST.year} to "
+                           f"{LATEST.year} an event may be dated in")
+    return moment
 
 
 def from_iso(text: str | None) -> datetime | None:

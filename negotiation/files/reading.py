@@ -39,7 +39,10 @@ correction, the event's whole new ``data``, its new ``occurred_at`` and/or
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import stat
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,10 +61,11 @@ from yaml.events import (
     SequenceStartEvent,
     StreamEndEvent,
 )
-from yaml.nodes import Node, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..domain.checks import check_event_id, check_negotiation_id, check_title
 from ..domain.payloads import CORRECTION_TYPES, DENIED, RETRACTED
+from ..domain.wording import shown
 from ..errors import InvalidEvent
 
 #: Namespace of the derived event ids; changing it would make every seed look new.
@@ -159,7 +163,56 @@ def core_schema_loader(base: type[Any]) -> type[Any]:
     loader.add_constructor(BOOL, construct_bool)
     loader.add_constructor(INT, construct_int)
     loader.add_constructor(FLOAT, construct_float)
+    loader.construct_document = _construct_document
+    loader.construct_mapping = _construct_mapping
     return loader
+
+
+def _construct_document(loader: Any, node: Node) -> Any:
+    """A document's value, once it is known to use no alias but merge keys' (a few lines of aliases can
+    stand for more text than any memory holds: refused, as YAML loaders made for untrusted input do)."""
+    _refuse_aliases(node)
+    return yaml.SafeLoader.construct_document(loader, node)
+
+
+def _refuse_aliases(root: Node) -> None:
+    """Refuse a node reached twice other than through merge keys; each node is walked once."""
+    placed: set[int] = set()  # reached where it stands, not through a merge key
+    walked: set[int] = set()
+    todo: list[tuple[Node, bool]] = [(root, False)]
+    while todo:
+        node, merged = todo.pop()
+        if not merged:
+            if id(node) in placed:
+                raise ConstructorError(None, None, "an alias (*name) is allowed only as the value of a merge key "
+                                       "(<<: *name)", node.start_mark)
+            placed.add(id(node))
+        if id(node) in walked:
+            continue
+        walked.add(id(node))
+        if isinstance(node, SequenceNode):
+            todo.extend((item, merged) for item in node.value)
+        elif isinstance(node, MappingNode):
+            for key, value in node.value:
+                is_merge = key.tag == MERGE
+                todo.append((key, False))
+                if is_merge and isinstance(value, SequenceNode):
+                    walked.add(id(value))
+                    todo.extend((item, True) for item in value.value)
+                else:
+                    todo.append((value, is_merge))
+
+
+def _construct_mapping(loader: Any, node: MappingNode, deep: bool = False) -> Any:
+    """A mapping, refusing a key given twice (YAML requires keys to be unique), named with its line."""
+    seen: set[object] = set()
+    for key, _value in node.value:
+        if isinstance(key, ScalarNode) and key.tag != MERGE:
+            if key.value in seen:
+                raise ConstructorError(None, None, f"the key {shown(key.value)} is given twice in one mapping",
+                                       key.start_mark)
+            seen.add(key.value)
+    return yaml.SafeLoader.construct_mapping(loader, node, deep)
 
 
 def _resolve(_loader: Any, kind: type[Node], value: str, implicit: tuple[bool, bool]) -> str:
@@ -255,9 +308,7 @@ def _read_plain(text: str) -> list[Any]:
                 container, key = collection, no_key
                 continue
             elif kind is alias:
-                if event.anchor not in anchors:
-                    raise _Unusual
-                value = anchors[event.anchor]
+                raise _Unusual  # aliases are judged by the loader (only merge keys may use them)
             elif kind is document_end:
                 if root is not None:
                     documents.append(root)
@@ -272,6 +323,8 @@ def _read_plain(text: str) -> list[Any]:
             elif container.__class__ is list:
                 container.append(value)
             elif key is no_key:
+                if value.__class__ is not str or value in container:
+                    raise _Unusual  # a duplicate key is named by the loader; other keys are unusual
                 key = value
             else:
                 container[key] = value
@@ -305,15 +358,36 @@ def read_seed_file(path: str | Path) -> list[SeedStream]:
     return [_stream(path, doc) for doc in documents]
 
 
+#: The largest event file read (bytes): a bigger one is refused before it is read, so that a wrong path
+#: (a device, a disk image) cannot exhaust memory. Far above any negotiation's history.
+MAX_FILE = 256 * 1024 * 1024
+
+
+def _contents(path: Path) -> bytes:
+    """The bytes of an event file: a regular file of at most MAX_FILE bytes, else InvalidEvent."""
+    try:
+        with path.open("rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                raise InvalidEvent(f"{path}: not a regular file")
+            data = file.read(MAX_FILE + 1)
+    except OSError as e:
+        raise InvalidEvent(f"{path}: cannot read: {e.strerror or e}") from None
+    if len(data) > MAX_FILE:
+        raise InvalidEvent(f"{path}: larger than {MAX_FILE // (1024 * 1024)} MiB, the most an event file may hold")
+    return data
+
+
 def _yaml_documents(path: Path) -> list[object]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _contents(path).decode("utf-8")
         try:
             return _read_plain(text)
         except _Unusual:
             return [doc for doc in yaml.load_all(text, Loader=EventFileLoader) if doc is not None]
-    except (OSError, UnicodeDecodeError) as e:
-        raise InvalidEvent(f"{path}: cannot read: {e}") from None
+    except UnicodeDecodeError as e:
+        raise InvalidEvent(f"{path}: not UTF-8 text (byte {e.start + 1})") from None
+    except RecursionError:
+        raise InvalidEvent(f"{path}: not valid YAML: nested too deeply") from None
     except yaml.YAMLError as e:
         where = getattr(e, "problem_mark", None)
         line = f" line {where.line + 1}" if where is not None else ""
@@ -322,13 +396,24 @@ def _yaml_documents(path: Path) -> list[object]:
 
 
 def _json_documents(path: Path) -> list[object]:
+    text = _contents(path).removeprefix(b"\xef\xbb\xbf")
     try:
-        parsed = orjson.loads(path.read_bytes().removeprefix(b"\xef\xbb\xbf"))
-    except OSError as e:
-        raise InvalidEvent(f"{path}: cannot read: {e}") from None
+        parsed = orjson.loads(text)
     except orjson.JSONDecodeError as e:
         raise InvalidEvent(f"{path}: line {e.lineno} not valid JSON: {e.msg}") from None
+    _refuse_duplicate_keys(path, text)
     return parsed if isinstance(parsed, list) else [parsed]
+
+
+def _refuse_duplicate_keys(path: Path, text: bytes) -> None:
+    """Refuse a JSON object that gives a key twice (the fast parser keeps the last silently), naming it."""
+    def pairs(items: list[tuple[str, Any]]) -> None:
+        keys = [key for key, _ in items]
+        if len(set(keys)) < len(keys):
+            twice = next(key for key in keys if keys.count(key) > 1)
+            raise InvalidEvent(f"{path}: not valid JSON: the key {shown(twice)} is given twice in one object")
+
+    json.loads(text, object_pairs_hook=pairs)
 
 
 def _stream(path: Path, doc: object) -> SeedStream:

@@ -1,0 +1,121 @@
+"""Hostile input: files and values built to exhaust memory, hide a second key or crash a view, each refused
+in one short line with nothing written, or answered."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from negotiation import InvalidEvent, Ledger, NegotiationError
+from negotiation.files.loading import load_streams, read_streams
+
+US_JAPAN = "us-japan-2025"
+OPENING = "  - {type: AgreedInPrinciple, occurred_at: 2025-07-22, data: {parties: [US, JP]}}\n"
+
+
+@pytest.fixture
+def ledger() -> Iterator[Ledger]:
+    with Ledger.open("memory://") as ledger:
+        yield ledger
+
+
+def refused_load(ledger: Ledger, path: Path) -> str:
+    with pytest.raises(NegotiationError) as refused:
+        load_streams(ledger, read_streams([path]))
+    message = str(refused.value)
+    assert "\n" not in message and len(message) < 400, message
+    assert ledger.read_all() == []
+    return message
+
+
+def test_a_yaml_alias_bomb_is_refused_before_it_is_expanded(ledger: Ledger, tmp_path: Path) -> None:
+    laughs = ['x: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    laughs += [f"x{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, 9)]
+    path = tmp_path / "bomb.yaml"
+    path.write_text(f"negotiation: {US_JAPAN}\n" + "\n".join(laughs) + "\nevents:\n"
+                    "  - {type: AgreedInPrinciple, sources: *a8, data: {parties: [US, JP]}}\n", encoding="utf-8")
+
+    assert "an alias (*name) is allowed only as the value of a merge key" in refused_load(ledger, path)
+
+
+def test_a_merge_key_still_shares_what_an_anchor_holds(ledger: Ledger, tmp_path: Path) -> None:
+    path = tmp_path / "merged.yaml"
+    path.write_text(f"negotiation: {US_JAPAN}\nevents:\n"
+                    "  - &deal {type: AgreedInPrinciple, occurred_at: 2025-07-22, reported_at: 2025-07-22, "
+                    "data: {parties: [US, JP]}}\n"
+                    "  - {<<: *deal, type: TermsAmended, data: {terms: {a: 1}}}\n", encoding="utf-8")
+
+    load_streams(ledger, read_streams([path]))
+
+    assert [e.type for e in ledger.history(US_JAPAN)] == ["AgreedInPrinciple", "TermsAmended"]
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("twice.yaml", f"negotiation: a-2025\nnegotiation: b-2025\nevents:\n{OPENING}"),
+    ("twice.json", '{"negotiation": "a-2025", "negotiation": "b-2025", "events": '
+                   '[{"type": "AgreedInPrinciple", "data": {"parties": ["US", "JP"]}}]}'),
+    ("inner.yaml", f"negotiation: {US_JAPAN}\nevents:\n  - type: AgreedInPrinciple\n    type: TermsAmended\n"
+                   "    data: {parties: [US, JP]}\n"),
+])
+def test_a_key_given_twice_is_refused_naming_the_key(ledger: Ledger, tmp_path: Path, name: str, text: str) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+
+    message = refused_load(ledger, path)
+
+    assert "is given twice in one" in message
+    assert "'negotiation'" in message or "'type'" in message
+
+
+def test_a_huge_value_is_echoed_cut_short(ledger: Ledger, tmp_path: Path) -> None:
+    path = tmp_path / "long.yaml"
+    path.write_text(f"negotiation: {US_JAPAN}\nevents:\n  - type: AgreedInPrinciple\n    event_id: {'x' * 100_000}\n"
+                    "    data: {parties: [US, JP]}\n", encoding="utf-8")
+
+    assert "… (100,000 characters) is not a UUID" in refused_load(ledger, path)
+
+
+def test_a_huge_value_given_to_the_api_is_echoed_cut_short(ledger: Ledger) -> None:
+    with pytest.raises(InvalidEvent) as refused:
+        ledger.record(US_JAPAN, "AgreedInPrinciple", {"parties": ["US", "JP"]}, event_id="y" * 10_000_000)
+
+    assert len(str(refused.value)) < 200
+    assert ledger.read_all() == []
+
+
+def test_a_device_or_a_file_too_large_is_refused_before_it_is_read(ledger: Ledger, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from negotiation.files import reading
+
+    assert refused_load(ledger, Path(os.devnull)).endswith("not a regular file")
+    big = tmp_path / "big.yaml"
+    big.write_text(f"negotiation: {US_JAPAN}\nevents:\n{OPENING}" + "#" * 2000 + "\n", encoding="utf-8")
+    monkeypatch.setattr(reading, "MAX_FILE", 1000)
+    assert "larger than 0 MiB, the most an event file may hold" in refused_load(ledger, big)
+
+
+def test_nesting_too_deep_is_refused_in_one_line(ledger: Ledger, tmp_path: Path) -> None:
+    path = tmp_path / "deep.yaml"
+    path.write_text(f"negotiation: {US_JAPAN}\nevents:\n  - type: AgreedInPrinciple\n    data: "
+                    + "[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
+
+    assert "not valid YAML" in refused_load(ledger, path)
+
+
+def test_an_event_dated_outside_the_calendar_the_views_draw_is_refused(ledger: Ledger) -> None:
+    with pytest.raises(InvalidEvent, match=r"^occurred_at: 0001-01-01 is outside the years 1000 to 9998 an event "
+                                           r"may be dated in$"):
+        ledger.record(US_JAPAN, "AgreedInPrinciple", {"parties": ["US", "JP"]}, occurred_at="0001-01-01")
+
+    assert ledger.read_all() == []
+
+
+def test_questions_at_the_last_day_of_the_calendar_are_answered(ledger: Ledger) -> None:
+    ledger.record(US_JAPAN, "AgreedInPrinciple", {"parties": ["US", "JP"]}, occurred_at="2025-07-22", backfill=True)
+
+    assert ledger.get(US_JAPAN, as_of="9999-12-31").state == "agreed_in_principle"
+    assert ledger.get(US_JAPAN, as_of="9999-12-31", known_at="9999-12-31").state == "agreed_in_principle"
+    assert [n.id for n in ledger.rebuild_all(as_of="9999-12-31")] == [US_JAPAN]
