@@ -135,6 +135,23 @@ def test_list_prints_every_negotiation_and_an_empty_array_when_there_is_none(uk:
     assert nothing == []
 
 
+def test_watch_prints_json_lines_each_entry_with_the_negotiation_after_it(uk: str) -> None:
+    result = run(uk, "watch", "--timeout", "0", "--json")
+
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    history = parsed(run(uk, "history", "us-uk-2025", "--json"))
+    with Ledger.open(uk) as ledger:
+        told = [jsonout.negotiation(ledger.replay("us-uk-2025", until_version=v)) for v in range(1, 6)]
+    assert [list(line) for line in lines] == [[*ENTRY_KEYS, "after"]] * 5
+    assert [line["after"] for line in lines] == told
+    assert [line["after"]["state"] for line in lines] == [
+        "agreed_in_principle", "finalised", "disputed_terms", "disputed_terms", "disputed_terms"]
+    # the entry as the log held it when it landed: what later entries did to it is history's to say
+    assert [{**line, "retracted_by": None, "corrected_by": []} for line in lines] == [
+        {**entry, "retracted_by": None, "corrected_by": [], "after": after} for entry, after in zip(history, told)]
+
+
 def test_verify_prints_an_intact_report(uk: str) -> None:
     report = parsed(run(uk, "verify", "--json"))
 

@@ -13,7 +13,7 @@ from ..domain.replay import StatesAfter
 from ..errors import NegotiationError
 from ..projections import PROJECTIONS, projection_named, rebuild, run
 from ..subscriptions import ENTRY_TYPES
-from . import render
+from . import jsonout, render
 from .main import console, main, opened
 
 
@@ -34,6 +34,11 @@ def _entry_line(entry: RecordedEvent, after: Negotiation | None) -> Text:
     return line
 
 
+def watched(entry: RecordedEvent, after: Negotiation | None) -> dict[str, object]:
+    """A line of ``watch --json``: the entry's keys as ``history --json`` has them, then ``after``."""
+    return {**jsonout.recorded_event(entry), "after": None if after is None else jsonout.negotiation(after)}
+
+
 @main.command()
 @click.argument("negotiation_id", required=False)
 @click.option("--type", "types", multiple=True, metavar="TYPE", type=click.Choice(ENTRY_TYPES),
@@ -42,12 +47,15 @@ def _entry_line(entry: RecordedEvent, after: Negotiation | None) -> Text:
               help="Start after log position N (0: from the beginning).")
 @click.option("--timeout", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
               help="Stop when nothing new comes for this long (default: run until Ctrl-C).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print JSON lines: each entry as `history --json` prints one, with `after`, the negotiation "
+                   "after it as `show --json` prints it (null when it cannot be told).")
 @click.pass_context
 def watch(ctx: click.Context, negotiation_id: str | None, types: tuple[str, ...], after: int,
-          timeout: float | None) -> None:
+          timeout: float | None, as_json: bool) -> None:
     """Print the log's entries as they land, each with the negotiation's state after it, until Ctrl-C.
 
-    It first prints what is already there after --after, then waits.
+    It first prints what is already there after --after, then waits. --json prints one JSON object a line.
 
     Example: negotiation watch us-japan-2025 --type TermsDisputed --type DisputeResolved
     """
@@ -62,6 +70,9 @@ def watch(ctx: click.Context, negotiation_id: str | None, types: tuple[str, ...]
                         after_entry: Negotiation | None = states.after(entry, ledger.history)
                     except NegotiationError:
                         after_entry = None  # the line still shows the entry
+                    if as_json:
+                        jsonout.emit_lines([watched(entry, after_entry)])
+                        continue
                     out.print(_entry_line(entry, after_entry), highlight=False, soft_wrap=True)
                     out.file.flush()
         except KeyboardInterrupt:
