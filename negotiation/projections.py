@@ -1,20 +1,28 @@
 """Projections: read models kept in the log's own database, fed from the log with a checkpoint.
 
 A projection is a class with a handler per entry type it cares about
-(``on_<EntryType>(self, conn, entry)``) and the tables it writes, which
-Alembic owns like every other table. ``run`` feeds it every entry after its
-checkpoint, in position order, a batch per transaction; the handlers write on
-the connection they are given, and the checkpoint (``projection_checkpoints``)
-moves in that same transaction. A runner killed at any moment leaves the
-projection's tables and its checkpoint as of the last committed batch: no
-entry is applied twice, none is lost, and running again goes on from there.
+(``on_<EntryType>(self, conn, entry)``) and the tables it writes. ``run``
+feeds it every entry after its checkpoint, in position order, a batch per
+transaction; the handlers write on the connection they are given, and the
+checkpoint (``projection_checkpoints``) moves in that same transaction. A
+runner killed at any moment leaves the projection's tables and its checkpoint
+as of the last committed batch: no entry is applied twice, none is lost, and
+running again goes on from there.
 
+The tables: the shipped projection's are the package's, made by its
+migrations. A projection of your own declares its tables on a ``MetaData`` of
+its own; ``run`` and ``rebuild`` create those that do not exist yet
+(``Projection.create``: ``CREATE TABLE`` for each table missing, in the
+transaction of the first batch). A table that exists is left as it is: to
+change one, drop it and ``rebuild``, or migrate it yourself.
+
+>>> finalised_table = Table("finalised", MetaData(), Column("negotiation_id", String(64)))
 >>> class Finalised(Projection):
 ...     name = "finalised"
 ...     tables = (finalised_table,)
 ...     def on_AgreementFinalised(self, conn, entry):
 ...         conn.execute(finalised_table.insert().values(negotiation_id=entry.negotiation_id))
->>> run(ledger, Finalised())            # catches up; run again later to go on
+>>> run(ledger, Finalised())            # creates its table, catches up; run again later to go on
 >>> rebuild(ledger, Finalised())        # empties its tables and checkpoint, then runs from the start
 
 One projection ships: ``NegotiationStates`` (``negotiation_states``: every
@@ -54,7 +62,8 @@ class UnknownProjection(NegotiationError):
 class Projection:
     """A read model fed from the log. Subclass it, name it, list its tables, write handlers.
 
-    ``handle`` calls ``on_<type>(conn, entry)`` for each entry whose type has
+    ``create`` makes its tables that do not exist yet (see the module's
+    doc). ``handle`` calls ``on_<type>(conn, entry)`` for each entry whose type has
     one and skips the rest (the checkpoint moves past them all the same).
     ``flush`` runs once per batch, after the handlers and before the checkpoint
     moves, in the same transaction: a projection may gather its writes and do
@@ -64,8 +73,18 @@ class Projection:
 
     #: The projection's name: its checkpoint's key and what the command line calls it.
     name: ClassVar[str] = ""
-    #: The tables it owns: ``rebuild`` empties them.
+    #: The tables it owns: ``run`` and ``rebuild`` create those missing (``create``), ``rebuild`` empties them.
     tables: ClassVar[tuple[Table, ...]] = ()
+
+    def create(self, conn: Connection) -> None:
+        """Create the projection's tables that the database does not hold yet; leave the others as they are.
+
+        Called by ``run`` and ``rebuild`` in their first transaction, before
+        any entry is applied. The shipped projection's tables come from the
+        migrations, so it creates nothing.
+        """
+        for table in self.tables:
+            table.create(conn, checkfirst=True)
 
     def handle(self, conn: Connection, entry: RecordedEvent) -> None:
         handler: Callable[[Connection, RecordedEvent], None] | None = getattr(self, f"on_{entry.type}", None)
@@ -112,12 +131,16 @@ def run(ledger: Ledger, projection: Projection, *, batch: int = 500, follow: boo
     waiter = recorder.waiter() if follow else None
     stop = stop or threading.Event()
     deadline: float | None = None
+    created = False
     try:
         while not stop.is_set():
             if waiter is not None:
                 waiter.arm()  # before the read: a commit after it wakes the wait below
             with recorder.projection_transaction(name) as session:
                 conn = session.conn
+                if not created:
+                    projection.create(conn)
+                    created = True
                 saved = checkpoints.position(conn, name)
                 at = saved or 0
                 entries, _ = session.following(at, batch)
@@ -154,6 +177,7 @@ def rebuild(ledger: Ledger, projection: Projection, *, batch: int = 500) -> RunR
     _check_projection(projection)
     projection.reset()
     with _host(ledger).projection_transaction(projection.name) as session:
+        projection.create(session.conn)
         for table in projection.tables:
             session.conn.execute(table.delete())
         checkpoints.forget(session.conn, projection.name)

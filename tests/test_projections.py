@@ -273,6 +273,28 @@ def test_a_projection_with_a_handler_per_type_gets_every_entry_of_that_type(
     assert rows == {n.id: len(n.instruments) for n in ledger.rebuild_all() if n.instruments}
 
 
+def test_a_projection_of_ones_own_gets_its_tables_created_by_its_first_run_or_rebuild(ledger: Ledger) -> None:
+    ledger.record("us-uk-2025", "AgreedInPrinciple", {"parties": ["US", "GB"]}, occurred_at="2025-05-08")
+    ledger.record("us-uk-2025", "AgreementFinalised", {"instruments": ["order"]}, occurred_at="2025-06-16")
+    engine = ledger.recorder.engine
+    assert not sa.inspect(engine).has_table(finalised.name)  # made by no migration, nor by the fixture here
+    try:
+        first = run(ledger, Finalisations())
+        ledger.record("us-uk-2025", "TermsAmended", {"terms": {"steel": "25%"}})
+        again = run(ledger, Finalisations())  # the table is there: left as it is
+        with engine.begin() as conn:
+            finalised.drop(conn)
+        rebuilt = rebuild(ledger, Finalisations())  # and made again when it is gone
+        with engine.connect() as conn:
+            rows = conn.execute(sa.select(finalised.c.negotiation_id, finalised.c.instruments)).all()
+    finally:
+        with engine.begin() as conn:
+            finalised.drop(conn, checkfirst=True)
+
+    assert [(r.entries, r.position) for r in (first, again, rebuilt)] == [(2, 2), (1, 3), (3, 3)]
+    assert rows == [("us-uk-2025", 1)]
+
+
 def test_a_runner_that_follows_the_log_applies_entries_as_they_land(ledger: Ledger) -> None:
     ledger.record("us-japan-2025", "AgreedInPrinciple", {"parties": ["US", "JP"]})
     stop = threading.Event()
