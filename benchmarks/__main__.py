@@ -71,7 +71,7 @@ def unavailable(admin: str) -> str | None:
     try:
         import psycopg
     except ImportError:
-        return "psycopg is not installed: pip install 'negotiation[postgresql]'"
+        return "psycopg is not installed: pip install -e '.[postgresql]' (in a clone of the project)"
     try:
         psycopg.connect(admin, connect_timeout=3).close()
     except psycopg.Error as e:

@@ -44,7 +44,7 @@ def test_a_postgresql_url_without_the_driver_names_the_extra(without_psycopg: No
         Ledger.open("postgresql://postgres@127.0.0.1:5432/test")
 
     assert str(refused.value) == ("PostgreSQL needs the psycopg driver, which is not installed: "
-                                  "pip install 'negotiation[postgresql]'")
+                                  "pip install -e '.[postgresql]' (in a clone of the project)")
 
 
 def test_the_command_line_says_it_in_one_line(without_psycopg: None) -> None:
@@ -52,7 +52,8 @@ def test_the_command_line_says_it_in_one_line(without_psycopg: None) -> None:
 
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
-        "Error: PostgreSQL needs the psycopg driver, which is not installed: pip install 'negotiation[postgresql]'"]
+        "Error: PostgreSQL needs the psycopg driver, which is not installed: "
+        "pip install -e '.[postgresql]' (in a clone of the project)"]
 
 
 def test_sqlite_needs_no_driver_beyond_python(without_psycopg: None, tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ DEFAULT_URL = "sqlite:///negotiations.db"
 URL_VARIABLE = "NEGOTIATION_DB_URL"
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 #: What to install for PostgreSQL: the driver is an extra, since the default database is a SQLite file.
-POSTGRESQL_EXTRA = "pip install 'negotiation[postgresql]'"
+POSTGRESQL_EXTRA = "pip install -e '.[postgresql]' (in a clone of the project)"
 _SUPPORTED = "use sqlite:///FILE, postgresql+psycopg://USER@HOST/DB or memory://"
 
 
