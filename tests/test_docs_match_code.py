@@ -47,10 +47,3 @@ def test_every_error_the_readme_lists_is_exported_and_every_exported_error_is_li
     assert listed, table
     assert all(issubclass(getattr(errors, name), errors.NegotiationError) for name in listed)
     assert exported - {"NegotiationError"} == listed
-
-
-def test_the_readmes_example_of_a_log_in_memory_runs_as_written() -> None:
-    section = README.split("### Where the log lives", 1)[1].split("\n### ", 1)[0]
-    block = section.split("```python\n", 1)[1].split("```", 1)[0]
-
-    exec(compile(block, "README.md", "exec"), {})  # its assert is the check
