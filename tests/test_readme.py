@@ -3,32 +3,41 @@
 The README is read as a person on their first day reads it: from the top, in
 one fresh directory laid out like a clone (``seeds/`` and ``.venv`` there, no
 database), each command typed into one shell whose ``negotiation`` is the
-virtual environment's. The conventions, which the README states under "Try it":
+virtual environment's, in a terminal 200 columns wide. The conventions, which
+the README states under "Try it":
 
 - Every ```` ```sh ```` and ```` ```python ```` block runs, in the order of the
   page. Blocks in other languages (the Mermaid diagram, a YAML fragment, the
   layout) are not programs; the test names each language it meets, so a new
   one is noticed.
 - ``<!-- not run: REASON -->`` just before a block says it is not run and why
-  (it creates a virtual environment, needs a server at a made-up host, follows
-  the log forever...). The test counts those blocks: the figure is printed
-  after every run and a change of it fails the test until the list below says
-  so, so nothing is left out unnoticed.
+  (it makes the virtual environment, needs a server at a made-up host, follows
+  the log forever...). The test lists those blocks (``NOT_RUN``): their lines
+  are printed after every run, and one more or one fewer fails the test until
+  the list says so. The PostgreSQL ones run on the test server instead, their
+  made-up URL replaced by a database of the test's own.
 - In a shell block, the ``# `` lines right under a command (no blank line
   between) show what it prints, stdout and stderr as a terminal shows them.
   ``…`` stands for any text within a line, a line ``…`` alone for any lines.
   A last line ``# (exit status N)`` says the command exits with N; otherwise it
   must exit 0. A ``# `` line after a blank line is a remark, as is a trailing
-  ``  # ...`` on a command. A command with no lines under it is checked for its
-  exit status only.
+  ``  # ...`` on a command. A command with no lines under it must exit 0 and
+  print nothing on stderr (a warning, say), whatever it prints on stdout.
 - A Python block runs in a namespace of its own (so each can be pasted alone),
-  in the same directory; its ``assert`` statements are its checks.
+  in the same directory and environment; its ``assert`` statements are its
+  checks, and it must not warn.
 
-The blocks are found with Sybil's Markdown lexers. A plain ``negotiation ...``
-line (no pipe, redirection, variable or glob) runs in this process through
-click's ``CliRunner``, which prints what the installed command prints; any
-other line runs in ``bash -o pipefail``. ``export NAME=VALUE`` sets NAME for
-the lines after it, as the shell would.
+Warnings are shown as a new process shows them, whatever filters the test
+session has. The blocks are found with Sybil's Markdown lexers. Each
+``negotiation ...`` command of a line runs in this process through click's
+``CliRunner``, which prints what the installed command prints (a test checks
+that it does); the line's other commands (``jq``, ``echo``) run in bash, joined
+as the shell joins them (``|`` with ``pipefail``, ``&&``, ``>`` FILE, a glob);
+a line that needs more of the shell (a variable, ``;``, ``||``, a subshell)
+runs whole in ``bash -o pipefail``. ``export NAME=VALUE`` and ``unset NAME``
+change the environment of the lines after them, as the shell would. A command
+calling a program that is not installed (jq) is not run; the test then reports
+it and is skipped, or fails under ``CI=true``.
 """
 
 from __future__ import annotations
@@ -44,6 +53,7 @@ import subprocess
 import sys
 import tempfile
 import traceback
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -232,21 +242,43 @@ class Reader:
         return report
 
     @contextlib.contextmanager
-    def _here(self) -> Iterator[None]:
-        with contextlib.chdir(self.directory), mock.patch.dict(os.environ, self.env, clear=True):
-            yield
+    def _here(self) -> Iterator[list[str]]:
+        """In the reader's directory and environment, warnings shown as a new process shows them.
+
+        The test session's warning filters are not the reader's: every warning
+        is shown, written to stderr as it comes (a command's, captured with its
+        output) and listed in what this yields.
+        """
+        shown: list[str] = []
+
+        def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                 file: object = None, line: str | None = None) -> None:
+            text = warnings.formatwarning(message, category, filename, lineno, line)
+            shown.append(text)
+            sys.stderr.write(text)
+
+        with (contextlib.chdir(self.directory), mock.patch.dict(os.environ, self.env, clear=True),
+              warnings.catch_warnings()):
+            warnings.simplefilter("always")
+            warnings.showwarning = show
+            yield shown
 
     def snippet(self, block: Block, report: Report) -> None:
         code = compile("\n" * (block.line - 1) + block.source, str(self.path), "exec", dont_inherit=True)
         printed = io.StringIO()
         try:
-            with self._here(), contextlib.redirect_stdout(printed):
+            with (contextlib.redirect_stdout(printed), contextlib.redirect_stderr(io.StringIO()),
+                  self._here() as warned):
                 exec(code, {"__name__": "__readme__"})  # noqa: S102  (the README's own code, its asserts the check)
         except Exception as e:  # noqa: BLE001  (any failure of the snippet is reported with where it broke)
             where = [f"{frame.filename}:{frame.lineno}" for frame in traceback.extract_tb(e.__traceback__)
                      if frame.filename == str(self.path)]
             report.failures.append(f"{where[-1] if where else f'{self.path}:{block.line}'}: the Python snippet "
                                    f"raised {type(e).__name__}: {e}")
+            return
+        if warned:  # a reader would see them, and the page does not show them
+            report.failures.append(f"{self.path}:{block.line}: the Python snippet warned:\n"
+                                   + "".join(f"    {text}" for text in warned))
 
     def command(self, command: Command, report: Report) -> None:
         text = command.text.replace("\\\n", " ")
@@ -258,7 +290,7 @@ class Reader:
             report.wanting.append((command.line, missing))
             return
         report.commands += 1
-        status, printed = self.bash(text) if plan is None else self.chain(plan)
+        status, printed, errors = self.bash(text) if plan is None else self.chain(plan)
         lines = [line.rstrip() for line in printed.splitlines()]
         while lines and not lines[-1]:
             lines.pop()
@@ -266,6 +298,9 @@ class Reader:
         if status != command.status:
             report.failures.append(f"{where}\n  exited {status}, not {command.status}; it printed:\n"
                                    + "\n".join(f"    {line}" for line in lines[-20:]))
+        elif command.output is None and errors.strip():  # a warning, say: the page shows nothing of it
+            report.failures.append(f"{where}\n  printed on stderr, where the README shows nothing:\n"
+                                   + "\n".join(f"    {line}" for line in errors.splitlines()))
         elif command.output is not None and not matches(command.output, lines):
             report.failures.append(f"{where}\n  printed:\n" + "\n".join(f"    {line}" for line in lines)
                                    + "\n  where the README shows:\n"
@@ -324,17 +359,17 @@ class Reader:
                     return stage[0]
         return None
 
-    def chain(self, chain: Plan) -> tuple[int, str]:
-        """Run a planned line: its exit status, and what it printed as a terminal shows it."""
-        printed = ""
+    def chain(self, chain: Plan) -> tuple[int, str, str]:
+        """Run a planned line: its exit status, what it printed as a terminal shows it, and its stderr."""
+        printed = errors = ""
         for pipeline in chain:
-            status, shown = self._pipeline(pipeline)
-            printed += shown
+            status, shown, said = self._pipeline(pipeline)
+            printed, errors = printed + shown, errors + said
             if status:
-                return status, printed
-        return 0, printed
+                return status, printed, errors
+        return 0, printed, errors
 
-    def _pipeline(self, pipeline: list[list[str]]) -> tuple[int, str]:
+    def _pipeline(self, pipeline: list[list[str]]) -> tuple[int, str, str]:
         """Run a pipeline as bash does with ``pipefail``: ``negotiation`` in this process, the rest in bash."""
         data: str | None = None
         errors, status = "", 0
@@ -353,7 +388,7 @@ class Reader:
                 target.write_text(out, encoding="utf-8")
                 out, both = "", err
             if last:
-                return status, errors + both
+                return status, errors + both, errors + err
             errors += err
             data = out
         raise AssertionError("an empty pipeline")
@@ -362,7 +397,7 @@ class Reader:
         """``negotiation ARGUMENTS`` through CliRunner: status, stdout, stderr, and both as a terminal shows them."""
         with self._here():
             result = CliRunner().invoke(main, arguments, input=stdin, prog_name="negotiation",
-                                        catch_exceptions=True)
+                                        catch_exceptions=True)  # its warnings go to its stderr
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             told = "".join(traceback.format_exception(result.exception))
             return -1, result.stdout, result.stderr + told, result.output + told
@@ -375,12 +410,11 @@ class Reader:
                               text=True, timeout=300)
         return done.returncode, done.stdout, done.stderr
 
-    def bash(self, text: str) -> tuple[int, str]:
-        """The whole line in ``bash -o pipefail``: its exit status, and stdout and stderr together."""
+    def bash(self, text: str) -> tuple[int, str, str]:
+        """The whole line in ``bash -o pipefail``: its exit status, its stdout then its stderr, and its stderr."""
         done = subprocess.run(["bash", "-o", "pipefail", "-c", text], cwd=self.directory, env=self.env,
-                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True, timeout=300)
-        return done.returncode, done.stdout
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
+        return done.returncode, done.stdout + done.stderr, done.stderr
 
 
 def clone_like(directory: Path) -> dict[str, str]:
@@ -490,6 +524,23 @@ def test_a_python_snippet_fails_the_page_where_its_assert_breaks(reader: Callabl
     assert report.failures == [f"{page}:7: the Python snippet raised AssertionError: "]
 
 
+def test_a_warning_the_page_does_not_show_fails_it_as_a_reader_would_see_it(
+    reader: Callable[..., Reader], tmp_path: Path
+) -> None:
+    page = write(tmp_path, "```sh\nnegotiation record us-uk-2025 AgreedInPrinciple --data '{\"parties\": [\"US\", \"GB\"]}' "
+                           "--occurred-at 2025-05-08\n```\n\n```python\nimport warnings\n\nwarnings.warn('mind')\n```\n")
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # as the test session may: the reader's warnings are shown all the same
+        report = reader(page).run()
+
+    assert len(report.failures) == 2, report.failures
+    assert report.failures[0].startswith(f"{page}:2: negotiation record us-uk-2025")
+    assert "printed on stderr, where the README shows nothing:" in report.failures[0]
+    assert "BackdatedReport: AgreedInPrinciple of 2025-05-08 recorded as reported now" in report.failures[0]
+    assert report.failures[1].startswith(f"{page}:6: the Python snippet warned:\n    {page}:8: UserWarning: mind")
+
+
 def test_a_block_marked_not_run_is_counted_and_not_run(reader: Callable[..., Reader], tmp_path: Path) -> None:
     page = write(tmp_path, "<!-- not run: it would fail -->\n```sh\nfalse\n```\n\n"
                            "```yaml\nfalse: true\n```\n\n```sh\ntrue\n```\n")
@@ -545,7 +596,7 @@ def test_a_command_run_in_this_process_prints_what_the_installed_command_prints(
 
     assert len(in_process) == 3
     assert in_process == in_bash
-    assert in_process[0] == (1, "Error: no database at negotiations.db: record or load events first, or check --url\n")
+    assert in_process[0] == (1, *["Error: no database at negotiations.db: record or load events first, or check --url\n"] * 2)
 
 
 def test_a_line_that_needs_more_of_the_shell_runs_in_bash(reader: Callable[..., Reader]) -> None:
