@@ -6,6 +6,7 @@ from . import views as _view_commands  # noqa: F401  (registers timeline and rep
 from . import follow as _follow_commands  # noqa: F401  (registers watch, project and sources on ``main``)
 from . import demo as _demo_command  # noqa: F401  (registers demo on ``main``)
 from . import questions as _question_commands  # noqa: F401  (registers measures, deadlines, views and details)
+from . import roles as _role_commands  # noqa: F401  (registers db roles)
 from .main import main
 
 __all__ = ["main"]
