@@ -451,6 +451,8 @@ NOT_RUN = (
     "each follows the log until Ctrl-C",
     "it needs a PostgreSQL server at db-host; tests/test_readme.py runs it on the test server instead",
     "it needs a PostgreSQL server at db-host; tests/test_readme.py runs it on the test server instead",
+    "it makes roles and a database as an admin of a PostgreSQL server at db-host; tests/test_roles.py runs these "
+    "steps on the test server",
     "it takes minutes, and needs the checkout and a PostgreSQL server",
 )
 IN_CI = os.environ.get("CI", "").lower() == "true"
