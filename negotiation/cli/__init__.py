@@ -7,6 +7,7 @@ from . import follow as _follow_commands  # noqa: F401  (registers watch, projec
 from . import demo as _demo_command  # noqa: F401  (registers demo on ``main``)
 from . import questions as _question_commands  # noqa: F401  (registers measures, deadlines, views and details)
 from . import roles as _role_commands  # noqa: F401  (registers db roles)
+from . import trust as _trust_commands  # noqa: F401  (registers checkpoint, verify-checkpoint, public-key)
 from .main import main
 
 __all__ = ["main"]

@@ -1,0 +1,115 @@
+"""Signed checkpoints of the log: checkpoint, verify-checkpoint and public-key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from .. import signing
+from .main import main, opened
+
+KEY_OPTION = click.option(
+    "--key", "key_file", envvar="NEGOTIATION_SIGNING_KEY", default=None, metavar="KEYFILE",
+    type=click.Path(dir_okay=False),
+    help="The Ed25519 signing key, a PEM file (default: $NEGOTIATION_SIGNING_KEY, else signing-key.pem in "
+         "the user's configuration directory, made on first use).")
+
+
+def _signing_key(key_file: str | None) -> Ed25519PrivateKey:
+    """The key given, or the default one, made (and said where) if there is none yet."""
+    if key_file is not None:
+        return signing.read_private_key(key_file)
+    path = signing.default_key_path()
+    if path.exists():
+        return signing.read_private_key(path)
+    key = signing.make_key(path)
+    click.echo(f"made a signing key at {path} (readable by you only): keep it, and copies of your "
+               f"checkpoints, outside the database", err=True)
+    return key
+
+
+@main.command("checkpoint")
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, allow_dash=True),
+              metavar="FILE", help="Where to write the checkpoint, as JSON ('-': standard output).")
+@KEY_OPTION
+@click.pass_context
+def checkpoint_command(ctx: click.Context, out_file: str, key_file: str | None) -> None:
+    """Sign the log as it is now: its length, its last position and the Merkle root of every entry.
+
+    Keep the file (and the key) outside the database: verify-checkpoint then proves that the log
+    still holds every entry signed, as signed, whoever rewrote the database since.
+
+    Example: negotiation checkpoint --out checkpoints/2025-09-05.json
+    """
+    key = _signing_key(key_file)
+    with opened(ctx) as ledger:
+        made = signing.checkpoint(ledger, key)
+    if out_file == "-":
+        click.echo(made.to_json().decode(), nl=False)
+    else:
+        made.write(out_file)
+    where = "" if out_file == "-" else f" to {out_file}"
+    click.echo(f"signed a checkpoint of {made.entries} entries (up to position {made.last_position}), root "
+               f"{made.root[:16]}…, with key {made.public_key[:16]}…{where}", err=out_file == "-")
+
+
+@main.command("verify-checkpoint")
+@click.argument("checkpoint_file", metavar="FILE", type=click.Path(dir_okay=False))
+@click.option("--public-key", "public_key_file", default=None, metavar="FILE", type=click.Path(dir_okay=False),
+              help="The trusted public key, a PEM file (default: the public key of --key).")
+@KEY_OPTION
+@click.pass_context
+def verify_checkpoint(ctx: click.Context, checkpoint_file: str, public_key_file: str | None,
+                      key_file: str | None) -> None:
+    """Prove that the log extends a signed checkpoint; exit 1 with one line per finding if it does not.
+
+    The checkpoint must be signed by the trusted key, and the log's first entries, as many as it
+    signed, must give its root. Entries recorded since are not checked: checkpoint again.
+
+    Example: negotiation verify-checkpoint checkpoints/2025-09-05.json --public-key negotiation.pub
+    """
+    trusted = _trusted_key(public_key_file, key_file)
+    made = signing.Checkpoint.read(checkpoint_file)
+    with opened(ctx) as ledger:
+        findings = signing.verify_against(ledger, made, trusted)
+        if not findings:
+            with ledger.recorder.reading() as view:
+                now = view.count()
+    if findings:
+        for finding in findings:
+            click.echo(f"altered: {finding}")
+        raise click.exceptions.Exit(1)
+    grown = f"; {now - made.entries} recorded since" if now > made.entries else ""
+    click.echo(f"extends the checkpoint: the first {made.entries} entries (up to position {made.last_position}) "
+               f"are those signed at {signing.utc_text(made.made_at)} by key {made.public_key[:16]}…{grown}")
+
+
+def _trusted_key(public_key_file: str | None, key_file: str | None) -> Ed25519PublicKey:
+    if public_key_file is not None:
+        return signing.read_public_key(public_key_file)
+    if key_file is not None:
+        return signing.read_private_key(key_file).public_key()
+    path = signing.default_key_path()
+    if not path.exists():
+        raise click.ClickException(f"no trusted key: give --public-key FILE or --key KEYFILE (there is no "
+                                   f"signing key at {path})")
+    return signing.read_private_key(path).public_key()
+
+
+@main.command("public-key")
+@KEY_OPTION
+@click.option("--out", "out_file", default=None, type=click.Path(dir_okay=False), metavar="FILE",
+              help="Write it to FILE rather than standard output.")
+def public_key(key_file: str | None, out_file: str | None) -> None:
+    """Print the signing key's public key (PEM): give it to whoever verifies your checkpoints.
+
+    Example: negotiation public-key --out negotiation.pub
+    """
+    pem = signing.public_key_pem(_signing_key(key_file).public_key())
+    if out_file is None:
+        click.echo(pem, nl=False)
+        return
+    Path(out_file).write_text(pem)
+    click.echo(f"wrote the public key to {out_file}", err=True)
