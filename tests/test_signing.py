@@ -458,6 +458,21 @@ def test_without_a_key_one_is_made_on_first_use_readable_by_its_owner_only(
     assert checked.stdout.startswith(f"extends the checkpoint: the first {SEED_ENTRIES} entries")
 
 
+def test_a_key_named_but_missing_is_made_there_for_signing_and_refused_for_verifying(
+        runner: Run, seeded: Ledger, tmp_path: Path) -> None:
+    named = tmp_path / "keys" / "ours.pem"
+
+    refused = runner("verify-checkpoint", str(tmp_path / "none.json"), "--key", str(named))
+    signed = runner("checkpoint", "--out", str(tmp_path / "checkpoint.json"), "--key", str(named))
+    checked = runner("verify-checkpoint", str(tmp_path / "checkpoint.json"), "--key", str(named))
+
+    assert refused.exit_code == 1 and f"cannot read the key {named}" in refused.stderr
+    assert signed.exit_code == 0 and f"made a signing key at {named}" in signed.stderr
+    assert stat.S_IMODE(os.stat(named).st_mode) == 0o600
+    assert not (tmp_path / "config").exists()  # the default place is left alone
+    assert checked.exit_code == 0
+
+
 def test_a_published_public_key_verifies_and_refuses_another_keys_checkpoint(
         runner: Run, seeded: Ledger, key_file: Path, tmp_path: Path) -> None:
     public = tmp_path / "negotiation.pub"

@@ -13,15 +13,18 @@ from .main import main, opened
 KEY_OPTION = click.option(
     "--key", "key_file", envvar="NEGOTIATION_SIGNING_KEY", default=None, metavar="KEYFILE",
     type=click.Path(dir_okay=False),
-    help="The Ed25519 signing key, a PEM file (default: $NEGOTIATION_SIGNING_KEY, else signing-key.pem in "
-         "the user's configuration directory, made on first use).")
+    help="The Ed25519 signing key, a PEM file, made there on first use (default: $NEGOTIATION_SIGNING_KEY, "
+         "else signing-key.pem in the user's configuration directory).")
+TRUSTED_KEY_OPTION = click.option(
+    "--key", "key_file", envvar="NEGOTIATION_SIGNING_KEY", default=None, metavar="KEYFILE",
+    type=click.Path(dir_okay=False),
+    help="Trust the public key of this signing key (default: $NEGOTIATION_SIGNING_KEY, else signing-key.pem "
+         "in the user's configuration directory).")
 
 
 def _signing_key(key_file: str | None) -> Ed25519PrivateKey:
-    """The key given, or the default one, made (and said where) if there is none yet."""
-    if key_file is not None:
-        return signing.read_private_key(key_file)
-    path = signing.default_key_path()
+    """The key at ``key_file`` or the default place, made (and said where) if there is none there yet."""
+    path = signing.default_key_path() if key_file is None else Path(key_file)
     if path.exists():
         return signing.read_private_key(path)
     key = signing.make_key(path)
@@ -59,7 +62,7 @@ def checkpoint_command(ctx: click.Context, out_file: str, key_file: str | None) 
 @click.argument("checkpoint_file", metavar="FILE", type=click.Path(dir_okay=False))
 @click.option("--public-key", "public_key_file", default=None, metavar="FILE", type=click.Path(dir_okay=False),
               help="The trusted public key, a PEM file (default: the public key of --key).")
-@KEY_OPTION
+@TRUSTED_KEY_OPTION
 @click.pass_context
 def verify_checkpoint(ctx: click.Context, checkpoint_file: str, public_key_file: str | None,
                       key_file: str | None) -> None:
