@@ -301,8 +301,8 @@ def verify_against(ledger: HasRecorder, checkpoint: Checkpoint, public_key: Ed25
         return [problem]
     signed, size = checkpoint.entries, 1 << checkpoint.level
     kept: list[_Leaf] = []  # every leaf compared, when the checkpoint keeps every leaf
-    differing: list[tuple[int, list[_Leaf]]] = []  # the first range that differs, and how many do
-    different = 0
+    first_differing: tuple[int, list[_Leaf]] | None = None  # the first range that differs: its index, its leaves
+    different = 0  # how many ranges do
     with ledger.recorder.reading() as view:
         count = view.count()
         for index, (hashed, leaves) in enumerate(_range_hashes(_leaves(view.in_log_order()), checkpoint.level,
@@ -312,19 +312,19 @@ def verify_against(ledger: HasRecorder, checkpoint: Checkpoint, public_key: Ed25
             # A shorter last range is missing entries, which the count says: not a difference in itself.
             if hashed.hex() != checkpoint.nodes[index] and len(leaves) == min(size, signed - index * size):
                 different += 1
-                if not differing:
-                    differing.append((index, leaves))
+                if first_differing is None:
+                    first_differing = (index, leaves)
     findings: list[str] = []
     if count < signed:
         findings.append(f"the log has {count} entries; the checkpoint signed {signed} "
                         f"(up to position {checkpoint.last_position})")
-    if not differing:
+    if first_differing is None:
         if findings and checkpoint.level == 0:
             findings[0] += f": its last {signed - count} are missing"
         return findings
     if checkpoint.level == 0:
         return findings + _leaf_findings(checkpoint, kept)
-    index, leaves = differing[0]
+    index, leaves = first_differing
     first, last = leaves[0].entry, leaves[-1].entry
     findings.append(f"entries {index * size + 1}–{index * size + len(leaves)} of the log (positions "
                     f"{first.position}–{last.position}) are not all those the checkpoint signed; it keeps the "

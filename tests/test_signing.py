@@ -509,3 +509,11 @@ def test_a_key_file_that_is_no_key_is_one_line(runner: Run, seeded: Ledger, tmp_
     assert result.stderr.startswith(f"Error: {tmp_path / 'key.pem'}: not a PEM private key")
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "checkpoint.json").exists()
+
+
+def test_a_checkpoint_can_go_to_standard_output(runner: Run, seeded: Ledger, key_file: Path) -> None:
+    result = runner("checkpoint", "--out", "-", "--key", str(key_file))
+
+    assert result.exit_code == 0
+    assert Checkpoint.from_json(result.stdout).entries == SEED_ENTRIES
+    assert result.stderr.startswith(f"signed a checkpoint of {SEED_ENTRIES} entries")
