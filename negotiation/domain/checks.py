@@ -20,7 +20,8 @@ from .entries import NewEvent
 from .fields import storable_text
 from .payloads import ENTRY_PAYLOADS, EVENT_KINDS
 from .times import day_or_iso, in_calendar, to_utc
-from .wording import refusal_words, shown
+from .echo import shown
+from .wording import refusal_words
 
 NEGOTIATION_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 MAX_ID_LENGTH = 64

@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import overload
 
 from ..errors import InvalidEvent
-from .wording import shown
+from .echo import shown
 
 #: A moment as callers may give it: ISO 8601 text (a date or a datetime), a ``date`` or a ``datetime``.
 Moment = str | date | datetime

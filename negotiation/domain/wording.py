@@ -13,19 +13,6 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 
-#: The most characters of a caller's value a message repeats: a refusal stays one short line.
-SHOWN = 60
-
-
-def shown(value: object) -> str:
-    """A value as a message repeats it: its ``repr``, cut to ``SHOWN`` characters, saying how long it was."""
-    text = repr(value)
-    if len(text) <= SHOWN:
-        return text
-    size = f"{len(value):,} characters" if isinstance(value, str) else f"{len(text):,} characters written out"
-    return f"{text[:SHOWN]}… ({size})"
-
-
 def not_unicode(value: str, index: int) -> str:
     """What is wrong with text holding a lone surrogate at ``index``."""
     return (f"text must be valid Unicode, got a lone surrogate (U+{ord(value[index]):04X}) "

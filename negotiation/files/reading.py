@@ -65,7 +65,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..domain.checks import check_event_id, check_negotiation_id, check_title
 from ..domain.payloads import CORRECTION_TYPES, DENIED, RETRACTED
-from ..domain.wording import shown
+from ..domain.echo import shown
 from ..errors import InvalidEvent
 
 #: Namespace of the derived event ids; changing it would make every seed look new.
