@@ -134,8 +134,12 @@ def test_db_upgrade_reports_what_it_did(run: Runner) -> None:
 
 
 def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    """Every command and subcommand, those the group loads only when asked for included."""
     found = []
-    for name, command in group.commands.items():
+    context = click.Context(group)
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
+        assert command is not None, name
         found.append((f"{prefix}{name}", command))
         if isinstance(command, click.Group):
             found.extend(_commands(command, f"{prefix}{name} "))

@@ -21,19 +21,21 @@ from collections.abc import Callable, Iterable
 from dataclasses import fields
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 import orjson
 
-from ..domain.aggregate import Negotiation
-from ..domain.chain import BrokenLink
-from ..domain.entries import RecordedEvent
-from ..domain.story import StoryEvent
-from ..audit import VerifyReport
 from ..domain.times import utc_z
-from ..questions import (Deal, DeadlineRow, Details, DeniedEvent, MeasureRow, Meeting, Suspension,
-                         ThirdPartyAct, Views)
+
+if TYPE_CHECKING:  # shaped here, made elsewhere: a command that prints none of them does not import them
+    from ..audit import VerifyReport
+    from ..domain.aggregate import Negotiation
+    from ..domain.chain import BrokenLink
+    from ..domain.entries import RecordedEvent
+    from ..domain.story import StoryEvent
+    from ..questions import (Deal, DeadlineRow, Details, DeniedEvent, MeasureRow, Meeting, Suspension,
+                             ThirdPartyAct, Views)
 
 F = TypeVar("F", bound=Callable[..., Any])
 

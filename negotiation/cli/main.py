@@ -1,31 +1,105 @@
-"""The ``negotiation`` command: record, inspect and replay negotiations from a shell."""
+"""The ``negotiation`` command: record, inspect and replay negotiations from a shell.
+
+It starts fast: the ledger, SQLAlchemy, pydantic and the terminal's tables are
+imported inside the commands that use them, and the commands of the modules
+that are slow to import (charts, the report, projections) are loaded only when
+asked for, so ``negotiation --help`` loads none of them.
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import click
-from rich.console import Console
-from sqlalchemy.engine import make_url
 
 from ..errors import NegotiationError
-from ..ledger import Ledger
-from .. import questions
-from ..store.opening import open_recorder, resolve_url
-from . import jsonout, render
+from . import jsonout
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from .. import questions
+    from ..ledger import Ledger
 
 
 def console() -> Console:
-    """The console of the running command, made per invocation so it sees the terminal's width."""
-    return cast(Console, click.get_current_context().obj["console"])
+    """The console of the running command, made on first use so it sees the terminal's width."""
+    obj = click.get_current_context().find_root().obj
+    if obj.get("console") is None:
+        from rich.console import Console
+
+        obj["console"] = Console()
+    return cast("Console", obj["console"])
+
+
+#: The commands of modules that are slow to import, loaded only when one of them is asked for; until
+#: then ``negotiation --help`` says of each what the first paragraph of its help says (a test holds the
+#: two the same).
+LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("negotiation.cli.demo", "Load the seed stories, show each negotiation, replay US–Japan step by "
+                                     "step and ask two time questions."),
+    "project": ("negotiation.cli.follow", "Keep read models (projections) in the database, fed from the log "
+                                          "with a checkpoint."),
+    "report": ("negotiation.cli.views", "Write an offline report: an index of every negotiation, a page each, "
+                                        "and the spec book."),
+    "sources": ("negotiation.cli.follow", "List every source named in the log: its entries, negotiations, and "
+                                          "how many were retracted or corrected."),
+    "timeline": ("negotiation.cli.views", "Draw a negotiation's timeline: its states, events, disputes and what "
+                                          "was known when."),
+    "watch": ("negotiation.cli.follow", "Print the log's entries as they land, each with the negotiation's "
+                                        "state after it, until Ctrl-C."),
+}
 
 
 class Commands(click.Group):
-    """Turns library errors into one line on stderr and exit status 1, never a traceback."""
+    """Turns library errors into one line on stderr and exit status 1, never a traceback;
+    loads the commands of ``lazy`` modules when one is asked for."""
+
+    group_class = type  # a group made with ``main.group()`` is one of these too
+
+    def __init__(self, *args: Any, lazy: Mapping[str, tuple[str, str]] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            importlib.import_module(self.lazy[cmd_name][0])  # its commands register themselves
+        return self.commands.get(cmd_name)
+
+    def load_all(self) -> None:
+        """Import every lazy module: each command is then in ``commands``."""
+        for module, _ in self.lazy.values():
+            importlib.import_module(module)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None,
+                                                                               list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError:
+            self.load_all()  # so that "did you mean" can name a command not loaded yet
+            return super().resolve_command(ctx, args)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The list of commands, as click writes it, without loading a lazy one to say what it does."""
+        commands = []
+        for name in self.list_commands(ctx):
+            cmd = self.commands.get(name)
+            if cmd is None and name in self.lazy:
+                cmd = click.Command(name, help=self.lazy[name][1])
+            if cmd is not None and not cmd.hidden:
+                commands.append((name, cmd))
+        if commands:
+            limit = formatter.width - 6 - max(len(name) for name, _ in commands)
+            with formatter.section("Commands"):
+                formatter.write_dl([(name, cmd.get_short_help_str(limit)) for name, cmd in commands])
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -43,6 +117,11 @@ def opened(ctx: click.Context, *, write: bool = False) -> Iterator[Ledger]:
     A read-only command never creates or migrates a database: a mistyped
     SQLite path is reported, not created empty.
     """
+    from sqlalchemy.engine import make_url
+
+    from ..ledger import Ledger
+    from ..store.opening import resolve_url
+
     url = resolve_url(ctx.obj["url"])
     database = make_url(url).database if url.startswith("sqlite") else None
     if not write and url.startswith("sqlite") and database and database != ":memory:" \
@@ -52,7 +131,7 @@ def opened(ctx: click.Context, *, write: bool = False) -> Iterator[Ledger]:
         yield ledger
 
 
-@click.group(cls=Commands)
+@click.group(cls=Commands, lazy=LAZY_COMMANDS)
 @click.option("--url", envvar="NEGOTIATION_DB_URL", default=None, metavar="URL",
               help="Database URL (default: $NEGOTIATION_DB_URL, else sqlite:///negotiations.db).")
 @click.version_option(package_name="negotiation")
@@ -62,7 +141,7 @@ def main(ctx: click.Context, url: str | None) -> None:
 
     Example: negotiation --url sqlite:///talks.db show us-japan-2025
     """
-    ctx.obj = {"url": url, "console": Console()}
+    ctx.obj = {"url": url, "console": None}
 
 
 @main.group()
@@ -80,6 +159,8 @@ def db_upgrade(ctx: click.Context) -> None:
 
     Example: negotiation --url postgresql+psycopg://localhost/talks db upgrade
     """
+    from ..store.opening import open_recorder
+
     recorder = open_recorder(ctx.obj["url"])
     recorder.close()
     shown, (before, after) = recorder.url, recorder.revisions
@@ -110,6 +191,8 @@ def record(ctx: click.Context, negotiation_id: str, event_type: str, data_json: 
 
     Example: negotiation record us-japan-2025 TermsDisputed --data '{"point": "profit sharing"}' --source Reuters
     """
+    from . import render
+
     data = jsonout.read_data(data_json)
     with opened(ctx, write=True) as ledger:
         event = ledger.record(negotiation_id, event_type, data, occurred_at=occurred_at, reported_at=reported_at,
@@ -141,6 +224,12 @@ def sources_said(only: tuple[str, ...], without: tuple[str, ...]) -> str:
 #: Leave out the events someone denied (show and details).
 WITHOUT_DENIED = click.option("--without-denied", "without_denied", is_flag=True,
                               help="Leave out the events a party or a source denied (they are still listed).")
+
+#: When to ask about (story and the questions beside the phase): in the world, and as known.
+AS_OF = click.option("--as-of", metavar="DATE", default=None,
+                     help="As it stood then in the world (a date means the end of that day, UTC).")
+KNOWN_AT = click.option("--known-at", metavar="DATE", default=None,
+                        help="As it was known then: only what had been reported by that time.")
 
 
 def check_story_question(at_version: int | None, as_of: str | None, known_at: str | None,
@@ -183,6 +272,9 @@ def show(ctx: click.Context, negotiation_id: str, at_version: int | None, as_of:
 
     Example: negotiation show us-japan-2025 --as-of 2025-08-28 --known-at 2025-08-30
     """
+    from .. import questions
+    from . import render
+
     check_story_question(at_version, as_of, known_at, only_sources, without_sources, without_denied)
     with opened(ctx) as ledger:
         if as_json:
@@ -217,6 +309,8 @@ def history(ctx: click.Context, negotiation_id: str, only_sources: tuple[str, ..
 
     Example: negotiation history us-japan-2025 --source NDTV
     """
+    from . import render
+
     with opened(ctx) as ledger:
         events = ledger.history(negotiation_id, **chosen_sources(only_sources, without_sources))
     if as_json:
@@ -254,6 +348,9 @@ def name_unanswered(answers: questions.Answers[Any]) -> None:
 @jsonout.OPTION
 @click.pass_context
 def list_negotiations(ctx: click.Context, as_of: str | None, known_at: str | None, as_json: bool) -> None:
+    from .. import questions
+    from . import render
+
     with opened(ctx) as ledger:
         answers = questions.all_negotiations(ledger, as_of=as_of, known_at=known_at)
     if as_json:
@@ -270,6 +367,7 @@ def load_files(ledger: Ledger, paths: list[str]) -> None:
     """Load event files into ``ledger`` with a progress bar, and say what was recorded."""
     # Imported here: the YAML parser and the progress bar serve the commands that load files only,
     # and every other command starts faster without them.
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from ..files.loading import load_streams, read_streams

@@ -10,10 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 import click
-from rich.console import Console
 
-from ..ledger import Ledger
-from ..store.opening import resolve_url
 from .main import console, main, opened
 
 
@@ -100,9 +97,12 @@ def copy_command(ctx: click.Context, target: str, chunk: int | None) -> None:
 
     Example: negotiation --url sqlite:///negotiations.db copy --to postgresql://db-host/negotiations
     """
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from ..ledger import Ledger
     from ..store.copy import CHUNK, copy_log, shown
+    from ..store.opening import resolve_url
 
     with opened(ctx) as ledger:  # a missing source file or an old schema is refused here, as by every reader
         source = ledger.url

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+
 import click
 
-from .. import questions
-from . import jsonout, render
-from .main import (PARTIAL_HELP, SOURCE, WITHOUT_DENIED, WITHOUT_SOURCE, asked, check_story_question,
-                   chosen_sources, console, main, name_unanswered, opened, sources_said)
-from .views import AS_OF, KNOWN_AT
+from . import jsonout
+from .main import (AS_OF, KNOWN_AT, PARTIAL_HELP, SOURCE, WITHOUT_DENIED, WITHOUT_SOURCE, asked,
+                   check_story_question, chosen_sources, console, main, name_unanswered, opened, sources_said)
 
 
 _SPAN = re.compile(r"(\d{1,5})([dw])")
@@ -49,6 +48,9 @@ def _when(as_of: str | None, known_at: str | None) -> str:
 @click.pass_context
 def measures(ctx: click.Context, negotiation_id: str | None, in_force: bool, as_of: str | None,
              known_at: str | None, as_json: bool) -> None:
+    from .. import questions
+    from . import render
+
     with opened(ctx) as ledger:
         if negotiation_id is not None:
             at = questions.moment_asked(as_of, known_at)
@@ -87,6 +89,9 @@ def measures(ctx: click.Context, negotiation_id: str | None, in_force: bool, as_
 @click.pass_context
 def deadlines(ctx: click.Context, negotiation_id: str | None, within: timedelta | None, as_of: str | None,
               known_at: str | None, as_json: bool) -> None:
+    from .. import questions
+    from . import render
+
     with opened(ctx) as ledger:
         if negotiation_id is not None:
             at = questions.moment_asked(as_of, known_at)
@@ -120,6 +125,9 @@ def views(ctx: click.Context, negotiation_id: str, as_of: str | None, known_at: 
 
     Example: negotiation views us-japan-2025 --as-of 2025-09-01
     """
+    from .. import questions
+    from . import render
+
     with opened(ctx) as ledger:
         seen = questions.views_of(ledger.get(negotiation_id, as_of=as_of, known_at=known_at))
     if as_json:
@@ -155,6 +163,9 @@ def details(ctx: click.Context, negotiation_id: str, at_version: int | None, as_
 
     Example: negotiation details us-japan-2025 --json
     """
+    from .. import questions
+    from . import render
+
     check_story_question(at_version, as_of, known_at, only_sources, without_sources, without_denied)
     with opened(ctx) as ledger:
         told = questions.details(ledger, negotiation_id, as_of=as_of, known_at=known_at,

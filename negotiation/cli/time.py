@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import click
 
-from . import jsonout, render
-from .main import SOURCE, WITHOUT_SOURCE, chosen_sources, console, main, opened, sources_said
-
-_AS_OF = click.option("--as-of", metavar="DATE", default=None,
-                      help="As it stood then in the world (a date means the end of that day, UTC).")
-_KNOWN_AT = click.option("--known-at", metavar="DATE", default=None,
-                         help="As it was known then: only what had been reported by that time.")
+from . import jsonout
+from .main import AS_OF, KNOWN_AT, SOURCE, WITHOUT_SOURCE, chosen_sources, console, main, opened, sources_said
 
 
 def _target(text: str) -> int | str:
@@ -20,8 +15,8 @@ def _target(text: str) -> int | str:
 
 @main.command()
 @click.argument("negotiation_id")
-@_AS_OF
-@_KNOWN_AT
+@AS_OF
+@KNOWN_AT
 @SOURCE
 @WITHOUT_SOURCE
 @jsonout.OPTION
@@ -32,6 +27,8 @@ def story(ctx: click.Context, negotiation_id: str, as_of: str | None, known_at: 
 
     Example: negotiation story us-japan-2025 --as-of 2025-08-28 --known-at 2025-08-30
     """
+    from . import render
+
     with opened(ctx) as ledger:
         told = ledger.story(negotiation_id, as_of=as_of, known_at=known_at,
                             **chosen_sources(only_sources, without_sources))
@@ -63,6 +60,8 @@ def retract(ctx: click.Context, negotiation_id: str, target: str, reason: str, s
         entry = ledger.retract(negotiation_id, _target(target), reason=reason, sources=sources,
                                reported_at=reported_at, expected_version=expect_version)
         negotiation = ledger.get(negotiation_id)
+    from . import render
+
     console().print(f"recorded {entry.type} of version {entry.data['target_version']} as version {entry.version}")
     console().print("state now:", render.state_text(negotiation.state))
 
@@ -92,5 +91,7 @@ def correct(ctx: click.Context, negotiation_id: str, target: str, reason: str, d
         entry = ledger.correct(negotiation_id, _target(target), reason=reason, data=data, occurred_at=occurred_at,
                                sources=sources, reported_at=reported_at, expected_version=expect_version)
         negotiation = ledger.get(negotiation_id)
+    from . import render
+
     console().print(f"recorded {entry.type} of version {entry.data['target_version']} as version {entry.version}")
     console().print("state now:", render.state_text(negotiation.state))

@@ -3,33 +3,38 @@
 ``sqlite:///FILE`` (the default: ``negotiations.db`` in the working directory),
 ``postgresql://USER@HOST/DB`` (psycopg 3, an extra) or ``memory://`` (a log
 in this process, gone when it ends).
+
+The recorders, and SQLAlchemy, are imported only once a URL is resolved or
+opened: a program that never opens a log does not load them.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
-
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from typing import TYPE_CHECKING
 
 from ..errors import StorageError
-from .memory import MEMORY_URL, MemoryRecorder
-from .recorder import Recorder
+
+if TYPE_CHECKING:
+    from .recorder import Recorder
 
 DEFAULT_URL = "sqlite:///negotiations.db"
 URL_VARIABLE = "NEGOTIATION_DB_URL"
+#: The URL that opens a new, empty log in memory (``negotiation.store.memory`` names it the same).
+MEMORY_URL = "memory://"
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 #: What to install for PostgreSQL: the driver is an extra, since the default database is a SQLite file.
 POSTGRESQL_EXTRA = "pip install -e '.[postgresql]' (in a clone of the project)"
 _SUPPORTED = "use sqlite:///FILE, postgresql+psycopg://USER@HOST/DB or memory://"
-
-
 def resolve_url(url: str | None) -> str:
     """The URL given, else ``$NEGOTIATION_DB_URL``, else a SQLite file in the working directory."""
     chosen = url or os.environ.get(URL_VARIABLE) or DEFAULT_URL
     if chosen == MEMORY_URL:
         return chosen
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         parsed = make_url(chosen)
     except ArgumentError:
@@ -48,8 +53,10 @@ def open_recorder(url: str | None, *, upgrade: bool = True) -> Recorder:
     """
     resolved = resolve_url(url)
     if resolved == MEMORY_URL:
+        from .memory import MemoryRecorder
+
         return MemoryRecorder()
-    if make_url(resolved).get_backend_name() == "postgresql":
+    if resolved.startswith("postgresql"):
         if importlib.util.find_spec("psycopg") is None:
             raise StorageError(f"PostgreSQL needs the psycopg driver, which is not installed: {POSTGRESQL_EXTRA}")
         from .postgres import PostgresRecorder
