@@ -178,7 +178,8 @@ def test_huge_numbers_in_data_are_refused_not_rounded(run: Runner) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--url", "nonsense", "list"], "'nonsense' is not a database URL"),
+        (["--url", "sqlite:talks.db", "list"], "'sqlite:talks.db' is not a database URL"),
+        (["--url", "postgresql:/db-host/talks", "list"], "is not a database URL"),
         (["--url", "mysql://u@h/db", "list"], "unsupported database 'mysql'"),
     ],
 )

@@ -55,16 +55,36 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
                                         "state after it, until Ctrl-C."),
 }
 
+URL_HELP = ("Database URL, or a SQLite file's path (default: $NEGOTIATION_DB_URL, else "
+            "sqlite:///negotiations.db). Before or after the command.")
+
+
+def _url_after_the_command(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """``--url`` given after a command: it overrides the one given before it (and $NEGOTIATION_DB_URL)."""
+    if value is not None and ctx.obj is not None:
+        ctx.obj["url"] = value
+
+
+def url_option() -> click.Option:
+    """The ``--url`` every command takes, as the group does: ``negotiation show X --url talks.db``."""
+    return click.Option(["--url"], metavar="URL", default=None, expose_value=False,
+                        callback=_url_after_the_command, help=URL_HELP)
+
 
 class Commands(click.Group):
-    """Turns library errors into one line on stderr and exit status 1, never a traceback;
-    loads the commands of ``lazy`` modules when one is asked for."""
+    """Turns library errors into one line on stderr and exit status 1, never a traceback; gives every
+    command ``--url``; loads the commands of ``lazy`` modules when one is asked for."""
 
     group_class = type  # a group made with ``main.group()`` is one of these too
 
     def __init__(self, *args: Any, lazy: Mapping[str, tuple[str, str]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lazy = dict(lazy or {})
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        if not any(param.name == "url" for param in cmd.params):
+            cmd.params.append(url_option())
+        super().add_command(cmd, name)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*self.commands, *self.lazy})
@@ -132,14 +152,13 @@ def opened(ctx: click.Context, *, write: bool = False) -> Iterator[Ledger]:
 
 
 @click.group(cls=Commands, lazy=LAZY_COMMANDS)
-@click.option("--url", envvar="NEGOTIATION_DB_URL", default=None, metavar="URL",
-              help="Database URL (default: $NEGOTIATION_DB_URL, else sqlite:///negotiations.db).")
+@click.option("--url", envvar="NEGOTIATION_DB_URL", default=None, metavar="URL", help=URL_HELP)
 @click.version_option(package_name="negotiation")
 @click.pass_context
 def main(ctx: click.Context, url: str | None) -> None:
     """Track bilateral negotiations as an append-only log of events.
 
-    Example: negotiation --url sqlite:///talks.db show us-japan-2025
+    Example: negotiation show us-japan-2025 --url talks.db
     """
     ctx.obj = {"url": url, "console": None}
 

@@ -1,8 +1,9 @@
 """Which recorder a URL names, and the one place that chooses between them.
 
 ``sqlite:///FILE`` (the default: ``negotiations.db`` in the working directory),
-``postgresql://USER@HOST/DB`` (psycopg 3, an extra) or ``memory://`` (a log
-in this process, gone when it ends).
+a plain file path (``talks.db``, ``./data/talks.sqlite``: the SQLite file
+there), ``postgresql://USER@HOST/DB`` (psycopg 3, an extra) or ``memory://``
+(a log in this process, gone when it ends).
 
 The recorders, and SQLAlchemy, are imported only once a URL is resolved or
 opened: a program that never opens a log does not load them.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 from typing import TYPE_CHECKING
 
 from ..errors import StorageError
@@ -26,12 +28,28 @@ MEMORY_URL = "memory://"
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 #: What to install for PostgreSQL: the driver is an extra, since the default database is a SQLite file.
 POSTGRESQL_EXTRA = "pip install -e '.[postgresql]' (in a clone of the project)"
-_SUPPORTED = "use sqlite:///FILE, postgresql+psycopg://USER@HOST/DB or memory://"
+_SUPPORTED = "use sqlite:///FILE, a file path, postgresql+psycopg://USER@HOST/DB or memory://"
+#: A Windows path that starts with a drive: ``C:\talks.db``, ``D:/data/talks.db``.
+_DRIVE = re.compile(r"[A-Za-z]:[\\/]")
+
+
+def is_file_path(text: str) -> bool:
+    """Whether ``text`` is a plain file path rather than a URL: no ``scheme://``, and no colon
+    other than a Windows drive's (``sqlite:talks.db`` is a mistyped URL, not a file)."""
+    return "://" not in text and (":" not in text or _DRIVE.match(text) is not None)
+
+
 def resolve_url(url: str | None) -> str:
-    """The URL given, else ``$NEGOTIATION_DB_URL``, else a SQLite file in the working directory."""
+    """The URL given, else ``$NEGOTIATION_DB_URL``, else a SQLite file in the working directory.
+
+    A plain file path (``talks.db``, ``./data/talks.sqlite``, ``/var/lib/talks.db``) is the
+    SQLite file at that path.
+    """
     chosen = url or os.environ.get(URL_VARIABLE) or DEFAULT_URL
     if chosen == MEMORY_URL:
         return chosen
+    if is_file_path(chosen):
+        chosen = f"sqlite:///{os.path.expanduser(chosen)}"
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 

@@ -1,0 +1,150 @@
+"""The command line as a new user reaches for it: ``--url`` before or after the command, a file path
+as the database, every event type in ``record --help``, a batch of events from stdin in one
+transaction, the story at a version, sources as JSON, and a notice when ``occurred_at`` is left out."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from negotiation import Ledger
+from negotiation.cli import main
+from negotiation.domain.payloads import ENTRY_PAYLOADS, EVENT_KINDS
+from negotiation.store import memory
+from negotiation.store.opening import MEMORY_URL, is_file_path, resolve_url
+
+OPENING = {"parties": ["US", "JP"], "terms": {"reciprocal tariff": "15%"}}
+NOW_NOTICE = re.compile(r"occurred_at not given: recorded as happening now, 20\d\d-\d\d-\d\dT[\d:.]+Z$")
+
+
+def invoke(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> Result:
+    return CliRunner(env={"COLUMNS": "200", **(env or {})}).invoke(main, list(args), input=stdin)
+
+
+@pytest.fixture
+def url(sqlite_url: str, at_head: None) -> str:
+    """A migrated SQLite database with US–Japan opened on 22 July 2025."""
+    with Ledger.open(sqlite_url) as ledger:
+        ledger.record("us-japan-2025", "AgreedInPrinciple", OPENING, occurred_at="2025-07-22",
+                      reported_at="2025-07-22", sources=["Reuters"])
+    return sqlite_url
+
+
+def log_of(url: str, negotiation_id: str = "us-japan-2025") -> list[dict[str, Any]]:
+    shown = invoke("--url", url, "history", negotiation_id, "--json")
+    assert shown.exit_code == 0, shown.output
+    return list(json.loads(shown.stdout))
+
+
+# -- --url before or after the command; a file path is a SQLite file -------------------------------------
+
+
+def test_url_is_taken_after_the_command_as_before_it(url: str) -> None:
+    before = invoke("--url", url, "show", "us-japan-2025", "--json")
+    after = invoke("show", "us-japan-2025", "--json", "--url", url)
+    listed = invoke("list", "--url", url)
+
+    assert after.exit_code == 0, after.output
+    assert json.loads(after.stdout) == json.loads(before.stdout)
+    assert "us-japan-2025" in listed.stdout
+
+
+def test_url_after_the_command_overrides_the_one_before_and_the_environment(url: str, tmp_path: Path) -> None:
+    elsewhere = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+
+    overridden = invoke("--url", elsewhere, "show", "us-japan-2025", "--url", url)
+    from_env = invoke("show", "us-japan-2025", env={"NEGOTIATION_DB_URL": url})
+    env_overridden = invoke("show", "us-japan-2025", "--url", elsewhere, env={"NEGOTIATION_DB_URL": url})
+
+    assert overridden.exit_code == 0, overridden.output
+    assert from_env.exit_code == 0, from_env.output
+    assert env_overridden.exit_code == 1
+    assert f"no database at {tmp_path / 'elsewhere.db'}" in env_overridden.stderr
+
+
+def test_url_after_a_subcommand_of_a_group(tmp_path: Path) -> None:
+    target = tmp_path / "fresh.db"
+
+    upgraded = invoke("db", "upgrade", "--url", str(target))
+
+    assert upgraded.exit_code == 0, upgraded.output
+    assert "upgraded from an empty database" in upgraded.stdout
+    assert target.exists()
+
+
+@pytest.mark.parametrize("given", ["mydata.db", "./x/y.sqlite", "x/y.sqlite"])
+def test_a_plain_path_is_a_sqlite_file(given: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x").mkdir()
+
+    recorded = invoke("record", "x-talks", "AgreedInPrinciple", "--data", json.dumps(OPENING),
+                      "--occurred-at", "2025-07-22", "--url", given)
+    shown = invoke("--url", given, "show", "x-talks", "--json")
+
+    assert recorded.exit_code == 0, recorded.output
+    assert (tmp_path / given).is_file()
+    assert json.loads(shown.stdout)["state"] == "agreed_in_principle"
+
+
+def test_an_absolute_path_is_a_sqlite_file(tmp_path: Path) -> None:
+    path = tmp_path / "talks.sqlite"
+
+    recorded = invoke("--url", str(path), "record", "x-talks", "AgreedInPrinciple", "--data", json.dumps(OPENING),
+                      "--occurred-at", "2025-07-22")
+    with Ledger.open(f"sqlite:///{path}", upgrade=False) as ledger:
+        assert ledger.get("x-talks").state == "agreed_in_principle"
+    assert recorded.exit_code == 0, recorded.output
+
+
+def test_a_missing_file_path_is_reported_not_created(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    shown = invoke("show", "x-talks", "--url", "typo.db")
+
+    assert shown.exit_code == 1
+    assert shown.stderr == "Error: no database at typo.db: record or load events first, or check --url\n"
+    assert not (tmp_path / "typo.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("given", "resolved"),
+    [
+        ("talks.db", "sqlite:///talks.db"),
+        ("./x/y.sqlite", "sqlite:///./x/y.sqlite"),
+        ("/var/lib/talks.db", "sqlite:////var/lib/talks.db"),
+        ("sqlite:///talks.db", "sqlite:///talks.db"),
+        ("memory://", "memory://"),
+        ("postgresql://u@db-host/talks", "postgresql+psycopg://u@db-host/talks"),
+        ("postgresql+psycopg://u:secret@db-host:5433/talks", "postgresql+psycopg://u:secret@db-host:5433/talks"),
+    ],
+)
+def test_resolve_url_takes_a_path_as_a_sqlite_file_and_leaves_urls_as_they_were(given: str, resolved: str) -> None:
+    assert resolve_url(given) == resolved
+
+
+@pytest.mark.parametrize(("text", "is_path"), [
+    ("talks.db", True), ("nonsense", True), ("C:\\data\\talks.db", True), ("D:/talks.db", True),
+    ("sqlite:talks.db", False), ("sqlite:///talks.db", False), ("memory://", False),
+])
+def test_what_is_a_file_path(text: str, is_path: bool) -> None:
+    assert is_file_path(text) is is_path
+
+
+def test_the_memory_url_is_the_memory_recorders() -> None:
+    assert MEMORY_URL == memory.MEMORY_URL
+
+
+def test_every_command_takes_url() -> None:
+    import click
+
+    context = click.Context(main)
+    for name in main.list_commands(context):
+        command = main.get_command(context, name)
+        assert command is not None
+        assert "--url" in [opt for param in command.params for opt in getattr(param, "opts", [])], name
+
