@@ -148,3 +148,37 @@ def test_every_command_takes_url() -> None:
         assert command is not None
         assert "--url" in [opt for param in command.params for opt in getattr(param, "opts", [])], name
 
+
+# -- record --help lists every event type and its fields --------------------------------------------------
+
+
+def test_record_help_lists_every_event_type_with_its_fields_required_ones_marked() -> None:
+    helped = CliRunner(env={"COLUMNS": "500"}).invoke(main, ["record", "--help"])
+
+    assert helped.exit_code == 0
+    listed = helped.stdout[helped.stdout.index("Event types and their --data fields (* required):"):]
+    rows: dict[str, str] = {}
+    for line in listed.splitlines()[1:]:
+        if not line.strip():
+            break
+        if line.split()[0] in EVENT_KINDS and line.startswith("  " + line.split()[0]):
+            kind = line.split()[0]
+            rows[kind] = line.split(None, 1)[1]
+        else:  # a row wrapped onto the next line
+            rows[kind] += " " + line.strip()
+    assert list(rows) == list(EVENT_KINDS)
+    for kind in EVENT_KINDS:
+        said = [re.sub(r" \(.*\)$", "", field) for field in re.split(r", (?![^(]*\))", rows[kind])]
+        expected = [name + ("*" if info.is_required() else "")
+                    for name, info in ENTRY_PAYLOADS[kind].model_fields.items()]
+        assert said == expected, kind
+    assert "level* (working | ministerial | leaders)" in rows["MeetingHeld"]
+    assert "EventRetracted" not in listed  # recorded by retract, not record
+
+
+def test_record_help_still_ends_its_description_with_an_example() -> None:
+    command = main.get_command(None, "record")  # type: ignore[arg-type]
+
+    assert command is not None and command.help
+    assert command.help.strip().splitlines()[-1].strip().startswith("Example: negotiation record")
+

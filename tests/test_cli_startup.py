@@ -48,9 +48,11 @@ def test_help_imports_neither_the_ledger_nor_sqlalchemy_nor_pydantic(tmp_path: P
              "negotiation.domain.payloads", "negotiation.store.sqlite", "rich.table", "pycountry", "alembic"]
 
     loaded, printed = imported("--help", asking=heavy, cwd=tmp_path)
+    loaded_by_record, _ = imported("record", "--help", asking=["sqlalchemy"], cwd=tmp_path)
 
     assert "Commands:" in printed
     assert loaded == []
+    assert loaded_by_record == []  # its list of event types needs the payload models, not the database
 
 
 def test_show_imports_what_it_needs_and_nothing_that_serves_other_commands(tmp_path: Path) -> None:

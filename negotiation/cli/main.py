@@ -191,7 +191,36 @@ def db_upgrade(ctx: click.Context) -> None:
         console().print(f"{shown}: upgraded from {before or 'an empty database'} to revision {after}")
 
 
-@main.command()
+def payload_fields(model: Any) -> str:
+    """A payload model's fields as ``record --help`` lists them: ``point*`` for a required one, and
+    the choices of a field that takes one of a few words: ``level* (working | ministerial | leaders)``."""
+    from typing import Literal, get_args, get_origin
+
+    said = []
+    for name, info in model.model_fields.items():
+        kinds = (info.annotation,) if get_origin(info.annotation) is Literal else get_args(info.annotation)
+        choices = [str(choice) for kind in kinds if get_origin(kind) is Literal for choice in get_args(kind)]
+        said.append(name + ("*" if info.is_required() else "") + (f" ({' | '.join(choices)})" if choices else ""))
+    return ", ".join(said) or "(no fields)"
+
+
+class RecordCommand(click.Command):
+    """``record``, whose help ends with every event type and its fields, read from the payload models
+    when the help is asked for (so ``negotiation --help`` does not load them)."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from ..domain.payloads import ENTRY_PAYLOADS, EVENT_KINDS
+
+        with formatter.section("Event types and their --data fields (* required)"):
+            formatter.write_dl([(kind, payload_fields(ENTRY_PAYLOADS[kind])) for kind in EVENT_KINDS])
+            formatter.write_paragraph()
+            formatter.write_text("parties (two codes, such as [\"US\", \"JP\"]) is required of the event that "
+                                 "opens a negotiation: " + ", ".join(kind for kind in EVENT_KINDS
+                                                                    if ENTRY_PAYLOADS[kind].opens) + ".")
+        super().format_epilog(ctx, formatter)
+
+
+@main.command(cls=RecordCommand)
 @click.argument("negotiation_id")
 @click.argument("event_type")
 @click.option("--data", "data_json", default="{}", metavar="JSON",
