@@ -182,3 +182,170 @@ def test_record_help_still_ends_its_description_with_an_example() -> None:
     assert command is not None and command.help
     assert command.help.strip().splitlines()[-1].strip().startswith("Example: negotiation record")
 
+
+# -- record --batch: several events in one transaction -----------------------------------------------------
+
+
+def lines(*items: dict[str, Any] | str) -> str:
+    return "".join((item if isinstance(item, str) else json.dumps(item)) + "\n" for item in items)
+
+
+def test_a_batch_from_stdin_is_recorded_in_one_transaction(url: str) -> None:
+    batch = lines(
+        {"type": "TermsDisputed", "data": {"point": "beef"}, "occurred_at": "2025-07-24", "sources": ["NHK"]},
+        "",
+        {"type": "TermsDisputed", "data": {"point": "rice"}, "occurred_at": "2025-07-25",
+         "reported_at": "2025-07-26", "event_id": "0b5c8f6e-77f3-4c7e-9b1e-4b0ad1d7a001"},
+        {"type": "DisputeResolved", "data": {"point": "beef"}, "occurred_at": "2025-07-27"},
+    )
+
+    recorded = invoke("--url", url, "record", "us-japan-2025", "--batch", "-", stdin=batch)
+
+    assert recorded.exit_code == 0, recorded.output
+    assert recorded.stdout.splitlines() == ["recorded 3 events in one transaction as versions 2–4 of us-japan-2025",
+                                            "state now: disputed_terms"]
+    assert recorded.stderr == ""  # every line gave its occurred_at
+    log = log_of(url)
+    assert [entry["type"] for entry in log] == ["AgreedInPrinciple", "TermsDisputed", "TermsDisputed",
+                                                "DisputeResolved"]
+    assert log[1]["sources"] == ["NHK"] and log[2]["reported_at"] == "2025-07-26T00:00:00Z"
+    assert log[2]["event_id"] == "0b5c8f6e-77f3-4c7e-9b1e-4b0ad1d7a001"
+    with Ledger.open(url, upgrade=False) as ledger:
+        assert len({entry.commit_id for entry in ledger.history("us-japan-2025")[1:]}) == 1
+
+
+def test_a_batch_from_a_file_opens_a_negotiation(sqlite_url: str, tmp_path: Path) -> None:
+    events = tmp_path / "events.jsonl"
+    events.write_text(lines({"type": "AgreedInPrinciple", "data": OPENING, "occurred_at": "2025-07-22"},
+                            {"type": "TermsDisputed", "data": {"point": "beef"}, "occurred_at": "2025-07-23"}))
+
+    recorded = invoke("record", "us-japan-2025", "--batch", str(events), "--expect-version", "0", "--url", sqlite_url)
+
+    assert recorded.exit_code == 0, recorded.output
+    assert "as versions 1, 2 of us-japan-2025" in recorded.stdout
+
+
+@pytest.mark.parametrize(
+    ("batch", "refusal"),
+    [
+        (lines({"type": "TermsDisputed", "data": {"point": "beef"}, "occurred_at": "2025-07-24"}, '{"type": "Ter'),
+         "line 2 of stdin: not valid JSON (Unterminated string starting at column 10); nothing was written"),
+        (lines({"type": "TermsDisputed", "data": {"point": "beef"}}, "", "[1, 2]"),
+         'line 3 of stdin: not a JSON object but an array; each line is one event: {"type": ..., "data": {...}}; '
+         "nothing was written"),
+        (lines({"type": "TermsDisputed", "data": {"point": "beef"}}, {"type": "TermsDisputed", "data": {"pint": "x"}}),
+         "line 2 of stdin: TermsDisputed data: point: Field required; pint: not a field of TermsDisputed (its "
+         "fields: point, positions, parties); nothing was written"),
+        (lines({"type": "TermsDisputed", "data": {"point": "beef"}}, {"type": "Nope"}),
+         "line 2 of stdin: unknown event type 'Nope'"),
+        (lines({"type": "TermsDisputed", "data": {"point": "beef"}}, {"type": "TermsDisputed", "when": "today"}),
+         "line 2 of stdin: has unknown keys: when; nothing was written"),
+        (lines({"type": "TermsDisputed", "data": {"point": "beef"}, "occurred_at": "2025-07-24"},
+               {"type": "DisputeResolved", "data": {"point": "beef"}, "occurred_at": "2025-07-25"},
+               {"type": "DisputeResolved", "data": {"point": "rice"}, "occurred_at": "2025-07-26"}),
+         "line 3 of stdin: DisputeResolved is not allowed for negotiation 'us-japan-2025' in state "
+         "agreed_in_principle (no disputed point is open)"),
+        # The ledger does not say which event contradicts the negotiation: the line is found by checking.
+        (lines({"type": "TermsDisputed", "data": {"point": "beef"}, "occurred_at": "2025-07-24"},
+               {"type": "TermsDisputed", "data": {"point": "rice", "positions": {"KR": "no"}},
+                "occurred_at": "2025-07-25"},
+               {"type": "DisputeResolved", "data": {"point": "beef"}, "occurred_at": "2025-07-26"}),
+         "line 2 of stdin: TermsDisputed data: positions: KR not a party to 'us-japan-2025' (US, JP)"),
+        # A late event that breaks the story at an event already recorded.
+        (lines({"type": "TermsDisputed", "data": {"point": "beef"}, "occurred_at": "2025-07-24"},
+               {"type": "TermsDisputed", "data": {"point": "rice"}, "occurred_at": "2025-07-01"}),
+         "line 2 of stdin: the new events TermsDisputed of 2025-07-24, TermsDisputed of 2025-07-01 would make the "
+         "story of negotiation 'us-japan-2025' illegal"),
+        ("\n\n", "no events in stdin: give one JSON object a line; nothing was written"),
+    ],
+)
+def test_a_bad_line_is_refused_in_one_line_naming_it_and_nothing_is_written(url: str, batch: str,
+                                                                            refusal: str) -> None:
+    before = log_of(url)
+
+    refused = invoke("--url", url, "record", "us-japan-2025", "--batch", "-", stdin=batch)
+
+    assert refused.exit_code == 1, refused.output
+    assert refused.stdout == ""
+    assert len(refused.stderr.splitlines()) == 1, refused.stderr
+    assert refused.stderr.startswith(f"Error: {refusal}"), refused.stderr
+    assert refused.stderr.rstrip().endswith("nothing was written")
+    assert log_of(url) == before
+
+
+def test_a_taken_event_id_is_refused_naming_its_line(url: str) -> None:
+    taken = log_of(url)[0]["event_id"]
+    before = log_of(url)
+
+    refused = invoke("--url", url, "record", "us-japan-2025", "--batch", "-", stdin=lines(
+        {"type": "TermsDisputed", "data": {"point": "beef"}, "occurred_at": "2025-07-24"},
+        {"type": "TermsDisputed", "data": {"point": "rice"}, "occurred_at": "2025-07-25", "event_id": taken.upper()}))
+
+    assert refused.exit_code == 1
+    assert refused.stderr.startswith(f"Error: line 2 of stdin: event {taken} is already recorded with different")
+    assert log_of(url) == before
+
+
+def test_a_batch_at_the_wrong_version_is_refused_whole(url: str) -> None:
+    before = log_of(url)
+
+    refused = invoke("--url", url, "record", "us-japan-2025", "--batch", "-", "--expect-version", "3",
+                     stdin=lines({"type": "TermsDisputed", "data": {"point": "beef"}}))
+
+    assert refused.exit_code == 1
+    assert refused.stderr == "Error: negotiation 'us-japan-2025' is at version 1, expected version 3\n"
+    assert log_of(url) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["TermsDisputed", "--batch", "-"], "leave out EVENT_TYPE"),
+        (["--batch", "-", "--data", "{}", "--source", "NHK"], "leave out --data, --source"),
+        (["--batch", "-", "--occurred-at", "2025-07-24"], "leave out --occurred-at"),
+        ([], "name the EVENT_TYPE to record, or give --batch FILE (- for stdin)"),
+    ],
+)
+def test_batch_and_one_event_options_are_not_mixed(url: str, args: list[str], message: str) -> None:
+    before = log_of(url)
+
+    refused = invoke("--url", url, "record", "us-japan-2025", *args,
+                     stdin=lines({"type": "TermsDisputed", "data": {"point": "beef"}}))
+
+    assert refused.exit_code == 2
+    assert message in refused.stderr
+    assert log_of(url) == before
+
+
+# -- the notice when occurred_at is left out ---------------------------------------------------------------
+
+
+def test_leaving_out_occurred_at_is_said_on_stderr(url: str) -> None:
+    recorded = invoke("--url", url, "record", "us-japan-2025", "TermsDisputed", "--data", '{"point": "beef"}')
+
+    assert recorded.exit_code == 0, recorded.output
+    assert NOW_NOTICE.fullmatch(recorded.stderr.strip()), recorded.stderr
+    assert "occurred_at" not in recorded.stdout
+    stored = log_of(url)[-1]["occurred_at"]
+    assert recorded.stderr.strip().endswith(stored)
+
+
+def test_giving_occurred_at_says_nothing_on_stderr(url: str) -> None:
+    recorded = invoke("--url", url, "record", "us-japan-2025", "TermsDisputed", "--data", '{"point": "beef"}',
+                      "--occurred-at", "2025-07-24")
+
+    assert recorded.exit_code == 0, recorded.output
+    assert recorded.stderr == ""
+
+
+def test_a_batch_names_the_lines_that_left_out_occurred_at(url: str) -> None:
+    recorded = invoke("--url", url, "record", "us-japan-2025", "--batch", "-", stdin=lines(
+        {"type": "TermsDisputed", "data": {"point": "beef"}},
+        {"type": "TermsDisputed", "data": {"point": "rice"}, "occurred_at": "2025-07-24"},
+        {"type": "TermsDisputed", "data": {"point": "autos"}}))
+
+    assert recorded.exit_code == 0, recorded.output
+    (notice,) = recorded.stderr.splitlines()
+    assert re.fullmatch(r"occurred_at not given on lines 1, 3: recorded as happening now, 20[\d:.T-]+Z", notice)
+    assert "occurred_at" not in recorded.stdout
+

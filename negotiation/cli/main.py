@@ -9,21 +9,24 @@ asked for, so ``negotiation --help`` loads none of them.
 from __future__ import annotations
 
 import importlib
+import json
+import re
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import click
 
-from ..errors import NegotiationError
+from ..errors import DuplicateEvent, IllegalTransition, InvalidEvent, NegotiationError
 from . import jsonout
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from .. import questions
+    from ..domain.entries import RecordedEvent
     from ..ledger import Ledger
 
 
@@ -222,33 +225,182 @@ class RecordCommand(click.Command):
 
 @main.command(cls=RecordCommand)
 @click.argument("negotiation_id")
-@click.argument("event_type")
-@click.option("--data", "data_json", default="{}", metavar="JSON",
+@click.argument("event_type", required=False)
+@click.option("--data", "data_json", default=None, metavar="JSON",
               help="The event's data as a JSON object; @FILE reads it from a file, - from stdin.")
-@click.option("--occurred-at", metavar="DATE", help="When it happened (ISO date or datetime; default now).")
+@click.option("--occurred-at", metavar="DATE",
+              help="When it happened (ISO date or datetime); left out, now, and a notice on stderr says so.")
 @click.option("--reported-at", metavar="DATE", help="When it became known (default now; never later than now).")
 @click.option("--source", "sources", multiple=True, metavar="NAME", help="Who reported it; repeatable.")
 @click.option("--expect-version", type=int, default=None, metavar="N",
               help="Refuse unless the negotiation is at version N (0: must not exist yet).")
 @click.option("--event-id", default=None, metavar="UUID", help="An id for the event, so a retry is not recorded twice.")
+@click.option("--batch", type=click.File("r", encoding="utf-8-sig", lazy=False), default=None, metavar="FILE",
+              help="Record the events of FILE (- for stdin) in one transaction, one JSON object a line: "
+                   "type, data, occurred_at, reported_at, sources, event_id.")
 @click.pass_context
-def record(ctx: click.Context, negotiation_id: str, event_type: str, data_json: str, occurred_at: str | None,
-           reported_at: str | None, sources: tuple[str, ...], expect_version: int | None,
-           event_id: str | None) -> None:
+def record(ctx: click.Context, negotiation_id: str, event_type: str | None, data_json: str | None,
+           occurred_at: str | None, reported_at: str | None, sources: tuple[str, ...], expect_version: int | None,
+           event_id: str | None, batch: IO[str] | None) -> None:
     """Record one event, if the negotiation's story allows it (a late event takes its place in it).
+
+    With --batch, record a line's events instead, all in one transaction or none: a refused line is
+    named by its number and nothing is written. Blank lines are skipped.
 
     Example: negotiation record us-japan-2025 TermsDisputed --data '{"point": "profit sharing"}' --source Reuters
     """
+    if batch is not None:
+        given = [option for option, value in (("EVENT_TYPE", event_type), ("--data", data_json),
+                                               ("--occurred-at", occurred_at), ("--reported-at", reported_at),
+                                               ("--source", sources), ("--event-id", event_id)) if value]
+        if given:
+            raise click.UsageError(f"--batch takes each event, with its data, times, sources and id, from its "
+                                   f"line: leave out {', '.join(given)}")
+        record_batch(ctx, negotiation_id, batch, expect_version)
+        return
+    if event_type is None:
+        raise click.UsageError("name the EVENT_TYPE to record, or give --batch FILE (- for stdin)")
     from . import render
 
-    data = jsonout.read_data(data_json)
+    data = jsonout.read_data(data_json or "{}")
     with opened(ctx, write=True) as ledger:
         event = ledger.record(negotiation_id, event_type, data, occurred_at=occurred_at, reported_at=reported_at,
                               sources=sources, expected_version=expect_version, event_id=event_id)
         negotiation = ledger.get(negotiation_id)
+    if occurred_at is None:
+        said_now([event])
     console().print(f"recorded {event.type} as version {event.version} of {event.negotiation_id} "
-                  f"(position {event.position}, id {event.event_id})")
+                    f"(position {event.position}, id {event.event_id})")
     console().print("state now:", render.state_text(negotiation.state))
+
+
+def said_now(events: Sequence[RecordedEvent], lines: Sequence[int] | None = None) -> None:
+    """A notice on stderr (never in what a command prints on stdout) for events recorded without an
+    ``occurred_at``: they are recorded as happening when they were recorded."""
+    by_moment: dict[str, list[int]] = {}
+    for index, event in enumerate(events):
+        by_moment.setdefault(jsonout.moment(event.occurred_at) or "", []).append(lines[index] if lines else 0)
+    for moment, numbers in by_moment.items():
+        where = "" if lines is None else f" on line{'s' if len(numbers) > 1 else ''} {_numbers(numbers)}"
+        click.echo(f"occurred_at not given{where}: recorded as happening now, {moment}", err=True)
+
+
+def _numbers(numbers: Sequence[int]) -> str:
+    """``1, 3, 5`` for a few numbers; ``2–40`` for a run."""
+    if len(numbers) > 2 and list(numbers) == list(range(numbers[0], numbers[-1] + 1)):
+        return f"{numbers[0]}–{numbers[-1]}"
+    return ", ".join(map(str, numbers))
+
+
+_EVENTS_INDEX = re.compile(r"events\[(\d+)\]:? ")
+
+
+def read_batch(stream: IO[str]) -> tuple[list[dict[str, Any]], list[int]]:
+    """The events of a ``--batch`` stream, one JSON object a line, and the number of each one's line.
+
+    Refused (one line, naming the line) at the first line that is not a JSON object.
+    """
+    where = _batch_name(stream)
+    items: list[dict[str, Any]] = []
+    lines: list[int] = []
+    for number, text in enumerate(stream, start=1):
+        if not text.strip():
+            continue
+        try:
+            item = json.loads(text.rstrip("\r\n"))
+        except json.JSONDecodeError as e:
+            at = " " if e.msg.endswith(" at") else " at "  # "Unterminated string starting at" column 9
+            raise click.ClickException(f"line {number} of {where}: not valid JSON ({e.msg}{at}column {e.colno}); "
+                                       "nothing was written") from None
+        if not isinstance(item, dict):
+            raise click.ClickException(f"line {number} of {where}: not a JSON object but {_json_kind(item)}; "
+                                       "each line is one event: {\"type\": ..., \"data\": {...}}; "
+                                       "nothing was written")
+        items.append(item)
+        lines.append(number)
+    if not items:
+        raise click.ClickException(f"no events in {where}: give one JSON object a line; nothing was written")
+    return items, lines
+
+
+def _batch_name(stream: IO[str]) -> str:
+    name = getattr(stream, "name", "-")
+    return "stdin" if name in ("-", "<stdin>") or not isinstance(name, str) else name
+
+
+def _json_kind(value: Any) -> str:
+    return {list: "an array", str: "a string", bool: "true or false", type(None): "null"}.get(
+        type(value), "a number")
+
+
+def record_batch(ctx: click.Context, negotiation_id: str, stream: IO[str], expect_version: int | None) -> None:
+    """``record --batch``: every line's event in one transaction, or none and a line naming the refused one."""
+    from . import render
+
+    items, lines = read_batch(stream)
+    where = _batch_name(stream)
+    with opened(ctx, write=True) as ledger:
+        try:
+            events = ledger.record_many(negotiation_id, items, expected_version=expect_version)
+        except (InvalidEvent, IllegalTransition, DuplicateEvent) as e:
+            index, said = refused_line(ledger, negotiation_id, items, expect_version, e)
+            if index is None:
+                raise
+            written = "" if said.rstrip().endswith("nothing was written") else "; nothing was written"
+            raise click.ClickException(f"line {lines[index]} of {where}: {said}{written}") from e
+        negotiation = ledger.get(negotiation_id)
+    missing = [index for index, item in enumerate(items) if item.get("occurred_at") is None]
+    if missing:
+        said_now([events[index] for index in missing], [lines[index] for index in missing])
+    versions = [event.version for event in events]
+    shown = _numbers(versions) if len(versions) > 1 else str(versions[0])
+    console().print(f"recorded {len(events)} event{'s' if len(events) != 1 else ''} in one transaction as "
+                    f"version{'s' if len(events) != 1 else ''} {shown} of {negotiation.id}")
+    console().print("state now:", render.state_text(negotiation.state))
+
+
+#: A refused batch longer than this is not searched for the line a refusal is about when the ledger
+#: does not name it (each search checks the batch up to every line, so it grows as the square).
+SEARCHED_LINES = 1000
+
+
+def refused_line(ledger: Ledger, negotiation_id: str, items: Sequence[Mapping[str, Any]],
+                 expect_version: int | None, error: NegotiationError) -> tuple[int | None, str]:
+    """Which item of a refused batch the refusal is about (None: not known), and what it says of it.
+
+    The ledger names a malformed item (``events[3]: ...``), a refused one (``index``, counted among the
+    events not already stored) and one whose id is taken. A refusal that names none is about the first
+    item at which the batch so far is refused the same way: checked item by item, nothing written.
+    """
+    said = str(error)
+    found = _EVENTS_INDEX.match(said)
+    if found is not None:
+        return int(found[1]), said[found.end():]
+    if isinstance(error, DuplicateEvent):
+        taken = [index for index, item in enumerate(items)
+                 if str(item.get("event_id", "")).lower() == error.event_id.lower()]
+        return (taken[0] if taken else None), said
+    if isinstance(error, IllegalTransition) and error.index is not None \
+            and not any(item.get("event_id") is not None for item in items):
+        return error.index, said
+    if len(items) > SEARCHED_LINES:
+        return None, said
+    for end in range(1, len(items)):
+        try:
+            ledger.check_many(negotiation_id, items[:end], expected_version=expect_version)
+        except NegotiationError as e:
+            if _same_refusal(e, error):
+                return end - 1, said
+    return len(items) - 1, said
+
+
+def _same_refusal(one: NegotiationError, other: NegotiationError) -> bool:
+    """Whether two refusals say the same of the same event (a story's refusal names the new events
+    too, so it is compared by what it refuses, not word for word)."""
+    if isinstance(one, IllegalTransition) and isinstance(other, IllegalTransition):
+        return (type(one), one.state, one.event_type, one.reason, getattr(one, "version", None)) == \
+            (type(other), other.state, other.event_type, other.reason, getattr(other, "version", None))
+    return type(one) is type(other) and str(one) == str(other)
 
 
 #: Whose word to go by (show, story and history): entries naming a source, or not resting only on some.
