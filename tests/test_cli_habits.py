@@ -349,3 +349,87 @@ def test_a_batch_names_the_lines_that_left_out_occurred_at(url: str) -> None:
     assert re.fullmatch(r"occurred_at not given on lines 1, 3: recorded as happening now, 20[\d:.T-]+Z", notice)
     assert "occurred_at" not in recorded.stdout
 
+
+# -- story --at-version and sources --json -------------------------------------------------------------------
+
+
+@pytest.fixture
+def corrected(url: str) -> str:
+    """US–Japan with a dispute recorded as version 2 and corrected to another point as version 3."""
+    with Ledger.open(url) as ledger:
+        ledger.record("us-japan-2025", "TermsDisputed", {"point": "beef"}, occurred_at="2025-07-24",
+                      reported_at="2025-07-24", sources=["NHK"])
+        ledger.correct("us-japan-2025", 2, reason="it was rice", data={"point": "rice"}, sources=["Kyodo"],
+                       reported_at="2025-07-25")
+    return url
+
+
+def test_story_at_a_version_is_the_story_as_the_ledger_held_it_then(corrected: str) -> None:
+    then = invoke("--url", corrected, "story", "us-japan-2025", "--at-version", "2", "--json")
+    now = invoke("--url", corrected, "story", "us-japan-2025", "--json")
+    first = invoke("--url", corrected, "story", "us-japan-2025", "--at-version", "1", "--json")
+    table = invoke("--url", corrected, "story", "us-japan-2025", "--at-version", "2")
+
+    assert then.exit_code == 0, then.output
+    assert [(event["type"], event["data"], event["corrected_by"]) for event in json.loads(then.stdout)] == [
+        ("AgreedInPrinciple", OPENING, []), ("TermsDisputed", {"point": "beef"}, [])]
+    assert json.loads(now.stdout)[1]["data"] == {"point": "rice"}
+    assert [event["type"] for event in json.loads(first.stdout)] == ["AgreedInPrinciple"]
+    assert "us-japan-2025 after entry 2" in table.stdout and "beef" in table.stdout and "rice" not in table.stdout
+
+
+def test_story_at_the_last_version_is_the_story(corrected: str) -> None:
+    at_last = invoke("--url", corrected, "story", "us-japan-2025", "--at-version", "3", "--json")
+    now = invoke("--url", corrected, "story", "us-japan-2025", "--json")
+
+    assert json.loads(at_last.stdout) == json.loads(now.stdout)
+
+
+def test_story_at_a_version_of_a_batch_is_as_show_answers(url: str) -> None:
+    """A batch is judged whole: the entries of it before the last may never have been a story alone."""
+    with Ledger.open(url) as ledger:
+        ledger.record_many("us-japan-2025", [
+            {"type": "TermsDisputed", "data": {"point": "beef"}, "occurred_at": "2025-07-24"},
+            {"type": "DisputeResolved", "data": {"point": "beef"}, "occurred_at": "2025-07-25"},
+        ])
+    for version in (1, 2, 3):
+        story = json.loads(invoke("--url", url, "story", "us-japan-2025", "--at-version", str(version),
+                                  "--json").stdout)
+        shown = json.loads(invoke("--url", url, "show", "us-japan-2025", "--at-version", str(version),
+                                  "--json").stdout)
+        assert len(story) == version
+        assert shown["version"] == version
+
+
+@pytest.mark.parametrize(
+    ("args", "message", "status"),
+    [
+        (["--at-version", "9"], "negotiation 'us-japan-2025' has only 3 events, not 9", 1),
+        (["--at-version", "0"], "0 is not in the range x>=1", 2),
+        (["--at-version", "2", "--as-of", "2025-07-24"], "--at-version reads the log", 2),
+        (["--at-version", "2", "--source", "NHK"], "--at-version reads the log as recorded", 2),
+    ],
+)
+def test_story_at_a_version_refuses_what_it_cannot_answer(corrected: str, args: list[str], message: str,
+                                                          status: int) -> None:
+    refused = invoke("--url", corrected, "story", "us-japan-2025", *args)
+
+    assert refused.exit_code == status
+    assert message in refused.stderr
+
+
+def test_sources_as_json(corrected: str) -> None:
+    listed = invoke("--url", corrected, "sources", "--json")
+
+    assert listed.exit_code == 0, listed.output
+    assert json.loads(listed.stdout) == [
+        {"source": "Kyodo", "entries": 1, "negotiations": 1, "retracted": 0, "corrected": 0},
+        {"source": "NHK", "entries": 1, "negotiations": 1, "retracted": 0, "corrected": 1},
+        {"source": "Reuters", "entries": 1, "negotiations": 1, "retracted": 0, "corrected": 0},
+    ]
+
+
+def test_sources_as_json_of_a_log_naming_none() -> None:
+    listed = invoke("--url", "memory://", "sources", "--json")
+
+    assert (listed.exit_code, json.loads(listed.stdout)) == (0, [])

@@ -127,14 +127,18 @@ def project_rebuild(ctx: click.Context, name: str, batch: int) -> None:
 
 
 @main.command()
+@jsonout.OPTION
 @click.pass_context
-def sources(ctx: click.Context) -> None:
+def sources(ctx: click.Context, as_json: bool) -> None:
     """List every source named in the log: its entries, negotiations, and how many were retracted or corrected.
 
     Example: negotiation sources
     """
     with opened(ctx) as ledger:
         summaries = ledger.sources()
+    if as_json:
+        jsonout.emit([jsonout.source_summary(summary) for summary in summaries])
+        return
     if not summaries:
         console().print("no sources named in the log")
         return

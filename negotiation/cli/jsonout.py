@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # shaped here, made elsewhere: a command that prints none of 
     from ..domain.story import StoryEvent
     from ..questions import (Deal, DeadlineRow, Details, DeniedEvent, MeasureRow, Meeting, Suspension,
                              ThirdPartyAct, Views)
+    from ..store.sources import SourceSummary
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -198,6 +199,11 @@ def details(value: Details) -> dict[str, Any]:
         "third_party_acts": [third_party_act(row) for row in value.third_party_acts],
         "denied": [denied_event(row) for row in value.denied],
     }
+
+
+def source_summary(value: SourceSummary) -> dict[str, Any]:
+    """A source named in the log, as ``sources`` prints it."""
+    return _row(value)
 
 
 def dumps(value: Any, *, indent: bool = True) -> str:

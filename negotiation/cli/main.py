@@ -430,6 +430,9 @@ AS_OF = click.option("--as-of", metavar="DATE", default=None,
                      help="As it stood then in the world (a date means the end of that day, UTC).")
 KNOWN_AT = click.option("--known-at", metavar="DATE", default=None,
                         help="As it was known then: only what had been reported by that time.")
+#: The log as recorded up to an entry (show, story and details).
+AT_VERSION = click.option("--at-version", type=click.IntRange(min=1), default=None, metavar="N",
+                          help="As the ledger held it after entry N of its log.")
 
 
 def check_story_question(at_version: int | None, as_of: str | None, known_at: str | None,

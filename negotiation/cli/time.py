@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from . import jsonout
-from .main import AS_OF, KNOWN_AT, SOURCE, WITHOUT_SOURCE, chosen_sources, console, main, opened, sources_said
+from .main import (AS_OF, AT_VERSION, KNOWN_AT, SOURCE, WITHOUT_SOURCE, check_story_question, chosen_sources,
+                   console, main, opened, sources_said)
+
+if TYPE_CHECKING:
+    from ..domain.story import StoryEvent
+    from ..ledger import Ledger
 
 
 def _target(text: str) -> int | str:
@@ -15,29 +22,53 @@ def _target(text: str) -> int | str:
 
 @main.command()
 @click.argument("negotiation_id")
+@AT_VERSION
 @AS_OF
 @KNOWN_AT
 @SOURCE
 @WITHOUT_SOURCE
 @jsonout.OPTION
 @click.pass_context
-def story(ctx: click.Context, negotiation_id: str, as_of: str | None, known_at: str | None,
+def story(ctx: click.Context, negotiation_id: str, at_version: int | None, as_of: str | None, known_at: str | None,
           only_sources: tuple[str, ...], without_sources: tuple[str, ...], as_json: bool) -> None:
     """Show a negotiation's story: its effective events in the order they happened, as corrected.
+
+    --at-version N shows the story as the ledger held it after entry N of the log: the corrections
+    and late events recorded after it not yet applied.
 
     Example: negotiation story us-japan-2025 --as-of 2025-08-28 --known-at 2025-08-30
     """
     from . import render
 
+    check_story_question(at_version, as_of, known_at, only_sources, without_sources)
     with opened(ctx) as ledger:
-        told = ledger.story(negotiation_id, as_of=as_of, known_at=known_at,
-                            **chosen_sources(only_sources, without_sources))
+        if at_version is not None:
+            told = story_held_after(ledger, negotiation_id, at_version)
+        else:
+            told = ledger.story(negotiation_id, as_of=as_of, known_at=known_at,
+                                **chosen_sources(only_sources, without_sources))
     if as_json:
         jsonout.emit([jsonout.story_event(event) for event in told])
         return
-    when = " ".join(filter(None, [f"as of {as_of}" if as_of else "", f"as known at {known_at}" if known_at else "",
+    when = " ".join(filter(None, [f"after entry {at_version}" if at_version else "",
+                                  f"as of {as_of}" if as_of else "", f"as known at {known_at}" if known_at else "",
                                   sources_said(only_sources, without_sources)]))
     console().print(render.story_table(told, title=f"{negotiation_id} {when}".strip()))
+
+
+def story_held_after(ledger: Ledger, negotiation_id: str, version: int) -> list[StoryEvent]:
+    """The story as the ledger held it after entry ``version``: told by the log up to that entry, or,
+    as ``show --at-version`` answers, up to the end of its transaction when the entries before it in
+    that transaction were never a story on their own."""
+    from ..domain.replay import held_after, same_write
+    from ..domain.story import story_of
+    from ..errors import InvalidEvent
+
+    entries = ledger.history(negotiation_id)
+    if version > len(entries):
+        raise InvalidEvent(f"negotiation {negotiation_id!r} has only {len(entries)} events, not {version}")
+    _, itself = held_after(negotiation_id, entries, version)
+    return story_of(entries[:version if itself else same_write(entries, version)])
 
 
 @main.command()
