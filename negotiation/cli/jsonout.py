@@ -26,8 +26,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 import orjson
 
-from ..domain.times import utc_z
-
 if TYPE_CHECKING:  # shaped here, made elsewhere: a command that prints none of them does not import them
     from ..audit import VerifyReport
     from ..domain.aggregate import Negotiation
@@ -48,6 +46,8 @@ OPTION: Callable[[F], F] = click.option(
 
 def moment(value: datetime | None) -> str | None:
     """An aware time as ISO 8601 in UTC with ``Z``; fractional seconds only when it has them."""
+    from ..domain.times import utc_z  # here: the domain's times bring its wording, and pydantic
+
     return None if value is None else utc_z(value)
 
 
