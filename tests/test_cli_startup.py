@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from negotiation import Ledger
 from negotiation.cli import main
-from negotiation.cli.main import LAZY_COMMANDS
+from negotiation.cli.main import LAZY_COMMANDS, LAZY_DB_COMMANDS, Commands
 
 #: What a command run in a fresh interpreter imported, by the names asked about: printed as JSON.
 PROBE = """
@@ -45,7 +45,8 @@ def imported(*args: str, asking: list[str], cwd: Path) -> tuple[list[str], str]:
 
 def test_help_imports_neither_the_ledger_nor_sqlalchemy_nor_pydantic(tmp_path: Path) -> None:
     heavy = ["sqlalchemy", "pydantic", "pydantic_core", "negotiation.ledger", "negotiation.domain.aggregate",
-             "negotiation.domain.payloads", "negotiation.store.sqlite", "rich.table", "pycountry", "alembic"]
+             "negotiation.domain.payloads", "negotiation.store.sqlite", "rich.table", "pycountry", "alembic",
+             "cryptography"]
 
     loaded, printed = imported("--help", asking=heavy, cwd=tmp_path)
     loaded_by_record, _ = imported("record", "--help", asking=["sqlalchemy"], cwd=tmp_path)
@@ -71,23 +72,33 @@ def test_show_imports_what_it_needs_and_nothing_that_serves_other_commands(tmp_p
     assert [name for name in loaded if name.split(".")[0] != "sqlalchemy"] == []
 
 
-@pytest.mark.parametrize("name", sorted(LAZY_COMMANDS))
-def test_a_command_loaded_when_asked_for_is_listed_as_it_describes_itself(name: str) -> None:
-    command = main.get_command(click.Context(main), name)
+LAZY = [("", name, summary) for name, (_, summary) in sorted(LAZY_COMMANDS.items())] + [
+    ("db", name, summary) for name, (_, summary) in sorted(LAZY_DB_COMMANDS.items())]
+
+
+@pytest.mark.parametrize(("group", "name", "summary"), LAZY, ids=[f"{g} {n}".strip() for g, n, _ in LAZY])
+def test_a_command_loaded_when_asked_for_is_listed_as_it_describes_itself(group: str, name: str,
+                                                                          summary: str) -> None:
+    parent = main.get_command(click.Context(main), group) if group else main
+    assert isinstance(parent, click.Group)
+    command = parent.get_command(click.Context(parent), name)
 
     assert command is not None and command.help
     first_paragraph = inspect.cleandoc(command.help).split("\n\n")[0]
-    assert " ".join(first_paragraph.split()) == LAZY_COMMANDS[name][1], (
-        f"the help of {name} changed: say the same in negotiation.cli.main.LAZY_COMMANDS")
+    assert " ".join(first_paragraph.split()) == summary, (
+        f"the help of {group} {name} changed: say the same in negotiation.cli.main.LAZY_COMMANDS")
     assert command.short_help is None
 
 
-def test_help_lists_every_command_as_it_would_with_all_of_them_loaded(tmp_path: Path) -> None:
-    main.load_all()
-    registered = {name for name, command in main.commands.items() if not command.hidden}
+@pytest.mark.parametrize("group", ["", "db"])
+def test_help_lists_every_command_as_it_would_with_all_of_them_loaded(group: str, tmp_path: Path) -> None:
+    parent = main.get_command(click.Context(main), group) if group else main
+    assert isinstance(parent, Commands)
+    parent.load_all()
+    registered = {name for name, command in parent.commands.items() if not command.hidden}
 
-    _, fresh = imported("--help", asking=[], cwd=tmp_path)
-    loaded = CliRunner().invoke(main, ["--help"], prog_name="negotiation", terminal_width=80)
+    _, fresh = imported(*group.split(), "--help", asking=[], cwd=tmp_path)
+    loaded = CliRunner().invoke(main, [*group.split(), "--help"], prog_name="negotiation", terminal_width=80)
 
     assert fresh == loaded.stdout
     listed = fresh[fresh.index("Commands:"):].splitlines()[1:]

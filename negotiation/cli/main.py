@@ -44,8 +44,12 @@ def console() -> Console:
 #: then ``negotiation --help`` says of each what the first paragraph of its help says (a test holds the
 #: two the same).
 LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "checkpoint": ("negotiation.cli.trust", "Sign the log as it is now: its length, its last position and the "
+                                           "Merkle root of every entry."),
     "demo": ("negotiation.cli.demo", "Load the seed stories, show each negotiation, replay US–Japan step by "
                                      "step and ask two time questions."),
+    "public-key": ("negotiation.cli.trust", "Print the signing key's public key (PEM): give it to whoever "
+                                           "verifies your checkpoints."),
     "project": ("negotiation.cli.follow", "Keep read models (projections) in the database, fed from the log "
                                           "with a checkpoint."),
     "report": ("negotiation.cli.views", "Write an offline report: an index of every negotiation, a page each, "
@@ -54,8 +58,15 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
                                           "how many were retracted or corrected."),
     "timeline": ("negotiation.cli.views", "Draw a negotiation's timeline: its states, events, disputes and what "
                                           "was known when."),
+    "verify-checkpoint": ("negotiation.cli.trust", "Prove that the log extends a signed checkpoint; exit 1 "
+                                                  "with one line per finding if it does not."),
     "watch": ("negotiation.cli.follow", "Print the log's entries as they land, each with the negotiation's "
                                         "state after it, until Ctrl-C."),
+}
+#: The same for the subcommands of ``db``.
+LAZY_DB_COMMANDS: dict[str, tuple[str, str]] = {
+    "roles": ("negotiation.cli.roles", "Set up least privilege on PostgreSQL: the owner owns the tables, the "
+                                       "writer may only add to the log."),
 }
 
 URL_HELP = ("Database URL, or a SQLite file's path (default: $NEGOTIATION_DB_URL, else "
@@ -166,7 +177,7 @@ def main(ctx: click.Context, url: str | None) -> None:
     ctx.obj = {"url": url, "console": None}
 
 
-@main.group()
+@main.group(lazy=LAZY_DB_COMMANDS)
 def db() -> None:
     """Manage the database schema.
 
