@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -119,3 +121,46 @@ def test_an_event_file_that_backfills_and_corrects_a_report_time_loads_and_expor
 
     assert [e.reported_at.date().isoformat() for e in ledger.story(US_JAPAN)] == ["2025-07-22", "2025-08-05"]
     assert ledger.get(US_JAPAN, known_at="2025-08-05").open_disputes == ("stacking",)
+
+
+def test_the_back_filling_story_works_from_the_command_line(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from negotiation.cli import main
+
+    url = f"sqlite:///{tmp_path / 'archive.db'}"
+
+    def run(*args: str) -> Any:
+        return CliRunner().invoke(main, ["--url", url, *args])
+
+    deal = run("record", US_JAPAN, "AgreedInPrinciple", "--data", '{"parties": ["US", "JP"]}',
+               "--occurred-at", "2025-07-22", "--backfill")
+    late = run("record", US_JAPAN, "TermsDisputed", "--data", '{"point": "tariff stacking"}',
+               "--occurred-at", "2025-08-05", "--reported-at", "2025-08-20")
+    slip = run("record", US_JAPAN, "TermsAmended", "--data", '{"terms": {"auto tariff": "15%"}}',
+               "--occurred-at", "2025-08-07")
+    before = run("show", US_JAPAN, "--known-at", "2025-08-08", "--json")
+    fixed = run("correct", US_JAPAN, "3", "--event-reported-at", "2025-08-07", "--reason", "in the news that day")
+    after = run("show", US_JAPAN, "--known-at", "2025-08-08", "--json")
+
+    assert [r.exit_code for r in (deal, late, slip, fixed)] == [0, 0, 0, 0], [r.output for r in (deal, late, slip)]
+    assert "warning:" not in deal.output and "warning:" not in late.output
+    assert "warning: TermsAmended of 2025-08-07 recorded as reported now" in slip.output
+    assert "auto tariff" not in json.loads(before.stdout)["terms"]
+    assert json.loads(after.stdout)["terms"] == {"auto tariff": "15%"}
+    assert json.loads(after.stdout)["state"] == "agreed_in_principle"  # the late dispute not yet known then
+
+
+def test_a_report_before_the_event_is_refused_in_one_line_by_the_command_line(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from negotiation.cli import main
+
+    url = f"sqlite:///{tmp_path / 'archive.db'}"
+    result = CliRunner().invoke(main, ["--url", url, "record", US_JAPAN, "AgreedInPrinciple", "--data",
+                                       '{"parties": ["US", "JP"]}', "--occurred-at", "2025-07-22",
+                                       "--reported-at", "2025-07-21"])
+
+    assert result.exit_code == 1
+    assert result.output.strip() == ("Error: reported_at: 2025-07-21 is before occurred_at 2025-07-22; nothing is "
+                                     "reported before it happens")

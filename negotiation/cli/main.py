@@ -12,6 +12,7 @@ import importlib
 import json
 import re
 import sys
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -242,6 +243,9 @@ class RecordCommand(click.Command):
 @click.option("--occurred-at", metavar="DATE",
               help="When it happened (ISO date or datetime); left out, now, and a notice on stderr says so.")
 @click.option("--reported-at", metavar="DATE", help="When it became known (default now; never later than now).")
+@click.option("--backfill", is_flag=True, default=False,
+              help="History known as it happened: without --reported-at (or a line's reported_at), reported when "
+                   "it occurred.")
 @click.option("--source", "sources", multiple=True, metavar="NAME", help="Who reported it; repeatable.")
 @click.option("--expect-version", type=int, default=None, metavar="N",
               help="Refuse unless the negotiation is at version N (0: must not exist yet).")
@@ -251,8 +255,8 @@ class RecordCommand(click.Command):
                    "type, data, occurred_at, reported_at, sources, event_id.")
 @click.pass_context
 def record(ctx: click.Context, negotiation_id: str, event_type: str | None, data_json: str | None,
-           occurred_at: str | None, reported_at: str | None, sources: tuple[str, ...], expect_version: int | None,
-           event_id: str | None, batch: IO[str] | None) -> None:
+           occurred_at: str | None, reported_at: str | None, backfill: bool, sources: tuple[str, ...],
+           expect_version: int | None, event_id: str | None, batch: IO[str] | None) -> None:
     """Record one event, if the negotiation's story allows it (a late event takes its place in it).
 
     With --batch, record a line's events instead, all in one transaction or none: a refused line is
@@ -267,7 +271,7 @@ def record(ctx: click.Context, negotiation_id: str, event_type: str | None, data
         if given:
             raise click.UsageError(f"--batch takes each event, with its data, times, sources and id, from its "
                                    f"line: leave out {', '.join(given)}")
-        record_batch(ctx, negotiation_id, batch, expect_version)
+        record_batch(ctx, negotiation_id, batch, expect_version, backfill)
         return
     if event_type is None:
         raise click.UsageError("name the EVENT_TYPE to record, or give --batch FILE (- for stdin)")
@@ -275,8 +279,10 @@ def record(ctx: click.Context, negotiation_id: str, event_type: str | None, data
 
     data = jsonout.read_data(data_json or "{}")
     with opened(ctx, write=True) as ledger:
-        event = ledger.record(negotiation_id, event_type, data, occurred_at=occurred_at, reported_at=reported_at,
-                              sources=sources, expected_version=expect_version, event_id=event_id)
+        with warned():
+            event = ledger.record(negotiation_id, event_type, data, occurred_at=occurred_at,
+                                  reported_at=reported_at, sources=sources, expected_version=expect_version,
+                                  event_id=event_id, backfill=backfill)
         negotiation = ledger.get(negotiation_id)
     if occurred_at is None:
         said_now([event])
@@ -344,7 +350,18 @@ def _json_kind(value: Any) -> str:
         type(value), "a number")
 
 
-def record_batch(ctx: click.Context, negotiation_id: str, stream: IO[str], expect_version: int | None) -> None:
+@contextmanager
+def warned() -> Iterator[None]:
+    """The ledger's warnings (an event days old recorded as reported now) as one line each on stderr."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for warning in caught:
+        click.echo(f"warning: {warning.message}", err=True)
+
+
+def record_batch(ctx: click.Context, negotiation_id: str, stream: IO[str], expect_version: int | None,
+                 backfill: bool = False) -> None:
     """``record --batch``: every line's event in one transaction, or none and a line naming the refused one."""
     from . import render
 
@@ -352,7 +369,8 @@ def record_batch(ctx: click.Context, negotiation_id: str, stream: IO[str], expec
     where = _batch_name(stream)
     with opened(ctx, write=True) as ledger:
         try:
-            events = ledger.record_many(negotiation_id, items, expected_version=expect_version)
+            with warned():
+                events = ledger.record_many(negotiation_id, items, expected_version=expect_version, backfill=backfill)
         except (InvalidEvent, IllegalTransition, DuplicateEvent) as e:
             index, said = refused_line(ledger, negotiation_id, items, expect_version, e)
             if index is None:

@@ -105,22 +105,25 @@ def retract(ctx: click.Context, negotiation_id: str, target: str, reason: str, s
               help="The event's whole corrected data; @FILE reads it from a file, - from stdin.")
 @click.option("--occurred-at", metavar="DATE", default=None, help="The event's corrected date.")
 @click.option("--source", "sources", multiple=True, metavar="NAME", help="Who reported the correction; repeatable.")
+@click.option("--event-reported-at", metavar="DATE", default=None,
+              help="When the event in fact became known (its report time corrected, for every --known-at).")
 @click.option("--reported-at", metavar="DATE", default=None, help="When the correction became known (default now).")
 @click.option("--expect-version", type=int, default=None, metavar="N", help="Refuse unless the negotiation is at version N.")
 @click.pass_context
 def correct(ctx: click.Context, negotiation_id: str, target: str, reason: str, data_json: str | None,
-            occurred_at: str | None, sources: tuple[str, ...], reported_at: str | None,
+            occurred_at: str | None, sources: tuple[str, ...], event_reported_at: str | None, reported_at: str | None,
             expect_version: int | None) -> None:
-    """Correct a recorded event's data and/or date (TARGET: its version or event id) in the story.
+    """Correct a recorded event's data, date and/or report time (TARGET: its version or event id) in the story.
 
     Refused if the story after the correction is not legal.
 
-    Example: negotiation correct us-japan-2025 3 --occurred-at 2025-08-06 --reason "reported a day late"
+    Example: negotiation correct us-japan-2025 3 --event-reported-at 2025-08-05 --reason "in the news that day"
     """
     data = None if data_json is None else jsonout.read_data(data_json)
     with opened(ctx, write=True) as ledger:
         entry = ledger.correct(negotiation_id, _target(target), reason=reason, data=data, occurred_at=occurred_at,
-                               sources=sources, reported_at=reported_at, expected_version=expect_version)
+                               sources=sources, reported_at=reported_at, expected_version=expect_version,
+                               event_reported_at=event_reported_at)
         negotiation = ledger.get(negotiation_id)
     from . import render
 
