@@ -62,7 +62,7 @@ def main(ctx: click.Context, url: str | None) -> None:
 
     Example: negotiation --url sqlite:///talks.db show us-japan-2025
     """
-    ctx.obj = {"url": url, "console": Console()}
+    ctx.obj = {"url": url, "console": render.make_console()}
 
 
 @main.group()
@@ -115,8 +115,7 @@ def record(ctx: click.Context, negotiation_id: str, event_type: str, data_json: 
         event = ledger.record(negotiation_id, event_type, data, occurred_at=occurred_at, reported_at=reported_at,
                               sources=sources, expected_version=expect_version, event_id=event_id)
         negotiation = ledger.get(negotiation_id)
-    console().print(f"recorded {event.type} as version {event.version} of {event.negotiation_id} "
-                  f"(position {event.position}, id {event.event_id})")
+    console().print(render.recorded(event))
     console().print("state now:", render.state_text(negotiation.state))
 
 
