@@ -56,9 +56,11 @@ def make_console() -> Console:
 
 
 def _terminal_width() -> int | None:
+    """The width of the terminal that any of the standard streams is, if one is."""
     for stream in (sys.__stdout__, sys.__stdin__, sys.__stderr__):
         try:
-            return os.get_terminal_size(stream.fileno()).columns if stream is not None else None
+            if stream is not None:
+                return os.get_terminal_size(stream.fileno()).columns
         except (AttributeError, ValueError, OSError):
             continue
     return None
