@@ -41,14 +41,14 @@ def test_record_show_history_and_list(run: Runner) -> None:
 
     assert recorded.exit_code == 0, recorded.output
     assert "recorded AgreedInPrinciple as version 1 of us-japan-2025" in recorded.output
-    assert "state now: agreed_in_principle" in recorded.output
-    assert "state now: disputed_terms" in disputed.output
-    for expected in ("disputed_terms", "US – JP", "reciprocal tariff", "15%", "profit sharing",
+    assert "state now: agreed in principle" in recorded.output
+    assert "state now: terms disputed" in disputed.output
+    for expected in ("terms disputed", "US – JP", "reciprocal tariff", "15%", "profit sharing",
                      "DisputeResolved", "VisitCancelled"):
         assert expected in shown.output
     assert "2025-07-22" in history.output and "Reuters, Kyodo" in history.output
     assert "point disputed: profit sharing" in history.output
-    assert "us-japan-2025" in listed.output and "disputed_terms" in listed.output
+    assert "us-japan-2025" in listed.output and "terms disputed" in listed.output
 
 
 def test_show_at_an_earlier_version(run: Runner) -> None:
@@ -58,7 +58,7 @@ def test_show_at_an_earlier_version(run: Runner) -> None:
     earlier = run("show", "us-japan-2025", "--at-version", "1")
 
     assert "after entry 1" in earlier.output
-    assert "agreed_in_principle" in earlier.output
+    assert "agreed in principle" in earlier.output
     assert "profit sharing" not in earlier.output
 
 
@@ -118,9 +118,9 @@ def test_demo_loads_the_story_and_replays_us_japan_step_by_step(run: Runner) -> 
 
     assert result.exit_code == 0, result.output
     for expected in ("us-japan-2025", "india-japan-summit-2025", "replaying us-japan-2025",
-                     "visit_cancelled", "working_level_talks", "finalised", "2025-08-28", "Ryosei Akazawa"):
+                     "visit cancelled", "working-level talks", "finalised", "2025-08-28", "Ryosei Akazawa"):
         assert expected in result.output
-    assert result.output.index("visit_cancelled") < result.output.rindex("finalised")
+    assert result.output.index("visit cancelled") < result.output.rindex("finalised")
 
 
 @pytest.mark.empty_database

@@ -70,7 +70,7 @@ def test_show_adds_the_sections_that_have_content_and_only_those(talks: str) -> 
     uk = run(talks, "show", UK)
 
     assert vietnam.exit_code == 0, vietnam.output
-    for expected in ("measures", "reciprocal tariff", "in_force", "US → VN", "2025-07-10", "falling due",
+    for expected in ("measures", "reciprocal tariff", "in force", "US → VN", "2025-07-10", "falling due",
                      "pause of reciprocal tariff ends", "passed", "deals", "in principle", "meetings",
                      "Ho Duc Phoc, Jamieson Greer", "each party's terms", "≠ reciprocal tariff",
                      "the views differ on: reciprocal tariff"):

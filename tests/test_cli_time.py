@@ -50,8 +50,8 @@ def test_show_and_list_answer_as_of_a_day_and_as_known_at_a_day(uk: str) -> None
     known = run(uk, "list", "--known-at", "2025-06-01")
     before = run(uk, "show", "us-uk-2025", "--as-of", "2025-05-01")
 
-    assert "us-uk-2025 as of 2025-06-01" in then.output and "agreed_in_principle" in then.output
-    assert "agreed_in_principle" in known.output and "finalised" not in known.output
+    assert "us-uk-2025 as of 2025-06-01" in then.output and "agreed in principle" in then.output
+    assert "agreed in principle" in known.output and "finalised" not in known.output
     assert before.exit_code == 1
     assert "it had not opened by 2025-05-01" in before.output
 
@@ -64,7 +64,7 @@ def test_retracting_a_wrongly_reported_finalisation_reopens_the_negotiation(uk: 
 
     assert retracted.exit_code == 0, retracted.output
     assert "recorded EventRetracted of version 2 as version 3" in retracted.output
-    assert "state now: agreed_in_principle" in retracted.output
+    assert "state now: agreed in principle" in retracted.output
     assert "retracted by v3" in history.output
     assert "AgreementFinalised" not in story.output
 

@@ -6,11 +6,14 @@ in headless Chromium at 1280 and 390 pixels wide.
 
 from __future__ import annotations
 
+import html
+import json
 import re
 from collections.abc import Iterator
 from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -18,19 +21,18 @@ from click.testing import CliRunner, Result
 from test_timeline import (  # the seeded ledger and the browser, shared with the timeline's tests
     LATE,
     SEEDS,
-    US_JAPAN_BANDS,
+    assert_every_word_clear,
     assert_nothing_cut_off,
-    band_labels,
     links,
+    measure,
     png_pixels,
-    seen,
     tell_late_news,
 )
 
 from negotiation import Ledger
 from negotiation.cli import main
 from negotiation.files.loading import load_streams, read_streams
-from negotiation.views import report
+from negotiation.views import report, words
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +51,7 @@ def written(url: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, R
     return out, CliRunner().invoke(main, ["--url", url, "report", "--out", str(out)])
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def site(written: tuple[Path, Result]) -> Path:
     return written[0]
 
@@ -142,51 +144,104 @@ def test_every_link_of_the_report_is_a_file_of_the_report_and_every_anchor_exist
     assert not re.findall(r"<(?:script|img|link)\b[^>]*\b(?:src|href)=[\"']https?:", spec)
 
 
+@pytest.fixture(scope="module")
+def browsed(site: Path, url: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[
+        dict[str, dict[str, Any]], str, Path]:
+    """The index and every negotiation's page drawn in one Chromium at 1280 and 390 pixels wide, and what
+    each measured; the us-japan page; a screenshot of the index and the us-japan page at both widths."""
+    here = tmp_path_factory.mktemp("browsed")
+    with Ledger.open(url) as ledger:
+        told = ledger.negotiations()
+    pages = [("index", site / "index.html"),
+             *((n, site / "negotiations" / f"{n}.html") for n in ["us-japan-2025", *told])]
+    frames = [(f"{name} at {width}", page, width) for name, page in dict(pages).items() for width in (1280, 390)]
+    shot = here / "report.png"
+    measured = measure(frames, here, screenshot=shot, window=(1700, 2800))
+    return measured, (site / "negotiations" / "us-japan-2025.html").read_text(encoding="utf-8"), shot
+
+
 @pytest.mark.slow
-def test_the_index_in_chromium_lists_every_negotiation_with_a_small_timeline_at_1280_and_390(
-        site: Path, ledger: Ledger, tmp_path: Path) -> None:
-    index = site / "index.html"
+def test_the_report_in_chromium_fits_1280_and_390_pixels_with_no_word_of_a_chart_over_another(
+        browsed: tuple[dict[str, dict[str, Any]], str, Path], ledger: Ledger) -> None:
+    measured, _, shot = browsed
 
-    shot = tmp_path / "index.png"
-    told = len(ledger.negotiations())
-    dom, measured = seen(index, tmp_path / "profile", charts=told, screenshot=shot)
+    assert_nothing_cut_off(measured)
+    assert_every_word_clear(measured)
+    for name, seen_there in measured.items():
+        if name.endswith(" at 390"):
+            assert min(t["size"] for t in seen_there["texts"]) >= 10, name  # nothing shrunk to specks
+            assert all(chart["scale"] == 1 for chart in seen_there["charts"]), name
+    index = measured["index at 1280"]
+    assert len(index["charts"]) == len(ledger.negotiations())
+    dates = [t["text"] for t in index["texts"]]
+    assert len(dates) >= len(ledger.negotiations()) and all(re.fullmatch(r"\d{1,2} \w{3} \d{4}", d) for d in dates)
+    width, height, colours = png_pixels(shot.read_bytes())
+    assert (width, height) == (1700, 2800) and colours >= 30
 
-    assert_nothing_cut_off(measured, charts=told)
-    rows = Tables(dom).tables[0]
+
+def test_the_index_lists_every_negotiation_by_its_title_with_its_state_in_words_and_a_legend(
+        site: Path, ledger: Ledger) -> None:
+    page = (site / "index.html").read_text(encoding="utf-8")
+
+    rows = Tables(page).tables[0]
     assert rows[0] == ["negotiation", "parties", "state now", "opened", "last event", "open points", "timeline"]
-    listed = {row[0]: row for row in rows[1:]}
+    titles = ledger.titles()
+    listed = {row[0].rsplit(" ", 1)[-1]: row for row in rows[1:]}
     assert sorted(listed) == sorted(ledger.negotiations())
     for negotiation_id, row in listed.items():
         now = ledger.get(negotiation_id)
-        assert row[1:6] == [" – ".join(now.parties), now.state, day(now.opened_at), day(now.updated_at),
-                            ", ".join(now.open_disputes) or "none"], negotiation_id
-    assert dom.count('class="mini chart') == told
-    width, height, colours = png_pixels(shot.read_bytes())
-    assert (width, height) == (1280, 900) and colours >= 30
+        assert row[0] == (f"{titles[negotiation_id]} {negotiation_id}" if negotiation_id in titles
+                          else negotiation_id)
+        assert row[1:6] == [" – ".join(now.parties), words.state(now.state), day(now.opened_at),
+                            day(now.updated_at), ", ".join(now.open_disputes) or "none"], negotiation_id
+    assert page.count('class="mini chart') == len(ledger.negotiations())
+    legend = page.split('id="legend"')[1].split("</p>")[0]
+    assert all(words.state(s) in legend for s in ("agreed_in_principle", "working_level_talks", "finalised"))
 
 
 @pytest.mark.slow
-def test_the_us_japan_page_in_chromium_shows_its_timeline_story_and_terms_at_1280_and_390(
-        site: Path, ledger: Ledger, tmp_path: Path) -> None:
-    page = site / "negotiations" / "us-japan-2025.html"
+def test_the_us_japan_page_in_chromium_shows_its_timeline_story_and_terms(
+        browsed: tuple[dict[str, dict[str, Any]], str, Path], ledger: Ledger) -> None:
+    measured, page, _ = browsed
 
-    dom, measured = seen(page, tmp_path / "profile", charts=1)
-
-    assert_nothing_cut_off(measured, charts=1)
-    assert [label.split()[1] for _, label in band_labels(dom)] == [state for state, _ in US_JAPAN_BANDS]
-    tables = Tables(dom)
+    shown = [t["text"] for t in measured["us-japan-2025 at 1280"]["texts"]]
+    assert {"agreed in principle", "terms disputed", "finalised"} <= set(shown)  # the bands' names, in words
+    tables = Tables(page)
     story, disputes, terms, changes = (tables.section(s) for s in ("story", "disputes", "terms", "term-changes"))
     assert story[0] == ["date", "event", "what", "sources", "reported", "state", "notes"]
     assert [(row[0], row[1], row[3]) for row in story[1:]] == [
         (day(e.occurred_at), e.type, ", ".join(e.sources)) for e in ledger.story("us-japan-2025")]
-    assert [row[5] for row in story if row[1] == "AgreementFinalised"] == ["working_level_talks → finalised"]
+    assert [row[5] for row in story if row[1] == "AgreementFinalised"] == ["working-level talks → finalised"]
     assert [row[0] for row in disputes[1:]] == ["tariff stacking", "profit sharing"]
     assert terms[0] == ["term", "common", "as US tells it", "as JP tells it", "the views"]
     assert ["reciprocal tariff", *["15% ceiling on most Japanese goods"] * 3, "agree"] in terms
+    assert ["investment package (USD)", *["$550 billion"] * 3, "agree"] in terms
     assert ["22 Jul 2025", "reciprocal tariff", "common", "—", "15%", "AgreedInPrinciple"] in changes
     assert ["4 Sep 2025", "reciprocal tariff", "common", "15%", "15% ceiling on most Japanese goods",
             "AgreementFinalised"] in changes
-    assert "Nothing has been retracted, corrected or denied." in dom
+    amended = [row[2] for row in story[1:] if row[1] == "TermsAmended"]
+    assert amended and all("→" in what for what in amended)  # the values, not only the names
+    assert "550000000000" not in page and "_" not in "".join(row[5] for row in story[1:])
+    assert "Nothing has been retracted, corrected or denied." in page
+
+
+def test_the_pages_are_titled_by_the_negotiations_stored_titles_and_say_tap_or_hover(
+        site: Path, ledger: Ledger) -> None:
+    for negotiation_id, title in ledger.titles().items():
+        page = (site / "negotiations" / f"{negotiation_id}.html").read_text(encoding="utf-8")
+        state = words.state(ledger.get(negotiation_id).state)
+
+        assert f"<title>{html.escape(title)}: {state}</title>" in page
+        assert f"<h1>{html.escape(title)}</h1>" in page
+        assert "Tap or hover over a mark" in page and "Hover over" not in page
+        assert 'class="chart wide"' in page and 'class="chart narrow"' in page
+
+
+def test_the_spec_book_gives_readers_no_developer_commands(site: Path) -> None:
+    book = (site / "spec" / "index.html").read_text(encoding="utf-8") + (site / "spec" / "spec.md").read_text(
+        encoding="utf-8")
+
+    assert "pytest" not in book
 
 
 def test_the_late_negotiations_page_says_what_came_late_and_what_was_corrected(site: Path) -> None:

@@ -283,9 +283,9 @@ def test_watch_prints_the_entries_after_a_position_with_the_state_each_leaves(le
     lines = result.output.splitlines()
     assert len(lines) == 2
     assert lines[0].startswith("#4 us-japan-2025 v2 TermsDisputed ")
-    assert lines[0].endswith("[Reuters] → disputed_terms (open: autos)")
+    assert lines[0].endswith("[Reuters] → terms disputed (open: autos)")
     assert lines[1].startswith("#5 us-japan-2025 v3 DisputeResolved ")
-    assert lines[1].endswith("→ agreed_in_principle")
+    assert lines[1].endswith("→ agreed in principle")
 
 
 def test_watch_shows_the_state_after_a_late_event_and_a_retraction_as_the_ledger_held_it(
@@ -302,7 +302,7 @@ def test_watch_shows_the_state_after_a_late_event_and_a_retraction_as_the_ledger
 
     assert result.exit_code == 0, result.output
     assert [line.rsplit("→ ", 1)[1] for line in result.output.splitlines()] == [
-        "finalised", "agreed_in_principle"]
+        "finalised", "agreed in principle"]
     assert [ledger.replay("us-uk-2025", v).state for v in (3, 4)] == ["finalised", "agreed_in_principle"]
 
 
@@ -325,9 +325,9 @@ def test_watch_prints_each_entry_as_it_lands_and_stops_on_ctrl_c_without_a_trace
         out, err = watcher.communicate(timeout=60)
 
     assert first.startswith("#4 us-japan-2025 v2 TermsDisputed ") and first.rstrip().endswith(
-        "→ disputed_terms (open: autos)")
+        "→ terms disputed (open: autos)")
     assert second.startswith("#6 us-japan-2025 v3 TermsDisputed ") and second.rstrip().endswith(
-        "→ disputed_terms (open: autos, rice)")
+        "→ terms disputed (open: autos, rice)")
     assert (watcher.returncode, out, err) == (0, "", "")
 
 

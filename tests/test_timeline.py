@@ -19,15 +19,20 @@ from collections.abc import Iterator
 from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
 
 from negotiation import Ledger
 from negotiation.cli import main
+from negotiation.errors import UnknownNegotiation
 from negotiation.files.loading import load_streams, read_streams
 from negotiation.specbook.diagram import STATE_COLOURS
-from negotiation.views.timeline import timeline_chart
+from negotiation.views import lettering, words
+from negotiation.views.model import picture
+from negotiation.views.rows import NARROW, WIDE, rows_of
+from negotiation.views.timeline import NARROW_WIDTH, WIDTH, chart_of, timeline_chart
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = sorted((ROOT / "seeds").glob("*.yaml"))
@@ -36,8 +41,8 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 #: A negotiation told late: a dispute reported ten days on, an amendment three weeks on, a cancelled visit
 #: retracted and an amendment's date corrected.
 LATE = "us-india-2025"
-US_JAPAN_BANDS = [("agreed_in_principle", "22 Jul 2025"), ("disputed_terms", "5 Aug 2025"),
-                  ("visit_cancelled", "28 Aug 2025"), ("working_level_talks", "28 Aug 2025"),
+US_JAPAN_BANDS = [("agreed in principle", "22 Jul 2025"), ("terms disputed", "5 Aug 2025"),
+                  ("visit cancelled", "28 Aug 2025"), ("working-level talks", "28 Aug 2025"),
                   ("finalised", "4 Sep 2025")]
 
 
@@ -85,14 +90,20 @@ def day(moment: datetime) -> str:
 
 
 def svg_texts(svg: str) -> list[str]:
-    """The words of an SVG drawing, in document order."""
-    return [html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
+    """The words of an SVG drawing, in document order: a text of several lines as one, its lines joined."""
+    return [html.unescape(" ".join(re.findall(r">([^<]+)<", f">{t}<")))
+            for t in re.findall(r"<text[^>]*>(.*?)</text>", svg)]
 
 
 def band_labels(svg: str) -> list[tuple[float, str]]:
-    """Each state band's left edge and description, left to right."""
-    found = re.findall(r'<path aria-label="(state [^"]+)"[^>]*? d="M(-?[\d.]+),', svg)
+    """Each state band's left edge and description (``state: finalised, from 4 Sep 2025``), left to right."""
+    found = re.findall(r'<path aria-label="(state: [^"]+)"[^>]*? d="M(-?[\d.]+),', svg)
     return sorted((float(x), label) for label, x in found)
+
+
+def band_states(svg: str) -> list[str]:
+    """The states of the bands, left to right."""
+    return [label.split(": ", 1)[1].split(",")[0] for _, label in band_labels(svg)]
 
 
 class _Links(HTMLParser):
@@ -148,26 +159,56 @@ def png_pixels(data: bytes) -> tuple[int, int, int]:
 
 # -- the browser -------------------------------------------------------------------------------
 
-#: Appended to a copy of a page: once the charts are drawn, it writes what a person would see cut off.
+#: Appended to a copy of a page: once its charts are drawn, it tells the page holding it what a person would
+#: see: how wide the page is, what sticks out, and the box of every word of every chart shown.
 PROBE = """<script>
 (function measure(tries) {
+  var expected = Math.max(document.querySelectorAll(".chart").length, 1);
   var drawn = document.querySelectorAll("svg.marks");
-  if (drawn.length < %d && tries < 400) { setTimeout(function () { measure(tries + 1); }, 25); return; }
+  if (drawn.length < expected && tries < 600) { setTimeout(function () { measure(tries + 1); }, 25); return; }
   var right = 0;
-  document.querySelectorAll("body *").forEach(function (e) { right = Math.max(right, e.getBoundingClientRect().right); });
-  var out = document.createElement("pre");
-  out.id = "measured";
-  out.textContent = JSON.stringify({scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth,
-                                    drawn: drawn.length, right: Math.ceil(right)});
-  document.body.appendChild(out);
-  if (window.parent !== window) window.parent.postMessage(out.textContent, "*");
+  document.querySelectorAll("body *").forEach(function (e) {
+    var r = e.getBoundingClientRect(); if (r.width && r.height) right = Math.max(right, r.right); });
+  function hidden(e) {
+    for (; e && e.nodeType === 1; e = e.parentNode) {
+      var o = e.getAttribute("opacity"), s = getComputedStyle(e);
+      if ((o !== null && parseFloat(o) === 0) || s.opacity === "0" || s.visibility === "hidden") return true;
+    }
+    return false;
+  }
+  var texts = [], charts = [];
+  drawn.forEach(function (svg) {
+    var box = svg.getBoundingClientRect();
+    if (!box.width) return;  // a chart not shown at this width
+    var scale = box.width / svg.width.baseVal.value;
+    charts.push({left: box.left, right: box.right, scale: scale});
+    svg.querySelectorAll("text").forEach(function (t) {
+      var r = t.getBoundingClientRect();
+      if (!r.width || !r.height || !t.textContent.trim() || hidden(t)) return;
+      var lines = Array.prototype.map.call(t.querySelectorAll("tspan"), function (l) { return l.textContent; });
+      texts.push({text: lines.length ? lines.join(" ") : t.textContent, chart: charts.length - 1, left: r.left, right: r.right, top: r.top,
+                  bottom: r.bottom, size: parseFloat(getComputedStyle(t).fontSize) * scale});
+    });
+  });
+  window.parent.postMessage(JSON.stringify({
+    name: decodeURIComponent(location.hash.slice(1)), innerWidth: window.innerWidth,
+    scrollWidth: document.documentElement.scrollWidth, right: Math.ceil(right), drawn: drawn.length,
+    expected: expected, charts: charts, texts: texts}), "*");
 })(0);
 </script>"""
-#: Headless Chromium will not make a window narrower than 500 pixels: a phone's 390 is an iframe.
-PHONE = """<!DOCTYPE html><html><body style="margin:0">
-<iframe src="%s" style="width:390px;height:900px;border:0"></iframe><pre id="measured"></pre>
-<script>addEventListener("message", function (e) { document.getElementById("measured").textContent = e.data; });</script>
-</body></html>"""
+#: The page Chromium opens: each page to measure in a frame of its width (headless Chromium makes no window
+#: narrower than 500 pixels: a phone's 390 is a frame), what each one tells written out once all have.
+FRAMES = """<!DOCTYPE html><html><body style="margin:0;display:flex;flex-wrap:wrap;align-items:flex-start">%s
+<pre id="measured" style="display:none"></pre>
+<script>var told = [];
+addEventListener("message", function (e) {
+  told.push(JSON.parse(e.data));
+  if (told.length === %d) document.getElementById("measured").textContent = JSON.stringify(told);
+});</script></body></html>"""
+#: How far two words' boxes may meet, in pixels, before they count as overlapping (rounding).
+TOUCH = 0.5
+
+Frame = tuple[str, Path, int]
 
 
 def chromium() -> str:
@@ -182,42 +223,76 @@ def chromium() -> str:
 def browse(page: Path, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Open ``page`` in headless Chromium, letting its scripts run to the end, with no network."""
     flags = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
-             "--virtual-time-budget=20000"]
-    done = subprocess.run([*flags, *args, page.as_uri()], capture_output=True, text=True, timeout=120, check=False)
+             "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
+             f"--user-data-dir={profile}", "--virtual-time-budget=30000"]
+    done = subprocess.run([*flags, *args, page.as_uri()], capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     return done
 
 
-def seen(page: Path, profile: Path, charts: int,
-         screenshot: Path | None = None) -> tuple[str, dict[str, dict[str, int]]]:
-    """The page's DOM once drawn at 1280 pixels wide, and what was measured at 1280 and at 390.
-
-    With ``screenshot`` the same launch at 1280 pixels also takes the picture (one browser fewer).
-    """
-    probe = page.with_name(f"probe-{page.name}")
-    source = page.read_text(encoding="utf-8")
+def _probed(page: Path) -> Path:
+    """A copy of ``page`` beside it (its links still work) that measures itself; an SVG is put in a page."""
+    if page.suffix == ".svg":
+        source = ('<!DOCTYPE html><html><head><meta charset="utf-8"></head><body style="margin:0">'
+                  f"{page.read_text(encoding='utf-8')}</body></html>")
+    else:
+        source = page.read_text(encoding="utf-8")
     end = source.rindex("</body>")
-    probe.write_text(source[:end] + PROBE % charts + source[end:], encoding="utf-8")
-    phone = page.with_name(f"phone-{page.name}")
-    phone.write_text(PHONE % probe.name, encoding="utf-8")
+    probe = page.with_name(f"probe-{page.stem}.html")
+    probe.write_text(source[:end] + PROBE + source[end:], encoding="utf-8")
+    return probe
+
+
+def measure(frames: list[Frame], directory: Path, screenshot: Path | None = None,
+            window: tuple[int, int] = (1700, 1400)) -> dict[str, dict[str, Any]]:
+    """Every page of ``frames`` (name, page, width) drawn in one Chromium, and what each one measured.
+
+    One browser for them all (each launch takes seconds); ``screenshot`` pictures the frames the window
+    shows, side by side, 1400 pixels of each.
+    """
+    tags = "".join(f'<iframe src="{_probed(page).as_uri()}#{name}" '
+                   f'style="width:{width}px;height:1400px;border:0"></iframe>' for name, page, width in frames)
+    holder = directory / "frames.html"
+    holder.write_text(FRAMES % (tags, len(frames)), encoding="utf-8")
     picture = [f"--screenshot={screenshot}"] if screenshot is not None else []
-    wide = browse(probe, profile, "--window-size=1280,900", "--dump-dom", *picture).stdout
-    narrow = browse(phone, profile, "--window-size=1280,900", "--dump-dom").stdout
-    measured = {}
-    for width, dom in (("1280", wide), ("390", narrow)):
-        found = re.search(r'<pre id="measured">([^<]+)</pre>', dom)
-        assert found, f"nothing measured at {width} pixels"
-        measured[width] = json.loads(html.unescape(found[1]))
-    return wide, measured
+    dom = browse(holder, directory / "profile", f"--window-size={window[0]},{window[1]}", "--dump-dom",
+                 *picture).stdout
+    found = re.search(r'<pre id="measured"[^>]*>([^<]+)</pre>', dom)
+    assert found, "the pages did not all tell what they measured"
+    told: dict[str, dict[str, Any]] = {m["name"]: m for m in json.loads(html.unescape(found[1]))}
+    assert sorted(told) == sorted(name for name, _, _ in frames)
+    return told
 
 
-def assert_nothing_cut_off(measured: dict[str, dict[str, int]], charts: int) -> None:
-    for width, seen_there in measured.items():
-        assert seen_there["drawn"] == charts, (width, seen_there)
-        assert seen_there["innerWidth"] == int(width), seen_there
-        assert seen_there["scrollWidth"] <= seen_there["innerWidth"], (width, seen_there)
-        assert seen_there["right"] <= seen_there["innerWidth"], (width, seen_there)
+def assert_nothing_cut_off(measured: dict[str, dict[str, Any]]) -> None:
+    """Every chart drawn, and nothing wider than the page: no sideways scrolling, nothing out of sight."""
+    for name, seen_there in measured.items():
+        assert seen_there["drawn"] == seen_there["expected"], (name, seen_there["drawn"], seen_there["expected"])
+        assert seen_there["scrollWidth"] <= seen_there["innerWidth"], (name, seen_there["scrollWidth"])
+        assert seen_there["right"] <= seen_there["innerWidth"], (name, seen_there["right"])
+
+
+def overlapping(texts: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """The pairs of words whose boxes meet (on one page, its charts' words in page coordinates)."""
+    met = []
+    for i, a in enumerate(texts):
+        for b in texts[i + 1:]:
+            wide = min(a["right"], b["right"]) - max(a["left"], b["left"])
+            high = min(a["bottom"], b["bottom"]) - max(a["top"], b["top"])
+            if wide > TOUCH and high > TOUCH:
+                met.append((a["text"], b["text"]))
+    return met
+
+
+def assert_every_word_clear(measured: dict[str, dict[str, Any]]) -> None:
+    """No two words of the charts over each other, and none past its chart's edges."""
+    for name, seen_there in measured.items():
+        texts = seen_there["texts"]
+        assert texts, f"{name}: no words drawn"
+        assert overlapping(texts) == [], name
+        beyond = [t["text"] for t in texts if t["right"] > seen_there["charts"][t["chart"]]["right"] + TOUCH
+                  or t["left"] < seen_there["charts"][t["chart"]]["left"] - TOUCH]
+        assert beyond == [], name
 
 
 # -- the chart ---------------------------------------------------------------------------------
@@ -229,10 +304,13 @@ def test_every_chart_is_a_valid_vega_lite_spec_now_as_of_and_as_known_at(ledger:
               (LATE, "2025-04-06", "2025-04-11"), (LATE, None, "2025-04-13")]
 
     for negotiation_id, as_of, known_at in asked:
-        spec = timeline_chart(ledger, negotiation_id, as_of=as_of, known_at=known_at).to_dict()  # validates
+        for narrow in (False, True):
+            spec = timeline_chart(ledger, negotiation_id, as_of=as_of, known_at=known_at,
+                                  narrow=narrow).to_dict()  # validates
 
-        assert spec["$schema"].startswith("https://vega.github.io/schema/vega-lite/")
-        assert negotiation_id in spec["title"]["text"]
+            assert spec["$schema"].startswith("https://vega.github.io/schema/vega-lite/")
+            title = spec["title"]["text"]
+            assert negotiation_id in (" ".join(title) if isinstance(title, list) else title)
 
 
 def test_the_bands_use_the_spec_book_diagrams_colour_for_each_state(ledger: Ledger) -> None:
@@ -265,7 +343,7 @@ def test_the_svg_of_each_seed_negotiation_names_every_event_with_its_date(
         assert event.type in texts, event.type
         assert any(t.startswith(day(event.occurred_at)) and ", ".join(event.sources) in t for t in labels), event
     now, title = ledger.get(negotiation_id), ledger.titles()[negotiation_id]  # every seed file gives a title
-    assert f"{title} · {negotiation_id} ({' – '.join(now.parties)}): {now.state}" in texts
+    assert f"{title} · {negotiation_id} ({' – '.join(now.parties)}): {words.state(now.state)}" in texts
 
 
 def test_us_japan_is_drawn_in_its_five_states_in_order(url: str, tmp_path: Path) -> None:
@@ -275,11 +353,11 @@ def test_us_japan_is_drawn_in_its_five_states_in_order(url: str, tmp_path: Path)
 
     svg = out.read_text(encoding="utf-8")
     bands = [label for _, label in band_labels(svg)]
-    assert [label.split()[1] for label in bands] == [state for state, _ in US_JAPAN_BANDS]
+    assert band_states(svg) == [state for state, _ in US_JAPAN_BANDS]
     axis = svg.split('class="mark-text role-axis-label"')[1].split("</g>")[0]  # the first axis: world time
     assert {"27 Jul 2025", "3 Aug 2025", "31 Aug 2025"} <= set(svg_texts(axis))
     assert all(f"from {start}" in label for label, (_, start) in zip(bands, US_JAPAN_BANDS))
-    assert bands[2] == "state visit_cancelled from 28 Aug 2025 to 28 Aug 2025"
+    assert bands[2] == "state: visit cancelled, from 28 Aug 2025 to 28 Aug 2025"
 
 
 def test_the_png_is_a_sharp_picture_not_a_blank_one(url: str, tmp_path: Path) -> None:
@@ -301,10 +379,10 @@ def test_as_of_draws_us_japan_as_it_stood_on_28_august(url: str, tmp_path: Path)
     svg = out.read_text(encoding="utf-8")
     texts = svg_texts(svg)
     assert ("US–Japan tariffs for a $550 billion investment package · us-japan-2025 (US – JP): "
-            "working_level_talks") in texts
+            "working-level talks") in texts
     assert "as of 28 Aug 2025" in texts
     assert not [t for t in texts if t.startswith("4 Sep 2025")]
-    assert [label.split()[1] for _, label in band_labels(svg)] == [s for s, _ in US_JAPAN_BANDS[:4]]
+    assert band_states(svg) == [s for s, _ in US_JAPAN_BANDS[:4]]
 
 
 @pytest.mark.parametrize("suffix", [".svg", ".png", ".html"])
@@ -320,7 +398,7 @@ def test_the_late_negotiation_as_of_and_as_known_at_is_written_in_every_format(
         return
     text = out.read_text(encoding="utf-8")
     assert "as of 6 Apr 2025, as known at 11 Apr 2025" in text
-    assert "us-india-2025 (US – IN): visit_cancelled" in text  # the retraction was not known yet
+    assert "us-india-2025 (US – IN): visit cancelled" in text  # the retraction was not known yet
     assert "25 Mar 2025" not in text  # reported on 15 April
     if suffix == ".html":  # everything inline: nothing to fetch
         assert links(text) == []
@@ -360,24 +438,87 @@ def test_bad_requests_fail_in_one_line(url: str, tmp_path: Path) -> None:
 # -- in the browser ----------------------------------------------------------------------------
 
 
+def test_a_report_a_day_later_says_one_day_and_a_retraction_recorded_today_does_not_stretch_the_axis() -> None:
+    with Ledger.open("memory://") as ledger:
+        ledger.record("us-japan-2025", "AgreedInPrinciple", {"parties": ["US", "JP"]}, occurred_at="2025-07-22",
+                      reported_at="2025-07-23", sources=["Reuters"])
+        ledger.record("us-japan-2025", "VisitCancelled", {"envoy": "Ryosei Akazawa"}, occurred_at="2025-08-28",
+                      reported_at="2025-08-28")
+        ledger.retract("us-japan-2025", 2, reason="the visit went ahead")  # recorded now, months on
+        view = picture(ledger, "us-japan-2025")
+
+    spec = chart_of(view).to_dict()
+    labels = [r["label"] for r in rows_of(view, WIDTH).labels]
+    assert "22 Jul 2025 · Reuters · reported 23 Jul 2025 (1 day later)" in labels
+    assert view.end < datetime.fromisoformat("2025-09-15T00:00:00+00:00")  # not today: the story's last day
+    assert spec["layer"][0]["encoding"]["x"]["scale"]["domain"][1] == round(view.end.timestamp() * 1000)
+    later = [r for rows in spec.get("datasets", {}).values() for r in rows if "when" in r]
+    assert [r["event"] for r in later] == ["VisitCancelled"]
+    assert later[0]["when"].startswith("retracted ") and later[0]["when"].endswith(", after the picture's last day")
+
+
+def test_the_as_of_and_known_at_labels_are_one_on_the_same_day_and_apart_on_two(ledger: Ledger) -> None:
+    same = rows_of(picture(ledger, "us-korea-2025", as_of="2025-09-20", known_at="2025-09-20"), WIDTH)
+    two = rows_of(picture(ledger, "us-korea-2025", as_of="2025-09-20", known_at="2025-09-19"), WIDTH)
+
+    assert [r["label"] for r in same.asked] == ["as of and known at 20 Sep 2025"]
+    assert [r["label"] for r in two.asked] == ["as of 20 Sep 2025", "known at 19 Sep 2025"]
+    for rows in (same, two):
+        assert_lanes_clear(rows)
+
+
+def assert_lanes_clear(rows: Any) -> None:
+    """Every piece of text the rows placed is inside the picture, and none meets another in its row."""
+    for key, lane in rows.lanes.items():
+        for i, (left, right) in enumerate(sorted(lane.taken)):
+            assert 0 <= left < right <= rows.width, (key, left, right)
+            assert i == 0 or sorted(lane.taken)[i - 1][1] <= left, (key, sorted(lane.taken))
+
+
+@pytest.mark.parametrize("negotiation_id", [*SEED_IDS, LATE])
+def test_every_label_of_every_timeline_is_placed_inside_it_and_apart_from_the_others(
+        ledger: Ledger, negotiation_id: str) -> None:
+    for asked in ({}, {"as_of": "2025-09-20", "known_at": "2025-09-18"}):
+        try:
+            view = picture(ledger, negotiation_id, **asked)
+        except UnknownNegotiation:
+            continue
+        for width, narrow in ((WIDTH, False), (NARROW_WIDTH, True)):
+            rows = rows_of(view, width, NARROW if narrow else WIDE)
+            assert_lanes_clear(rows)
+            if narrow:  # a phone's rows are named over their marks, each line within the width
+                assert all(lettering.width(r["said"], NARROW.label) <= width for r in rows.row_names)
+
+
 @pytest.mark.slow
-def test_the_html_timeline_shows_every_event_and_fits_1280_and_390_pixels_in_chromium(
+def test_the_timelines_in_chromium_show_every_event_with_no_word_over_another_at_1280_and_390(
         url: str, ledger: Ledger, tmp_path: Path) -> None:
-    page = tmp_path / "us-japan.html"
+    page, then, late, apart = (tmp_path / name for name in ("us-japan.html", "then.svg", "late.svg", "apart.svg"))
     run(url, "timeline", "us-japan-2025", "--out", str(page))
+    run(url, "timeline", "us-korea-2025", "--out", str(then), "--as-of", "2025-09-20", "--known-at", "2025-09-20")
+    run(url, "timeline", LATE, "--out", str(late))
+    run(url, "timeline", "us-korea-2025", "--out", str(apart), "--as-of", "2025-09-20", "--known-at", "2025-09-18")
 
     shot = tmp_path / "shot.png"
-    dom, measured = seen(page, tmp_path / "profile", charts=1, screenshot=shot)
+    measured = measure([("page at 1280", page, 1280), ("page at 390", page, 390), ("then.svg", then, 1280),
+                        ("late.svg", late, 1280), ("apart.svg", apart, 1280)], tmp_path, screenshot=shot)
 
-    assert_nothing_cut_off(measured, charts=1)
-    texts = svg_texts(dom)
+    assert_nothing_cut_off(measured)
+    assert_every_word_clear(measured)
+    wide, phone = measured["page at 1280"], measured["page at 390"]
+    assert len(wide["charts"]) == len(phone["charts"]) == 1  # the full chart, or the phone's
+    assert wide["charts"][0]["scale"] == phone["charts"][0]["scale"] == 1  # drawn at its size: not shrunk
+    assert min(t["size"] for t in phone["texts"]) >= 11  # type a phone reads
+    texts = [t["text"] for t in wide["texts"]]
     for event in ledger.story("us-japan-2025"):
         assert any(t.startswith(f"{day(event.occurred_at)} · {', '.join(event.sources)}") for t in texts), event
-    bands = [label for _, label in band_labels(dom)]
-    assert [label.split()[1] for label in bands] == [state for state, _ in US_JAPAN_BANDS]
-    assert '"tooltip"' in page.read_text(encoding="utf-8")  # hovering a mark tells its type, date and sources
+    told = [t["text"] for t in phone["texts"]]
+    assert all(any(t.startswith(f"{e.type} · {day(e.occurred_at)}") for t in told)
+               for e in ledger.story("us-japan-2025"))
+    assert "as of and known at 20 Sep 2025" in [t["text"] for t in measured["then.svg"]["texts"]]
+    assert '"tooltip"' in page.read_text(encoding="utf-8")  # a tap or a hover on a mark tells its details
     width, height, colours = png_pixels(shot.read_bytes())
-    assert (width, height) == (1280, 900) and colours >= 30
+    assert (width, height) == (1700, 1400) and colours >= 30
 
 
 def test_the_readme_shows_the_us_japan_timeline_made_by_the_project() -> None:

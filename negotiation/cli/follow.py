@@ -8,11 +8,11 @@ from rich.text import Text
 
 from ..domain.aggregate import Negotiation
 from ..domain.entries import RecordedEvent
-from ..domain.payloads import describe
 from ..domain.replay import StatesAfter
 from ..errors import NegotiationError
 from ..projections import PROJECTIONS, projection_named, rebuild, run
 from ..subscriptions import ENTRY_TYPES
+from ..views.words import describe
 from . import jsonout, render
 from .main import console, main, opened
 

@@ -35,9 +35,9 @@ def console() -> Console:
     """The console of the running command, made on first use so it sees the terminal's width."""
     obj = click.get_current_context().find_root().obj
     if obj.get("console") is None:
-        from rich.console import Console
+        from . import render  # rich, only for the commands that print with it
 
-        obj["console"] = Console()
+        obj["console"] = render.make_console()
     return cast("Console", obj["console"])
 
 
@@ -286,8 +286,7 @@ def record(ctx: click.Context, negotiation_id: str, event_type: str | None, data
         negotiation = ledger.get(negotiation_id)
     if occurred_at is None:
         said_now([event])
-    console().print(f"recorded {event.type} as version {event.version} of {event.negotiation_id} "
-                    f"(position {event.position}, id {event.event_id})")
+    console().print(render.recorded(event))
     console().print("state now:", render.state_text(negotiation.state))
 
 

@@ -35,14 +35,17 @@ def timeline(ctx: click.Context, negotiation_id: str, out_file: Path, as_of: str
     """
     from ..views import files  # the chart libraries serve these commands only
     from ..views import timeline as drawing
+    from ..views.model import picture
 
     try:
         files.check_format(out_file)
     except ValueError as e:
         raise click.ClickException(f"--out: {e}") from None
     with opened(ctx) as ledger:
-        chart = drawing.timeline_chart(ledger, negotiation_id, as_of=as_of, known_at=known_at)
-    files.save(chart, out_file, title=negotiation_id)
+        view = picture(ledger, negotiation_id, as_of=as_of, known_at=known_at)
+    narrow = drawing.chart_of(view, drawing.NARROW_WIDTH, narrow=True) if files.check_format(out_file) == ".html" \
+        else None
+    files.save(drawing.chart_of(view), out_file, title=view.named or negotiation_id, narrow=narrow)
     console().print(f"wrote {out_file}", soft_wrap=True)
 
 

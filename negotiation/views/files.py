@@ -23,8 +23,13 @@ FORMATS = {".svg": "an SVG picture", ".png": "a PNG picture", ".html": "a web pa
 EMBED_OPTIONS = {"renderer": "svg", "actions": False}
 #: What the bundle's own code does: make the libraries globals, for the pages' scripts to call.
 GLOBALS = "window.vegaEmbed = vegaEmbed; window.vegaLite = vegaLite; window.vega = vega;"
-#: Scale a chart down to the width of the page, never up; text stays selectable.
-CHART_CSS = ".chart{max-width:100%;overflow:hidden}.chart svg{max-width:100%;height:auto;display:block}"
+#: Below this width (pixels) a page shows a chart's phone version, when it has one, instead of the full one.
+NARROW_PAGE = 860
+#: Scale a chart down to the width of the page, never up; text stays selectable. A narrow page shows the
+#: phone's chart.
+CHART_CSS = (".chart{max-width:100%;overflow:hidden}.chart svg{max-width:100%;height:auto;display:block}"
+             f".chart.narrow{{display:none}}@media (max-width:{NARROW_PAGE}px){{.chart.wide{{display:none}}"
+             ".chart.narrow{display:block}}")
 
 
 def check_format(path: Path) -> str:
@@ -36,13 +41,17 @@ def check_format(path: Path) -> str:
     return suffix
 
 
-def save(chart: alt.TopLevelMixin, path: Path, title: str, scale: float = 2.0) -> Path:
-    """Write ``chart`` as SVG, PNG (``scale`` times its size, for sharp screens) or an offline HTML page."""
+def save(chart: alt.TopLevelMixin, path: Path, title: str, scale: float = 2.0,
+         narrow: alt.TopLevelMixin | None = None) -> Path:
+    """Write ``chart`` as SVG, PNG (``scale`` times its size, for sharp screens) or an offline HTML page.
+
+    A page shows ``narrow``, when given, instead of ``chart`` on a narrow screen (a phone).
+    """
     suffix = check_format(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".html":
-        path.write_text(page(title, f'<div id="chart" class="chart"></div>{embed("#chart", chart)}',
-                             scripts=f"<script>{vega_script()}</script>"), encoding="utf-8")
+        path.write_text(page(title, charts(chart, narrow), scripts=f"<script>{vega_script()}</script>"),
+                        encoding="utf-8")
     else:
         chart.save(str(path), format="svg" if suffix == ".svg" else "png", scale_factor=scale)
     return path
@@ -91,6 +100,14 @@ def embed(target: str, chart: alt.TopLevelMixin) -> str:
     return (f"<script>vegaEmbed({json.dumps(target)}, {spec_json(chart)}, {json.dumps(EMBED_OPTIONS)})"
             f".catch(function (e) {{ document.querySelector({json.dumps(target)}).textContent = "
             f"'The chart could not be drawn: ' + e; }});</script>")
+
+
+def charts(chart: alt.TopLevelMixin, narrow: alt.TopLevelMixin | None = None, target: str = "chart") -> str:
+    """Where ``chart`` is drawn on a page, and ``narrow`` instead of it on a narrow screen, when given."""
+    if narrow is None:
+        return f'<div id="{target}" class="chart"></div>{embed("#" + target, chart)}'
+    return (f'<div id="{target}" class="chart wide"></div><div id="{target}-narrow" class="chart narrow"></div>'
+            + embed("#" + target, chart) + embed(f"#{target}-narrow", narrow))
 
 
 def page(title: str, body: str, *, scripts: str = "", css: str = "") -> str:

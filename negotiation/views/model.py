@@ -270,10 +270,13 @@ def _beside_days(measured: tuple[MeasureChange, ...], deadlines: tuple[DeadlineM
 
 def _extent(steps: tuple[Step, ...], ghosts: tuple[Ghost, ...], as_of: datetime | None,
             beside: list[datetime]) -> tuple[datetime, datetime]:
-    """The world time the picture spans: its events, their reports, ghosts and the days beside them that
-    matter (a deadline), with a margin; up to ``as_of``."""
-    moments = [m for s in steps for m in (s.event.occurred_at, s.event.reported_at)]
-    moments += [m for g in ghosts for m in (g.entry.occurred_at, *(c.reported_at for c in g.by))]
+    """The world time the picture spans: its events, ghosts and the days beside them that matter (a
+    deadline), with a margin; up to ``as_of``.
+
+    Not when they were reported: a retraction recorded today does not stretch the story's months to
+    today (the timeline marks a report after its last day at its right edge)."""
+    moments = [s.event.occurred_at for s in steps]
+    moments += [g.entry.occurred_at for g in ghosts]
     moments += [m for m in beside if as_of is None or m <= as_of]
     if as_of is not None:
         moments.append(as_of)

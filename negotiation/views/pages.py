@@ -14,18 +14,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from html import escape
+from datetime import datetime
 from typing import Any
 
 import altair as alt
 
-from ..domain.payloads import describe
 from ..domain.story import StoryEvent
 from ..specbook.diagram import STATE_COLOURS
 from .beside import MOVED, day_start
-from .files import embed, page
+from .files import charts, embed, page
 from .model import Picture, day
 from .overview import Overview
-from .rows import MEASURE_COLOURS, against, status_words
+from .rows import MEASURE_COLOURS, against
+from . import words
+from .words import change_of_state, days_later, describe, state, term
 
 VEGA_SCRIPT = "assets/vega-embed.js"
 SPEC_BOOK = "spec/index.html"
@@ -41,7 +43,11 @@ CSS = (
     ".late{color:#d9480f;font-weight:600}.ghost{color:#6b7280}.muted{color:#4b5563}"
     "dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:.8em 0}"
     "dl.facts dt{font-weight:600}dl.facts dd{margin:0}"
-    ".mini{min-width:240px}"
+    ".mini{min-width:250px}.id{display:block;color:#4b5563;font-size:.85em}"
+    ".legend .key{display:inline-block;margin:0 .9em 0 .3em;white-space:nowrap}"
+    ".legend .swatch{display:inline-block;width:.9em;height:.9em;border:1.5px solid;margin-right:.3em;"
+    "vertical-align:-.1em}.legend .tick{display:inline-block;width:2px;height:1em;background:#3b8fc4;"
+    "margin-right:.3em;vertical-align:-.15em}"
     ".status{display:inline-block;padding:0 6px;border-radius:8px;border:1.5px solid;white-space:nowrap}"
     ".denied{color:#b42318;font-weight:600}"
     "tr.differs td{background:#fff4e5}tr.differs td:first-child{box-shadow:inset 4px 0 #d9480f}"
@@ -55,11 +61,11 @@ CSS = (
 )
 
 
-def state_chip(state: str, root: str) -> str:
-    """The state in its diagram colours, linked to the state in the spec book's diagram."""
-    fill, stroke = STATE_COLOURS.get(state, ("#f3f3f3", "#888888"))
-    return (f'<a class="state" href="{root}{SPEC_BOOK}#state-{escape(state)}" '
-            f'style="background:{fill};border-color:{stroke}">{escape(state)}</a>')
+def state_chip(name: str, root: str) -> str:
+    """The state in words, in its diagram colours, linked to the state in the spec book's diagram."""
+    fill, stroke = STATE_COLOURS.get(name, ("#f3f3f3", "#888888"))
+    return (f'<a class="state" href="{root}{SPEC_BOOK}#state-{escape(name)}" '
+            f'style="background:{fill};border-color:{stroke}">{escape(state(name))}</a>')
 
 
 def table(headings: Sequence[str], rows: Iterable[Sequence[str]], css_class: str = "cards",
@@ -75,15 +81,20 @@ def table(headings: Sequence[str], rows: Iterable[Sequence[str]], css_class: str
     return f'<table class="{css_class}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def status_chip(status: str) -> str:
-    """A measure's status in the colours its span has on the timeline."""
-    fill, stroke = MEASURE_COLOURS.get(status, ("#f3f3f3", "#888888"))
-    return f'<span class="status" style="background:{fill};border-color:{stroke}">{escape(status_words(status))}</span>'
+def status_chip(name: str) -> str:
+    """A measure's status in words, in the colours its span has on the timeline."""
+    fill, stroke = MEASURE_COLOURS.get(name, ("#f3f3f3", "#888888"))
+    return f'<span class="status" style="background:{fill};border-color:{stroke}">{escape(words.status(name))}</span>'
 
 
 def denied(by: Sequence[str]) -> str:
     """``denied by X`` for an event the story marks denied; empty for one nobody denied."""
     return f'<span class="denied">denied by {escape(", ".join(by))}</span>' if by else ""
+
+
+def _day(moment: datetime | None) -> str:
+    """A moment as a reader says it (``22 Jul 2025``), kept on one line in a table's cell."""
+    return escape(day(moment)).replace(" ", "\u00a0")
 
 
 def _on(iso_day: str | None) -> str:
@@ -93,6 +104,11 @@ def _on(iso_day: str | None) -> str:
 
 def _value(value: Any) -> str:
     return "—" if value is None else escape(str(value))
+
+
+def _term(name: str, value: Any) -> str:
+    """A term's value as a reader reads it: ``$550 billion``, ``10,000``."""
+    return "—" if value is None else escape(term(name, value))
 
 
 def _script(root: str) -> str:
@@ -109,8 +125,10 @@ def index_page(views: Sequence[tuple[Picture, alt.TopLevelMixin]], written: str,
         n = view.negotiation
         chart_id = f"mini-{i}"
         charts.append(embed(f"#{chart_id}", mini))
-        rows.append((_link(n.id, ""), escape(" – ".join(n.parties)), state_chip(n.state, ""),
-                     escape(day(n.opened_at)), escape(day(n.updated_at)),
+        rows.append((_link(n.id, "", name=view.named) + (f' <span class="id">{escape(n.id)}</span>' if view.named
+                                                          else ""),
+                     escape(" – ".join(n.parties)), state_chip(n.state, ""),
+                     _day(n.opened_at), _day(n.updated_at),
                      escape(", ".join(n.open_disputes) or "none"),
                      f'<div class="mini chart" id="{chart_id}" aria-label="timeline of {escape(n.id)}"></div>'))
     failed = overview.failed if overview else ()
@@ -120,24 +138,36 @@ def index_page(views: Sequence[tuple[Picture, alt.TopLevelMixin]], written: str,
             + ('<a href="#deadlines">deadlines</a><a href="#measures">measures in force</a>' if overview else "")
             + ('<a href="#untold">not told</a>' if failed else "") + "</nav>"
             f"<h1>Negotiations</h1><p class=\"muted\">{told} from the ledger{said}, written {escape(written)}. "
-            "Each name opens its timeline, story and terms.</p>"
+            "Each name opens its timeline, story and terms.</p>" + _legend()
             + table(("negotiation", "parties", "state now", "opened", "last event", "open points", "timeline"),
                     rows) + (_overview(overview) if overview else "") + "".join(charts))
     return page("Negotiations", body, scripts=_script(""), css=CSS)
 
 
-def _link(negotiation_id: str, root: str, anchor: str = "") -> str:
-    return f'<a href="{root}negotiations/{escape(negotiation_id)}.html{anchor}">{escape(negotiation_id)}</a>'
+def _link(negotiation_id: str, root: str, anchor: str = "", name: str | None = None) -> str:
+    """A link to the negotiation's page, by its title when given one, else by its id."""
+    return (f'<a href="{root}negotiations/{escape(negotiation_id)}.html{anchor}">'
+            f"{escape(name or negotiation_id)}</a>")
+
+
+def _legend() -> str:
+    """How to read the small timelines: the colour of each state, and what a tick is."""
+    swatches = "".join(f'<span class="key"><span class="swatch" style="background:{STATE_COLOURS[s][0]};'
+                       f'border-color:{STATE_COLOURS[s][1]}"></span>{escape(state(s))}</span>'
+                       for s in STATE_COLOURS if s != "not_opened")
+    return (f'<p class="legend muted" id="legend">The small timelines run from each negotiation\'s first '
+            f"event to its last, their dates under them; each band is a state: {swatches}"
+            '<span class="key"><span class="tick"></span>an event</span></p>')
 
 
 def _overview(overview: Overview) -> str:
     """The index's deadlines ahead, measures in force, and the negotiations it could not tell."""
     first, last = escape(day(overview.at)), escape(day(day_start(overview.last_day.isoformat())))
-    deadlines = [(escape(day(day_start(d.due.isoformat()))), "today" if d.days_left == 0 else
+    deadlines = [(_day(day_start(d.due.isoformat())), "today" if d.days_left == 0 else
                   f"{d.days_left} day{'s' if d.days_left != 1 else ''}", _link(d.negotiation, "", "#deadlines"),
                   escape(d.what), _value(d.by), _on(d.set_on)) for d in overview.deadlines]
     measures = [(_link(m.negotiation, "", "#measures"), escape(m.measure), _value(m.by), _value(m.against),
-                 _value(m.value), escape(day(m.since)),
+                 _value(m.value), _day(m.since),
                  "; ".join(filter(None, [f"effective from {_on(m.effective_from)}" if m.effective_from else "",
                                          f"threatened: {escape(m.threatened_value)}" if m.threatened_value
                                          else ""])) or "—") for m in overview.measures]
@@ -157,14 +187,14 @@ def _overview(overview: Overview) -> str:
     return html
 
 
-def negotiation_page(view: Picture, chart: alt.TopLevelMixin) -> str:
+def negotiation_page(view: Picture, chart: alt.TopLevelMixin, narrow: alt.TopLevelMixin | None = None) -> str:
     """One negotiation: its timeline, story, each party's view of the terms, deals, measures, deadlines,
     meetings, third-party acts, disputed points, how the terms changed, and corrections."""
     n = view.negotiation
     facts = [("state now", state_chip(n.state, "../")), ("parties", escape(" – ".join(n.parties))),
-             ("opened", escape(day(n.opened_at))),
-             ("deal in principle", escape(day(n.deal_announced_at)) if n.has_deal else "none yet"),
-             ("last event", escape(day(n.updated_at))), ("open points", escape(", ".join(n.open_disputes) or "none")),
+             ("opened", _day(n.opened_at)),
+             ("deal in principle", _day(n.deal_announced_at) if n.has_deal else "none yet"),
+             ("last event", _day(n.updated_at)), ("open points", escape(", ".join(n.open_disputes) or "none")),
              ("entries in the log", str(n.version))]
     if n.suspended_by:
         last = n.suspensions[-1]
@@ -178,13 +208,15 @@ def negotiation_page(view: Picture, chart: alt.TopLevelMixin) -> str:
     told = {step.event.version: step.event for step in view.steps}
     body = ('<nav><a href="../index.html">← every negotiation</a>'
             f'<a href="../{SPEC_BOOK}">spec book</a></nav>'
-            f"<h1>{escape(n.id)}</h1>"
+            f"<h1>{escape(view.named or n.id)}</h1>"
+            + (f'<p class="muted">{escape(n.id)}</p>' if view.named else "") +
             '<dl class="facts">' + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts) + "</dl>"
-            '<h2 id="timeline">Timeline</h2><p class="muted">Hover over a mark for its details.</p>'
-            f'<div id="chart" class="chart"></div>{embed("#chart", chart)}'
+            '<h2 id="timeline">Timeline</h2><p class="muted">Tap or hover over a mark for its details; '
+            'the story below tells the same in words.</p>'
+            + charts(chart, narrow)
             + _story(view) + views_side_by_side(view) + _deals(view, told) + _measures(view) + _deadlines(view)
             + _meetings(view) + _acts(view, told) + _disputes(view) + _term_changes(view) + _corrections(view))
-    return page(f"{n.id}: {n.state}", body, scripts=_script("../"), css=CSS)
+    return page(f"{view.named or n.id}: {state(n.state)}", body, scripts=_script("../"), css=CSS)
 
 
 def views_side_by_side(view: Picture) -> str:
@@ -197,11 +229,11 @@ def views_side_by_side(view: Picture) -> str:
     differs = set(n.differences)
     rows, classes = [], []
     for name in names:
-        cells = [escape(name), _value(n.terms.get(name))]
+        cells = [escape(name), _term(name, n.terms.get(name))]
         for party in n.parties:
             seen = n.view_of(party)
             stated = name in n.statements.get(party, {})
-            cells.append((_value(seen.get(name)) if name in seen else "—")
+            cells.append((_term(name, seen.get(name)) if name in seen else "—")
                          + (f' <span class="stated">({escape(party)}\'s statement)</span>' if stated else ""))
         cells.append("differ" if name in differs else "agree")
         rows.append(cells)
@@ -248,8 +280,8 @@ def _measures(view: Picture) -> str:
                  f"lifted by {escape(m.lifted_by)}" if m.lifted_by and status == "lifted" else ""]
         now.append((escape(name), _value(m.by), _value(against(view, m.by)), status_chip(status), _value(m.value),
                     "; ".join(filter(None, notes)) or "—"))
-    spans = [(escape(s.measure), status_chip(s.status), escape(day(s.start)),
-              "still" if s.current else escape(day(s.end)), _value(s.value),
+    spans = [(escape(s.measure), status_chip(s.status), _day(s.start),
+              "still" if s.current else _day(s.end), _value(s.value),
               escape("; ".join(s.causes)) + (" " + denied(s.denied_by) if s.denied_by else ""))
              for s in view.measures]
     return (f'<h2 id="measures">Measures</h2><p class="muted">As they stand {escape(_when(view))}.</p>'
@@ -267,10 +299,10 @@ def _when(view: Picture) -> str:
 def _deadlines(view: Picture) -> str:
     if not view.deadlines:
         return ""
-    rows = [(escape(d.what), escape(day(d.due_at)),
+    rows = [(escape(d.what), _day(d.due_at),
              escape(f"moved to {day(day_start(d.moved_to or d.due))}" if d.status == MOVED else d.status
                     + (f", then moved to {day(day_start(d.moved_to))}" if d.moved_to else "")),
-             _value(d.by), escape(day(d.set_at)), denied(d.denied_by)) for d in view.deadlines]
+             _value(d.by), _day(d.set_at), denied(d.denied_by)) for d in view.deadlines]
     return (f'<h2 id="deadlines">Deadlines</h2><p class="muted">Every deadline set, {escape(_when(view))}.</p>'
             + table(("what", "due", "status", "set by", "set on", "notes"), rows))
 
@@ -278,7 +310,7 @@ def _deadlines(view: Picture) -> str:
 def _meetings(view: Picture) -> str:
     if not view.meetings:
         return ""
-    rows = [(escape(day(m.at)) + (f" to {_on(m.ends_on)}" if m.ends_on else ""), escape(m.level),
+    rows = [(_day(m.at) + (f" to {_on(m.ends_on)}" if m.ends_on else ""), escape(m.level),
              _value(m.format), _value(m.venue), escape(", ".join(m.participants)) or "—", _value(m.summary),
              denied(m.denied_by)) for m in view.meetings]
     return '<h2 id="meetings">Meetings</h2>' + table(
@@ -304,18 +336,18 @@ def _story(view: Picture) -> str:
         event = step.event
         notes = []
         if step.late:
-            notes.append(f'<span class="late">reported {step.lag.days} days later</span>')
+            notes.append(f'<span class="late">reported {days_later(step.lag.days)}</span>')
         ghost = ghosts.get(event.event_id)
         if event.denied_by:
             notes.append(denied(event.denied_by))
         if ghost is not None:
             notes.append("corrected by " + ", ".join(
-                f"version {c.version} ({escape(day(c.reported_at))}: {escape(str(c.data.get('reason', '')))})"
-                for c in ghost.by) + (f"; at first dated {escape(day(ghost.entry.occurred_at))}"
+                f"version {c.version} ({_day(c.reported_at)}: {escape(str(c.data.get('reason', '')))})"
+                for c in ghost.by) + (f"; at first dated {_day(ghost.entry.occurred_at)}"
                                        if ghost.entry.occurred_at != event.occurred_at else ""))
-        rows.append((escape(day(event.occurred_at)), escape(event.type), escape(describe(event.type, event.data)),
-                     escape(", ".join(event.sources) or "—"), escape(day(event.reported_at)),
-                     f"{escape(step.before)} → {escape(step.after)}", "; ".join(notes)))
+        rows.append((_day(event.occurred_at), escape(event.type), escape(describe(event.type, event.data)),
+                     escape(", ".join(event.sources) or "—"), _day(event.reported_at),
+                     escape(change_of_state(step.before, step.after)), "; ".join(notes)))
     return ('<h2 id="story">Story</h2><p class="muted">Its events in the order they happened, as corrected.</p>'
             + table(("date", "event", "what", "sources", "reported", "state", "notes"), rows))
 
@@ -323,7 +355,7 @@ def _story(view: Picture) -> str:
 def _disputes(view: Picture) -> str:
     if not view.disputes:
         return ""
-    rows = [(escape(d.point), escape(day(d.start)), escape(day(d.end)) if d.end else "still open",
+    rows = [(escape(d.point), _day(d.start), _day(d.end) if d.end else "still open",
              "<br>".join(f"{escape(p)}: {escape(s)}" for p, s in d.positions.items()) or "—",
              _value(d.resolution)) for d in view.disputes]
     return '<h2 id="disputes">Disputed points</h2>' + table(("point", "disputed", "resolved", "positions",
@@ -331,8 +363,8 @@ def _disputes(view: Picture) -> str:
 
 
 def _term_changes(view: Picture) -> str:
-    changes = [(escape(day(c.at)), escape(c.term), _value(c.according_to) if c.according_to else "common",
-                _value(c.before), _value(c.after), escape(c.event_type)) for c in view.term_changes]
+    changes = [(_day(c.at), escape(c.term), _value(c.according_to) if c.according_to else "common",
+                _term(c.term, c.before), _term(c.term, c.after), escape(c.event_type)) for c in view.term_changes]
     return ('<h2 id="term-changes">How the terms changed</h2>'
             + (table(("date", "term", "whose", "before", "after", "event"), changes) if changes else
                "<p>No terms recorded.</p>"))
@@ -341,7 +373,7 @@ def _term_changes(view: Picture) -> str:
 def _corrections(view: Picture) -> str:
     if not view.corrections:
         return '<h2 id="corrections">Corrections</h2><p>Nothing has been retracted, corrected or denied.</p>'
-    rows = [(str(c.version), escape(day(c.reported_at)), escape(c.type), escape(describe(c.type, c.data)),
+    rows = [(str(c.version), _day(c.reported_at), escape(c.type), escape(describe(c.type, c.data)),
              escape(", ".join(c.sources) or "—")) for c in view.corrections]
     return ('<h2 id="corrections">Corrections</h2><p class="muted">Entries of the log that withdrew, '
             "corrected or denied an event; the log keeps both.</p>"

@@ -34,7 +34,7 @@ from . import pages
 from .files import write_vega_script
 from .model import Picture, day, picture
 from .overview import overview
-from .timeline import chart_of, mini_chart
+from .timeline import NARROW_WIDTH, chart_of, mini_chart
 
 #: Told after each piece of work: (pieces done, pieces in all, what comes next).
 Progress = Callable[[int, int, str], None]
@@ -95,7 +95,7 @@ def write(ledger: Ledger, out: Path, *, features_dir: Path | None = None, covera
         path = out / "negotiations" / f"{negotiation_id}.html"
         try:
             view = picture(ledger, negotiation_id, as_of=as_of, known_at=known_at)
-            drawn = pages.negotiation_page(view, chart_of(view))
+            drawn = pages.negotiation_page(view, chart_of(view), chart_of(view, NARROW_WIDTH, narrow=True))
         except NegotiationError as e:
             site.failed[negotiation_id] = readable(str(e))
         except Exception as e:  # a page that cannot be drawn must not take the others with it

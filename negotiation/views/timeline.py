@@ -1,8 +1,9 @@
 """A negotiation's timeline as a Vega-Altair chart: its states, events, disputes and what was known when.
 
-World time runs left to right. Behind everything, the state the negotiation
+World time runs left to right, from the story's first day to its last (or to
+the day asked ``as of``). Behind everything, the state the negotiation
 was in, as bands in the spec book diagram's colours, named along the top row
-(suspended talks are the ``talks_suspended`` band). Under it, what goes on
+(suspended talks are the "talks suspended" band). Under it, what goes on
 beside the phase: one row per measure, its spans coloured by status
 (threatened, threat lapsed, in force, paused, lifted; a pause that ran out
 shows in force again from the day after it ended); one row per deadline, a
@@ -10,10 +11,15 @@ triangle on the day it is due (filled while pending, hollow once passed or
 moved); one row of meetings, shaped by level. Then one row per disputed point, from the dispute to its resolution; one row per
 event of the story, its marker on the day it happened, a tick on the day it
 was reported (a late report linked to the event in orange), and a label with
-its date and sources. Cancelled visits and finalisations are milestones:
-diamonds with a rule across the whole picture. Retracted and corrected
-entries are hollow grey ghosts, a corrected one linked to where the story
-now puts it.
+its date and sources. A report that came after the story's last day (a
+retraction recorded today) is a mark at the right edge, not a stretch of
+empty months. Cancelled visits and finalisations are milestones: diamonds
+with a rule across the whole picture. Retracted and corrected entries are
+hollow grey ghosts, a corrected one linked to where the story now puts it.
+
+No label runs over another or past an edge: ``rows`` works out where each
+goes. ``chart_of(view, narrow=True)`` is the phone's chart: a third of the
+width, larger type, each row named over its marks, details on a tap.
 
 The chart is declared, not drawn: Vega-Altair says what each mark means and
 Vega lays it out, so the same chart is an SVG, a PNG, an HTML page or a
@@ -22,6 +28,7 @@ notebook cell.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import altair as alt
@@ -29,27 +36,36 @@ import altair as alt
 from ..domain import machine
 from ..ledger import Ledger
 from ..specbook.diagram import STATE_COLOURS
+from . import lettering
 from .beside import MEASURE_STATUSES, MEETING_LEVELS
 from .model import Picture, day, picture
-from .rows import GHOST_INK, LATE_INK, MEASURE_COLOURS, MEETING_STYLE, STATE_ROW, Row, Rows, ink, ms, rows_of
+from .rows import (GHOST_INK, LATE_INK, MEASURE_COLOURS, MEETING_STYLE, NARROW, WIDE, Row, Rows, Style, ink, ms,
+                   rows_of)
+from .words import state, status
 
 #: The opened states, in the machine's order: the bands' colour scale and legend.
 STATES = tuple(s for s in machine.STATES if s != machine.NOT_OPENED)
 #: How to read the marks that the state legend does not explain.
-LEGEND = ("diamond: a milestone · tick: when it was reported · orange: late news · "
-          "hollow grey: a retracted or corrected entry · ▼ a deadline: filled while pending, hollow once passed "
-          "or moved · | the day a measure took effect")
-ROW = 22  # pixels per row
+LEGEND = ("diamond: a milestone · tick: when it was reported · orange: late news · ▸ at the right edge: reported "
+          "after the last day drawn · hollow grey: a retracted or corrected entry · ▼ a deadline: filled while "
+          "pending, hollow once passed or moved · | the day a measure took effect")
+ROW = WIDE.row  # pixels per row
 WIDTH = 880  # pixels of world time in a full timeline
+#: Pixels of world time on a phone: with the page's margins, the chart fits 390 pixels unscaled.
+NARROW_WIDTH = 330
+#: What the y axis may take on the left of a full timeline, for the title and legends beside it.
+AXIS_WIDTH = 260
 
 
-def timeline_chart(ledger: Ledger, negotiation_id: str, as_of: Any = None, known_at: Any = None) -> alt.LayerChart:
+def timeline_chart(ledger: Ledger, negotiation_id: str, as_of: Any = None, known_at: Any = None,
+                   narrow: bool = False) -> alt.LayerChart:
     """The negotiation's timeline: now, as of a world time, or as known at a time (dates: the end of that day).
 
-    For a notebook, or a file through ``files.save``. Raises UnknownNegotiation
-    for an id with no events or a time before it opened.
+    For a notebook, or a file through ``files.save``; ``narrow`` for a phone. Raises
+    UnknownNegotiation for an id with no events or a time before it opened.
     """
-    return chart_of(picture(ledger, negotiation_id, as_of=as_of, known_at=known_at))
+    view = picture(ledger, negotiation_id, as_of=as_of, known_at=known_at)
+    return chart_of(view, NARROW_WIDTH if narrow else WIDTH, narrow=narrow)
 
 
 def _x(view: Picture, axis: Any = alt.Undefined, field: str = "x") -> alt.X:
@@ -62,16 +78,34 @@ def _data(rows: list[Row]) -> alt.Chart:
     return alt.Chart(alt.InlineData(values=rows))
 
 
-def _bands(view: Picture, rows: list[Row], x: alt.X, *, legend: bool) -> alt.Chart:
+def _words_of(names: dict[str, str]) -> str:
+    """A Vega expression turning a legend's labels (the machine's names) into words."""
+    said = "datum.label"
+    for name, words in reversed(list(names.items())):
+        said = f"datum.label === {name!r} ? {words!r} : ({said})"
+    return said
+
+
+def _columns(labels: list[str], room: float, size: float) -> int:
+    """How many of a legend's entries fit side by side in ``room`` pixels."""
+    entry = max((lettering.width(label, size) for label in labels), default=0) + 16 + 12
+    return max(1, min(len(labels), int(room // entry)))
+
+
+def _bands(view: Picture, rows: list[Row], x: alt.X, *, legend: bool, room: float = WIDTH,
+           size: float = 11) -> alt.Chart:
     """The states held, as bands the full height of the chart, filled and outlined as in the diagram."""
     fill = alt.Scale(domain=list(STATES), range=[STATE_COLOURS[s][0] for s in STATES])
     stroke = alt.Scale(domain=list(STATES), range=[STATE_COLOURS[s][1] for s in STATES])
+    said = [state(s) for s in STATES]
     shown = alt.Legend(title="state", orient="bottom", symbolType="square", symbolStrokeWidth=1.5,
-                       columns=len(STATES)) if legend else None
+                       columns=_columns(said, room, size), labelExpr=_words_of({s: state(s) for s in STATES}),
+                       labelLimit=0) if legend else None
     bands: alt.Chart = _data(rows).mark_rect(strokeWidth=1.5, opacity=0.9).encode(
         x, alt.X2("x2:T"), alt.Fill("state:N", scale=fill, legend=shown),
         alt.Stroke("state:N", scale=stroke, legend=shown), alt.Description("about:N"),
-        tooltip=[alt.Tooltip("state:N"), alt.Tooltip("from:N"), alt.Tooltip("to:N"), alt.Tooltip("why:N")])
+        tooltip=[alt.Tooltip("said:N", title="state"), alt.Tooltip("from:N"), alt.Tooltip("to:N"),
+                 alt.Tooltip("why:N")])
     return bands
 
 
@@ -79,36 +113,42 @@ def _tips(*fields: str) -> list[alt.Tooltip]:
     return [alt.Tooltip(f"{name}:N") for name in fields]
 
 
-def _beside(view: Picture, rows: Rows, x: alt.X, y: alt.Y) -> list[alt.Chart]:
+def _beside(view: Picture, rows: Rows, x: alt.X, y: alt.Y, room: float) -> list[alt.Chart]:
     """Measures by status, deadlines on their days and meetings by level, each on its own rows."""
+    style = rows.style
+    row = style.row
+    size = 12 if style.narrow else 11
     statuses = [s for s in MEASURE_STATUSES if s in {r["status"] for r in rows.measures}]
     fill = alt.Scale(domain=statuses, range=[MEASURE_COLOURS[s][0] for s in statuses])
     stroke = alt.Scale(domain=statuses, range=[MEASURE_COLOURS[s][1] for s in statuses])
     legend = alt.Legend(title="measure", orient="bottom", symbolType="square", symbolStrokeWidth=1.5,
+                        columns=_columns([status(s) for s in statuses], room, size),
                         labelExpr="replace(datum.label, '_', ' ')") if statuses else None
     levels = [level for level in MEETING_LEVELS if level in {r["level"] for r in rows.meetings}]
-    met = alt.Legend(title="meeting", orient="bottom") if levels else None
+    met = alt.Legend(title="meeting", orient="bottom", columns=_columns(levels, room, size)) if levels else None
     shown = [
-        _data(rows.measures).mark_bar(height=ROW - 6, strokeWidth=1.5, cornerRadius=2).encode(
+        _data(rows.measures).mark_bar(height=row - 6, strokeWidth=1.5, cornerRadius=2, clip=True).encode(
             x, alt.X2("x2:T"), y, alt.Fill("status:N", scale=fill, legend=legend),
             alt.Stroke("status:N", scale=stroke, legend=legend), alt.Description("about:N"),
-            tooltip=_tips("measure", "status", "value", "by", "against", "from", "to", "why", "notes")),
-        _data(rows.measure_names).mark_text(fontSize=10, fontWeight="bold").encode(
+            tooltip=[alt.Tooltip("measure:N"), alt.Tooltip("said:N", title="status"),
+                     *_tips("value", "by", "against", "from", "to", "why", "notes")]),
+        _data(rows.measure_names).mark_text(fontSize=style.measure, fontWeight="bold").encode(
             x, y, alt.Text("said:N"), alt.Color("ink:N", scale=None)),
-        _data(rows.effective).mark_tick(thickness=2, size=ROW - 4, color="#7f1d1d").encode(
+        _data(rows.effective).mark_tick(thickness=2, size=row - 4, color="#7f1d1d", clip=True).encode(
             x, y, alt.Description("about:N"), tooltip=_tips("measure", "effective")),
-        _data(rows.deadlines).mark_rule(strokeDash=[2, 3], color=GHOST_INK).encode(
+        _data(rows.deadlines).mark_rule(strokeDash=[2, 3], color=GHOST_INK, clip=True).encode(
             _x(view, field="set"), alt.X2("x:T"), y),
     ]
     for filled in (True, False):
         shown.append(_data([r for r in rows.deadlines if r["filled"] == filled]).mark_point(
-            shape="triangle-down", size=130, filled=filled, opacity=1, strokeWidth=2).encode(
+            shape="triangle-down", size=130, filled=filled, opacity=1, strokeWidth=2, clip=True).encode(
             x, y, alt.Color("ink:N", scale=None), alt.Description("about:N"),
             tooltip=_tips("what", "due", "fate", "by", "set_on")))
     shown += [
-        _data([r for r in rows.meetings if r["x2"] != r["x"]]).mark_rule(strokeWidth=3).encode(
+        _data([r for r in rows.meetings if r["x2"] != r["x"]]).mark_rule(strokeWidth=3, clip=True).encode(
             x, alt.X2("x2:T"), y, alt.Color("ink:N", scale=None)),
-        _data(rows.meetings).mark_point(filled=True, opacity=0.95, stroke="white", strokeWidth=1).encode(
+        _data(rows.meetings).mark_point(filled=True, opacity=0.95, stroke="white", strokeWidth=1,
+                                        clip=True).encode(
             x, y, alt.Shape("level:N", scale=alt.Scale(domain=levels, range=[MEETING_STYLE[v][0] for v in levels]),
                             legend=met),
             alt.Fill("level:N", scale=alt.Scale(domain=levels, range=[MEETING_STYLE[v][2] for v in levels]),
@@ -120,36 +160,43 @@ def _beside(view: Picture, rows: Rows, x: alt.X, y: alt.Y) -> list[alt.Chart]:
     return shown
 
 
+def chart_of(view: Picture, width: int = WIDTH, narrow: bool = False) -> alt.LayerChart:
+    """The full timeline of a picture: bands, disputes, events, reports, ghosts and milestones.
 
-
-def chart_of(view: Picture, width: int = WIDTH) -> alt.LayerChart:
-    """The full timeline of a picture: bands, disputes, events, reports, ghosts and milestones."""
-    rows = rows_of(view, width)
-    y = alt.Y("row:N", sort=rows.order, title=None,
-              axis=alt.Axis(labelExpr="split(datum.label, '|')[1]", labelLimit=260, ticks=False, domain=False,
-                            labelFontSize=11, labelPadding=6))
-    x = _x(view, alt.Axis(format="%-d %b %Y", labelAngle=0, grid=True, gridColor="#d0d4da", labelFlush=True,
-                          tickCount=8, labelOverlap="greedy"))
+    ``narrow``: the phone's chart, its rows named over their marks in larger type, no labels beside them.
+    """
+    style: Style = NARROW if narrow else WIDE
+    rows = rows_of(view, width, style)
+    room = width if narrow else width + AXIS_WIDTH * 0.6
+    axis: Any = None if narrow else alt.Axis(labelExpr="split(datum.label, '|')[1]", labelLimit=AXIS_WIDTH,
+                                             ticks=False, domain=False, labelFontSize=11, labelPadding=6)
+    # Every row has its band, an empty one too (the lines of the label of the row above run over it).
+    y = alt.Y("row:N", sort=rows.order, title=None, axis=axis, scale=alt.Scale(domain=rows.order))
+    # A phone has room for a few short dates: months, or days and months when the story is short.
+    short = "%-d %b" if view.end - view.start <= timedelta(days=100) else "%b %Y"
+    x = _x(view, alt.Axis(format=short if narrow else "%-d %b %Y", labelAngle=0, grid=True, gridColor="#d0d4da",
+                          labelFlush=True, labelBound=True, tickCount=4 if narrow else 8, labelOverlap="greedy",
+                          labelFontSize=12 if narrow else 11, labelSeparation=8))
     events = rows.events
     layers = [
-        _bands(view, rows.bands, x, legend=True),
-        _data(rows.names).mark_text(fontWeight="bold", fontSize=11).encode(
-            x, y, alt.Text("state:N"), alt.Color("ink:N", scale=None)),
-        *_beside(view, rows, x, y),
+        _bands(view, rows.bands, x, legend=True, room=room, size=12 if narrow else 11),
+        _data(rows.names).mark_text(fontWeight="bold", fontSize=style.band).encode(
+            x, y, alt.Text("said:N"), alt.Color("ink:N", scale=None)),
+        *_beside(view, rows, x, y, room),
         _data([r for r in events if r["milestone"]]).mark_rule(strokeDash=[5, 3], strokeWidth=1.5).encode(
             x, alt.Color("ink:N", scale=None)),
-        _data(rows.disputes).mark_bar(height=ROW - 8, color=ink(machine.DISPUTED), opacity=0.55,
-                                      cornerRadius=3).encode(
+        _data(rows.disputes).mark_bar(height=style.row - 8, color=ink(machine.DISPUTED), opacity=0.55,
+                                      cornerRadius=3, clip=True).encode(
             x, alt.X2("x2:T"), y, alt.Description("about:N"),
             tooltip=_tips("point", "from", "to", "positions", "resolution")),
         # What was known when: a tick on the day each entry was reported, linked to the event when late.
         _data([r for r in events if r["late"]]).mark_rule(color=LATE_INK, strokeWidth=2).encode(
             x, alt.X2("reported:T"), y),
-        _data(events).mark_tick(thickness=2, size=ROW - 8).encode(
+        _data(events).mark_tick(thickness=2, size=style.row - 8).encode(
             _x(view, field="reported"), y, alt.Color("tick:N", scale=None)),
         # Ghosts: the entry as first recorded, linked to where a correction put it.
         _data(rows.ghosts).mark_rule(color=GHOST_INK, strokeDash=[3, 3]).encode(x, alt.X2("x2:T"), y),
-        _data(rows.ghosts).mark_tick(color=GHOST_INK, thickness=2, size=ROW - 8).encode(
+        _data(rows.ghosts).mark_tick(color=GHOST_INK, thickness=2, size=style.row - 8).encode(
             _x(view, field="reported"), y),
         _data(rows.ghosts).mark_point(shape="circle", size=90, filled=False, color=GHOST_INK, strokeDash=[2, 2],
                                       strokeWidth=1.5).encode(
@@ -160,44 +207,94 @@ def chart_of(view: Picture, width: int = WIDTH) -> alt.LayerChart:
                       legend=None),
             alt.Size("milestone:N", scale=alt.Scale(domain=[True, False], range=[190, 80]), legend=None),
             alt.Description("about:N"),
-            tooltip=_tips("event", "date", "reported_at", "sources", "what", "state", "denied")),
+            tooltip=[*_tips("event", "date", "reported_at", "sources", "what"), alt.Tooltip("state:N"),
+                     alt.Tooltip("denied:N")]),
+        # Reports after the last day drawn: at the right edge, pointing on.
+        _data(rows.later).mark_point(shape="triangle-right", size=70, filled=True, color=LATE_INK, opacity=1,
+                                     xOffset=-4).encode(
+            x, y, alt.Description("about:N"), tooltip=_tips("event", "when")),
     ]
     for left in (False, True):
         for bold in (False, True):
-            said = [r for r in rows.labels if r["left"] == left and r["milestone"] == bold]
-            layers.append(_data(said).mark_text(
-                align="right" if left else "left", dx=-10 if left else 10, fontSize=11,
-                fontWeight="bold" if bold else "normal").encode(
-                _x(view, field="lx"), y, alt.Text("label:N"), alt.Color("text:N", scale=None)))
-    layers += _times_asked(view, x, y)
-    title = alt.Title(f"{view.title}: {view.negotiation.state}", anchor="start", fontSize=15, font="sans-serif",
-                      subtitle=[view.when or "as it stands now", LEGEND],
-                      subtitleFontSize=11, subtitleColor="#4b5563", subtitleFont="sans-serif")
-    config = alt.Config(view=alt.ViewConfig(stroke=None), axis=alt.AxisConfig(labelColor="#1f2933",
-                                                                              labelFont="sans-serif"),
-                        legend=alt.LegendConfig(labelFontSize=11, titleFontSize=11))
-    resolve = alt.Resolve(scale=alt.ScaleResolveMap(fill="independent", stroke="independent", shape="independent",
-                                                   size="independent"))
-    return alt.LayerChart(layer=layers, width=width, height=ROW * len(rows.order), title=title, config=config,
-                          resolve=resolve)
+            for multi in (False, True):
+                said = [r for r in rows.labels if r["left"] == left and r["bold"] == bold
+                        and (r["lines"] > 1) == multi]
+                if not said:
+                    continue
+                layers.append(_data(said).mark_text(
+                    align="right" if left else "left", dx=-style.gap if left else style.gap,
+                    fontSize=style.label, fontWeight="bold" if bold else "normal", lineBreak="\n",
+                    lineHeight=style.label * lettering.LINE, baseline="top" if multi else "middle",
+                    dy=-style.label * lettering.LINE / 2 if multi else 0).encode(
+                    _x(view, field="lx"), y, alt.Text("label:N"), alt.Color("text:N", scale=None)))
+    if rows.row_names:
+        layers.append(_data(rows.row_names).mark_text(align="left", dx=1, fontSize=style.label,
+                                                      color="#374151").encode(x, y, alt.Text("said:N")))
+    layers += _times_asked(rows, x, y)
+    return alt.LayerChart(layer=layers, width=width, height=style.row * len(rows.order), title=_title(view, room,
+                                                                                                      narrow),
+                          config=_config(narrow), resolve=alt.Resolve(scale=alt.ScaleResolveMap(
+                              fill="independent", stroke="independent", shape="independent", size="independent")))
 
 
-def _times_asked(view: Picture, x: alt.X, y: alt.Y) -> list[alt.Chart]:
-    """Rules marking ``as of`` and ``as known at`` where they fall inside the picture."""
-    rows = [{"x": ms(moment), "row": STATE_ROW, "label": f"{name} {day(moment)}"}
-            for name, moment in (("as of", view.as_of), ("known at", view.known_at))
-            if moment is not None and view.start <= moment <= view.end]
-    if not rows:
+def _title(view: Picture, room: float, narrow: bool) -> alt.Title:
+    """The title and what the picture is of, in lines that fit; the key to the marks under them, when wide."""
+    title = f"{view.title}: {state(view.negotiation.state)}"
+    subtitle = lettering.wrap(view.when or "as it stands now", room, 12 if narrow else 11)
+    if not narrow:
+        subtitle += "\n" + lettering.wrap(LEGEND, room, 11)
+    else:
+        subtitle += "\n" + lettering.wrap("tap a mark for its details", room, 12)
+    return alt.Title(lettering.wrap(title, room, 15, bold=True).split("\n"), anchor="start", fontSize=15,
+                     font=lettering.FONT, subtitle=subtitle.split("\n"), subtitleFontSize=12 if narrow else 11,
+                     subtitleColor="#4b5563", subtitleFont=lettering.FONT)
+
+
+def _config(narrow: bool) -> alt.Config:
+    size = 12 if narrow else 11
+    return alt.Config(view=alt.ViewConfig(stroke=None), font=lettering.FONT,
+                      axis=alt.AxisConfig(labelColor="#1f2933", labelFont=lettering.FONT),
+                      # Vega counts a line of text as high as its font size; its letters take a quarter more, so
+                      # the legends keep further from the axis's labels than Vega's 18 pixels.
+                      legend=alt.LegendConfig(labelFontSize=size, titleFontSize=size, labelFont=lettering.FONT,
+                                              offset=26, rowPadding=4,
+                                              titleFont=lettering.FONT,
+                                              # the legends one under another, not side by side past the edge
+                                              layout=alt.ExprRef(expr="{bottom: {direction: 'vertical', "
+                                                                      "anchor: 'start'}}")))
+
+
+def _times_asked(rows: Rows, x: alt.X, y: alt.Y) -> list[alt.Chart]:
+    """Rules marking ``as of`` and ``as known at`` where they fall inside the picture, each labelled."""
+    if not rows.asked:
         return []
-    return [_data(rows).mark_rule(color="#111827", strokeWidth=2, strokeDash=[8, 4]).encode(x),
-            _data(rows).mark_text(align="right", dx=-5, fontSize=11, fontWeight="bold").encode(
-                x, y, alt.Text("label:N"))]
+    size = rows.style.label
+    return [_data(rows.asked).mark_rule(color="#111827", strokeWidth=2, strokeDash=[8, 4]).encode(x),
+            *(_data([r for r in rows.asked if r["left"] == left]).mark_text(
+                align="right" if left else "left", dx=-5 if left else 5, fontSize=size, fontWeight="bold").encode(
+                x, y, alt.Text("label:N")) for left in (True, False) if any(r["left"] == left for r in rows.asked))]
 
 
 def mini_chart(view: Picture, width: int = 240) -> alt.LayerChart:
-    """A small timeline for a list of negotiations: the state bands and a tick per event, no axes."""
+    """A small timeline for a list of negotiations: the state bands and a tick per event, dates under them.
+
+    The index's legend says what the colours are.
+    """
     rows = rows_of(view, width)
+    first, last = view.steps[0].event.occurred_at, view.steps[-1].event.occurred_at
+    # The first event's day starts at its tick, the last's ends at its own; the last only when the two
+    # have room apart.
+    size, said = 10, [day(first), day(last)]
+    apart = rows.px(last) - rows.px(first) >= sum(lettering.width(d, size) for d in said) + 8
+    values = [ms(first), ms(last)] if apart else [ms(first)]
+    axis = alt.Axis(values=values, format="%-d %b %Y", labelAngle=0, labelFontSize=size, labelOverlap="greedy",
+                    labelAlign={"condition": {"test": f"time(datum.value) === {ms(first)}", "value": "left"},
+                                "value": "right"},
+                    labelBound=True, grid=False, domainColor="#9ca3af", tickColor="#9ca3af",
+                    labelColor="#4b5563", labelFont=lettering.FONT)
+    x = _x(view, axis)
     ticks = _data(rows.events).mark_tick(thickness=2, size=18).encode(
-        _x(view, None), alt.Color("ink:N", scale=None), tooltip=_tips("event", "date"))
-    return alt.LayerChart(layer=[_bands(view, rows.bands, _x(view, None), legend=False), ticks], width=width, height=18,
-                          config=alt.Config(view=alt.ViewConfig(stroke=None)))
+        x, alt.Color("ink:N", scale=None), tooltip=_tips("event", "date"))
+    return alt.LayerChart(layer=[_bands(view, rows.bands, x, legend=False), ticks], width=width, height=18,
+                          config=alt.Config(view=alt.ViewConfig(stroke=None), font=lettering.FONT))
+

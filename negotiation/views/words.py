@@ -1,0 +1,123 @@
+"""The words a reader sees, in one place: the terminal's tables and the report say the same.
+
+The machine keeps its own names (``agreed_in_principle``, ``in_force``, a
+term's value ``550000000000``): they stay in ``--json`` and the Python API.
+Here they become what a person reads: ``agreed in principle``, ``in force``,
+``$550 billion`` (the term's name says it is in USD), ``1 day later``.
+
+Nothing here draws or prints, and nothing here is heavy to import: the
+command line loads it on every command.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from ..domain import machine
+from ..domain.payloads import describe as machine_describe
+
+#: Each state of the machine as a reader says it.
+STATE_WORDS: dict[str, str] = {
+    machine.NOT_OPENED: "not opened",
+    machine.AGREED: "agreed in principle",
+    machine.DISPUTED: "terms disputed",
+    machine.VISIT_CANCELLED: "visit cancelled",
+    machine.TALKS: "working-level talks",
+    machine.SUSPENDED: "talks suspended",
+    machine.FINALISED: "finalised",
+}
+#: The currencies written with their sign; any other code in a term's name is written after the amount.
+CURRENCY_SIGNS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+#: A currency named in a term's name, in brackets: ``investment (USD)``, ``goal (JPY, set 2022)``.
+_CURRENCY = re.compile(r"\(([A-Z]{3})[,)]")
+_SCALES = ((10 ** 12, "trillion"), (10 ** 9, "billion"), (10 ** 6, "million"))
+
+
+def state(name: str) -> str:
+    """A state as a reader says it: ``working-level talks``; a name it does not know, with spaces."""
+    return STATE_WORDS.get(name, name.replace("_", " "))
+
+
+def change_of_state(before: str, after: str) -> str:
+    """``working-level talks → finalised``."""
+    return f"{state(before)} → {state(after)}"
+
+
+def status(name: str) -> str:
+    """A measure's status as a reader says it: ``in force``, ``threat lapsed``."""
+    return name.replace("_", " ")
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """``1 day``, ``3 days``."""
+    return f"{count} {word if count == 1 else (words or word + 's')}"
+
+
+def days_later(days: int) -> str:
+    """How long after: ``the same day``, ``1 day later``, ``10 days later``."""
+    return "the same day" if days == 0 else f"{plural(days, 'day')} later"
+
+
+def number(value: int | float) -> str:
+    """A number with its thousands marked from ten thousand up (a year stays ``2028``): ``550,000,000,000``."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return f"{value:,}" if abs(value) >= 10_000 else str(value)
+
+
+def currency(term: str) -> str | None:
+    """The currency a term's name says its amount is in (``investment (USD)``: USD), if it says one."""
+    found = _CURRENCY.search(term)
+    return found[1] if found else None
+
+
+def amount(value: int | float, code: str) -> str:
+    """An amount of money as a reader says it: ``$550 billion``, ``¥10 trillion``, ``1.2 trillion KRW``.
+
+    Exact or not at all: an amount that a scale cannot say in three decimals is written in full.
+    """
+    sign = CURRENCY_SIGNS.get(code, "")
+    said = number(value)
+    for scale, word in _SCALES:
+        if abs(value) >= scale:
+            scaled = round(value / scale, 3)
+            if scaled * scale == value:
+                said = f"{scaled:.3f}".rstrip("0").rstrip(".") + f" {word}"
+            break
+    return f"{sign}{said}" if sign else f"{said} {code}"
+
+
+def value(item: Any) -> str:
+    """A value of the log as a reader reads it: numbers with their thousands marked, yes or no, text as written."""
+    if isinstance(item, bool):
+        return "yes" if item else "no"
+    if isinstance(item, (int, float)):
+        return number(item)
+    if item is None:
+        return "—"
+    if isinstance(item, (list, tuple)):
+        return ", ".join(value(i) for i in item)
+    return str(item)
+
+
+def term(name: str, item: Any) -> str:
+    """A term's value: an amount of money when its name says the currency (``$550 billion``), else ``value``."""
+    code = currency(name)
+    if code is not None and isinstance(item, (int, float)) and not isinstance(item, bool):
+        return amount(item, code)
+    return value(item)
+
+
+def terms(said: Mapping[str, Any]) -> str:
+    """Terms with their values: ``framework → 15% ceiling; investment (USD) → $550 billion``."""
+    return "; ".join(f"{name} → {term(name, item)}" for name, item in said.items())
+
+
+def describe(event_type: str, data: Mapping[str, Any]) -> str:
+    """What an event did, in one line, with the values of the terms it amended."""
+    if event_type == "TermsAmended" and isinstance(data.get("terms"), Mapping):
+        who = f" according to {data['according_to']}" if data.get("according_to") else ""
+        return f"terms amended{who}: {terms(data['terms'])}"
+    return machine_describe(event_type, data)
