@@ -203,7 +203,7 @@ def test_a_batch_from_stdin_is_recorded_in_one_transaction(url: str) -> None:
 
     assert recorded.exit_code == 0, recorded.output
     assert recorded.stdout.splitlines() == ["recorded 3 events in one transaction as versions 2–4 of us-japan-2025",
-                                            "state now: disputed_terms"]
+                                            "state now: terms disputed"]
     assert "occurred_at not given" not in recorded.stderr  # every line gave its occurred_at
     log = log_of(url)
     assert [entry["type"] for entry in log] == ["AgreedInPrinciple", "TermsDisputed", "TermsDisputed",

@@ -539,7 +539,7 @@ def test_a_warning_the_page_does_not_show_fails_it_as_a_reader_would_see_it(
     assert len(report.failures) == 2, report.failures
     assert report.failures[0].startswith(f"{page}:2: negotiation record us-uk-2025")
     assert "printed on stderr, where the README shows nothing:" in report.failures[0]
-    assert "BackdatedReport: AgreedInPrinciple of 2025-05-08 recorded as reported now" in report.failures[0]
+    assert "warning: AgreedInPrinciple of 2025-05-08 recorded as reported now" in report.failures[0]
     assert report.failures[1].startswith(f"{page}:6: the Python snippet warned:\n    {page}:8: UserWarning: mind")
 
 
