@@ -159,9 +159,10 @@ def test_an_export_writes_every_entry_with_its_id_times_sources_and_corrections(
 
 TRICKY = ["1e3", "0o12", "0x1F", "null", "~", "true", "yes", "no", "on", "<<", "12:30", "2025-07-22", "-", "'quoted'",
           '"double"', "a: b", "# not a comment", "- item", " leading", "trailing ", "line\nbreak", "tab\there",
-          "\u2028", "\x85next", "é ü 日本", "emoji 🤝", "[US, JP]", "{a: 1}", "&anchor", "*alias", "!tag", "%", "@", "`"]
+          "\u2028", "é ü 日本", "emoji 🤝", "[US, JP]", "{a: 1}", "&anchor", "*alias", "!tag", "%", "@", "`"]
 texts = st.one_of(st.sampled_from(TRICKY),
-                  st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), min_size=1,
+                  # Control characters are refused as text (tabs and line breaks, in TRICKY, are text).
+                  st.text(st.characters(exclude_categories=["Cs", "Cc"]), min_size=1,
                           max_size=12)).filter(lambda s: bool(s.strip()))
 
 values = st.one_of(texts, st.booleans(), st.integers(-2**53, 2**53),

@@ -119,3 +119,26 @@ def test_questions_at_the_last_day_of_the_calendar_are_answered(ledger: Ledger) 
     assert ledger.get(US_JAPAN, as_of="9999-12-31").state == "agreed_in_principle"
     assert ledger.get(US_JAPAN, as_of="9999-12-31", known_at="9999-12-31").state == "agreed_in_principle"
     assert [n.id for n in ledger.rebuild_all(as_of="9999-12-31")] == [US_JAPAN]
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("summary", "deal \x1b]0;pwned\x07 done"), ("summary", "red \x1b[31mtext"), ("title", "back\x08space"),
+])
+def test_text_holding_control_characters_is_refused_so_it_never_reaches_a_terminal(
+        ledger: Ledger, field: str, value: str) -> None:
+    with pytest.raises(InvalidEvent, match=r"text must not contain control characters, got U\+00"):
+        ledger.record(US_JAPAN, "AgreedInPrinciple", {"parties": ["US", "JP"], field: value})
+
+    assert ledger.read_all() == []
+
+
+def test_text_keeps_its_tabs_and_line_breaks(ledger: Ledger) -> None:
+    recorded = ledger.record(US_JAPAN, "AgreedInPrinciple", {"parties": ["US", "JP"], "summary": "one\n\ttwo"},
+                             occurred_at="2025-07-22", backfill=True)
+
+    assert recorded.data["summary"] == "one\n\ttwo"
+
+
+def test_a_source_holding_an_escape_sequence_is_refused(ledger: Ledger) -> None:
+    with pytest.raises(InvalidEvent, match=r"^sources: text must not contain control characters"):
+        ledger.record(US_JAPAN, "AgreedInPrinciple", {"parties": ["US", "JP"]}, sources=["Reuters\x1b[2J"])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, PlainValidator, StringConstraints
@@ -29,10 +30,20 @@ def known_party(code: str) -> str:
     return code
 
 
+#: Control characters a terminal acts on (escape sequences, bells, backspaces): text never holds them.
+#: Tabs and line breaks are text.
+_CONTROLS = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def storable_text(value: str) -> str:
-    """Refuse text no database stores faithfully: NUL characters and unpaired surrogates."""
+    """Refuse text no database stores faithfully (NUL characters, unpaired surrogates), and control
+    characters, which would act on the terminal or the page that shows the text."""
     if "\x00" in value:
         raise ValueError(f"text must not contain NUL characters, got one at character {value.index(chr(0)) + 1}")
+    control = _CONTROLS.search(value)
+    if control is not None:
+        raise ValueError(f"text must not contain control characters, got U+{ord(control.group()):04X} at "
+                         f"character {control.start() + 1}")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as e:
