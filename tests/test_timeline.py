@@ -527,3 +527,18 @@ def test_the_readme_shows_the_us_japan_timeline_made_by_the_project() -> None:
     assert "](seeds/us-japan-2025-timeline.png)" in (ROOT / "README.md").read_text(encoding="utf-8")
     width, _, colours = png_pixels(picture.read_bytes())
     assert width >= 1800 and colours >= 50
+
+
+def test_a_bar_in_a_disputed_point_survives_in_its_row_name(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'pipe.db'}"
+    with Ledger.open(url) as ledger:
+        ledger.record("us-japan-2025", "AgreedInPrinciple", {"parties": ["US", "JP"]}, occurred_at="2025-07-22",
+                      backfill=True)
+        ledger.record("us-japan-2025", "TermsDisputed", {"point": "rice|beef quotas"}, occurred_at="2025-07-25",
+                      backfill=True)
+    out = tmp_path / "pipe.svg"
+
+    result = run(url, "timeline", "us-japan-2025", "--out", str(out))
+
+    assert result.exit_code == 0, result.output
+    assert "disputed: rice|beef quotas" in svg_texts(out.read_text(encoding="utf-8"))

@@ -168,7 +168,9 @@ def chart_of(view: Picture, width: int = WIDTH, narrow: bool = False) -> alt.Lay
     style: Style = NARROW if narrow else WIDE
     rows = rows_of(view, width, style)
     room = width if narrow else width + AXIS_WIDTH * 0.6
-    axis: Any = None if narrow else alt.Axis(labelExpr="split(datum.label, '|')[1]", labelLimit=AXIS_WIDTH,
+    # The key is "NNNNN|name": the name is all after the first '|', a '|' in it kept.
+    axis: Any = None if narrow else alt.Axis(labelExpr="slice(datum.label, indexof(datum.label, '|') + 1)",
+                                             labelLimit=AXIS_WIDTH,
                                              ticks=False, domain=False, labelFontSize=11, labelPadding=6)
     # Every row has its band, an empty one too (the lines of the label of the row above run over it).
     y = alt.Y("row:N", sort=rows.order, title=None, axis=axis, scale=alt.Scale(domain=rows.order))
