@@ -142,3 +142,42 @@ def test_text_keeps_its_tabs_and_line_breaks(ledger: Ledger) -> None:
 def test_a_source_holding_an_escape_sequence_is_refused(ledger: Ledger) -> None:
     with pytest.raises(InvalidEvent, match=r"^sources: text must not contain control characters"):
         ledger.record(US_JAPAN, "AgreedInPrinciple", {"parties": ["US", "JP"]}, sources=["Reuters\x1b[2J"])
+
+
+@pytest.mark.parametrize("command", [["report", "--out", "{file}/site"], ["docs", "--out", "{file}/book"],
+                                     ["export", "--out", "{file}/all.yaml"],
+                                     ["timeline", US_JAPAN, "--out", "{file}/us-japan.svg"]])
+def test_writing_under_a_regular_file_is_one_line_on_stderr(tmp_path: Path, command: list[str]) -> None:
+    from click.testing import CliRunner
+
+    from negotiation.cli import main
+
+    url = f"sqlite:///{tmp_path / 'talks.db'}"
+    with Ledger.open(url) as ledger:
+        ledger.record(US_JAPAN, "AgreedInPrinciple", {"parties": ["US", "JP"]}, occurred_at="2025-07-22",
+                      backfill=True)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+
+    result = CliRunner().invoke(main, ["--url", url, *(part.format(file=blocker) for part in command)])
+
+    assert result.exit_code != 0
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert len(result.output.strip().splitlines()) == 1 and result.output.strip().startswith("Error: "), result.output
+
+
+def test_a_page_is_written_whole_or_not_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from negotiation import outfiles
+
+    page = tmp_path / "index.html"
+    page.write_text("the old page", encoding="utf-8")
+
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(outfiles.os, "replace", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        outfiles.write_whole(page, "the new page " * 1000)
+
+    assert page.read_text(encoding="utf-8") == "the old page"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index.html"]  # no part file left behind

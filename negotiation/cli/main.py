@@ -141,8 +141,9 @@ class Commands(click.Group):
             return super().invoke(ctx)
         except NegotiationError as e:
             raise click.ClickException(str(e)) from e
-        except FileNotFoundError as e:
-            raise click.ClickException(f"{e.strerror}: {e.filename}") from e
+        except OSError as e:  # a folder that is a file, a full disk, no permission: one line, never a traceback
+            where = f": {e.filename}" if e.filename else ""
+            raise click.ClickException(f"{e.strerror or type(e).__name__}{where}") from e
 
 
 @contextmanager

@@ -27,6 +27,7 @@ from markdown_it import MarkdownIt
 from ..bundled import bundled
 from ..domain import machine, measures
 from ..domain.payloads import CORRECTION_TYPES
+from ..outfiles import write_whole
 from . import diagram
 from .coverage import (
     CORRECTION_OUTCOMES,
@@ -368,7 +369,6 @@ def build(features_dir: Path, coverage: Path | None = None) -> Book:
 def write(out: Path, features_dir: Path, coverage: Path | None = None) -> Book:
     """Write ``spec.md`` and ``index.html`` into ``out``."""
     book = build(features_dir, coverage)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "spec.md").write_text(book.markdown, encoding="utf-8")
-    (out / "index.html").write_text(book.html, encoding="utf-8")
+    write_whole(out / "spec.md", book.markdown)
+    write_whole(out / "index.html", book.html)
     return book

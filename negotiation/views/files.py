@@ -17,6 +17,8 @@ from typing import Any
 import altair as alt
 import vl_convert
 
+from ..outfiles import write_whole
+
 #: The suffixes ``save`` writes, and what each is.
 FORMATS = {".svg": "an SVG picture", ".png": "a PNG picture", ".html": "a web page with tooltips"}
 #: Options for vega-embed: drawn as SVG (so the page can scale it), no menu that reaches the network.
@@ -50,8 +52,7 @@ def save(chart: alt.TopLevelMixin, path: Path, title: str, scale: float = 2.0,
     suffix = check_format(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".html":
-        path.write_text(page(title, charts(chart, narrow), scripts=f"<script>{vega_script()}</script>"),
-                        encoding="utf-8")
+        write_whole(path, page(title, charts(chart, narrow), scripts=f"<script>{vega_script()}</script>"))
     else:
         chart.save(str(path), format="svg" if suffix == ".svg" else "png", scale_factor=scale)
     return path
@@ -79,9 +80,7 @@ def write_vega_script(path: Path) -> Path:
         with path.open(encoding="utf-8") as existing:
             if existing.readline() == _header():
                 return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(vega_script(), encoding="utf-8")
-    return path
+    return write_whole(path, vega_script())
 
 
 def spec_json(chart: alt.TopLevelMixin | dict[str, Any]) -> str:

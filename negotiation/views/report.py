@@ -29,6 +29,7 @@ from pathlib import Path
 from ..domain.times import Moment, end_of, spoken
 from ..errors import NegotiationError
 from ..ledger import Ledger
+from ..outfiles import write_whole
 from ..specbook import book as spec_book
 from . import pages
 from .files import write_vega_script
@@ -101,8 +102,7 @@ def write(ledger: Ledger, out: Path, *, features_dir: Path | None = None, covera
         except Exception as e:  # a page that cannot be drawn must not take the others with it
             site.failed[negotiation_id] = f"its page could not be drawn ({type(e).__name__}: {e})"
         else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(drawn, encoding="utf-8")
+            write_whole(path, drawn)
             site.pages[negotiation_id] = path
             views.append(view)
             continue
@@ -112,7 +112,6 @@ def write(ledger: Ledger, out: Path, *, features_dir: Path | None = None, covera
                                    f"as known at {day(end_of(known_at, 'known_at'))}" if known_at is not None
                                    else ""]))
     summary = overview(views, at, site.failed.items(), when=when)
-    site.index.write_text(pages.index_page([(v, mini_chart(v)) for v in views], spoken(clock), summary),
-                          encoding="utf-8")
+    write_whole(site.index, pages.index_page([(v, mini_chart(v)) for v in views], spoken(clock), summary))
     told(total, "done")
     return site
