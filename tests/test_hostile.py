@@ -181,3 +181,29 @@ def test_a_page_is_written_whole_or_not_at_all(tmp_path: Path, monkeypatch: pyte
 
     assert page.read_text(encoding="utf-8") == "the old page"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["index.html"]  # no part file left behind
+
+
+@pytest.mark.parametrize(("data", "said"), [
+    ("[" * 100_000 + "]" * 100_000, "not valid JSON in {file}: nested too deeply"),
+    ('{"terms": {"a": ' + "9" * 5000 + "}}", "not valid JSON in {file}: Exceeds the limit (4300 digits)"),
+])
+def test_event_data_too_deep_or_with_too_long_a_number_is_one_line(tmp_path: Path, data: str, said: str) -> None:
+    from click.testing import CliRunner
+
+    from negotiation.cli import main
+
+    url = f"sqlite:///{tmp_path / 'talks.db'}"
+    with Ledger.open(url) as ledger:
+        ledger.record(US_JAPAN, "AgreedInPrinciple", {"parties": ["US", "JP"]}, occurred_at="2025-07-22",
+                      backfill=True)
+        before = ledger.read_all()
+    given = tmp_path / "data.json"
+    given.write_text(data, encoding="utf-8")
+
+    result = CliRunner().invoke(main, ["--url", url, "record", US_JAPAN, "TermsAmended", "--data", f"@{given}"])
+
+    assert result.exit_code == 2  # a bad option value: click's usage line, then the error in one line
+    [error] = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    assert said.format(file=given) in error and len(error) < 300
+    with Ledger.open(url) as ledger:
+        assert ledger.read_all() == before

@@ -223,6 +223,10 @@ def emit_lines(values: Iterable[Any]) -> None:
         sys.stdout.flush()
 
 
+#: The most characters of event data read from a file or stdin: far above any event's.
+MAX_DATA = 10_000_000
+
+
 def read_data(value: str, option: str = "--data") -> Any:
     """A JSON value given inline, as ``@FILE`` (read from the file) or as ``-`` or ``@-`` (read from stdin).
 
@@ -230,19 +234,27 @@ def read_data(value: str, option: str = "--data") -> Any:
     refuse it; a faster one would turn it into an inexact float first.
     """
     if value in ("-", "@-"):
-        text, where = sys.stdin.read(), "stdin"
+        text, where = sys.stdin.read(MAX_DATA + 1), "stdin"
     elif value.startswith("@"):
         path = Path(value[1:])
         try:
-            text, where = path.read_text(encoding="utf-8-sig"), str(path)
+            with path.open(encoding="utf-8-sig") as file:
+                text, where = file.read(MAX_DATA + 1), str(path)
         except OSError as e:
             raise click.BadParameter(f"cannot read {path}: {e.strerror}", param_hint=option) from None
         except UnicodeDecodeError:
             raise click.BadParameter(f"{path} is not UTF-8 text", param_hint=option) from None
     else:
         text, where = value, ""
+    source = f" in {where}" if where else ""
+    if len(text) > MAX_DATA:
+        raise click.BadParameter(f"the data{source} is longer than {MAX_DATA:,} characters", param_hint=option)
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:
-        source = f" in {where}" if where else ""
         raise click.BadParameter(f"not valid JSON{source} ({e})", param_hint=option) from None
+    except RecursionError:
+        raise click.BadParameter(f"not valid JSON{source}: nested too deeply", param_hint=option) from None
+    except ValueError as e:  # an integer of more digits than Python converts
+        raise click.BadParameter(f"not valid JSON{source}: {' '.join(str(e).split()[:12])}",
+                                 param_hint=option) from None
