@@ -9,6 +9,7 @@ fast run; ``pytest -n auto`` runs every tier, spread over the machine's cores (p
 from __future__ import annotations
 
 import gc
+import hashlib
 import inspect
 import os
 import shutil
@@ -515,6 +516,66 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         shutil.rmtree(config.stash[SESSION_DIRECTORY], ignore_errors=True)
 
 
+#: The name under which xdist's controller hands its workers the run's shared directory.
+SHARED = "negotiation_shared_directory"
+
+
+def shared_directory(config: pytest.Config) -> Path:
+    """A temporary directory of the whole run, the same for each of xdist's workers: in the session
+    directory of the controller (or of the only process), and removed with it once every worker is done."""
+    if _is_worker(config):
+        return Path(config.workerinput[SHARED])  # type: ignore[attr-defined]
+    shared = session_directory(config) / "shared"
+    shared.mkdir(exist_ok=True)
+    return shared
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist starts a worker: it is given the run's shared directory."""
+    node.workerinput[SHARED] = str(shared_directory(node.config))
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold ``path``'s lock (another process of the run waits for it); no lock where there is no flock."""
+    with open(path, "w") as lock:
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _share_the_chart_bundle(directory: Path) -> None:
+    """vl-convert's bundle of Vega, Vega-Lite and vega-embed, made once a run instead of once a page.
+
+    Making it takes vl-convert over a second of CPU each time, for the same text each time (given the
+    same arguments): the first process of the run to ask makes it and keeps it in ``directory``; the
+    others, and later calls, read it there. Every page the tests write still carries vl-convert's bundle.
+    """
+    try:
+        import vl_convert
+    except ImportError:
+        return
+    make = vl_convert.javascript_bundle
+    if getattr(make, "shared_in", None) is not None:
+        return
+
+    def javascript_bundle(snippet: str | None = None, vl_version: str | None = None) -> str:
+        key = hashlib.sha256(repr((vl_convert.__version__, snippet, vl_version)).encode()).hexdigest()[:16]
+        kept = directory / f"vega-bundle-{key}.js"
+        with _locked(directory / f"vega-bundle-{key}.lock"):
+            if kept.is_file():
+                return kept.read_text(encoding="utf-8")
+            made: str = make(snippet, vl_version=vl_version)
+            making = kept.with_suffix(".making")
+            making.write_text(made, encoding="utf-8")
+            making.replace(kept)
+            return made
+
+    javascript_bundle.shared_in = directory  # type: ignore[attr-defined]
+    vl_convert.javascript_bundle = javascript_bundle
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     if not config.pluginmanager.has_plugin(PLUGIN_NAME):
@@ -523,12 +584,14 @@ def pytest_configure(config: pytest.Config) -> None:
         from hypothesis import settings
         from hypothesis.configuration import set_hypothesis_home_dir
 
-        # Hypothesis keeps its files (its example database, the constants it finds in the code)
-        # in .hypothesis/ of the working directory, the checkout: they go to the session's
-        # temporary directory instead, and no example database is kept at all.
-        set_hypothesis_home_dir(session_directory(config) / "hypothesis")
+        # Hypothesis keeps its files (its example database, the constants it finds in the code, the
+        # tables of which characters a codec encodes) in .hypothesis/ of the working directory, the
+        # checkout: they go to the run's temporary directory instead, shared by xdist's workers (the
+        # table of UTF-8 takes a second to make), and no example database is kept at all.
+        set_hypothesis_home_dir(shared_directory(config) / "hypothesis")
         settings.register_profile("negotiation", database=None)
         settings.load_profile("negotiation")
+    _share_the_chart_bundle(shared_directory(config))
     if not _is_worker(config):
         config.stash[CHECKOUT] = _checkout_state()
 
