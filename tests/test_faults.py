@@ -52,6 +52,24 @@ def integrity_ok(url: str) -> bool:
         engine.dispose()
 
 
+def settled(url: str, seconds: float = 30) -> None:
+    """On PostgreSQL, wait until no other session of the database is inside a statement or a transaction.
+
+    A killed client's backend may still be running a COMMIT the client sent just before it died (or
+    have one waiting in its socket): what it stored is known once that backend is done.
+    """
+    if not url.startswith("postgresql"):
+        return
+    deadline = time.monotonic() + seconds
+    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+        while conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND pid <> pg_backend_pid() AND backend_type = 'client backend' "
+                           "AND state IN ('active', 'idle in transaction', 'idle in transaction (aborted)')"
+                           ).fetchone() != (0,):
+            assert time.monotonic() < deadline, "a killed client's session is still at work on the server"
+            time.sleep(0.01)
+
+
 def long_story(path: Path, events: int) -> Path:
     lines = ["negotiation: long-talks-2025", "events:",
              "  - type: AgreedInPrinciple", "    occurred_at: 2025-07-22", "    data: {parties: [US, JP]}"]
@@ -73,6 +91,7 @@ def test_a_load_killed_midway_keeps_whole_chunks_and_a_rerun_completes_it(
 
     loader.send_signal(signal.SIGKILL)
     loader.wait(timeout=30)
+    settled(database_url)
     survived = stored_count(database_url)
 
     assert 0 < survived < total, "the load must be killed while it is writing"
