@@ -13,9 +13,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
 from negotiation import Ledger, StorageError
+from negotiation.cli import main
 from negotiation.files import loading
 from negotiation.files.loading import CHUNK, LoadStopped, load_streams, read_streams
 from seams import fail_after_rows
@@ -98,9 +100,8 @@ def test_a_load_killed_midway_keeps_whole_chunks_and_a_rerun_completes_it(
     assert survived % CHUNK == 0  # only whole transactions
     assert integrity_ok(database_url)
     assert ledger.verify().intact
-    rerun = subprocess.run([sys.executable, "-m", "negotiation.cli", "--url", database_url, "load", str(story)],
-                           capture_output=True, text=True, timeout=300)
-    assert rerun.returncode == 0, rerun.stderr
+    rerun = CliRunner().invoke(main, ["--url", database_url, "load", str(story)])  # in this process, killed by nothing
+    assert rerun.exit_code == 0, rerun.output
     assert f"{total - survived} events recorded, {survived} already stored" in rerun.stdout
     history = ledger.history("long-talks-2025")
     assert [e.version for e in history] == list(range(1, total + 1))
