@@ -8,6 +8,8 @@ fast run; ``pytest -n auto`` runs every tier, spread over the machine's cores (p
 
 from __future__ import annotations
 
+import gc
+import hashlib
 import inspect
 import os
 import shutil
@@ -130,8 +132,22 @@ SCHEMA_FINGERPRINT = """
     UNION ALL
     SELECT 'extension', concat_ws(' ', extname, extversion) FROM pg_extension
     UNION ALL
+    SELECT 'type', concat_ws(' ', n.nspname, t.typname, t.typtype::text)
+      FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+    UNION ALL
+    SELECT 'event trigger', concat_ws(' ', evtname, evtevent, evtenabled::text) FROM pg_event_trigger
+    UNION ALL
     SELECT 'setting', array_to_string(setconfig, ',') FROM pg_db_role_setting s
       JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = current_database()
+    UNION ALL
+    SELECT 'database', concat_ws(' ', pg_get_userbyid(datdba), datconnlimit::text, datallowconn::text,
+                                 datistemplate::text)
+      FROM pg_database WHERE datname = current_database()
+"""
+
+#: The schema revision, for a database at the latest migration.
+REVISION_FINGERPRINT = SCHEMA_FINGERPRINT + """
     UNION ALL
     SELECT 'revision', version_num FROM alembic_version
 """
@@ -159,6 +175,91 @@ EMPTY = """
 """
 
 
+#: Back to what CREATE DATABASE makes: every schema and extension a test made dropped (with what is in
+#: them), and the public schema made anew as PostgreSQL makes it, in one transaction and one round trip.
+EMPTY_AGAIN = """
+    DO $$
+    DECLARE
+        target record;
+    BEGIN
+        SET LOCAL lock_timeout = '10s';
+        FOR target IN SELECT nspname FROM pg_namespace
+                       WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+                         AND nspname NOT LIKE 'pg\\_temp\\_%' AND nspname NOT LIKE 'pg\\_toast\\_temp\\_%' LOOP
+            EXECUTE format('DROP SCHEMA %I CASCADE', target.nspname);
+        END LOOP;
+        FOR target IN SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' LOOP
+            EXECUTE format('DROP EXTENSION %I CASCADE', target.extname);
+        END LOOP;
+        CREATE SCHEMA public AUTHORIZATION pg_database_owner;
+        GRANT USAGE ON SCHEMA public TO PUBLIC;
+        COMMENT ON SCHEMA public IS 'standard public schema';
+    END
+    $$
+"""
+
+
+def _fingerprint(conn: psycopg.Connection[TupleRow], query: str) -> list[TupleRow]:
+    return sorted(conn.execute(query).fetchall(), key=repr)
+
+
+class PostgresDatabases:
+    """PostgreSQL databases of a test's own, made anew or handed on from an earlier test of the process.
+
+    ``DROP DATABASE`` makes the server write a checkpoint, every dirty page of every database to disk,
+    and the test waits for it: a database a test is done with is instead brought back to what a new
+    one is (``reset``) and handed to the next test, when it then looks exactly like a new one (the
+    fingerprint of every object the tests could change); else it is dropped. The rest are dropped
+    at the end of the session.
+    """
+
+    fingerprint_query = SCHEMA_FINGERPRINT
+    reset = EMPTY_AGAIN
+
+    def __init__(self, admin: str) -> None:
+        self.admin = admin
+        self.idle: list[str] = []
+        self.fingerprint: list[TupleRow] | None = None
+
+    def _connect(self, name: str) -> psycopg.Connection[TupleRow]:
+        return psycopg.connect(self.admin, dbname=name, autocommit=True)
+
+    def _new(self) -> str:
+        name = f"negotiation_test_{uuid.uuid4().hex[:12]}"
+        _create_database(self.admin, name)
+        if self.fingerprint is None:
+            with self._connect(name) as conn:
+                self.fingerprint = _fingerprint(conn, self.fingerprint_query)
+        return name
+
+    def take(self) -> str:
+        return self.idle.pop() if self.idle else self._new()
+
+    def give_back(self, name: str) -> None:
+        """Bring the database back for the next test, or drop it if it then differs from a new one."""
+        try:
+            with self._connect(name) as conn:
+                conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                             "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+                if conn.execute("SELECT count(*) FROM pg_prepared_xacts WHERE database = current_database()"
+                                ).fetchone() != (0,):
+                    raise LookupError("the test left a prepared transaction")
+                self._reset(conn)
+        except (psycopg.Error, LookupError):
+            _admin(self.admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        else:
+            self.idle.append(name)
+
+    def _reset(self, conn: psycopg.Connection[TupleRow]) -> None:
+        conn.execute(self.reset)
+        if _fingerprint(conn, self.fingerprint_query) != self.fingerprint:
+            raise LookupError("the database is not as a new one is")
+
+    def close(self) -> None:
+        for name in self.idle:
+            _admin(self.admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 class PostgresAtHead:
     """PostgreSQL databases at the latest migration for the tests that use a ledger.
 
@@ -184,7 +285,7 @@ class PostgresAtHead:
 
     @staticmethod
     def _fingerprint(conn: psycopg.Connection[TupleRow]) -> list[TupleRow]:
-        return sorted(conn.execute(SCHEMA_FINGERPRINT).fetchall(), key=repr)
+        return _fingerprint(conn, REVISION_FINGERPRINT)
 
     def take(self) -> str:
         if self.idle:
@@ -221,21 +322,23 @@ def postgres_at_head(postgres_admin: str) -> Iterator[PostgresAtHead]:
         databases.close()
 
 
+@pytest.fixture(scope="session")
+def postgres_empty(postgres_admin: str) -> Iterator[PostgresDatabases]:
+    databases = PostgresDatabases(postgres_admin)
+    try:
+        yield databases
+    finally:
+        databases.close()
+
+
 @pytest.fixture
 def postgres_url(postgres_admin: str, request: pytest.FixtureRequest) -> Iterator[str]:
-    """A PostgreSQL database of the test's own: at head for a ``ledger`` test, else empty (and dropped)."""
-    if _at_head(request):
-        databases: PostgresAtHead = request.getfixturevalue("postgres_at_head")
-        name = databases.take()
-        yield _postgres_database(name)
-        databases.give_back(name)
-        return
-    name = f"negotiation_test_{uuid.uuid4().hex[:12]}"
-    _create_database(postgres_admin, name)
-    try:
-        yield _postgres_database(name)
-    finally:
-        _admin(postgres_admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    """A PostgreSQL database of the test's own: at head for a ``ledger`` test, else empty."""
+    databases: PostgresAtHead | PostgresDatabases = request.getfixturevalue(
+        "postgres_at_head" if _at_head(request) else "postgres_empty")
+    name = databases.take()
+    yield _postgres_database(name)
+    databases.give_back(name)
 
 
 #: Where the SQLite files of the tests go when the machine has it: memory (tmpfs), where a commit
@@ -374,6 +477,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items.sort(key=lambda item: item.path not in slow_files)
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What collection made (every test item, the test modules, what they imported) lives as long as the
+    session: it is moved out of the garbage collector's sight (``gc.freeze``), so that a collection, the
+    benchmarks' own before each measurement or Python's now and then, does not walk it again each time.
+    Whatever the tests make is collected as before."""
+    gc.collect()
+    gc.freeze()
+
+
 @pytest.fixture
 def ledger(database_url: str) -> Iterator[Ledger]:
     with Ledger.open(database_url) as opened:
@@ -505,6 +617,66 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         shutil.rmtree(config.stash[SESSION_DIRECTORY], ignore_errors=True)
 
 
+#: The name under which xdist's controller hands its workers the run's shared directory.
+SHARED = "negotiation_shared_directory"
+
+
+def shared_directory(config: pytest.Config) -> Path:
+    """A temporary directory of the whole run, the same for each of xdist's workers: in the session
+    directory of the controller (or of the only process), and removed with it once every worker is done."""
+    if _is_worker(config):
+        return Path(config.workerinput[SHARED])  # type: ignore[attr-defined]
+    shared = session_directory(config) / "shared"
+    shared.mkdir(exist_ok=True)
+    return shared
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist starts a worker: it is given the run's shared directory."""
+    node.workerinput[SHARED] = str(shared_directory(node.config))
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold ``path``'s lock (another process of the run waits for it); no lock where there is no flock."""
+    with open(path, "w") as lock:
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _share_the_chart_bundle(directory: Path) -> None:
+    """vl-convert's bundle of Vega, Vega-Lite and vega-embed, made once a run instead of once a page.
+
+    Making it takes vl-convert over a second of CPU each time, for the same text each time (given the
+    same arguments): the first process of the run to ask makes it and keeps it in ``directory``; the
+    others, and later calls, read it there. Every page the tests write still carries vl-convert's bundle.
+    """
+    try:
+        import vl_convert
+    except ImportError:
+        return
+    make = vl_convert.javascript_bundle
+    if getattr(make, "shared_in", None) is not None:
+        return
+
+    def javascript_bundle(snippet: str | None = None, vl_version: str | None = None) -> str:
+        key = hashlib.sha256(repr((vl_convert.__version__, snippet, vl_version)).encode()).hexdigest()[:16]
+        kept = directory / f"vega-bundle-{key}.js"
+        with _locked(directory / f"vega-bundle-{key}.lock"):
+            if kept.is_file():
+                return kept.read_text(encoding="utf-8")
+            made: str = make(snippet, vl_version=vl_version)
+            making = kept.with_suffix(".making")
+            making.write_text(made, encoding="utf-8")
+            making.replace(kept)
+            return made
+
+    javascript_bundle.shared_in = directory  # type: ignore[attr-defined]
+    vl_convert.javascript_bundle = javascript_bundle
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     if not config.pluginmanager.has_plugin(PLUGIN_NAME):
@@ -513,12 +685,14 @@ def pytest_configure(config: pytest.Config) -> None:
         from hypothesis import settings
         from hypothesis.configuration import set_hypothesis_home_dir
 
-        # Hypothesis keeps its files (its example database, the constants it finds in the code)
-        # in .hypothesis/ of the working directory, the checkout: they go to the session's
-        # temporary directory instead, and no example database is kept at all.
-        set_hypothesis_home_dir(session_directory(config) / "hypothesis")
+        # Hypothesis keeps its files (its example database, the constants it finds in the code, the
+        # tables of which characters a codec encodes) in .hypothesis/ of the working directory, the
+        # checkout: they go to the run's temporary directory instead, shared by xdist's workers (the
+        # table of UTF-8 takes a second to make), and no example database is kept at all.
+        set_hypothesis_home_dir(shared_directory(config) / "hypothesis")
         settings.register_profile("negotiation", database=None)
         settings.load_profile("negotiation")
+    _share_the_chart_bundle(shared_directory(config))
     if not _is_worker(config):
         config.stash[CHECKOUT] = _checkout_state()
 

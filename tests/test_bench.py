@@ -80,13 +80,20 @@ def test_bench_reports_every_figure_ratio_and_verdict(tmp_path: Path) -> None:
     assert all(isinstance(verdict["pass"], bool) for verdict in report["targets"])
 
 
-def test_the_ledger_store_holds_exactly_the_workload_after_a_run(tmp_path: Path) -> None:
-    run_bench(tmp_path)
+@pytest.fixture(scope="module")
+def earlier_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """One run without ``--growth``, for the module: the directory it wrote and what it reported."""
+    directory = tmp_path_factory.mktemp("bench")
+    return directory, run_bench(directory)
 
-    with Ledger.open(f"sqlite:///{tmp_path / 'ledger.db'}") as ledger:
+
+def test_the_ledger_store_holds_exactly_the_workload_after_a_run(earlier_run: tuple[Path, dict[str, Any]]) -> None:
+    directory, _ = earlier_run
+
+    with Ledger.open(f"sqlite:///{directory / 'ledger.db'}") as ledger:
         stored = ledger.read_all()
         negotiations = ledger.negotiations()
-    plain = PlainStore(tmp_path / "sqlite3.db")
+    plain = PlainStore(directory / "sqlite3.db")
     try:
         plain_count = plain.count()
     finally:
@@ -97,20 +104,22 @@ def test_the_ledger_store_holds_exactly_the_workload_after_a_run(tmp_path: Path)
     assert plain_count == NEGOTIATIONS * EVENTS
 
 
-def test_without_growth_only_the_three_ratio_targets_are_judged(tmp_path: Path) -> None:
-    report = run_bench(tmp_path)
+def test_without_growth_only_the_three_ratio_targets_are_judged(earlier_run: tuple[Path, dict[str, Any]]) -> None:
+    _, report = earlier_run
 
     assert report["growth"] is None
     assert [verdict["name"] for verdict in report["targets"]] == ["append", "get", "rebuild"]
 
 
-def test_the_bench_refuses_a_directory_holding_an_earlier_run(tmp_path: Path) -> None:
-    run_bench(tmp_path)
+def test_the_bench_refuses_a_directory_holding_an_earlier_run(earlier_run: tuple[Path, dict[str, Any]]) -> None:
+    directory, _ = earlier_run
+    before = sorted((path.name, path.stat().st_size, path.stat().st_mtime_ns) for path in directory.iterdir())
 
-    again = CliRunner().invoke(bench, ["-n", "2", "-k", "2", "--dir", str(tmp_path), "--json"])
+    again = CliRunner().invoke(bench, ["-n", "2", "-k", "2", "--dir", str(directory), "--json"])
 
     assert again.exit_code == 1
     assert "already holds ledger.db" in again.output
+    assert sorted((path.name, path.stat().st_size, path.stat().st_mtime_ns) for path in directory.iterdir()) == before
 
 
 def test_the_table_output_shows_figures_and_verdicts(tmp_path: Path) -> None:

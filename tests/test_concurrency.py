@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, wait
 
@@ -25,7 +24,7 @@ def pool() -> Iterator[ProcessPoolExecutor]:
 
     Every test then sets all of them going at the same moment, so that they really race.
     """
-    started = ProcessPoolExecutor(WRITERS + 1, mp_context=multiprocessing.get_context("spawn"))
+    started = workers.pool(WRITERS + 1)
     wait([started.submit(exec, "import workers") for _ in range(WRITERS + 1)], timeout=180)
     yield started
     started.shutdown(wait=False)  # idle: they exit on their own while the next tests run

@@ -290,18 +290,38 @@ def test_the_readme_has_a_python_equivalent_of_every_jq_example() -> None:
     assert sorted(filters) == sorted(IN_PYTHON)
 
 
+def jq_on(printed: str, jq: str) -> str | None:
+    """What the jq part of an example prints for ``printed``: jq itself where it is installed, else None."""
+    if not shutil.which("jq"):
+        return None
+    return subprocess.run(["bash", "-o", "pipefail", "-c", f"jq {jq}"], input=printed, capture_output=True,
+                          text=True, check=True, timeout=60).stdout
+
+
 @pytest.mark.parametrize(("command", "output"), readme_examples(), ids=[c for c, _ in readme_examples()])
 def test_a_readme_jq_example_prints_what_the_readme_says(seeded: str, command: str, output: str) -> None:
+    negotiation, jq = command.split(" | jq ", 1)
+    words = shlex.split(negotiation)  # as the shell splits it: the command line holds nothing else for it to do
+    assert not re.search(r"[$`\\*?<>;&|(){}~]", negotiation), f"{negotiation}: more than words for the shell"
+    assert words[0] == "negotiation"
+
+    result = CliRunner(env={"NEGOTIATION_DB_URL": seeded}).invoke(main, words[1:])
+
+    assert result.exit_code == 0, result.output
+    printed = result.stdout
+    assert IN_PYTHON[shlex.split(jq)[-1]](json.loads(printed)) == output
+    assert jq_on(printed, jq) in (None, output + "\n")  # jq itself, where it is installed
+
+
+def test_the_first_readme_jq_example_typed_in_a_shell_prints_what_the_readme_says(seeded: str) -> None:
+    # The installed command, on the PATH, as the shell runs the line: the other examples run in this process.
+    (command, output), *_ = readme_examples()
+    negotiation, jq = command.split(" | jq ", 1)
     env = {**os.environ, "NEGOTIATION_DB_URL": seeded,
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    negotiation, jq = command.split(" | jq ", 1)
 
     printed = subprocess.run(["bash", "-c", negotiation], env=env, capture_output=True, text=True, check=True,
                              timeout=60).stdout
-    # jq itself, where it is installed, on what the command printed (the command is not run twice)
-    with_jq = subprocess.run(["bash", "-o", "pipefail", "-c", f"jq {jq}"], input=printed, env=env,
-                             capture_output=True, text=True, check=True,
-                             timeout=60).stdout if shutil.which("jq") else None
 
     assert IN_PYTHON[shlex.split(jq)[-1]](json.loads(printed)) == output
-    assert with_jq in (None, output + "\n")  # jq itself, where it is installed
+    assert jq_on(printed, jq) in (None, output + "\n")

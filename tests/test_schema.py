@@ -150,12 +150,9 @@ def test_a_database_from_a_newer_version_is_refused_not_crashed_on(database_url:
 
 @pytest.mark.slow
 def test_processes_opening_a_fresh_database_at_once_all_succeed(database_url: str) -> None:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     import workers
 
-    with ProcessPoolExecutor(6, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with workers.pool(6) as pool:
         outcomes = list(pool.map(workers.open_and_count, [database_url] * 6, timeout=120))
 
     assert outcomes == [0] * 6

@@ -4,7 +4,6 @@ waiting without spinning; and ``negotiation watch`` prints them as they land."""
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import signal
 import subprocess
@@ -41,7 +40,7 @@ IDLE_CPU_LIMIT = 0.02
 @pytest.fixture(scope="module")
 def pool() -> Iterator[ProcessPoolExecutor]:
     """The writers: processes started once, each with the package already imported, so that they race."""
-    with ProcessPoolExecutor(WRITERS, mp_context=multiprocessing.get_context("spawn")) as started:
+    with workers.pool(WRITERS) as started:
         wait([started.submit(exec, "import workers") for _ in range(WRITERS)], timeout=300)
         yield started
 

@@ -122,6 +122,47 @@ def links(page: str) -> list[str]:
     return parser.found
 
 
+class _Lanes:
+    """Rows of a PNG as Python integers, one byte a lane: whole rows added byte by byte (mod 256) at once."""
+
+    def __init__(self, stride: int) -> None:
+        self.stride, self.bits = stride, 8 * stride
+        self.high = int.from_bytes(b"\x80" * stride, "little")
+        self.low = int.from_bytes(b"\x7f" * stride, "little")
+
+    def add(self, x: int, y: int) -> int:
+        """Each byte of ``x`` plus the same byte of ``y``, modulo 256, no carry between bytes."""
+        return ((x & self.low) + (y & self.low)) ^ ((x ^ y) & self.high)
+
+    def sub(self, line: int, bpp: int) -> int:
+        """PNG's Sub filter undone: each byte plus the byte ``bpp`` before it once that is undone (a prefix sum)."""
+        shift, mask = bpp, (1 << self.bits) - 1
+        while shift < self.stride:
+            line = self.add(line, (line << 8 * shift) & mask)
+            shift *= 2
+        return line
+
+
+def _unfilter(kind: int, line: bytearray, previous: bytearray, bpp: int, lanes: _Lanes) -> bytearray:
+    """One row of an 8-bit PNG as its pixels: its filter (None, Sub, Up, Average or Paeth) undone."""
+    if kind == 0:
+        return line
+    if kind in (1, 2):
+        row = int.from_bytes(line, "little")
+        row = lanes.sub(row, bpp) if kind == 1 else lanes.add(row, int.from_bytes(previous, "little"))
+        return bytearray(row.to_bytes(lanes.stride, "little"))
+    for i in range(len(line)):
+        a = line[i - bpp] if i >= bpp else 0
+        b, c = previous[i], previous[i - bpp] if i >= bpp else 0
+        if kind == 3:
+            line[i] = (line[i] + ((a + b) >> 1)) & 255
+        else:
+            p = a + b - c
+            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+            line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+    return line
+
+
 def png_pixels(data: bytes) -> tuple[int, int, int]:
     """Width, height and the number of distinct colours (on a sample of pixels) of an 8-bit PNG."""
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
@@ -136,22 +177,12 @@ def png_pixels(data: bytes) -> tuple[int, int, int]:
     width, height, depth, colour, _, _, interlace = header
     assert depth == 8 and colour in (2, 6) and interlace == 0, header
     bpp, raw = (4 if colour == 6 else 3), zlib.decompress(b"".join(idat))
-    stride, previous, colours = width * bpp, bytearray(width * bpp), set()
+    stride, colours = width * bpp, set()
+    previous, lanes = bytearray(stride), _Lanes(stride)
     for y in range(height):
         kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-        for i in range(stride) if kind else ():
-            a = line[i - bpp] if i >= bpp else 0
-            b, c = previous[i], previous[i - bpp] if i >= bpp else 0
-            if kind == 1:
-                line[i] = (line[i] + a) & 255
-            elif kind == 2:
-                line[i] = (line[i] + b) & 255
-            elif kind == 3:
-                line[i] = (line[i] + ((a + b) >> 1)) & 255
-            else:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        assert kind <= 4, f"row {y}: no such filter {kind}"
+        line = _unfilter(kind, line, previous, bpp, lanes)
         colours.update(bytes(line[i:i + bpp]) for i in range(0, stride, bpp * 5))
         previous = line
     return width, height, len(colours)
