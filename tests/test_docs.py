@@ -43,8 +43,7 @@ def labels() -> list[str]:
     return [scenario_label(f.name, s.name) for f in read_features(FEATURES) for s in f.scenarios]
 
 
-@pytest.fixture
-def coverage(tmp_path: Path) -> Path:
+def write_coverage(path: Path) -> Path:
     """A coverage report as the feature suite writes it, naming real scenarios (independent of test order)."""
     names = labels()
     seen = []
@@ -62,16 +61,23 @@ def coverage(tmp_path: Path) -> Path:
     times = [TimeObservation(c.subject, c.before, c.before if outcome == "held" else c.after, outcome,
                              names[(i + 11) % len(names)])
              for i, c in enumerate(expected_time_cells()) for outcome in TIME_OUTCOMES]
-    path = tmp_path / "spec-coverage.json"
     report = compare(seen, corrections=corrections, measures=steps, times=times)
     path.write_text(json.dumps(report.to_json()), encoding="utf-8")
     return path
 
 
 @pytest.fixture
-def book(tmp_path: Path, coverage: Path) -> Path:
-    out = tmp_path / "spec"
-    docs.write(out, FEATURES, coverage)
+def coverage(tmp_path: Path) -> Path:
+    """The coverage report, in the test's own directory: the test may change it."""
+    return write_coverage(tmp_path / "spec-coverage.json")
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The book written from the features and that coverage report, once for the module: its tests only read it."""
+    here = tmp_path_factory.mktemp("book")
+    out = here / "spec"
+    docs.write(out, FEATURES, write_coverage(here / "spec-coverage.json"))
     return out
 
 
