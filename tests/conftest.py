@@ -138,6 +138,13 @@ SCHEMA_FINGERPRINT = """
     UNION ALL
     SELECT 'event trigger', concat_ws(' ', evtname, evtevent, evtenabled::text) FROM pg_event_trigger
     UNION ALL
+    SELECT 'default privileges', concat_ws(' ', defaclrole::regrole::text, defaclnamespace::regnamespace::text,
+                                           defaclobjtype::text, defaclacl::text) FROM pg_default_acl
+    UNION ALL
+    SELECT 'large object', oid::text FROM pg_largeobject_metadata
+    UNION ALL
+    SELECT 'publication', pubname FROM pg_publication
+    UNION ALL
     SELECT 'setting', array_to_string(setconfig, ',') FROM pg_db_role_setting s
       JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = current_database()
     UNION ALL
