@@ -56,6 +56,27 @@ Feature: Retractions and corrections
       | 2       | AgreementFinalised | 29 October 2025 | 29 October 2025 | 3            |
       | 3       | EventRetracted     |                 | 3 November 2025 |              |
 
+  Scenario: A newsroom's table tells the story as corrected; its news feed keeps every entry of the log
+    Given the negotiation "us-korea-2025" opened with the deal between "US" and "KR" on 30 July 2025
+    And the point "investment structure" was disputed on 20 August 2025
+    And the point "investment structure" was resolved on 29 October 2025
+    And the agreement was finalised on 29 October 2025 in "memorandum of understanding signed at Gyeongju"
+    And version 4 was retracted on 3 November 2025, because "no document was signed at Gyeongju"
+    And version 2 was corrected to have happened on 18 August 2025, because "the ministry objected on 18 August"
+    Then the story's table for a spreadsheet reads:
+      | version | event             | occurred   | reported   | state after         | open points after    |
+      | 1       | AgreedInPrinciple | 2025-07-30 | 2025-07-30 | agreed_in_principle | none                 |
+      | 2       | TermsDisputed     | 2025-08-18 | 2025-08-20 | disputed_terms      | investment structure |
+      | 3       | DisputeResolved   | 2025-10-29 | 2025-10-29 | agreed_in_principle | none                 |
+    And the news feed reads, newest first:
+      | version | entry              | what it changed                                                 |
+      | 6       | EventCorrected     | still agreed in principle                                       |
+      | 5       | EventRetracted     | finalised → agreed in principle                                 |
+      | 4       | AgreementFinalised | agreed in principle → finalised                                 |
+      | 3       | DisputeResolved    | terms disputed → agreed in principle                            |
+      | 2       | TermsDisputed      | agreed in principle → terms disputed (open: investment structure) |
+      | 1       | AgreedInPrinciple  | not opened → agreed in principle                                |
+
   Scenario: A retraction that would break the story is refused
     Given the negotiation "us-japan-2025" opened with the deal between "US" and "JP" on 22 July 2025
     And the point "tariff stacking" was disputed on 5 August 2025

@@ -9,6 +9,7 @@ loaded that its file now says differently is refused, never duplicated.
 from __future__ import annotations
 
 import itertools
+import csv
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -508,3 +509,53 @@ def test_export_refuses_a_format_its_file_name_would_not_load_as(seeded: Ledger,
 
     assert result.exit_code == 2
     assert "name the json export all.json" in result.output
+
+
+# -- the stories as a table ---------------------------------------------------------------------------------
+
+
+def test_export_csv_has_a_row_per_story_event_with_the_state_the_ledger_gives_after_it(
+        seeded: Ledger, tmp_path: Path) -> None:
+    out = tmp_path / "stories.csv"
+
+    result = run(seeded.url, "export", "--format", "csv", "--out", str(out))
+
+    assert result.exit_code == 0, result.output
+    with out.open(encoding="utf-8", newline="") as table:
+        read = list(csv.DictReader(table))
+    stories = {n: seeded.story(n) for n in seeded.negotiations()}
+    assert result.stderr == (f"exported {sum(map(len, stories.values()))} story rows of {len(stories)} negotiations "
+                             f"to {out}\n")
+    assert [(r["negotiation"], r["event_id"]) for r in read] == [
+        (n, e.event_id) for n, story in stories.items() for e in story]
+    for row in read:
+        negotiation_id, story = row["negotiation"], stories[row["negotiation"]]
+        place = [e.event_id for e in story].index(row["event_id"])
+        # The state after an event of the story is the ledger's answer as of that event, as known then.
+        event = story[place]
+        if place + 1 < len(story) and story[place + 1].occurred_at == event.occurred_at:
+            continue  # a later event of the same moment is folded in too, as of that moment
+        held = seeded.get(negotiation_id, as_of=event.occurred_at)
+        assert (row["state"], row["open_points"].split("; ") if row["open_points"] else []) == (
+            held.state, list(held.open_disputes)), row
+        assert (row["type"], row["version"], row["sources"]) == (event.type, str(event.version),
+                                                                 "; ".join(event.sources))
+    assert {r["has_deal"] for r in read} == {"yes", "no"}
+    corrected = next(r for r in read if r["negotiation"] == "us-japan-2025" and r["version"] == "3")
+    assert corrected["occurred_at"] == "2025-08-01"  # as the story now tells it
+    retracted = seeded.history("us-uk-2025")[-2]
+    assert retracted.event_id not in {r["event_id"] for r in read}
+
+
+def test_export_csv_of_an_unknown_negotiation_writes_nothing_to_stdout_or_a_file(seeded: Ledger,
+                                                                                  tmp_path: Path) -> None:
+    out = tmp_path / "out.csv"
+
+    to_file = run(seeded.url, "export", "us-uk-2025", "us-mars-2030", "--out", str(out))
+    printed = run(seeded.url, "export", "us-mars-2030", "--format", "csv")
+
+    for result in (to_file, printed):
+        assert result.exit_code == 1
+        assert len(result.stderr.splitlines()) == 1 and "us-mars-2030" in result.stderr
+    assert printed.stdout == ""
+    assert not out.exists() and list(tmp_path.iterdir()) == []

@@ -309,3 +309,40 @@ def test_a_bad_time_for_the_report_is_refused_in_one_line_before_anything_is_wri
     assert result.exit_code == 1
     assert result.output.strip() == "Error: known_at: 'last week' is not an ISO 8601 date or datetime"
     assert not out.exists()
+
+
+# -- the feed and the negotiations on one time line -----------------------------------------------------------
+
+
+def test_the_report_has_an_atom_feed_of_the_log_newest_first_linked_from_the_index(site: Path, ledger: Ledger
+                                                                                    ) -> None:
+    import feedparser
+
+    feed = feedparser.parse((site / "feed.atom").read_bytes())
+    log = ledger.read_all()
+
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert feed.version == "atom10"
+    assert len(feed.entries) == len(log)
+    assert [e.id for e in feed.entries] == [f"urn:uuid:{entry.event_id}" for entry in reversed(log)]
+    newest = [datetime.fromisoformat(e.updated) for e in feed.entries]
+    assert newest == sorted(newest, reverse=True)
+    assert newest[0] == log[-1].recorded_at
+    disputed = next(e for e in feed.entries if e.title.startswith("us-japan-2025 v5 TermsDisputed"))
+    assert disputed.title == "us-japan-2025 v5 TermsDisputed 2025-08-05: point disputed: tariff stacking"
+    assert disputed.content[0].value.splitlines()[0] == (
+        "agreed in principle → terms disputed (open: tariff stacking)")
+    assert disputed.link == "negotiations/us-japan-2025.html"
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert '<link rel="alternate" type="application/atom+xml" href="feed.atom"' in index
+
+
+def test_the_index_draws_every_negotiation_it_tells_on_one_time_line_a_row_each(site: Path, ledger: Ledger
+                                                                                 ) -> None:
+    index = (site / "index.html").read_text(encoding="utf-8")
+    drawn = re.search(r'vegaEmbed\("#together", (\{.*?\}), \{"renderer"', index)
+
+    assert '<div id="together" class="chart"></div>' in index and drawn is not None
+    spec = json.loads(drawn[1])
+    rows = spec["layer"][0]["encoding"]["y"]["scale"]["domain"]
+    assert [row.split("|", 1)[1] for row in rows] == ledger.negotiations()

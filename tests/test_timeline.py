@@ -32,7 +32,7 @@ from negotiation.specbook.diagram import STATE_COLOURS
 from negotiation.views import lettering, words
 from negotiation.views.model import picture
 from negotiation.views.rows import NARROW, WIDE, rows_of
-from negotiation.views.timeline import NARROW_WIDTH, WIDTH, chart_of, timeline_chart
+from negotiation.views.timeline import NARROW_WIDTH, WIDTH, chart_of, timeline_chart, timelines_chart
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = sorted((ROOT / "seeds").glob("*.yaml"))
@@ -573,3 +573,41 @@ def test_a_bar_in_a_disputed_point_survives_in_its_row_name(tmp_path: Path) -> N
 
     assert result.exit_code == 0, result.output
     assert "disputed: rice|beef quotas" in svg_texts(out.read_text(encoding="utf-8"))
+
+
+# -- several negotiations on one time axis -------------------------------------------------------------------
+
+
+def test_several_negotiations_are_drawn_on_one_time_axis_a_row_each(url: str, ledger: Ledger, tmp_path: Path
+                                                                    ) -> None:
+    ids = ["us-japan-2025", "us-korea-2025", LATE]
+    out = tmp_path / "three.svg"
+
+    result = run(url, "timeline", *ids, "--out", str(out))
+
+    assert result.exit_code == 0, result.output
+    spec = timelines_chart(ledger, ids).to_dict()
+    data = spec["datasets"]
+    bands, ticks = (data[layer["data"]["name"]] for layer in spec["layer"])
+    assert spec["layer"][0]["encoding"]["y"]["scale"]["domain"] == [f"{i:05d}|{n}" for i, n in enumerate(ids)]
+    assert {b["row"].split("|")[1] for b in bands} == set(ids)
+    for negotiation_id in ids:
+        assert sum(t["negotiation"] == negotiation_id for t in ticks) == len(ledger.story(negotiation_id))
+        held = [b for b in bands if b["negotiation"] == negotiation_id]
+        assert held[-1]["state"] == ledger.get(negotiation_id).state
+    domain = spec["layer"][0]["encoding"]["x"]["scale"]["domain"]
+    assert domain[0] <= min(t["x"] for t in ticks) and max(t["x"] for t in ticks) <= domain[1]
+    assert [t for t in svg_texts(out.read_text(encoding="utf-8")) if t in ids] == ids  # named in that order
+
+
+def test_several_negotiations_with_a_bad_id_fail_in_one_line_and_write_nothing(url: str, tmp_path: Path) -> None:
+    unknown = run(url, "timeline", "us-japan-2025", "no-such-talks", "--out", str(tmp_path / "x.svg"))
+    twice = run(url, "timeline", "us-japan-2025", "us-japan-2025", "--out", str(tmp_path / "x.svg"))
+
+    for result in (unknown, twice):
+        assert result.exit_code != 0
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert "Traceback" not in result.output
+    assert "no-such-talks" in unknown.stderr
+    assert "'us-japan-2025' named more than once" in twice.stderr
+    assert not list(tmp_path.iterdir())

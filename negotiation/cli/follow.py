@@ -12,25 +12,22 @@ from ..domain.replay import StatesAfter
 from ..errors import NegotiationError
 from ..projections import PROJECTIONS, projection_named, rebuild, run
 from ..subscriptions import ENTRY_TYPES
-from ..views.words import describe
+from ..views.words import watch_line
 from . import jsonout, render
 from .main import console, main, opened
 
 
+#: How ``watch`` styles each kind of piece of its lines.
+_STYLES = {"position": "dim", "type": "bold", "sources": "dim"}
+
+
 def _entry_line(entry: RecordedEvent, after: Negotiation | None) -> Text:
     line = Text()
-    line.append(f"#{entry.position} ", style="dim")
-    line.append(f"{entry.negotiation_id} v{entry.version} ")
-    line.append(entry.type, style="bold")
-    line.append(f" {render.day(entry.occurred_at)}: ")
-    line.append(describe(entry.type, entry.data))
-    if entry.sources:
-        line.append(f" [{', '.join(entry.sources)}]", style="dim")
-    if after is not None:
-        line.append(" → ")
-        line.append_text(render.state_text(after.state))
-        if after.open_disputes:
-            line.append(f" (open: {', '.join(after.open_disputes)})")
+    for piece in watch_line(entry, after):
+        if piece.state is not None:
+            line.append_text(render.state_text(piece.state))
+        else:
+            line.append(piece.text, style=_STYLES.get(piece.kind, ""))
     return line
 
 

@@ -18,9 +18,10 @@ from .main import console, main, opened
 @click.argument("negotiation_ids", nargs=-1, metavar="[ID]...")
 @click.option("--out", type=click.Path(dir_okay=False), default=None, metavar="FILE",
               help="Write to FILE (replaced only once the export is complete); default: stdout.")
-@click.option("--format", "file_format", type=click.Choice(["yaml", "json", "plover"]), default=None,
-              help="yaml or json (default: json for an --out FILE ending .json, else yaml), or plover: "
-                   "the stories as PLOVER event records, JSON lines.")
+@click.option("--format", "file_format", type=click.Choice(["yaml", "json", "plover", "csv"]), default=None,
+              help="yaml or json (default: json for an --out FILE ending .json, csv for one ending .csv, else "
+                   "yaml); plover: the stories as PLOVER event records, JSON lines; csv: the stories as a table, "
+                   "a row per event with the state after it.")
 @click.pass_context
 def export(ctx: click.Context, negotiation_ids: tuple[str, ...], out: str | None, file_format: str | None) -> None:
     """Write negotiations (default: all) as event files that `load` reads back, corrections included.
@@ -30,12 +31,16 @@ def export(ctx: click.Context, negotiation_ids: tuple[str, ...], out: str | None
     stories, and loading it where it came from records nothing.
 
     `--format plover` writes the stories instead, one PLOVER event record a line,
-    for event-data tools: `load` does not read it back.
+    for event-data tools, and `--format csv` a table of them for a spreadsheet:
+    `load` reads neither back.
 
     Example: negotiation export us-japan-2025 --out us-japan.yaml
     """
     if file_format == "plover":
         _export_plover(ctx, negotiation_ids, out)
+        return
+    if file_format == "csv" or (file_format is None and out is not None and out.lower().endswith(".csv")):
+        _export_csv(ctx, negotiation_ids, out)
         return
     from ..files.export import documents, write
 
@@ -64,6 +69,20 @@ def _export_plover(ctx: click.Context, negotiation_ids: tuple[str, ...], out: st
             count, records = _write_replacing(Path(out), lambda stream: write_lines(lines, stream))
     where = f" to {out}" if out else ""
     click.echo(f"exported {records} PLOVER event record{'s' if records != 1 else ''} of {count} "
+               f"negotiation{'s' if count != 1 else ''}{where}", err=True)
+
+
+def _export_csv(ctx: click.Context, negotiation_ids: tuple[str, ...], out: str | None) -> None:
+    from ..files.export import story_rows, write_csv
+
+    with opened(ctx) as ledger:
+        rows = story_rows(ledger, negotiation_ids)
+        if out is None:
+            count, written = write_csv(rows, sys.stdout)
+        else:
+            count, written = _write_replacing(Path(out), lambda stream: write_csv(rows, stream))
+    where = f" to {out}" if out else ""
+    click.echo(f"exported {written} story row{'s' if written != 1 else ''} of {count} "
                f"negotiation{'s' if count != 1 else ''}{where}", err=True)
 
 

@@ -27,7 +27,6 @@ from rich.text import Text
 from ..domain.aggregate import Negotiation
 from ..domain.entries import RecordedEvent
 from ..domain.story import StoryEvent
-from ..domain.times import day_or_iso
 from ..questions import (Deal, DeadlineRow, Details, DeniedEvent, MeasureRow, Meeting, Suspension, ThirdPartyAct,
                          Views)
 from ..views import words
@@ -78,7 +77,7 @@ def state_text(state: str) -> Text:
 
 def day(moment: datetime | None) -> str:
     """A moment in a table: its day when it is midnight, else ISO 8601 to the second; a dash for none."""
-    return "—" if moment is None else day_or_iso(moment, "seconds")
+    return words.moment(moment)
 
 
 def recorded(event: RecordedEvent) -> Group:

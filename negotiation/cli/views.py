@@ -21,15 +21,17 @@ KNOWN_AT = click.option("--known-at", metavar="DATE", default=None,
 
 
 @main.command()
-@click.argument("negotiation_id")
+@click.argument("negotiation_ids", nargs=-1, required=True, metavar="ID...")
 @click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The file to write: .svg, .png or .html (a page with tooltips that works offline).")
 @AS_OF
 @KNOWN_AT
 @click.pass_context
-def timeline(ctx: click.Context, negotiation_id: str, out_file: Path, as_of: str | None,
+def timeline(ctx: click.Context, negotiation_ids: tuple[str, ...], out_file: Path, as_of: str | None,
              known_at: str | None) -> None:
     """Draw a negotiation's timeline: its states, events, disputes and what was known when.
+
+    Given several ids, draw their states on one time axis instead, one row each.
 
     Example: negotiation timeline us-japan-2025 --out us-japan.png --as-of 2025-08-28
     """
@@ -38,14 +40,20 @@ def timeline(ctx: click.Context, negotiation_id: str, out_file: Path, as_of: str
     from ..views.model import picture
 
     try:
-        files.check_format(out_file)
+        suffix = files.check_format(out_file)
     except ValueError as e:
         raise click.ClickException(f"--out: {e}") from None
+    twice = sorted({n for n in negotiation_ids if negotiation_ids.count(n) > 1})
+    if twice:
+        raise click.ClickException(f"negotiation {', '.join(map(repr, twice))} named more than once")
     with opened(ctx) as ledger:
-        view = picture(ledger, negotiation_id, as_of=as_of, known_at=known_at)
-    narrow = drawing.chart_of(view, drawing.NARROW_WIDTH, narrow=True) if files.check_format(out_file) == ".html" \
-        else None
-    files.save(drawing.chart_of(view), out_file, title=view.named or negotiation_id, narrow=narrow)
+        views = [picture(ledger, negotiation_id, as_of=as_of, known_at=known_at) for negotiation_id in negotiation_ids]
+    if len(views) > 1:
+        files.save(drawing.chart_of_several(views), out_file, title=", ".join(negotiation_ids))
+    else:
+        (view,) = views
+        narrow = drawing.chart_of(view, drawing.NARROW_WIDTH, narrow=True) if suffix == ".html" else None
+        files.save(drawing.chart_of(view), out_file, title=view.named or view.id, narrow=narrow)
     console().print(f"wrote {out_file}", soft_wrap=True)
 
 

@@ -12,7 +12,7 @@ transaction) stands for each entry of it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -22,6 +22,7 @@ from .aggregate import Negotiation, fold, fold_log, fold_rows
 from .entries import RecordedEvent
 from .payloads import EVENT_KINDS
 from .payloads import CORRECTION_TYPES
+from .story import StoryEvent
 
 #: What folding a log needs of each entry, in version order: (version, type, data, occurred_at).
 Row = tuple[int, str, Mapping[str, Any], datetime]
@@ -75,6 +76,20 @@ def extends(before: Negotiation | None, entry: RecordedEvent) -> bool:
         return entry.version == 1
     return (before.version == entry.version - 1 and before.updated_at is not None
             and entry.occurred_at >= before.updated_at)
+
+
+def story_steps(negotiation_id: str, story: Iterable[StoryEvent]
+                ) -> Iterator[tuple[StoryEvent, Negotiation, Negotiation]]:
+    """Each event of a story (in story order) with the negotiation right before it and right after it.
+
+    The story is folded once, each event as the next version: a story's
+    events keep their log versions, which a corrected date may have put out of order.
+    """
+    before = Negotiation(id=negotiation_id)
+    for event in story:
+        after = fold(negotiation_id, [replace(event, version=before.version + 1)], before)
+        yield event, before, after
+        before = after
 
 
 #: Reads a negotiation's log, in version order.

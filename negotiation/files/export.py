@@ -14,10 +14,16 @@ database's own: ``negotiation copy`` keeps those.)
 YAML is written so that the YAML 1.2 core schema ``load`` reads by gives back
 exactly what was written: text that would read as a number, a boolean or
 null there (``1e3``, ``0o12``, ``null``) is quoted.
+
+``--format csv`` writes the stories instead, for a spreadsheet: a row per
+event of each story, in story order (retracted events left out, corrected
+ones as corrected), with the state the story is in after it. ``load`` does
+not read it back.
 """
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TextIO
@@ -25,14 +31,22 @@ from typing import Any, TextIO
 import orjson
 import yaml
 
+from ..domain.aggregate import Negotiation
 from ..domain.entries import RecordedEvent
-from ..domain.payloads import CORRECTION_TYPES, DENIED
+from ..domain.payloads import CORRECTION_TYPES, DENIED, describe
+from ..domain.replay import story_steps
+from ..domain.story import StoryEvent
 from ..domain.times import file_moment, to_utc
 from ..errors import UnknownNegotiation
 from ..ledger import Ledger
 from .reading import CORE_SCHEMA
 
 FORMATS = ("yaml", "json")
+#: The columns of a story table (``--format csv``), in order.
+CSV_COLUMNS = ("negotiation", "version", "event_id", "type", "occurred_at", "reported_at", "summary", "sources",
+               "state", "open_points", "has_deal")
+#: Between the names in a cell (sources, open points): a source's name may hold a comma.
+CELL_SEPARATOR = "; "
 
 
 def item(entry: RecordedEvent) -> dict[str, Any]:
@@ -64,16 +78,22 @@ def document(negotiation_id: str, entries: Iterable[RecordedEvent], title: str |
     return {"negotiation": negotiation_id, **named, "events": [item(entry) for entry in entries]}
 
 
+def _checked(ledger: Ledger, negotiation_ids: Sequence[str]) -> list[str]:
+    """The ids named (default: every negotiation, in the order they were opened), each known to the ledger."""
+    ids = list(negotiation_ids) or ledger.negotiations()
+    for negotiation_id in ids:
+        if not ledger.version(negotiation_id):
+            raise UnknownNegotiation(negotiation_id)
+    return ids
+
+
 def documents(ledger: Ledger, negotiation_ids: Sequence[str] = ()) -> Iterator[dict[str, Any]]:
     """The documents of the negotiations named (default: all, in the order they were opened).
 
     Every id is checked before the first document is made: an unknown one is
     refused (UnknownNegotiation) before anything is written.
     """
-    ids = list(negotiation_ids) or ledger.negotiations()
-    for negotiation_id in ids:
-        if not ledger.version(negotiation_id):
-            raise UnknownNegotiation(negotiation_id)
+    ids = _checked(ledger, negotiation_ids)
     titles = ledger.titles()
     return (document(negotiation_id, ledger.history(negotiation_id), titles.get(negotiation_id))
             for negotiation_id in ids)
@@ -116,3 +136,38 @@ def write(docs: Iterable[dict[str, Any]], out: TextIO, file_format: str = "yaml"
         yaml.dump_all(counting(), out, Dumper=EventFileDumper, sort_keys=False, allow_unicode=True,
                       explicit_start=True, width=100)
     return counted[0], counted[1]
+
+
+def story_rows(ledger: Ledger, negotiation_ids: Sequence[str] = ()) -> Iterator[dict[str, str]]:
+    """A row per event of each story named (default: all), in story order, with the state after it.
+
+    The keys are ``CSV_COLUMNS``; times are days when they are midnight UTC.
+    Every id is checked first, as ``documents`` does, and every story is told
+    before the first row is given, so a story that cannot be told writes nothing.
+    """
+    ids = _checked(ledger, negotiation_ids)
+    stories = [(negotiation_id, ledger.story(negotiation_id)) for negotiation_id in ids]
+    return (_row(negotiation_id, event, after) for negotiation_id, story in stories
+            for event, _before, after in story_steps(negotiation_id, story))
+
+
+def _row(negotiation_id: str, event: StoryEvent, after: Negotiation) -> dict[str, str]:
+    return {"negotiation": negotiation_id, "version": str(event.version), "event_id": event.event_id,
+            "type": event.type, "occurred_at": file_moment(event.occurred_at),
+            "reported_at": file_moment(event.reported_at), "summary": describe(event.type, event.data),
+            "sources": CELL_SEPARATOR.join(event.sources), "state": after.state,
+            "open_points": CELL_SEPARATOR.join(after.open_disputes),
+            "has_deal": "yes" if after.has_deal else "no"}
+
+
+def write_csv(rows: Iterable[dict[str, str]], out: TextIO) -> tuple[int, int]:
+    """Write story rows as CSV with a header; returns (negotiations, rows)."""
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
+    writer.writeheader()
+    negotiations: set[str] = set()
+    count = 0
+    for row in rows:
+        writer.writerow(row)
+        negotiations.add(row["negotiation"])
+        count += 1
+    return len(negotiations), count

@@ -109,11 +109,14 @@ def charts(chart: alt.TopLevelMixin, narrow: alt.TopLevelMixin | None = None, ta
             + embed("#" + target, chart) + embed(f"#{target}-narrow", narrow))
 
 
-def page(title: str, body: str, *, scripts: str = "", css: str = "") -> str:
-    """A whole HTML page: readable on a phone and a desktop, with the Vega scripts before the body's own."""
+def page(title: str, body: str, *, scripts: str = "", css: str = "", head: str = "") -> str:
+    """A whole HTML page: readable on a phone and a desktop, with the Vega scripts before the body's own.
+
+    ``head``: more of the page's head (a link to its feed).
+    """
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-            f"<title>{escape(title)}</title>\n<style>{BASE_CSS}{CHART_CSS}{css}</style>\n{scripts}\n</head>\n"
+            f"{head}<title>{escape(title)}</title>\n<style>{BASE_CSS}{CHART_CSS}{css}</style>\n{scripts}\n</head>\n"
             f"<body>\n{body}\n<noscript><p>The charts on this page are drawn by JavaScript, which is off; "
             "the tables say the same.</p></noscript>\n</body>\n</html>\n")
 

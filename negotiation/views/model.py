@@ -14,10 +14,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..domain.aggregate import Negotiation, fold
+from ..domain.aggregate import Negotiation
 from ..domain.entries import RecordedEvent
 from ..domain.measures import MEASURE_EVENTS
 from ..domain.payloads import CORRECTION_TYPES
+from ..domain.replay import story_steps
 from ..domain.story import StoryEvent, retractions_and_corrections
 from ..domain.times import Moment, end_of, spoken_day
 from ..ledger import Ledger
@@ -186,19 +187,16 @@ def picture(ledger: Ledger, negotiation_id: str, *, as_of: Moment | None = None,
 def _walk(negotiation_id: str, story: list[StoryEvent]
           ) -> tuple[tuple[Step, ...], tuple[TermChange, ...], tuple[MeasureChange, ...]]:
     """Fold the story once, keeping the state, the terms and the measures each event leaves."""
-    state = Negotiation(id=negotiation_id)
     steps: list[Step] = []
     changes: list[TermChange] = []
     measured: list[MeasureChange] = []
-    for event in story:
-        after = fold(negotiation_id, [replace(event, version=state.version + 1)], state)
+    for event, state, after in story_steps(negotiation_id, story):
         steps.append(Step(event, state.state, after.state))
         changes += _term_changes(state.terms, after.terms, event)
         for party, stated in after.statements.items():
             changes += _term_changes(state.statements.get(party, {}), stated, event, party)
         if event.type in MEASURE_EVENTS:
             measured.append(MeasureChange(event, after.measures[event.data["measure"]]))
-        state = after
     return tuple(steps), tuple(changes), tuple(measured)
 
 

@@ -31,6 +31,9 @@ from .words import change_of_state, days_later, describe, state, term
 
 VEGA_SCRIPT = "assets/vega-embed.js"
 SPEC_BOOK = "spec/index.html"
+#: The report's Atom feed of the log, beside the index, and its media type.
+FEED = "feed.atom"
+FEED_TYPE = "application/atom+xml"
 
 CSS = (
     "h1{font-size:1.6em;margin:.2em 0}h2{font-size:1.2em;margin:1.6em 0 .5em}"
@@ -116,15 +119,20 @@ def _script(root: str) -> str:
 
 
 def index_page(views: Sequence[tuple[Picture, alt.TopLevelMixin]], written: str,
-               overview: Overview | None = None) -> str:
+               overview: Overview | None = None, *, together: alt.TopLevelMixin | None = None,
+               feed: str | None = None) -> str:
     """Every negotiation: parties, state now, opened, last event, open points and a small timeline; then the
-    deadlines of the days ahead and the measures in force across them, and any negotiation it could not tell."""
+    deadlines of the days ahead and the measures in force across them, and any negotiation it could not tell.
+
+    ``together``: every negotiation's states on one time line, under the table; ``feed``: the log's Atom feed
+    (a path beside the page), linked from the page's head and its menu.
+    """
     rows = []
-    charts = []
+    drawing = []
     for i, (view, mini) in enumerate(views):
         n = view.negotiation
         chart_id = f"mini-{i}"
-        charts.append(embed(f"#{chart_id}", mini))
+        drawing.append(embed(f"#{chart_id}", mini))
         rows.append((_link(n.id, "", name=view.named) + (f' <span class="id">{escape(n.id)}</span>' if view.named
                                                           else ""),
                      escape(" – ".join(n.parties)), state_chip(n.state, ""),
@@ -136,12 +144,19 @@ def index_page(views: Sequence[tuple[Picture, alt.TopLevelMixin]], written: str,
     said = f" {escape(overview.when)}" if overview is not None and overview.when else ""
     body = (f'<nav><a href="{SPEC_BOOK}">spec book: the state machine and every scenario</a>'
             + ('<a href="#deadlines">deadlines</a><a href="#measures">measures in force</a>' if overview else "")
-            + ('<a href="#untold">not told</a>' if failed else "") + "</nav>"
+            + ('<a href="#untold">not told</a>' if failed else "")
+            + (f'<a href="{escape(feed)}" type="{FEED_TYPE}">news feed of the log (Atom)</a>' if feed else "")
+            + "</nav>"
             f"<h1>Negotiations</h1><p class=\"muted\">{told} from the ledger{said}, written {escape(written)}. "
             "Each name opens its timeline, story and terms.</p>" + _legend()
             + table(("negotiation", "parties", "state now", "opened", "last event", "open points", "timeline"),
-                    rows) + (_overview(overview) if overview else "") + "".join(charts))
-    return page("Negotiations", body, scripts=_script(""), css=CSS)
+                    rows)
+            + ('<h2 id="together">On one time line</h2>' + charts(together, target="together")
+               if together is not None else "")
+            + (_overview(overview) if overview else "") + "".join(drawing))
+    head = (f'<link rel="alternate" type="{FEED_TYPE}" href="{escape(feed)}" title="the log, newest first">\n'
+            if feed else "")
+    return page("Negotiations", body, scripts=_script(""), css=CSS, head=head)
 
 
 def _link(negotiation_id: str, root: str, anchor: str = "", name: str | None = None) -> str:

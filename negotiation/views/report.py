@@ -3,8 +3,10 @@
 ::
 
     index.html                  every negotiation: parties, state now, opened, last event, open points,
-                                and a small timeline; the deadlines of the next 30 days and the measures
-                                in force across them; any negotiation it could not tell, with why
+                                and a small timeline; their states on one time line; the deadlines of the
+                                next 30 days and the measures in force across them; any negotiation it
+                                could not tell, with why
+    feed.atom                   the log as an Atom feed, the newest entry first, each saying what it changed
     negotiations/<id>.html      one negotiation: its timeline, story with sources (denied reports marked),
                                 each party's view of the terms side by side, deals, measures, deadlines,
                                 meetings, third-party acts, disputed points, how the terms changed,
@@ -35,7 +37,8 @@ from . import pages
 from .files import write_vega_script
 from .model import Picture, day, picture
 from .overview import overview
-from .timeline import NARROW_WIDTH, chart_of, mini_chart
+from .feed import atom
+from .timeline import NARROW_WIDTH, chart_of, chart_of_several, mini_chart
 
 #: Told after each piece of work: (pieces done, pieces in all, what comes next).
 Progress = Callable[[int, int, str], None]
@@ -56,6 +59,8 @@ class Site:
     index: Path
     pages: dict[str, Path] = field(default_factory=dict)
     spec: Path | None = None
+    #: The Atom feed of the log.
+    feed: Path | None = None
     #: What the spec book's writer noticed (a stale coverage report…).
     warnings: list[str] = field(default_factory=list)
     #: The negotiations it could not tell, each with why, in the order of the ledger.
@@ -112,6 +117,10 @@ def write(ledger: Ledger, out: Path, *, features_dir: Path | None = None, covera
                                    f"as known at {day(end_of(known_at, 'known_at'))}" if known_at is not None
                                    else ""]))
     summary = overview(views, at, site.failed.items(), when=when)
-    write_whole(site.index, pages.index_page([(v, mini_chart(v)) for v in views], spoken(clock), summary))
+    site.feed = write_whole(out / pages.FEED, atom(ledger, pages={
+        negotiation_id: path.relative_to(out).as_posix() for negotiation_id, path in site.pages.items()}))
+    together = chart_of_several(views) if views else None
+    write_whole(site.index, pages.index_page([(v, mini_chart(v)) for v in views], spoken(clock), summary,
+                                             together=together, feed=pages.FEED))
     told(total, "done")
     return site

@@ -28,7 +28,8 @@ notebook cell.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 import altair as alt
@@ -68,10 +69,66 @@ def timeline_chart(ledger: Ledger, negotiation_id: str, as_of: Any = None, known
     return chart_of(view, NARROW_WIDTH if narrow else WIDTH, narrow=narrow)
 
 
+def timelines_chart(ledger: Ledger, negotiation_ids: Sequence[str], as_of: Any = None,
+                    known_at: Any = None) -> alt.LayerChart:
+    """Several negotiations on one time axis, a row each: the states each was in, a tick per event.
+
+    Raises what ``timeline_chart`` raises for any of the ids, before drawing anything.
+    """
+    views = [picture(ledger, negotiation_id, as_of=as_of, known_at=known_at) for negotiation_id in negotiation_ids]
+    return chart_of_several(views)
+
+
+def chart_of_several(views: Sequence[Picture], width: int = WIDTH) -> alt.LayerChart:
+    """The states of several pictures on one world time, one row each (in the order given), named by id.
+
+    A state a negotiation is still in runs on to the end of the picture: it holds it yet.
+    """
+    start, end = min(v.start for v in views), max(v.end for v in views)
+    keys = [f"{i:05d}|{view.id}" for i, view in enumerate(views)]
+    bands: list[Row] = []
+    events: list[Row] = []
+    for key, view in zip(keys, views):
+        rows = rows_of(view, width)
+        bands += [{**band, "row": key, "negotiation": view.id, "x2": ms(end) if not band["to"] else band["x2"]}
+                  for band in rows.bands]
+        events += [{"row": key, "negotiation": view.id, **{name: event[name] for name in _EVENT_FIELDS}}
+                   for event in rows.events]
+    axis = alt.Axis(labelExpr="slice(datum.label, indexof(datum.label, '|') + 1)", labelLimit=AXIS_WIDTH,
+                    ticks=False, domain=False, labelFontSize=11, labelPadding=6)
+    y = alt.Y("row:N", sort=keys, title=None, axis=axis, scale=alt.Scale(domain=keys))
+    x = _world_time(start, end, alt.Axis(format="%-d %b %Y", labelAngle=0, grid=True, gridColor="#d0d4da",
+                                         labelFlush=True, labelBound=True, tickCount=8, labelOverlap="greedy",
+                                         labelFontSize=11, labelSeparation=8))
+    room = width + AXIS_WIDTH * 0.6
+    layers = [
+        _data(bands).mark_bar(height=ROW - 4, strokeWidth=1.5, opacity=0.9).encode(
+            x, alt.X2("x2:T"), y, *_state_colours(True, room, 11), alt.Description("about:N"),
+            tooltip=[alt.Tooltip("negotiation:N"), alt.Tooltip("said:N", title="state"), alt.Tooltip("from:N"),
+                     alt.Tooltip("to:N"), alt.Tooltip("why:N")]),
+        _data(events).mark_tick(thickness=2, size=ROW - 8).encode(
+            x, y, alt.Color("ink:N", scale=None), alt.Description("about:N"),
+            tooltip=_tips("negotiation", "event", "date", "sources", "what", "state")),
+    ]
+    when = next((view.when for view in views if view.when), "") or "as they stand now"
+    title = alt.Title(f"{len(views)} negotiations: their states on one time line", anchor="start", fontSize=15,
+                      font=lettering.FONT, subtitle=lettering.wrap(
+                          f"{when} · each band is a state, each tick an event", room, 11).split("\n"),
+                      subtitleFontSize=11, subtitleColor="#4b5563", subtitleFont=lettering.FONT)
+    return alt.LayerChart(layer=layers, width=width, height=ROW * len(keys), title=title, config=_config(False))
+
+
+#: What a tick of an event says in a chart of several negotiations.
+_EVENT_FIELDS = ("x", "ink", "event", "date", "sources", "what", "state", "about")
+
+
 def _x(view: Picture, axis: Any = alt.Undefined, field: str = "x") -> alt.X:
     """World time; a layer that leaves ``axis`` out shares the chart's axis (None: no axis at all)."""
-    return alt.X(f"{field}:T", title=None, axis=axis,
-                 scale=alt.Scale(type="utc", domain=[ms(view.start), ms(view.end)]))
+    return _world_time(view.start, view.end, axis, field)
+
+
+def _world_time(start: datetime, end: datetime, axis: Any = alt.Undefined, field: str = "x") -> alt.X:
+    return alt.X(f"{field}:T", title=None, axis=axis, scale=alt.Scale(type="utc", domain=[ms(start), ms(end)]))
 
 
 def _data(rows: list[Row]) -> alt.Chart:
@@ -95,18 +152,22 @@ def _columns(labels: list[str], room: float, size: float) -> int:
 def _bands(view: Picture, rows: list[Row], x: alt.X, *, legend: bool, room: float = WIDTH,
            size: float = 11) -> alt.Chart:
     """The states held, as bands the full height of the chart, filled and outlined as in the diagram."""
+    bands: alt.Chart = _data(rows).mark_rect(strokeWidth=1.5, opacity=0.9).encode(
+        x, alt.X2("x2:T"), *_state_colours(legend, room, size), alt.Description("about:N"),
+        tooltip=[alt.Tooltip("said:N", title="state"), alt.Tooltip("from:N"), alt.Tooltip("to:N"),
+                 alt.Tooltip("why:N")])
+    return bands
+
+
+def _state_colours(legend: bool, room: float, size: float) -> tuple[alt.Fill, alt.Stroke]:
+    """A state's fill and outline, as in the diagram, with the legend naming the states in words (or none)."""
     fill = alt.Scale(domain=list(STATES), range=[STATE_COLOURS[s][0] for s in STATES])
     stroke = alt.Scale(domain=list(STATES), range=[STATE_COLOURS[s][1] for s in STATES])
     said = [state(s) for s in STATES]
     shown = alt.Legend(title="state", orient="bottom", symbolType="square", symbolStrokeWidth=1.5,
                        columns=_columns(said, room, size), labelExpr=_words_of({s: state(s) for s in STATES}),
                        labelLimit=0) if legend else None
-    bands: alt.Chart = _data(rows).mark_rect(strokeWidth=1.5, opacity=0.9).encode(
-        x, alt.X2("x2:T"), alt.Fill("state:N", scale=fill, legend=shown),
-        alt.Stroke("state:N", scale=stroke, legend=shown), alt.Description("about:N"),
-        tooltip=[alt.Tooltip("said:N", title="state"), alt.Tooltip("from:N"), alt.Tooltip("to:N"),
-                 alt.Tooltip("why:N")])
-    return bands
+    return alt.Fill("state:N", scale=fill, legend=shown), alt.Stroke("state:N", scale=stroke, legend=shown)
 
 
 def _tips(*fields: str) -> list[alt.Tooltip]:

@@ -12,11 +12,15 @@ command line loads it on every command.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from ..domain import machine
+from ..domain.aggregate import Negotiation
+from ..domain.entries import RecordedEvent
 from ..domain.payloads import describe as machine_describe
+from ..domain.times import day_or_iso
 
 #: Each state of the machine as a reader says it.
 STATE_WORDS: dict[str, str] = {
@@ -121,3 +125,57 @@ def describe(event_type: str, data: Mapping[str, Any]) -> str:
         who = f" according to {data['according_to']}" if data.get("according_to") else ""
         return f"terms amended{who}: {terms(data['terms'])}"
     return machine_describe(event_type, data)
+
+
+def moment(when: datetime | None) -> str:
+    """A moment in a table or a line: its day when it is midnight, else ISO 8601 to the second; a dash for none."""
+    return "—" if when is None else day_or_iso(when, "seconds")
+
+
+class Said(NamedTuple):
+    """A piece of a line about a log entry, and what it is: the terminal styles each kind its own way, a feed
+    takes the text."""
+
+    text: str
+    #: "position", "type", "sources", "state" (then ``state`` is the machine's name), or "" for plain text.
+    kind: str = ""
+    state: str | None = None
+
+
+def plain(pieces: Iterable[Said]) -> str:
+    """The pieces as one line of text."""
+    return "".join(piece.text for piece in pieces)
+
+
+def entry_said(entry: RecordedEvent) -> list[Said]:
+    """``us-japan-2025 v5 TermsDisputed 2025-08-05: point disputed: tariff stacking``."""
+    return [Said(f"{entry.negotiation_id} v{entry.version} "), Said(entry.type, "type"),
+            Said(f" {moment(entry.occurred_at)}: "), Said(describe(entry.type, entry.data))]
+
+
+def sources_said(entry: RecordedEvent) -> list[Said]:
+    """`` [NHK, Nikkei]``; nothing for an entry that names no source."""
+    return [Said(f" [{', '.join(entry.sources)}]", "sources")] if entry.sources else []
+
+
+def change_said(after: Negotiation, before: str | None = None) -> list[Said]:
+    """The state an entry left the negotiation in, with its open points: ``terms disputed (open: tariff
+    stacking)``; with the state ``before`` it, what the entry changed: ``agreed in principle → terms disputed
+    (open: tariff stacking)``, or ``still agreed in principle``."""
+    now = Said(state(after.state), "state", after.state)
+    if before is None:
+        said = [now]
+    elif before == after.state:
+        said = [Said("still "), now]
+    else:
+        said = [Said(state(before), "state", before), Said(" → "), now]
+    if after.open_disputes:
+        said.append(Said(f" (open: {', '.join(after.open_disputes)})"))
+    return said
+
+
+def watch_line(entry: RecordedEvent, after: Negotiation | None) -> list[Said]:
+    """What ``watch`` prints of an entry: ``#12 us-japan-2025 v5 TermsDisputed 2025-08-05: point disputed:
+    tariff stacking [NHK] → terms disputed (open: tariff stacking)``; no state when its story cannot be told."""
+    line = [Said(f"#{entry.position} ", "position"), *entry_said(entry), *sources_said(entry)]
+    return line + ([Said(" → "), *change_said(after)] if after is not None else [])

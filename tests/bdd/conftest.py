@@ -10,6 +10,8 @@ on each backend it runs on (``test_features.py``); its *When* steps go through `
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -27,6 +29,8 @@ from negotiation import (
 )
 from negotiation.domain.payloads import CORRECTED, CORRECTION_TYPES, DENIED, RETRACTED
 from negotiation.errors import IllegalStory
+from negotiation.files.export import story_rows, write_csv
+from negotiation.views.feed import feed_entries
 
 from .coverage import PLUGIN_NAME, SpecCoverage
 from .phrases import day, meeting, pairs, phrase, points, rows, shown, spoken, spoken_day, terms_of
@@ -1146,3 +1150,21 @@ def _(world: World, known: str, term: str) -> None:
 def _(world: World, known: str, term: str) -> None:
     world.settled()
     assert term not in world.ledger.get(world.negotiation_id, known_at=day(known)).terms
+
+
+@then("the story's table for a spreadsheet reads:")
+def _(world: World, datatable: list[list[str]]) -> None:
+    exported = io.StringIO()
+    write_csv(story_rows(world.ledger, [world.negotiation_id]), exported)
+    exported.seek(0)
+    told = [{"version": row["version"], "event": row["type"], "occurred": row["occurred_at"],
+             "reported": row["reported_at"], "state after": row["state"],
+             "open points after": row["open_points"] or "none"} for row in csv.DictReader(exported)]
+    assert told == rows(datatable)
+
+
+@then("the news feed reads, newest first:")
+def _(world: World, datatable: list[list[str]]) -> None:
+    told = [{"version": str(e.entry.version), "entry": e.entry.type, "what it changed": e.changed or ""}
+            for e in feed_entries(world.ledger) if e.entry.negotiation_id == world.negotiation_id]
+    assert told == rows(datatable)
