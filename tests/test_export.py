@@ -8,8 +8,8 @@ loaded that its file now says differently is refused, never duplicated.
 
 from __future__ import annotations
 
-import itertools
 import csv
+import itertools
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import replace

@@ -16,7 +16,6 @@ from ..views.words import watch_line
 from . import jsonout, render
 from .main import console, main, opened
 
-
 #: How ``watch`` styles each kind of piece of its lines.
 _STYLES = {"position": "dim", "type": "bold", "sources": "dim"}
 

@@ -162,7 +162,7 @@ def _row(negotiation_id: str, event: StoryEvent, after: Negotiation) -> dict[str
 
 def write_csv(rows: Iterable[dict[str, str]], out: TextIO) -> tuple[int, int]:
     """Write story rows as CSV with a header; returns (negotiations, rows)."""
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")  # lines as grep and sed read them
     writer.writeheader()
     negotiations: set[str] = set()
     count = 0

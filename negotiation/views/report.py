@@ -34,10 +34,10 @@ from ..ledger import Ledger
 from ..outfiles import write_whole
 from ..specbook import book as spec_book
 from . import pages
+from .feed import atom
 from .files import write_vega_script
 from .model import Picture, day, picture
 from .overview import overview
-from .feed import atom
 from .timeline import NARROW_WIDTH, chart_of, chart_of_several, mini_chart
 
 #: Told after each piece of work: (pieces done, pieces in all, what comes next).
