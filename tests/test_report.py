@@ -172,8 +172,9 @@ def test_the_report_in_chromium_fits_1280_and_390_pixels_with_no_word_of_a_chart
             assert min(t["size"] for t in seen_there["texts"]) >= 10, name  # nothing shrunk to specks
             assert all(chart["scale"] == 1 for chart in seen_there["charts"]), name
     index = measured["index at 1280"]
-    assert len(index["charts"]) == len(ledger.negotiations())
-    dates = [t["text"] for t in index["texts"]]
+    # A mini chart in each row of the table, then the one time line of them all under it.
+    assert len(index["charts"]) == len(ledger.negotiations()) + 1
+    dates = [t["text"] for t in index["texts"] if t["chart"] < len(ledger.negotiations())]
     assert len(dates) >= len(ledger.negotiations()) and all(re.fullmatch(r"\d{1,2} \w{3} \d{4}", d) for d in dates)
     width, height, colours = png_pixels(shot.read_bytes())
     assert (width, height) == (1700, 2800) and colours >= 30
@@ -340,9 +341,13 @@ def test_the_report_has_an_atom_feed_of_the_log_newest_first_linked_from_the_ind
 def test_the_index_draws_every_negotiation_it_tells_on_one_time_line_a_row_each(site: Path, ledger: Ledger
                                                                                  ) -> None:
     index = (site / "index.html").read_text(encoding="utf-8")
-    drawn = re.search(r'vegaEmbed\("#together", (\{.*?\}), \{"renderer"', index)
+    drawn = re.search(r'vegaEmbed\("#together-chart", (\{.*?\}), \{"renderer"', index)
+    phone = re.search(r'vegaEmbed\("#together-chart-narrow", (\{.*?\}), \{"renderer"', index)
 
-    assert '<div id="together" class="chart"></div>' in index and drawn is not None
+    assert '<div id="together-chart" class="chart wide"></div>' in index and drawn is not None
+    assert '<div id="together-chart-narrow" class="chart narrow"></div>' in index and phone is not None
+    assert json.loads(phone[1])["layer"][0]["encoding"]["y"]["scale"]["domain"] == \
+        json.loads(drawn[1])["layer"][0]["encoding"]["y"]["scale"]["domain"]
     spec = json.loads(drawn[1])
     rows = spec["layer"][0]["encoding"]["y"]["scale"]["domain"]
     assert [row.split("|", 1)[1] for row in rows] == ledger.negotiations()

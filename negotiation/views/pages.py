@@ -119,12 +119,13 @@ def _script(root: str) -> str:
 
 
 def index_page(views: Sequence[tuple[Picture, alt.TopLevelMixin]], written: str,
-               overview: Overview | None = None, *, together: alt.TopLevelMixin | None = None,
-               feed: str | None = None) -> str:
+               overview: Overview | None = None, *,
+               together: tuple[alt.TopLevelMixin, alt.TopLevelMixin] | None = None, feed: str | None = None) -> str:
     """Every negotiation: parties, state now, opened, last event, open points and a small timeline; then the
     deadlines of the days ahead and the measures in force across them, and any negotiation it could not tell.
 
-    ``together``: every negotiation's states on one time line, under the table; ``feed``: the log's Atom feed
+    ``together``: every negotiation's states on one time line, under the table (a wide chart, and a phone's
+    instead of it on a narrow screen); ``feed``: the log's Atom feed
     (a path beside the page), linked from the page's head and its menu.
     """
     rows = []
@@ -151,7 +152,7 @@ def index_page(views: Sequence[tuple[Picture, alt.TopLevelMixin]], written: str,
             "Each name opens its timeline, story and terms.</p>" + _legend()
             + table(("negotiation", "parties", "state now", "opened", "last event", "open points", "timeline"),
                     rows)
-            + ('<h2 id="together">On one time line</h2>' + charts(together, target="together")
+            + ('<h2 id="together">On one time line</h2>' + charts(*together, target="together-chart")
                if together is not None else "")
             + (_overview(overview) if overview else "") + "".join(drawing))
     head = (f'<link rel="alternate" type="{FEED_TYPE}" href="{escape(feed)}" title="the log, newest first">\n'

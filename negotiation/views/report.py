@@ -38,7 +38,7 @@ from .feed import atom
 from .files import write_vega_script
 from .model import Picture, day, picture
 from .overview import overview
-from .timeline import NARROW_WIDTH, chart_of, chart_of_several, mini_chart
+from .timeline import NARROW_SEVERAL, NARROW_WIDTH, chart_of, chart_of_several, mini_chart
 
 #: Told after each piece of work: (pieces done, pieces in all, what comes next).
 Progress = Callable[[int, int, str], None]
@@ -119,7 +119,8 @@ def write(ledger: Ledger, out: Path, *, features_dir: Path | None = None, covera
     summary = overview(views, at, site.failed.items(), when=when)
     site.feed = write_whole(out / pages.FEED, atom(ledger, pages={
         negotiation_id: path.relative_to(out).as_posix() for negotiation_id, path in site.pages.items()}))
-    together = chart_of_several(views) if views else None
+    together = (chart_of_several(views), chart_of_several(views, NARROW_SEVERAL, narrow=True)) \
+        if views else None
     write_whole(site.index, pages.index_page([(v, mini_chart(v)) for v in views], spoken(clock), summary,
                                              together=together, feed=pages.FEED))
     told(total, "done")

@@ -56,6 +56,11 @@ WIDTH = 880  # pixels of world time in a full timeline
 NARROW_WIDTH = 330
 #: What the y axis may take on the left of a full timeline, for the title and legends beside it.
 AXIS_WIDTH = 260
+#: On a phone, the pixels the ids of a chart of several negotiations may take beside its rows.
+NARROW_LABELS = 100
+#: On a phone, the pixels of world time in a chart of several negotiations: with its ids beside it and the
+#: axis's padding, the whole is no wider than a negotiation's phone chart.
+NARROW_SEVERAL = 200
 
 
 def timeline_chart(ledger: Ledger, negotiation_id: str, as_of: Any = None, known_at: Any = None,
@@ -79,11 +84,13 @@ def timelines_chart(ledger: Ledger, negotiation_ids: Sequence[str], as_of: Any =
     return chart_of_several(views)
 
 
-def chart_of_several(views: Sequence[Picture], width: int = WIDTH) -> alt.LayerChart:
+def chart_of_several(views: Sequence[Picture], width: int = WIDTH, narrow: bool = False) -> alt.LayerChart:
     """The states of several pictures on one world time, one row each (in the order given), named by id.
 
-    A state a negotiation is still in runs on to the end of the picture: it holds it yet.
+    A state a negotiation is still in runs on to the end of the picture: it holds it yet. ``narrow``: the
+    phone's chart, its ids in a narrow column beside rows of ``width`` pixels.
     """
+    label_room = NARROW_LABELS if narrow else AXIS_WIDTH
     start, end = min(v.start for v in views), max(v.end for v in views)
     keys = [f"{i:05d}|{view.id}" for i, view in enumerate(views)]
     bands: list[Row] = []
@@ -94,13 +101,14 @@ def chart_of_several(views: Sequence[Picture], width: int = WIDTH) -> alt.LayerC
                   for band in rows.bands]
         events += [{"row": key, "negotiation": view.id, **{name: event[name] for name in _EVENT_FIELDS}}
                    for event in rows.events]
-    axis = alt.Axis(labelExpr="slice(datum.label, indexof(datum.label, '|') + 1)", labelLimit=AXIS_WIDTH,
+    axis = alt.Axis(labelExpr="slice(datum.label, indexof(datum.label, '|') + 1)", labelLimit=label_room,
                     ticks=False, domain=False, labelFontSize=11, labelPadding=6)
     y = alt.Y("row:N", sort=keys, title=None, axis=axis, scale=alt.Scale(domain=keys))
-    x = _world_time(start, end, alt.Axis(format="%-d %b %Y", labelAngle=0, grid=True, gridColor="#d0d4da",
-                                         labelFlush=True, labelBound=True, tickCount=8, labelOverlap="greedy",
+    x = _world_time(start, end, alt.Axis(format="%b %Y" if narrow else "%-d %b %Y", labelAngle=0, grid=True,
+                                         gridColor="#d0d4da", labelFlush=True, labelBound=True,
+                                         tickCount=3 if narrow else 8, labelOverlap="greedy",
                                          labelFontSize=11, labelSeparation=8))
-    room = width + AXIS_WIDTH * 0.6
+    room = width + label_room * 0.6
     layers = [
         _data(bands).mark_bar(height=ROW - 4, strokeWidth=1.5, opacity=0.9).encode(
             x, alt.X2("x2:T"), y, *_state_colours(True, room, 11), alt.Description("about:N"),
@@ -111,9 +119,12 @@ def chart_of_several(views: Sequence[Picture], width: int = WIDTH) -> alt.LayerC
             tooltip=_tips("negotiation", "event", "date", "sources", "what", "state")),
     ]
     when = next((view.when for view in views if view.when), "") or "as they stand now"
-    title = alt.Title(f"{len(views)} negotiations: their states on one time line", anchor="start", fontSize=15,
-                      font=lettering.FONT, subtitle=lettering.wrap(
-                          f"{when} · each band is a state, each tick an event", room, 11).split("\n"),
+    # A phone's title starts at the ids' edge, not the rows', and is shorter: a title never shrinks to fit.
+    title = alt.Title(f"{len(views)} negotiations on one time line" if narrow
+                      else f"{len(views)} negotiations: their states on one time line", anchor="start",
+                      frame="bounds" if narrow else alt.Undefined, fontSize=15, font=lettering.FONT,
+                      subtitle=lettering.wrap(f"{when} · each band is a state, each tick an event",
+                                              width + label_room if narrow else room, 11).split("\n"),
                       subtitleFontSize=11, subtitleColor="#4b5563", subtitleFont=lettering.FONT)
     return alt.LayerChart(layer=layers, width=width, height=ROW * len(keys), title=title, config=_config(False))
 
