@@ -23,7 +23,7 @@ from .domain.checks import (
     new_event,
     new_events,
 )
-from .domain.entries import NewEvent, RecordedEvent
+from .domain.entries import NewEvent, Recorded, RecordedEvent
 from .domain.payloads import CORRECTED, DENIED, RETRACTED
 from .domain.replay import held_after, steps, told_from_rows
 from .domain.story import StoryEvent, retractions_and_corrections, story_of
@@ -193,12 +193,13 @@ class Ledger:
         *,
         expected_version: int | None = None,
         backfill: bool = False,
-    ) -> list[RecordedEvent]:
+    ) -> Recorded:
         """Append several events to one negotiation in one transaction: all of them or none.
 
         Each item is a mapping with ``type`` and ``data`` and optionally ``occurred_at``,
         ``sources`` and ``event_id``. Items whose ``event_id`` is already stored with the
-        same content are returned as stored and not written again.
+        same content are returned as stored and not written again: the list's ``written``
+        counts the events this call stored, as its transaction found them.
         """
         negotiation_id = check_negotiation_id(negotiation_id)
         return self._append(negotiation_id, self._batch(negotiation_id, events, backfill), expected_version)
@@ -217,13 +218,14 @@ class Ledger:
         self._append(negotiation_id, self._batch(negotiation_id, events, backfill), expected_version, write=False)
 
     def record_together(self, batches: Iterable[tuple[str, Iterable[Mapping[str, Any]], int | None]], *,
-                        backfill: bool = False) -> list[list[RecordedEvent]]:
+                        backfill: bool = False) -> list[Recorded]:
         """Append to several negotiations in one transaction: every batch or none.
 
         Each batch is ``(negotiation_id, events, expected_version)``, as
         ``record_many`` takes them (``expected_version`` None: any version). A
         bulk load writes many short negotiations this way, a commit for many
-        instead of one each. Returns each batch's events, in order.
+        instead of one each. Returns each batch's events, in order (each with its ``written``, as
+        ``record_many``).
         """
         return self._append_together(batches, write=True, backfill=backfill)
 
@@ -233,7 +235,7 @@ class Ledger:
         self._append_together(batches, write=False, backfill=backfill)
 
     def _append_together(self, batches: Iterable[tuple[str, Iterable[Mapping[str, Any]], int | None]],
-                         write: bool, backfill: bool = False) -> list[list[RecordedEvent]]:
+                         write: bool, backfill: bool = False) -> list[Recorded]:
         checked: list[writer.Batch] = []
         named: set[str] = set()
         for index, given in enumerate(batches):
@@ -260,7 +262,7 @@ class Ledger:
         return written
 
     def _append(self, negotiation_id: str, batch: Sequence[NewEvent],
-                expected_version: int | None, write: bool = True) -> list[RecordedEvent]:
+                expected_version: int | None, write: bool = True) -> Recorded:
         check_count("expected_version", expected_version, 0)
         _refuse_repeated_ids(batch)
         written = writer.append(self._recorder, negotiation_id, batch, expected_version, write=write)

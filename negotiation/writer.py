@@ -17,7 +17,14 @@ from typing import Any
 
 from .domain.aggregate import Negotiation, StoryBreak, decide, fold_story, told_story
 from .domain.chain import GENESIS, event_hash_of
-from .domain.entries import PAYLOAD_SCHEMA_VERSION, Entry, NewEvent, RecordedEvent, content_difference
+from .domain.entries import (
+    PAYLOAD_SCHEMA_VERSION,
+    Entry,
+    NewEvent,
+    Recorded,
+    RecordedEvent,
+    content_difference,
+)
 from .domain.payloads import CORRECTED, DENIED, is_country
 from .domain.story import correction_data, retractions_and_corrections
 from .domain.times import day_or_iso, to_utc
@@ -58,12 +65,13 @@ class CorrectionRequest:
 
 
 def append(recorder: Recorder, negotiation_id: str, batch: Sequence[NewEvent],
-           expected_version: int | None, *, write: bool = True) -> list[RecordedEvent]:
+           expected_version: int | None, *, write: bool = True) -> Recorded:
     """Append ``batch`` in one transaction (or, with ``write=False``, only check it).
 
     Events whose caller-given id is already stored with the same content are
-    returned as stored, not written again. Looking ids up costs a query per
-    write, so it is done only when the first attempt is refused: a retried
+    returned as stored, not written again (``Recorded.written`` counts the others).
+    Looking ids up costs a query per write, so it is done only when the first
+    attempt is refused: a retried
     write is refused by the machine, by ``expected_version`` or by the unique
     ``event_id`` constraint before anything is kept.
     """
@@ -74,7 +82,7 @@ def append(recorder: Recorder, negotiation_id: str, batch: Sequence[NewEvent],
 Batch = tuple[str, Sequence[NewEvent], int | None]
 
 
-def append_together(recorder: Recorder, batches: Sequence[Batch], *, write: bool = True) -> list[list[RecordedEvent]]:
+def append_together(recorder: Recorder, batches: Sequence[Batch], *, write: bool = True) -> list[Recorded]:
     """Append to several negotiations in one transaction, all or none (``append`` for each)."""
     if not any(event.id_given for _, batch, _ in batches for event in batch):
         return _transaction(recorder, batches, write, look_up_ids=False)
@@ -99,7 +107,7 @@ def correct(recorder: Recorder, negotiation_id: str, request: CorrectionRequest,
 
 
 def _transaction(recorder: Recorder, batches: Sequence[Batch], write: bool,
-                 look_up_ids: bool) -> list[list[RecordedEvent]]:
+                 look_up_ids: bool) -> list[Recorded]:
     seen: list[int] = []
     # The batch being written when another writer wins a race: the conflict names it.
     negotiation_id, _, expected_version = batches[0]
@@ -140,7 +148,7 @@ def _current(tx: Writer, negotiation_id: str, expected_version: int | None,
 
 def _append_in(tx: Writer, negotiation_id: str, batch: Sequence[NewEvent], expected_version: int | None,
                write: bool, stored: Mapping[str, RecordedEvent], seen: list[int],
-               place: str | None = None, now: datetime | None = None) -> list[RecordedEvent]:
+               place: str | None = None, now: datetime | None = None) -> Recorded:
     """One negotiation's part of a transaction; ``stored`` holds the events already stored under its ids.
 
     ``place`` names the events in a refusal of their story (a rehearsal names their place in a document).
@@ -152,7 +160,7 @@ def _append_in(tx: Writer, negotiation_id: str, batch: Sequence[NewEvent], expec
                 raise DuplicateEvent(event.event_id, difference)
     fresh = [event for event in batch if event.event_id not in stored]
     if not fresh:  # a retried write: everything is already there
-        return [stored[event.event_id] for event in batch]
+        return Recorded(stored[event.event_id] for event in batch)
 
     head, current = _current(tx, negotiation_id, expected_version, seen)
     now = now or datetime.now(UTC)
@@ -164,9 +172,9 @@ def _append_in(tx: Writer, negotiation_id: str, batch: Sequence[NewEvent], expec
     else:
         after = _retold(tx, negotiation_id, rows, place or _late_entries(rows))
     if not write:
-        return []
+        return Recorded()
     written = _write(tx, head, after, rows)
-    return [stored.get(event.event_id) or written[event.event_id] for event in batch]
+    return Recorded((stored.get(event.event_id) or written[event.event_id] for event in batch), written=len(fresh))
 
 
 def _correct_in(tx: Writer, negotiation_id: str, request: CorrectionRequest,
@@ -232,14 +240,14 @@ def rehearse(recorder: Recorder, negotiation_id: str, writes: Sequence[Rehearsed
             for write in writes:
                 try:
                     if write.correction is None:
-                        done = _append_in(tx, negotiation_id, write.events, version, True, {}, [], write.place)
+                        last = _append_in(tx, negotiation_id, write.events, version, True, {}, [], write.place)[-1]
                     else:
-                        done = [_correct_in(tx, negotiation_id, write.correction, version, [], write.place)]
+                        last = _correct_in(tx, negotiation_id, write.correction, version, [], write.place)
                 except IllegalStory:
                     raise  # it names the write by its place already
                 except (IllegalTransition, InvalidEvent, ConcurrencyConflict) as e:
                     raise InvalidEvent(f"{write.place} ({write.kind}): {e}") from None
-                version = done[-1].version
+                version = last.version
             raise _RolledBack
     except _RolledBack:
         return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, wait
+from pathlib import Path
 
 import pytest
 import workers
@@ -66,3 +67,23 @@ def test_concurrent_writers_store_every_accepted_event_exactly_once(
     report_figure(f"concurrency {backend} {mode}",
                   f"{WRITERS} writers, {total} events accepted, {conflicts} conflicts retried, "
                   f"{len(seen)} seen by the follower, lost {lost}, duplicated {duplicated}")
+
+
+def test_two_loads_of_one_file_at_once_each_report_what_they_recorded_and_together_what_is_stored(
+    ledger: Ledger, database_url: str, tmp_path: Path, pool: ProcessPoolExecutor,
+) -> None:
+    events = 21_001  # 22 chunks: the loads meet in the check, in the writing, or one after the other
+    lines = ["negotiation: long-talks-2025", "events:",
+             ("  - {type: AgreedInPrinciple, occurred_at: 2025-07-22, reported_at: 2025-07-22, "
+              "data: {parties: [US, JP]}}")]
+    lines += [f"  - {{type: TermsAmended, data: {{terms: {{round: {i}}}}}}}" for i in range(events - 1)]
+    path = tmp_path / "long-talks.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    loads = [pool.submit(workers.load, database_url, str(path)) for _ in range(2)]
+    reports = [load.result(timeout=180) for load in loads]
+
+    stored = ledger.read_all()
+    assert len(stored) == len({event.event_id for event in stored}) == events
+    assert sum(recorded for recorded, _ in reports) == events
+    assert all(recorded + already == events for recorded, already in reports)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from itertools import pairwise
 from pathlib import Path
 
+import psycopg
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
@@ -15,6 +18,7 @@ from negotiation import Ledger
 from negotiation.cli import main
 from negotiation.files.loading import load_streams, read_streams
 from negotiation.store.copy import CopyRefused, copy_log
+from negotiation.store.writers import APPEND_LOCK_KEY
 
 Figure = Callable[[str, str], None]
 
@@ -175,6 +179,34 @@ def test_the_copy_command_refuses_a_missing_source_in_one_line(tmp_path: Path) -
 
 
     assert not (tmp_path / "target.db").exists()
+
+
+@pytest.mark.slow
+def test_of_two_copies_to_one_postgresql_target_at_once_the_loser_says_so_in_one_line_and_leaves_the_copy_whole(
+    seeded: str, postgres_url: str
+) -> None:
+    command = [sys.executable, "-m", "negotiation.cli", "--url", seeded, "copy", "--to", postgres_url]
+    with psycopg.connect(postgres_url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as holder:
+        # The log's append lock held: both copies read the empty target, then queue for their first chunk.
+        holder.execute("SELECT pg_advisory_lock(%s)", (APPEND_LOCK_KEY,))
+        copies = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                  for _ in range(2)]
+        deadline = time.monotonic() + 60
+        while holder.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                             "AND objid = %s AND database = (SELECT oid FROM pg_database WHERE datname = "
+                             "current_database())", (APPEND_LOCK_KEY,)).fetchone() != (2,):
+            assert time.monotonic() < deadline and all(copy.poll() is None for copy in copies)
+            time.sleep(0.01)
+        holder.execute("SELECT pg_advisory_unlock(%s)", (APPEND_LOCK_KEY,))
+        outcomes = [(copy.wait(timeout=120), *copy.communicate()) for copy in copies]
+
+    [winner] = [outcome for outcome in outcomes if outcome[0] == 0]
+    [(status, _out, error)] = [outcome for outcome in outcomes if outcome[0] != 0]
+    assert status == 1
+    assert len(error.splitlines()) == 1, error
+    assert error.startswith("Error: ") and "was written to by another writer while this copy ran" in error
+    assert winner[1].splitlines()[1].endswith("intact")
+    assert_same_log(seeded, postgres_url)
 
 
 # -- ten thousand entries -------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ in one short line with nothing written, or answered."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -84,6 +85,24 @@ def test_a_huge_value_given_to_the_api_is_echoed_cut_short(ledger: Ledger) -> No
 
     assert len(str(refused.value)) < 200
     assert ledger.read_all() == []
+
+
+@pytest.mark.slow
+def test_a_payload_with_200000_bad_values_is_refused_in_one_line_naming_the_first_few(
+        ledger: Ledger, tmp_path: Path) -> None:
+    # Refused in seconds only if the refusal's work grows linearly: gathering the problems in time
+    # quadratic in their number took minutes for this many.
+    bad = 200_000
+    document = {"negotiation": US_JAPAN, "events": [{"type": "AgreedInPrinciple", "occurred_at": "2025-07-22",
+                                                     "data": {"parties": ["US", "JP"],
+                                                              "terms": {f"term {n}": [n] for n in range(bad)}}}]}
+    path = tmp_path / "many-bad-values.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+
+    message = refused_load(ledger, path)
+
+    said = "must be text, a number or true/false, got a list"
+    assert f"terms.term 0: {said}; terms.term 1: {said}; terms.term 2: {said}; and 199,997 more" in message
 
 
 def test_a_device_or_a_file_too_large_is_refused_before_it_is_read(ledger: Ledger, tmp_path: Path,

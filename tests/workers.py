@@ -45,6 +45,15 @@ def append(url: str, worker: int, negotiation_ids: list[str], events: int, check
     return {"accepted": accepted, "conflicts": conflicts, "ids": ids}
 
 
+def load(url: str, path: str) -> tuple[int, int]:
+    """Load an event file; what the load reports: events recorded, events already stored."""
+    from negotiation.files.loading import load_streams, read_streams
+
+    with Ledger.open(url, upgrade=False) as ledger:
+        report = load_streams(ledger, read_streams([path]))
+    return report.recorded, report.already_stored
+
+
 def open_and_count(url: str) -> int:
     """Open (and so migrate) the ledger, then count its negotiations."""
     with Ledger.open(url) as ledger:

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -86,6 +86,20 @@ class RecordedEvent:
     def __post_init__(self) -> None:
         if self.reported_at is None:
             object.__setattr__(self, "reported_at", self.recorded_at)
+
+
+class Recorded(list[RecordedEvent]):
+    """The events of one write, in the order given, as stored; ``written`` counts those the write stored itself.
+
+    The others were stored already under the ids given (an earlier run of the same write, or another
+    writer that got there first): which is which is known only inside the write's transaction, where
+    its ids are looked up under the append lock, so the count says what this write recorded even while
+    another writer records the same events.
+    """
+
+    def __init__(self, events: Iterable[RecordedEvent] = (), *, written: int = 0) -> None:
+        super().__init__(events)
+        self.written = written
 
 
 def _canonical(value: object) -> bytes:

@@ -7,6 +7,7 @@ text, a number or true/false, got a list``), never pydantic's own wording.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import islice
 from typing import get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
@@ -41,14 +42,12 @@ _SHOWN_PROBLEMS = 3
 
 
 def refusal_words(error: ValidationError, model: type[BaseModel]) -> str:
-    """Every problem pydantic found, each as ``field: what was wrong``, on one line."""
-    said: list[str] = []
-    for detail in error.errors():
-        words = _problem(detail, model)
-        if words not in said:
-            said.append(words)
+    """The first few problems pydantic found, each as ``field: what was wrong``, and how many more, on one line."""
+    # A dict keeps the first-found order and finds a problem already said in constant time: a payload
+    # with hundreds of thousands of bad values is refused in time linear in them, not quadratic.
+    said = dict.fromkeys(_problem(detail, model) for detail in error.errors())
     more = len(said) - _SHOWN_PROBLEMS
-    return "; ".join(said[:_SHOWN_PROBLEMS]) + (f"; and {more} more" if more > 0 else "")
+    return "; ".join(islice(said, _SHOWN_PROBLEMS)) + (f"; and {more:,} more" if more > 0 else "")
 
 
 def _shown(value: object, limit: int = 40) -> str:

@@ -38,10 +38,10 @@ import orjson
 
 from ..bundled import bundled
 from ..domain.checks import check_event_id, check_payload, check_reported_at, check_sources, new_event
-from ..domain.entries import RecordedEvent, content_difference
+from ..domain.entries import Recorded, RecordedEvent, content_difference
 from ..domain.payloads import DENIED, RETRACTED
 from ..domain.times import day_or_iso, iso, to_utc
-from ..errors import IllegalTransition, InvalidEvent, NegotiationError
+from ..errors import ConcurrencyConflict, IllegalTransition, InvalidEvent, NegotiationError
 from ..ledger import Ledger
 from .reading import SeedStream, is_correction, read_seed_file
 
@@ -166,8 +166,9 @@ def load_streams(
                 recorded = _write(ledger, stream.negotiation_id, part, version)
             except NegotiationError as e:
                 raise LoadStopped(streams, index, start, len(part), report, e) from e
-            # Entries already stored come back with the versions they had; new ones extend the stream.
-            fresh = sum(1 for event in recorded if event.version > version)
+            # What this chunk's transaction wrote, not what the check found: another load of the same
+            # file may have stored some of these events since.
+            fresh = recorded.written
             version = max(version, *(event.version for event in recorded))
             report.recorded += fresh
             report.already_stored += len(part) - fresh
@@ -225,14 +226,27 @@ def _check_all(ledger: Ledger, streams: Sequence[SeedStream]) -> list[tuple[int,
     return checked
 
 
+#: How many times a negotiation is checked again when another writer records into it meanwhile.
+CHECK_ATTEMPTS = 10
+
+
 def _check_one(ledger: Ledger, stream: SeedStream) -> tuple[int, int]:
-    try:
-        return _check(ledger, stream)
-    except LoadError:
-        raise
-    except NegotiationError as e:
-        said = str(e).removesuffix("; nothing was written")
-        raise LoadError(f"{stream.source}: {stream.negotiation_id}: {said}; nothing was written") from e
+    for attempt in range(1, CHECK_ATTEMPTS + 1):
+        try:
+            return _check(ledger, stream)
+        except LoadError:
+            raise
+        except ConcurrencyConflict as e:
+            # Another writer (another load of the same file, say) recorded into the negotiation between
+            # the read of its version and the check: checked again against what is stored now.
+            if attempt < CHECK_ATTEMPTS:
+                continue
+            error: NegotiationError = e
+        except NegotiationError as e:
+            error = e
+        said = str(error).removesuffix("; nothing was written")
+        raise LoadError(f"{stream.source}: {stream.negotiation_id}: {said}; nothing was written") from error
+    raise AssertionError("unreachable")
 
 
 def _group(streams: Sequence[SeedStream], checked: Sequence[tuple[int, int]], index: int) -> int:
@@ -260,7 +274,7 @@ def _write_group(ledger: Ledger, streams: Sequence[SeedStream], checked: Sequenc
         stored = checked[index][1]
         raise LoadStopped(streams, index, stored, len(first.events) - stored, report, e) from e
     for (_, events, version), recorded, (_, stored) in zip(batches, written, checked[index:index + count]):
-        fresh = sum(1 for event in recorded if event.version > version)
+        fresh = recorded.written
         report.already_stored += stored + len(events) - fresh
         report.recorded += fresh
         report.negotiations += 1
@@ -285,20 +299,28 @@ def _parts(items: Sequence[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
         yield run
 
 
-def _write(ledger: Ledger, negotiation_id: str, part: list[dict[str, Any]], version: int) -> list[RecordedEvent]:
+def _write(ledger: Ledger, negotiation_id: str, part: list[dict[str, Any]], version: int) -> Recorded:
     """One transaction: a run of events, or a retraction or correction (stored ones come back as stored)."""
-    item = part[0]
-    if not is_correction(item):
+    if not is_correction(part[0]):
         return ledger.record_many(negotiation_id, part, expected_version=version)
+    entry = _correct(ledger, negotiation_id, part[0], version)
+    # A retraction or correction found stored comes back with the version it has; one written extends the
+    # stream. (Another load that wrote the same one at the same place between the check and this write
+    # is not told apart from this one writing it.)
+    return Recorded([entry], written=int(entry.version > version))
+
+
+def _correct(ledger: Ledger, negotiation_id: str, item: dict[str, Any], version: int) -> RecordedEvent:
+    """A retraction, correction or denial of the document, written in its own transaction."""
     said: dict[str, Any] = {"sources": item.get("sources", ()), "reported_at": item.get("reported_at"),
                             "expected_version": version, "event_id": item["event_id"]}
     if item["type"] == DENIED:
-        return [ledger.deny(negotiation_id, item["target"], by=item["by"], statement=item.get("statement"), **said)]
+        return ledger.deny(negotiation_id, item["target"], by=item["by"], statement=item.get("statement"), **said)
     common = {"reason": item["reason"], **said}
     if item["type"] == RETRACTED:
-        return [ledger.retract(negotiation_id, item["target"], **common)]
-    return [ledger.correct(negotiation_id, item["target"], data=item.get("data"), occurred_at=item.get("occurred_at"),
-                           event_reported_at=item.get("event_reported_at"), **common)]
+        return ledger.retract(negotiation_id, item["target"], **common)
+    return ledger.correct(negotiation_id, item["target"], data=item.get("data"), occurred_at=item.get("occurred_at"),
+                         event_reported_at=item.get("event_reported_at"), **common)
 
 
 def _check(ledger: Ledger, stream: SeedStream) -> tuple[int, int]:

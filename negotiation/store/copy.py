@@ -37,9 +37,10 @@ from sqlalchemy.engine import make_url
 from ..domain.aggregate import Negotiation
 from ..domain.entries import RecordedEvent
 from ..domain.replay import StatesAfter
-from ..errors import NegotiationError
+from ..errors import NegotiationError, StorageError
 from .opening import open_recorder, resolve_url
 from .recorder import Reader, Recorder, Writer
+from .writers import WriteRace
 
 #: Entries per transaction: big enough to be fast, small enough that a stopped copy keeps most of its work.
 CHUNK = 2000
@@ -47,6 +48,10 @@ CHUNK = 2000
 
 class CopyRefused(NegotiationError):
     """The copy cannot start: the target is the source, or holds entries that are not the source's first."""
+
+
+class CopyRaced(StorageError):
+    """Another writer (another copy, say) stored entries on the target while this copy ran: this one stopped."""
 
 
 @dataclass
@@ -115,9 +120,15 @@ def _copy(source: Recorder, target: Recorder, chunk: int, progress: Callable[[in
             after, report.already_there = _copied_before(read, there, source, target)
         progress(report.already_there, total)
         for rows in _chunks(read, after, last, chunk):
-            with target.writing() as write:
-                write.insert_as_stored(rows)
-                _keep_states(write, rows, states)
+            try:
+                with target.writing() as write:
+                    write.insert_as_stored(rows)
+                    _keep_states(write, rows, states)
+            except WriteRace as e:  # the chunk was rolled back whole: the target holds what the other wrote
+                raise CopyRaced(
+                    f"{target.url} was written to by another writer while this copy ran (entries from position "
+                    f"{rows[0].position} are there already: {e}); this copy stopped and wrote nothing more; "
+                    "run it again to check the target and complete it") from e
             report.copied += len(rows)
             progress(report.already_there + report.copied, total)
     with target.reading() as there:
