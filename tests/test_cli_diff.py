@@ -92,8 +92,8 @@ def test_since_names_every_negotiation_with_what_changed_or_that_nothing_did(see
     (["diff", KOREA, "--since", "2025-09-20", "--known-at", "2025-09-22"], 2,
      "Error: give --known-at twice or --since once, not both"),
     (["diff", KOREA, "--known-at", "2025-09-22", "--known-at", "2025-09-20"], 1,
-     "Error: known_at_2 (2025-09-20T23:59:59.999999+00:00) is before known_at_1 (2025-09-22T23:59:59.999999+00:00): "
-     "give the earlier time first"),
+     ("Error: known_at_2 (2025-09-20T23:59:59.999999+00:00) is before known_at_1 "
+      "(2025-09-22T23:59:59.999999+00:00): give the earlier time first")),
     (["diff", "--since", "2999-01-01"], 1, "Error: known_at_2 ("),
     (["diff", "us-china-2025", "--known-at", "2025-09-20", "--known-at", "2025-09-22"], 1,
      "Error: negotiation 'us-china-2025' has no recorded events"),

@@ -12,8 +12,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ..domain.belief import (DEADLINE, MEASURE, OPEN_POINT, STATE, STORY, TERM, BeliefDiff, Change,
-                             ReportedEntry)
+from ..domain.belief import (
+    DEADLINE,
+    MEASURE,
+    OPEN_POINT,
+    STATE,
+    STORY,
+    TERM,
+    BeliefDiff,
+    Change,
+    ReportedEntry,
+)
 from ..domain.times import from_iso, spoken_day
 from .words import describe, plural, state, status, term
 
