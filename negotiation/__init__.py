@@ -27,6 +27,7 @@ from .errors import (
 
 if TYPE_CHECKING:
     from .audit import VerifyReport
+    from .domain.belief import BeliefDiff, Change, ReportedEntry
     from .domain.aggregate import Negotiation
     from .domain.chain import BrokenLink
     from .domain.entries import RecordedEvent
@@ -41,11 +42,14 @@ _LAZY = {
     "EVENT_KINDS": ".domain.payloads",
     "EVENT_TYPES": ".domain.machine",
     "STATES": ".domain.machine",
+    "BeliefDiff": ".domain.belief",
     "BrokenLink": ".domain.chain",
+    "Change": ".domain.belief",
     "Ledger": ".ledger",
     "Moment": ".domain.times",
     "Negotiation": ".domain.aggregate",
     "RecordedEvent": ".domain.entries",
+    "ReportedEntry": ".domain.belief",
     "VerifyReport": ".audit",
 }
 
@@ -55,7 +59,9 @@ __all__ = [
     "EVENT_KINDS",
     "EVENT_TYPES",
     "STATES",
+    "BeliefDiff",
     "BrokenLink",
+    "Change",
     "ConcurrencyConflict",
     "CorruptHistory",
     "DuplicateEvent",
@@ -68,6 +74,7 @@ __all__ = [
     "Negotiation",
     "NegotiationError",
     "RecordedEvent",
+    "ReportedEntry",
     "StorageError",
     "UnknownNegotiation",
     "UnknownTarget",

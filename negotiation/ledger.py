@@ -13,6 +13,7 @@ from typing import Any
 from . import questions, writer
 from .audit import VerifyReport, verify
 from .domain.aggregate import Negotiation, fold_log
+from .domain.belief import BeliefDiff, belief_diff, two_times
 from .domain.checks import (
     check_count,
     check_event_id,
@@ -24,9 +25,9 @@ from .domain.checks import (
     new_events,
 )
 from .domain.entries import NewEvent, Recorded, RecordedEvent
-from .domain.payloads import CORRECTED, DENIED, RETRACTED
+from .domain.payloads import CORRECTED, CORRECTION_TYPES, DENIED, RETRACTED
 from .domain.replay import held_after, steps, told_from_rows
-from .domain.story import StoryEvent, retractions_and_corrections, story_of
+from .domain.story import StoryEvent, known_by, retractions_and_corrections, story_of
 from .domain.times import Moment, day_or_iso, end_of
 from .errors import BackdatedReport, InvalidEvent, UnknownNegotiation
 from .sourcing import SourceChoice
@@ -355,6 +356,33 @@ class Ledger:
         if choice is not None:
             return choice.story(negotiation_id, self._entries(negotiation_id), as_of_moment, known_moment)
         return story_of(self._entries(negotiation_id), as_of=as_of_moment, known_at=known_moment)
+
+    def diff(self, negotiation_id: str, known_at_1: Moment, known_at_2: Moment) -> BeliefDiff:
+        """What changed in what was known of the negotiation between ``known_at_1`` and ``known_at_2``.
+
+        The negotiation as known at each time (``before`` is None when nothing
+        about it had been reported by the first), both stories, every entry
+        reported after the first time and by the second (``reported``: late
+        news, new events, corrections, retractions, denials) and each
+        difference in the story, state, open points, measures, deadlines and
+        terms, naming the entries that made it (``changes``). A date means the
+        end of that day, UTC. A second time before the first is refused
+        (InvalidEvent); so is a negotiation with nothing reported by the
+        second (UnknownNegotiation).
+        """
+        negotiation_id = check_negotiation_id(negotiation_id)
+        first, second = two_times(known_at_1, known_at_2)
+        entries = self._entries(negotiation_id)
+        after = _told(negotiation_id, entries, known_at=second)
+        try:
+            before: Negotiation | None = _told(negotiation_id, entries, known_at=first)
+        except UnknownNegotiation:
+            before = None  # nothing about it had been reported by the first time
+        earlier = {entry.version for entry in known_by(entries, first)}
+        reported = [entry for entry in known_by(entries, second) if entry.version not in earlier]
+        events = {entry.event_id: entry for entry in entries if entry.type not in CORRECTION_TYPES}
+        return belief_diff(negotiation_id, first, second, before, after, story_of(entries, known_at=first),
+                           story_of(entries, known_at=second), reported, events)
 
     def sources(self) -> list[SourceSummary]:
         """Every source named in the log, by name: how many entries and negotiations rest on it,

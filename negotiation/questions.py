@@ -28,6 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 from .domain.aggregate import Negotiation
+from .domain.belief import BeliefDiff, two_times
 from .domain.measures import IN_FORCE, PAUSED, Measure, passed
 from .domain.payloads import describe
 from .domain.story import StoryEvent, story_of
@@ -362,6 +363,14 @@ def measures(ledger: Ledger, *, as_of: Moment | None = None, known_at: Moment | 
         return [row for row in rows if not in_force or row.status == IN_FORCE]
 
     return _across(ledger, at, ask)
+
+
+def changes_since(ledger: Ledger, since: Moment, until: Moment | None = None) -> Answers[BeliefDiff]:
+    """What changed in what was known of every negotiation between ``since`` and ``until`` (default: now),
+    as ``Ledger.diff`` tells it, in the order of ``Ledger.negotiations()``; one with nothing reported by
+    ``until`` is left out, and one whose story as known at either time is not legal is named in ``unanswered``."""
+    first, second = two_times(since, datetime.now(UTC) if until is None else until)
+    return _across(ledger, second, lambda negotiation_id: [ledger.diff(negotiation_id, first, second)])
 
 
 def _across(ledger: Ledger, at: datetime, ask: Callable[[str], Iterable[T]]) -> Answers[T]:

@@ -220,3 +220,35 @@ def test_a_report_names_the_negotiations_it_cannot_tell_and_tells_the_rest(tmp_p
     assert tables.section("measures")[1][:6] == [TALKS, "fentanyl tariff", "US", "CA", "25%", "5 Mar 2025"]
     assert "No deadline falls due from 26 Jul 2025 to 25 Aug 2025." in index
     assert (tmp_path / "negotiations" / f"{TALKS}.html").is_file()
+
+
+# -- what changed in what was known ------------------------------------------------------------------
+
+
+def what_changed(page: str) -> str:
+    """The page's section on what changed in what was known, as text."""
+    found = re.search(r'<h2 id="what-changed">(.*?)<h2 id="story">', page)
+    assert found is not None, "the page has no section on what changed"
+    return re.sub(r"<[^>]+>", "\n", found[1])
+
+
+def test_each_page_tells_what_the_last_7_days_of_reporting_changed_or_that_nothing_did(tmp_path: Path) -> None:
+    with Ledger.open("memory://") as ledger:
+        ledger.record("us-korea-2025", "AgreedInPrinciple", {"parties": ["US", "KR"]}, occurred_at="2025-07-30",
+                      reported_at="2025-07-30", sources=["AFP"])
+        ledger.record("us-korea-2025", "TermsDisputed", {"point": "currency swap"}, occurred_at="2025-09-19",
+                      reported_at="2025-09-22", sources=["Reuters"])
+        ledger.record("us-uk-2025", "AgreedInPrinciple", {"parties": ["US", "GB"]}, occurred_at="2025-05-08",
+                      reported_at="2025-05-08")
+
+        site = report.write(ledger, tmp_path, known_at="2025-09-22", now=datetime(2026, 1, 1, tzinfo=UTC))
+
+    korea = what_changed(site.pages["us-korea-2025"].read_text(encoding="utf-8"))
+    assert "In the 7 days of reporting from 15 Sep 2025 to 22 Sep 2025: 3 changes, 1 entry reported in between." \
+        in korea
+    assert "open point currency swap: not open → open, by version 2 (new event)" in korea
+    assert "state: agreed in principle → terms disputed, by version 2 (new event)" in korea
+    assert "version 2, new event of 19 Sep 2025, reported 22 Sep 2025 (Reuters): point disputed: currency swap" \
+        in korea
+    uk = what_changed(site.pages["us-uk-2025"].read_text(encoding="utf-8"))
+    assert "In the 7 days of reporting from 15 Sep 2025 to 22 Sep 2025: nothing changed." in uk

@@ -29,6 +29,7 @@ import orjson
 if TYPE_CHECKING:  # shaped here, made elsewhere: a command that prints none of them does not import them
     from ..audit import VerifyReport
     from ..domain.aggregate import Negotiation
+    from ..domain.belief import BeliefDiff, ReportedEntry
     from ..domain.chain import BrokenLink
     from ..domain.entries import RecordedEvent
     from ..domain.story import StoryEvent
@@ -103,6 +104,38 @@ def story_event(value: StoryEvent) -> dict[str, Any]:
         "recorded_at": moment(value.recorded_at),
         "sources": list(value.sources),
         "corrected_by": list(value.corrected_by),
+    }
+
+
+def reported_entry(value: ReportedEntry) -> dict[str, Any]:
+    """An entry reported between the two times of ``diff``, with the kind of news it was."""
+    return {
+        "version": value.version,
+        "type": value.type,
+        "kind": value.kind,
+        "occurred_at": moment(value.occurred_at),
+        "reported_at": moment(value.reported_at),
+        "sources": list(value.sources),
+        "data": value.data,
+        "target_version": value.target_version,
+    }
+
+
+def belief_diff(value: BeliefDiff) -> dict[str, Any]:
+    """What ``diff --json`` prints of a negotiation: both times, the negotiation and its story as known at
+    each, the entries reported in between and each change with the versions of the entries that made it."""
+    return {
+        "negotiation_id": value.negotiation_id,
+        "known_at_1": moment(value.known_at_1),
+        "known_at_2": moment(value.known_at_2),
+        "changed": value.changed,
+        "changes": [{"aspect": change.aspect, "subject": change.subject, "before": change.before,
+                     "after": change.after, "because": list(change.because)} for change in value.changes],
+        "reported": [reported_entry(entry) for entry in value.reported],
+        "before": None if value.before is None else negotiation(value.before),
+        "after": negotiation(value.after),
+        "story_before": [story_event(event) for event in value.story_before],
+        "story_after": [story_event(event) for event in value.story_after],
     }
 
 

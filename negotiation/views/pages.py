@@ -19,6 +19,7 @@ from typing import Any
 
 import altair as alt
 
+from ..domain.belief import BeliefDiff
 from ..domain.story import StoryEvent
 from ..specbook.diagram import STATE_COLOURS
 from .beside import MOVED, day_start
@@ -26,7 +27,7 @@ from .files import charts, embed, page
 from .model import Picture, day
 from .overview import Overview
 from .rows import MEASURE_COLOURS, against
-from . import words
+from . import changes, words
 from .words import change_of_state, days_later, describe, state, term
 
 VEGA_SCRIPT = "assets/vega-embed.js"
@@ -203,9 +204,11 @@ def _overview(overview: Overview) -> str:
     return html
 
 
-def negotiation_page(view: Picture, chart: alt.TopLevelMixin, narrow: alt.TopLevelMixin | None = None) -> str:
-    """One negotiation: its timeline, story, each party's view of the terms, deals, measures, deadlines,
-    meetings, third-party acts, disputed points, how the terms changed, and corrections."""
+def negotiation_page(view: Picture, chart: alt.TopLevelMixin, narrow: alt.TopLevelMixin | None = None,
+                     changed: BeliefDiff | str | None = None) -> str:
+    """One negotiation: its timeline, what changed in what was known lately (``changed``: the difference, or
+    why it cannot be told), story, each party's view of the terms, deals, measures, deadlines, meetings,
+    third-party acts, disputed points, how the terms changed, and corrections."""
     n = view.negotiation
     facts = [("state now", state_chip(n.state, "../")), ("parties", escape(" – ".join(n.parties))),
              ("opened", _day(n.opened_at)),
@@ -229,10 +232,29 @@ def negotiation_page(view: Picture, chart: alt.TopLevelMixin, narrow: alt.TopLev
             '<dl class="facts">' + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts) + "</dl>"
             '<h2 id="timeline">Timeline</h2><p class="muted">Tap or hover over a mark for its details; '
             'the story below tells the same in words.</p>'
-            + charts(chart, narrow)
+            + charts(chart, narrow) + _what_changed(changed)
             + _story(view) + views_side_by_side(view) + _deals(view, told) + _measures(view) + _deadlines(view)
             + _meetings(view) + _acts(view, told) + _disputes(view) + _term_changes(view) + _corrections(view))
     return page(f"{view.named or n.id}: {state(n.state)}", body, scripts=_script("../"), css=CSS)
+
+
+def _what_changed(changed: BeliefDiff | str | None) -> str:
+    """What changed in what was known over the last days of reporting, and the entries that changed it."""
+    if changed is None:
+        return ""
+    heading = '<h2 id="what-changed">What changed in what was known</h2>'
+    if isinstance(changed, str):
+        return heading + f"<p>What changed lately cannot be told: {escape(changed)}</p>"
+    said = (f'<p class="muted">In the {words.plural((changed.known_at_2 - changed.known_at_1).days, "day")} of '
+            f"reporting {escape(changes.between(changed))}: "
+            + escape(changes.counts(changed)) + ".</p>")
+    if changed.changes:
+        said += "<ul>" + "".join(f"<li>{escape(changes.change_line(change, changed))}</li>"
+                                 for change in changed.changes) + "</ul>"
+    if changed.reported:
+        said += ('<p class="muted">Reported in between:</p><ul>'
+                 + "".join(f"<li>{escape(changes.entry_line(entry))}</li>" for entry in changed.reported) + "</ul>")
+    return heading + said
 
 
 def views_side_by_side(view: Picture) -> str:

@@ -25,9 +25,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from ..domain.belief import BeliefDiff
 from ..domain.times import Moment, end_of, spoken
 from ..errors import NegotiationError
 from ..ledger import Ledger
@@ -39,6 +40,9 @@ from .files import write_vega_script
 from .model import Picture, day, picture
 from .overview import overview
 from .timeline import NARROW_SEVERAL, NARROW_WIDTH, chart_of, chart_of_several, mini_chart
+
+#: How far back each page tells what changed in what was known: a week of reporting.
+CHANGES_OVER = timedelta(days=7)
 
 #: Told after each piece of work: (pieces done, pieces in all, what comes next).
 Progress = Callable[[int, int, str], None]
@@ -95,13 +99,16 @@ def write(ledger: Ledger, out: Path, *, features_dir: Path | None = None, covera
     clock = now or datetime.now(UTC)
     at = end_of(as_of, "as_of") if as_of is not None else end_of(known_at, "known_at") if known_at is not None \
         else clock
+    # What each page says changed is of the reports up to the time the report knows of: known at, else as of.
+    known = end_of(known_at, "known_at") if known_at is not None else at
     views: list[Picture] = []
     for done, negotiation_id in enumerate(ids, start=2):
         told(done, negotiation_id)
         path = out / "negotiations" / f"{negotiation_id}.html"
         try:
             view = picture(ledger, negotiation_id, as_of=as_of, known_at=known_at)
-            drawn = pages.negotiation_page(view, chart_of(view), chart_of(view, NARROW_WIDTH, narrow=True))
+            drawn = pages.negotiation_page(view, chart_of(view), chart_of(view, NARROW_WIDTH, narrow=True),
+                                           changed=_changed(ledger, negotiation_id, known))
         except NegotiationError as e:
             site.failed[negotiation_id] = readable(str(e))
         except Exception as e:  # a page that cannot be drawn must not take the others with it
@@ -125,3 +132,11 @@ def write(ledger: Ledger, out: Path, *, features_dir: Path | None = None, covera
                                              together=together, feed=pages.FEED))
     told(total, "done")
     return site
+
+
+def _changed(ledger: Ledger, negotiation_id: str, known: datetime) -> BeliefDiff | str:
+    """What changed in what was known of it in the week of reporting up to ``known``, or why that cannot be told."""
+    try:
+        return ledger.diff(negotiation_id, known - CHANGES_OVER, known)
+    except NegotiationError as e:
+        return readable(str(e))

@@ -27,6 +27,7 @@ from negotiation import (
     NegotiationError,
     UnknownNegotiation,
 )
+from negotiation.domain.belief import OPEN_POINT, STATE, STORY, Change
 from negotiation.domain.payloads import CORRECTED, CORRECTION_TYPES, DENIED, RETRACTED
 from negotiation.errors import IllegalStory
 from negotiation.files.export import story_rows, write_csv
@@ -466,6 +467,12 @@ def _(world: World, date: str, known: str) -> None:
     world.ask(as_of=day(date), known_at=day(known))
 
 
+@when(phrase("we ask what changed in what we knew between {first:date} and {second:date}"))
+def _(world: World, first: str, second: str) -> None:
+    world.named.clear()
+    world.compare(day(first), day(second))
+
+
 @when(phrase('its next event, "{event}" of {date:date}, is recorded'))
 def _(world: World, event: str, date: str) -> None:
     assert world.story, "the story has no events left"
@@ -726,6 +733,96 @@ def _(world: World, actual: int, expected: int) -> None:
 @then("the event is refused as a different event under an id already recorded")
 def _(world: World) -> None:
     assert "already recorded with different content" in str(world.refusal(DuplicateEvent))
+
+
+@then(phrase("version {version:d}, reported on {reported:date} about {date:date}, is {kind:text}"),
+      converters={"version": int})
+def _(world: World, version: int, reported: str, date: str, kind: str) -> None:
+    entry = world.compared().entry(version)
+    assert (entry.kind, entry.reported_at.date().isoformat(), entry.occurred_at.date().isoformat()) == (
+        kind, day(reported), day(date))
+
+
+def the_change(world: World, aspect: str, subject: str) -> Change:
+    """The one change of the last comparison in that aspect and subject, noted as named by a step."""
+    found = [change for change in world.compared().changes if (change.aspect, change.subject) == (aspect, subject)]
+    assert len(found) == 1, f"one change of the {aspect} {subject!r} expected, found {world.compared().changes}"
+    world.named.add((aspect, subject))
+    return found[0]
+
+
+def made_by(world: World, change: Change, kind: str, version: int) -> None:
+    """The change was made by that entry alone, reported in between as that kind of news."""
+    assert change.because == (version,), f"{change} was made by {change.because}, not version {version}"
+    assert world.compared().entry(version).kind == kind
+
+
+@then(phrase('the {kind:text} recorded as version {version:d} is what opened the point "{point}"'),
+      converters={"version": int})
+def _(world: World, kind: str, version: int, point: str) -> None:
+    change = the_change(world, OPEN_POINT, point)
+    assert (change.before, change.after) == (None, "open")
+    made_by(world, change, kind, version)
+
+
+@then(phrase('the {kind:text} recorded as version {version:d} is what closed the point "{point}"'),
+      converters={"version": int})
+def _(world: World, kind: str, version: int, point: str) -> None:
+    change = the_change(world, OPEN_POINT, point)
+    assert (change.before, change.after) == ("open", None)
+    made_by(world, change, kind, version)
+
+
+@then(phrase("the {kind:text} recorded as version {version:d} is what added version {added:d} to the story"),
+      converters={"version": int, "added": int})
+def _(world: World, kind: str, version: int, added: int) -> None:
+    change = the_change(world, STORY, f"version {added}")
+    assert change.before is None and change.after is not None
+    made_by(world, change, kind, version)
+
+
+@then(phrase("the {kind:text} recorded as version {version:d} is what changed version {changed:d} in the story"),
+      converters={"version": int, "changed": int})
+def _(world: World, kind: str, version: int, changed: int) -> None:
+    change = the_change(world, STORY, f"version {changed}")
+    assert change.before is not None and change.after is not None and change.before != change.after
+    made_by(world, change, kind, version)
+
+
+@then(phrase('the {first:text} recorded as version {version:d} and the {second:text} recorded as version '
+              '{other:d} are what changed the negotiation from "{before}" to "{after}"'),
+      converters={"version": int, "other": int})
+def _(world: World, first: str, version: int, second: str, other: int, before: str, after: str) -> None:
+    change = the_change(world, STATE, STATE)
+    assert (change.before, change.after) == (before, after)
+    assert change.because == (version, other), f"{change} was made by {change.because}"
+    told = world.compared()
+    assert (told.entry(version).kind, told.entry(other).kind) == (first, second)
+
+
+@then(phrase('the negotiation stayed "{state}"'))
+def _(world: World, state: str) -> None:
+    told = world.compared()
+    assert told.before is not None and (told.before.state, told.after.state) == (state, state)
+    assert all(change.aspect != STATE for change in told.changes)
+
+
+@then("nothing else changed")
+def _(world: World) -> None:
+    left = [change for change in world.compared().changes if (change.aspect, change.subject) not in world.named]
+    assert not left, f"changes no step named: {left}"
+
+
+@then("nothing changed in what we knew")
+def _(world: World) -> None:
+    told = world.compared()
+    assert not told.changed and told.changes == ()
+    assert told.before is not None and told.before.version == told.after.version
+
+
+@then(phrase('the comparison is refused: "{message}"'))
+def _(world: World, message: str) -> None:
+    assert message in str(world.refusal(InvalidEvent))
 
 
 @then("nothing was recorded")

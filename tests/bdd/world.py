@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from negotiation import (
+    BeliefDiff,
     IllegalTransition,
     InvalidEvent,
     Ledger,
@@ -140,6 +141,9 @@ class World:
     log_before: list[RecordedEvent] = field(default_factory=list)
     rows_before: Rows = field(default_factory=list)
     replayed: Negotiation | None = None
+    diff: BeliefDiff | None = None
+    #: The changes of the last comparison that a step has named: (aspect, subject).
+    named: set[tuple[str, str]] = field(default_factory=set)
     story: list[dict[str, Any]] = field(default_factory=list)
     story_length: int = 0
 
@@ -273,6 +277,22 @@ class World:
                                             exclude_denied=exclude_denied)
         except NegotiationError as e:
             self.error = e
+
+    def compare(self, known_at_1: str, known_at_2: str) -> None:
+        """Ask what changed in what was known between two days, keeping the answer or the refusal."""
+        self.settled()
+        self.snapshot()
+        self.attempted, self.error, self.error_expected, self.diff = "the comparison", None, False, None
+        try:
+            self.diff = self.ledger.diff(self.negotiation_id, known_at_1, known_at_2)
+        except NegotiationError as e:
+            self.error = e
+
+    def compared(self) -> BeliefDiff:
+        """The last comparison's answer; fails if it was refused."""
+        self.settled()
+        assert self.diff is not None, "nothing has been compared yet"
+        return self.diff
 
     def measure_status(self, measure: str, *, as_of: str | None = None, known_at: str | None = None) -> str:
         """The measure's status at the time asked; on the last day of a rule of time, or after it, noted."""
