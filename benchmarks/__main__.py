@@ -153,7 +153,8 @@ def all_targets(result: Figures) -> list[Figures]:
     sqlite = result["sqlite"]
     judged = [{**verdict, "part": "sqlite"} for verdict in sqlite["targets"]]
     if result["growth"]:
-        growth_only = targets({"ratios": sqlite["ratios"], "growth": result["growth"]})[3:]
+        growth_only = [verdict for verdict in targets({"ratios": sqlite["ratios"], "growth": result["growth"]})
+                       if verdict["name"] in ("growth", "long")]
         judged += [{**verdict, "part": "growth"} for verdict in growth_only]
     for part in ("load", "postgresql"):
         if result[part]:

@@ -242,6 +242,7 @@ def test_the_one_command_runs_every_part_and_writes_every_verdict(tmp_path: Path
     assert report["postgresql"]["ledger"]["append"]["events"] == 4 * EVENTS
     parts = {verdict["part"] for verdict in report["targets"]}
     assert parts == {"sqlite", "growth", "load", "postgresql"}
+    assert [verdict["name"] for verdict in report["targets"] if verdict["part"] == "growth"] == ["growth", "long"]
     names = [verdict["name"] for verdict in report["targets"]]
     assert {"append", "get", "get_loop", "append_vs_eventsourcing", "append_given_ids_vs_eventsourcing", "json", "yaml", "append_vs_eventsourcing_postgresql",
             "get_vs_eventsourcing_postgresql"} <= set(names)
