@@ -43,7 +43,7 @@ from benchmarks.bench import (
     targets,
     workspace,
 )
-from benchmarks.report import Figures, detail_table, growth_table, targets_table, throughput_table
+from benchmarks.report import Figures, detail_table, frames_table, growth_table, targets_table, throughput_table
 from negotiation.errors import NegotiationError
 
 
@@ -153,7 +153,8 @@ def all_targets(result: Figures) -> list[Figures]:
     sqlite = result["sqlite"]
     judged = [{**verdict, "part": "sqlite"} for verdict in sqlite["targets"]]
     if result["growth"]:
-        growth_only = targets({"ratios": sqlite["ratios"], "growth": result["growth"]})[3:]
+        growth_only = [verdict for verdict in targets({"ratios": sqlite["ratios"], "growth": result["growth"]})
+                       if verdict["name"] in ("growth", "long")]
         judged += [{**verdict, "part": "growth"} for verdict in growth_only]
     for part in ("load", "postgresql"):
         if result[part]:
@@ -164,11 +165,13 @@ def all_targets(result: Figures) -> list[Figures]:
 def show(result: Figures) -> None:
     out = Console()
     sqlite = result["sqlite"]
-    systems = {name: sqlite[name] for name in ("ledger", "eventsourcing", "ledger_tables", "sqlite3")}
+    systems = {name: sqlite[name] for name in ("ledger", "ledger_given_ids", "eventsourcing", "ledger_tables",
+                                               "sqlite3", "sqlite3_given_ids")}
     out.print(throughput_table(systems, "sqlite3", "SQLite: events/s and ratios to plain sqlite3"))
-    out.print(throughput_table({name: systems[name] for name in ("ledger", "eventsourcing")}, "eventsourcing",
-                               "SQLite: the ledger against eventsourcing"))
+    out.print(throughput_table({name: systems[name] for name in ("ledger", "ledger_given_ids", "eventsourcing")},
+                               "eventsourcing", "SQLite: the ledger against eventsourcing"))
     out.print(detail_table(systems))
+    out.print(frames_table(systems))
     out.print("ledger_tables is the ledger's own rows, tables and statements written by plain sqlite3: "
               f"the ledger's append is {sqlite['ratios_vs_ledger_tables']['append']:.2f}× its events/s, "
               f"and it is {sqlite['ratios_ledger_tables_vs_sqlite3']['append']:.2f}× plain sqlite3's.")

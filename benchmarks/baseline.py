@@ -3,7 +3,7 @@
 It is what the ledger would cost with no checks, no state machine and no
 SQLAlchemy: the same columns, one ``BEGIN IMMEDIATE`` transaction per
 negotiation with its events inserted by one ``executemany``, a unique 16-byte
-event id, JSON encoded on write and decoded on read, WAL journal as the ledger
+event id (the caller's, or one made time-ordered as the ledger makes them), JSON encoded on write and decoded on read, WAL journal as the ledger
 uses. When the ledger's events table has a ``hash`` column (the tamper-evidence
 chain), the baseline stores one of the same width too: a SHA-256 of the row's
 encoded data, not the ledger's chained hash, so the rows weigh the same while
@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import uuid_utils
 
 from negotiation import Ledger
 from negotiation.store import fastpath
@@ -53,6 +54,12 @@ _COLUMNS = ("event_id, negotiation_id, version, position, type, data, occurred_a
 _STREAM = f"SELECT {_COLUMNS} FROM events WHERE negotiation_id = ? ORDER BY version"
 _SCAN = f"SELECT {_COLUMNS} FROM events ORDER BY position"
 
+def event_id(item: Mapping[str, Any]) -> uuid.UUID | uuid_utils.UUID:
+    """The item's event id, or, when it gives none, a time-ordered one (UUIDv7), as the ledger makes."""
+    given = item.get("event_id")
+    return uuid_utils.uuid7() if given is None else uuid.UUID(given)
+
+
 #: A decoded row: the columns of ``_COLUMNS`` with ``data`` and ``sources`` parsed.
 Row = tuple[Any, ...]
 
@@ -82,7 +89,7 @@ class PlainStore:
         for i, item in enumerate(items):
             # Stored as text, as the ledger's JSON columns are.
             data = orjson.dumps(item["data"])
-            row = (uuid.UUID(item["event_id"]).bytes, negotiation_id, first_version + i, item["type"],
+            row = (event_id(item).bytes, negotiation_id, first_version + i, item["type"],
                    data.decode(), 1, item["occurred_at"].isoformat(), now,
                    orjson.dumps(item["sources"]).decode())
             rows.append((*row, hashlib.sha256(data).hexdigest()) if HASHED else row)
@@ -140,7 +147,7 @@ class LedgerTablesStore:
         for version, item in enumerate(items, start=1):
             data = orjson.dumps(item["data"])
             previous = hashlib.sha256(previous.encode() + data).hexdigest()
-            rows.append((uuid.UUID(item["event_id"]).hex, negotiation_id, version, item["type"], data.decode(), 1,
+            rows.append((event_id(item).hex, negotiation_id, version, item["type"], data.decode(), 1,
                          sql.utc_text(item["occurred_at"]), now, orjson.dumps(item["sources"]).decode(), previous,
                          now, commit_id))
         # The head's snapshot is about the size of the ledger's: the opening's data stands in for it.

@@ -30,7 +30,7 @@ from benchmarks import report as bench_report
 from benchmarks.baseline import LedgerTablesStore, PlainStore
 from benchmarks.measure import LedgerSystem, LedgerTablesSystem, PlainSystem, System, measure
 from benchmarks.report import Figures, ratio, ratios, target
-from benchmarks.workload import workload
+from benchmarks.workload import without_ids, workload
 from negotiation.errors import NegotiationError
 from negotiation.ledger import Ledger
 from negotiation.store.sqlite import make_engine
@@ -38,6 +38,9 @@ from negotiation.store.sqlite import make_engine
 LEDGER_FILE = "ledger.db"
 PLAIN_FILE = "sqlite3.db"
 TABLES_FILE = "ledger-tables.db"
+#: The same systems given the workload's random (version 4) event ids, as a caller retrying by id would.
+GIVEN_IDS_LEDGER_FILE = "ledger-given-ids.db"
+GIVEN_IDS_PLAIN_FILE = "sqlite3-given-ids.db"
 GROWTH_FILE = "growth.db"
 
 #: The targets of the SQLite run: (name, ratio, comparison, threshold).
@@ -82,8 +85,9 @@ def environment() -> Figures:
             "platform": platform.platform(), "cpus": os.cpu_count(), "code": code_version()}
 
 
-#: Makes an extra system to measure beside the ledger and the baseline, closed by the stack.
-SystemFactory = Callable[[Path, ExitStack], System]
+#: Makes an extra system to measure beside the ledger and the baseline, closed by the stack;
+#: it is given the workload with event ids, and its SQLite file (to count WAL frames) or None.
+SystemFactory = Callable[[Path, ExitStack], tuple[System, Path | None]]
 
 
 def core_run(directory: Path, negotiations: int, events: int, page_size: int, seed: int,
@@ -91,30 +95,47 @@ def core_run(directory: Path, negotiations: int, events: int, page_size: int, se
     """Append, get and rebuild-all on the ledger, plain sqlite3, plain SQL on the ledger's tables
     and any ``extra`` systems, interleaved.
 
-    ``ledger_tables`` is the ledger's own rows written by plain SQL: the ledger
-    over it is what the ledger's Python costs, it over plain sqlite3 what the
-    ledger's extra tables and indexes cost the database.
+    ``ledger``, ``sqlite3`` and ``ledger_tables`` are given no event ids (each
+    makes time-ordered ones, as the ledger does for a caller who gives none);
+    ``ledger_given_ids`` and ``sqlite3_given_ids`` are given the workload's
+    random ones. ``ledger_tables`` is the ledger's own rows written by plain
+    SQL: the ledger over it is what the ledger's Python costs, it over plain
+    sqlite3 what the ledger's extra tables and indexes cost the database.
     """
-    work = list(workload(negotiations, events, seed))
+    given = list(workload(negotiations, events, seed))
+    made = without_ids(given)
     with ExitStack() as stack:
         ledger = stack.enter_context(Ledger.open(sqlite_url(directory / LEDGER_FILE)))
+        given_ledger = stack.enter_context(Ledger.open(sqlite_url(directory / GIVEN_IDS_LEDGER_FILE)))
         plain = PlainStore(directory / PLAIN_FILE)
         stack.callback(plain.close)
+        given_plain = PlainStore(directory / GIVEN_IDS_PLAIN_FILE)
+        stack.callback(given_plain.close)
         tables = LedgerTablesStore(directory / TABLES_FILE)
         stack.callback(tables.close)
-        systems: dict[str, System] = {"ledger": LedgerSystem(ledger), "sqlite3": PlainSystem(plain),
+        systems: dict[str, System] = {"ledger": LedgerSystem(ledger), "ledger_given_ids": LedgerSystem(given_ledger),
+                                      "sqlite3": PlainSystem(plain), "sqlite3_given_ids": PlainSystem(given_plain),
                                       "ledger_tables": LedgerTablesSystem(tables)}
+        files = {"ledger": directory / LEDGER_FILE, "ledger_given_ids": directory / GIVEN_IDS_LEDGER_FILE,
+                 "sqlite3": directory / PLAIN_FILE, "sqlite3_given_ids": directory / GIVEN_IDS_PLAIN_FILE,
+                 "ledger_tables": directory / TABLES_FILE}
+        works = {"ledger": made, "sqlite3": made, "ledger_tables": made}
         for name, make in (extra or {}).items():
-            systems[name] = make(directory, stack)
-        figures = measure(systems, work)
+            systems[name], file = make(directory, stack)
+            if file is not None:
+                files[name] = file
+        # Frames are counted only when every system's file is known: the samples are kept back from all alike.
+        figures = measure(systems, given, works=works, files=files if set(files) == set(systems) else None)
         synchronous = {"ledger": ledger_settings(ledger)["synchronous"],
+                       "ledger_given_ids": ledger_settings(given_ledger)["synchronous"],
                        "sqlite3": plain.conn.execute("PRAGMA synchronous").fetchone()[0],
+                       "sqlite3_given_ids": given_plain.conn.execute("PRAGMA synchronous").fetchone()[0],
                        "ledger_tables": tables.conn.execute("PRAGMA synchronous").fetchone()[0]}
     # 2 is FULL: every commit synced to disk before it returns, on every side.
     return {**figures, "synchronous": synchronous, "ratios": ratios(figures["ledger"], figures["sqlite3"]),
+            "ratios_given_ids": ratios(figures["ledger_given_ids"], figures["sqlite3_given_ids"]),
             "ratios_vs_ledger_tables": ratios(figures["ledger"], figures["ledger_tables"]),
             "ratios_ledger_tables_vs_sqlite3": ratios(figures["ledger_tables"], figures["sqlite3"])}
-
 
 
 def ledger_settings(ledger: Ledger) -> Figures:
@@ -145,6 +166,8 @@ def targets(result: Figures) -> list[Figures]:
         target("append", f"ledger append ≥ {APPEND_TARGET:g} × plain sqlite3 (events/s)", measured["append"],
                ">=", APPEND_TARGET),
         target("get", f"ledger get ≥ {GET_TARGET:g} × plain sqlite3 (events/s)", measured["get"], ">=", GET_TARGET),
+        target("get_loop", f"ledger get in a loop ≥ {GET_TARGET:g} × plain sqlite3 reading the rows (events/s)",
+               measured["get_loop"], ">=", GET_TARGET),
         target("rebuild", f"ledger rebuild-all ≥ {REBUILD_TARGET:g} × sqlite3 scan-and-decode (events/s)",
                measured["rebuild"], ">=", REBUILD_TARGET),
     ]
@@ -160,7 +183,7 @@ def targets(result: Figures) -> list[Figures]:
 
 
 #: The files a run of this module writes in its directory.
-BENCH_FILES = (LEDGER_FILE, PLAIN_FILE, TABLES_FILE, GROWTH_FILE)
+BENCH_FILES = (LEDGER_FILE, GIVEN_IDS_LEDGER_FILE, PLAIN_FILE, GIVEN_IDS_PLAIN_FILE, TABLES_FILE, GROWTH_FILE)
 
 
 @contextmanager
@@ -264,11 +287,13 @@ def show(result: Figures, as_json: bool) -> None:
     work = result["workload"]
     out.print(f"{work['negotiations']:,} negotiations × {work['events_per_negotiation']} events "
               f"= {work['events']:,} events on SQLite {result['environment']['sqlite']}")
-    systems = {name: result[name] for name in ("ledger", "ledger_tables", "sqlite3")}
+    systems = {name: result[name] for name in ("ledger", "ledger_given_ids", "ledger_tables", "sqlite3",
+                                               "sqlite3_given_ids")}
     out.print(bench_report.throughput_table(systems, "sqlite3", "throughput"))
     out.print("ledger_tables: the ledger's rows, tables and statements by plain sqlite3 (the database's share); "
               f"ledger / ledger_tables append: {result['ratios_vs_ledger_tables']['append']:.2f}×")
     out.print(bench_report.detail_table(systems))
+    out.print(bench_report.frames_table(systems))
     if result["growth"]:
         out.print(bench_report.growth_table(result["growth"]))
     out.print(bench_report.targets_table(result["targets"]))

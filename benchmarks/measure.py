@@ -5,15 +5,26 @@ Each store under test is a ``System``. The systems take turns chunk by chunk
 slows every system alike and the ratios between them stay fair. Only the
 storage calls are timed, not generating the workload. Figures come back as
 JSON-ready dicts; nothing here judges a time.
+
+``get`` is measured twice: call by call (the p50 and p99 of one call) and as a
+plain loop over the negotiations timed as a whole (``get_loop``), the
+throughput a caller reading many negotiations sees. Given each system's SQLite
+file, the last few negotiations are appended one at a time, untimed, with the
+file's write-ahead log checkpointed and truncated around each: the frames it
+held after one append are the pages that append wrote and its commit synced
+(``wal_frames``).
 """
 
 from __future__ import annotations
 
 import gc
 import math
+import sqlite3
 import time
 import tracemalloc
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import closing
+from pathlib import Path
 from typing import Any, Protocol
 
 from benchmarks.baseline import LedgerTablesStore, PlainStore
@@ -24,6 +35,8 @@ Work = Sequence[tuple[str, Sequence[dict[str, Any]]]]
 Figures = dict[str, Any]
 #: Negotiations per turn when the systems take turns appending and reading.
 CHUNK = 500
+#: Negotiations appended one at a time at the end, untimed, to count the WAL frames of each append.
+FRAME_SAMPLE = 100
 
 
 class System(Protocol):
@@ -95,32 +108,95 @@ def _append_seconds(system: System, work: Work) -> float:
     return spent
 
 
+def _loop_seconds(read: Callable[[str], object], ids: Sequence[str]) -> float:
+    start = time.perf_counter()
+    for negotiation_id in ids:
+        read(negotiation_id)
+    return time.perf_counter() - start
+
+
 def _turns(names: Sequence[str], turn: int) -> list[str]:
     shift = turn % len(names)
     return [*names[shift:], *names[:shift]]
 
 
-def measure(systems: Mapping[str, System], work: Work, chunk: int = CHUNK) -> dict[str, Figures]:
-    """Append every negotiation to each system, get each back, then rebuild each whole log."""
+def wal_frames(database: Path) -> int:
+    """The frames in ``database``'s write-ahead log, which is then checkpointed and truncated to nothing."""
+    with closing(sqlite3.connect(database, timeout=30.0)) as conn:
+        # A TRUNCATE checkpoint reports the log it leaves (none), so a PASSIVE one counts it first.
+        busy, frames, _checkpointed = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        busy |= conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+    if busy:
+        raise RuntimeError(f"{database}: a reader kept the write-ahead log from being checkpointed")
+    return int(frames)
+
+
+def frame_sample(negotiations: int) -> int:
+    """How many of ``negotiations`` are kept back to count frames: a tenth, at most ``FRAME_SAMPLE``."""
+    return min(FRAME_SAMPLE, negotiations // 10) if negotiations >= 2 else 0
+
+
+def _frames(systems: Mapping[str, System], works: Mapping[str, Work], files: Mapping[str, Path],
+            names: Sequence[str]) -> dict[str, Figures]:
+    counted: dict[str, list[int]] = {name: [] for name in names}
+    for name in names:
+        wal_frames(files[name])  # what the timed appends left in the log, checkpointed away
+    for turn in range(len(works[names[0]])):
+        for name in _turns(names, turn):
+            negotiation_id, items = works[name][turn]
+            systems[name].append(negotiation_id, items)
+            counted[name].append(wal_frames(files[name]))
+    return {name: {"appends": len(frames), "events": sum(len(items) for _, items in works[name]),
+                   "frames": sum(frames), "frames_per_append": round(sum(frames) / len(frames), 2),
+                   "page_size": _page_size(files[name])}
+            for name, frames in counted.items()}
+
+
+def _page_size(database: Path) -> int:
+    with closing(sqlite3.connect(database)) as conn:
+        return int(conn.execute("PRAGMA page_size").fetchone()[0])
+
+
+def measure(systems: Mapping[str, System], work: Work, chunk: int = CHUNK, *,
+            works: Mapping[str, Work] | None = None, files: Mapping[str, Path] | None = None) -> dict[str, Figures]:
+    """Append every negotiation to each system, get each back, then rebuild each whole log.
+
+    ``works`` gives a system a workload of its own (the same negotiations, say without event
+    ids); ``files`` names each system's SQLite file, to count the WAL frames of its appends.
+    """
     names = list(systems)
+    every = {name: (works or {}).get(name, work) for name in names}
+    sample = frame_sample(len(work)) if files else 0
+    timed = {name: every[name][:len(work) - sample] for name in names}
     total = sum(len(items) for _, items in work)
-    chunks = [work[start:start + chunk] for start in range(0, len(work), chunk)]
+    appended = sum(len(items) for _, items in timed[names[0]])
+    turns = range(0, len(work) - sample, chunk)
 
     gc.collect()
     spent = dict.fromkeys(names, 0.0)
-    for turn, part in enumerate(chunks):
+    for turn, start in enumerate(turns):
         for name in _turns(names, turn):
-            spent[name] += _append_seconds(systems[name], part)
+            spent[name] += _append_seconds(systems[name], timed[name][start:start + chunk])
+    frames = _frames(systems, {name: every[name][len(work) - sample:] for name in names}, files or {},
+                     names) if sample else {}
 
     gc.collect()
+    chunks = [[negotiation_id for negotiation_id, _ in work[start:start + chunk]]
+              for start in range(0, len(work), chunk)]
     taken: dict[str, list[float]] = {name: [] for name in names}
-    for turn, part in enumerate(chunks):
-        ids = [negotiation_id for negotiation_id, _ in part]
+    looped = dict.fromkeys(names, 0.0)
+    for turn, ids in enumerate(chunks):
         for name in _turns(names, turn):
             taken[name] += latencies(systems[name].get, ids)
+    for turn, ids in enumerate(chunks):
+        for name in _turns(names, turn):
+            looped[name] += _loop_seconds(systems[name].get, ids)
 
-    results = {name: {"append": throughput(total, spent[name]),
-                      "get": latency_figures(taken[name], total)} for name in names}
+    results = {name: {"append": throughput(appended, spent[name]),
+                      "get": latency_figures(taken[name], total),
+                      "get_loop": throughput(total, looped[name])} for name in names}
+    for name, counted in frames.items():
+        results[name]["wal_frames"] = counted
     for name in names:
         gc.collect()
         results[name]["rebuild"] = rebuild_figures(systems[name])

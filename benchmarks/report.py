@@ -20,7 +20,7 @@ def ratio(numerator: float, denominator: float) -> float:
     return round(numerator / denominator, 3) if denominator else float("inf")
 
 
-PHASES = ("append", "get", "rebuild")
+PHASES = ("append", "get", "get_loop", "rebuild")
 
 
 def ratios(system: Mapping[str, Any], baseline: Mapping[str, Any]) -> dict[str, float]:
@@ -80,6 +80,19 @@ def detail_table(systems: Mapping[str, Figures]) -> Table:
             ("rebuild-all peak memory", lambda f: _mib(f["rebuild"]["peak_memory_bytes"]))]
     for label, show in rows:
         table.add_row(label, *[show(figures) if "rebuild" in figures else "–" for figures in systems.values()])
+    return table
+
+
+def frames_table(systems: Mapping[str, Figures]) -> Table:
+    """The write-ahead-log frames (pages written and synced) of one append, for each system that counted them."""
+    table = Table(title="WAL frames per append (one negotiation)")
+    for column in ("system", "frames", "per event", "appends counted"):
+        table.add_column(column, justify="left" if column == "system" else "right")
+    for name, figures in systems.items():
+        counted = figures.get("wal_frames")
+        if counted:
+            table.add_row(name, f"{counted['frames_per_append']:.1f}",
+                          f"{counted['frames'] / counted['events']:.2f}", f"{counted['appends']:,}")
     return table
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -111,6 +111,12 @@ def events_for(index: int, count: int, seed: int = 0, first_version: int = 1,
             "event_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
         })
     return items
+
+
+def without_ids(work: Iterable[tuple[str, list[dict[str, Any]]]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The same negotiations with no event ids given, as most callers record: the store makes them."""
+    return [(negotiation, [{key: value for key, value in item.items() if key != "event_id"} for item in items])
+            for negotiation, items in work]
 
 
 def walker() -> _Walk:

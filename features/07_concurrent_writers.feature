@@ -4,7 +4,9 @@ Feature: Concurrent writers and retried writes
   recorded in between, the event is refused rather than applied to a state the
   writer never saw. A writer can also give each event an id of its own, so a
   write retried after a time-out is not recorded twice, and an id cannot be
-  reused for a different event.
+  reused for a different event. An event recorded without an id is given one
+  by the ledger, made from the moment it was recorded, so the ids of later
+  events sort after those of earlier ones.
 
   Background:
     Given a negotiation "us-japan-2025" between "US" and "JP" agreed in principle
@@ -26,6 +28,11 @@ Feature: Concurrent writers and retried writes
     When a writer who read version 0 records "AgreedInPrinciple"
     Then the event is refused because the negotiation is at version 1, not 0
     And nothing was recorded
+
+  Scenario: Events recorded without an id are given ids in the order they were recorded
+    When "TermsDisputed" is recorded for the point "tariff stacking"
+    And "VisitCancelled" is recorded
+    Then every event was given an id of its own, each sorting after the one recorded before it
 
   Scenario: A retried write is answered with the stored event, not recorded twice
     When "TermsDisputed" is recorded for the point "tariff stacking" with the event id "3f0e2a52-8c1d-4b6e-9a57-0d2c6f4b1e90"

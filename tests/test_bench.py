@@ -8,6 +8,7 @@ import math
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +49,18 @@ def assert_rate(figures: dict[str, Any], events: int) -> None:
     assert isinstance(figures["events_per_s"], float) and figures["events_per_s"] > 0
 
 
+#: Systems of the SQLite run: given no event ids (the store makes them), and given random ones.
+SYSTEMS = ("ledger", "ledger_given_ids", "ledger_tables", "sqlite3", "sqlite3_given_ids")
+
+
 def assert_phases(system: dict[str, Any], events: int) -> None:
-    for phase in ("append", "get", "rebuild"):
+    # The last negotiations are appended one at a time to count WAL frames, outside the timed append.
+    frames = system["wal_frames"]
+    assert frames["appends"] == NEGOTIATIONS // 10 and frames["events"] == frames["appends"] * EVENTS
+    assert frames["frames"] >= frames["appends"] and frames["frames_per_append"] >= 1
+    assert frames["page_size"] > 0
+    assert_rate(system["append"], events - frames["events"])
+    for phase in ("get", "get_loop", "rebuild"):
         assert_rate(system[phase], events)
     assert system["get"]["calls"] == NEGOTIATIONS
     assert 0 < system["get"]["p50_us"] <= system["get"]["p99_us"]
@@ -63,12 +74,14 @@ def test_bench_reports_every_figure_ratio_and_verdict(tmp_path: Path) -> None:
     report = run_bench(tmp_path, *TINY_GROWTH)
 
     assert report["workload"]["events"] == total
-    assert_phases(report["ledger"], total)
-    assert_phases(report["sqlite3"], total)
+    for system in SYSTEMS:
+        assert_phases(report[system], total)
+        assert report["synchronous"][system] == 2  # FULL
     assert report["ledger"]["rebuild"]["negotiations"] == NEGOTIATIONS
-    for phase in ("append", "get", "rebuild"):
-        measured = report["ratios"][phase]
-        assert isinstance(measured, float) and math.isfinite(measured) and measured > 0
+    for ratios in ("ratios", "ratios_given_ids", "ratios_vs_ledger_tables", "ratios_ledger_tables_vs_sqlite3"):
+        for phase in ("append", "get", "get_loop", "rebuild"):
+            measured = report[ratios][phase]
+            assert isinstance(measured, float) and math.isfinite(measured) and measured > 0
     growth = report["growth"]
     assert [point["events"] for point in growth["sizes"]] == [40, 80]
     assert [point["samples"] for point in growth["sizes"]] == [8, 10]  # 8 negotiations hold 40 events
@@ -76,7 +89,7 @@ def test_bench_reports_every_figure_ratio_and_verdict(tmp_path: Path) -> None:
     assert growth["long"]["events"] == 120 and growth["long"]["ratio"] > 0
     assert growth["p50_ratio_largest_to_smallest"] > 0
     names = [verdict["name"] for verdict in report["targets"]]
-    assert names == ["append", "get", "rebuild", "growth", "long"]
+    assert names == ["append", "get", "get_loop", "rebuild", "growth", "long"]
     assert all(isinstance(verdict["pass"], bool) for verdict in report["targets"])
 
 
@@ -104,11 +117,26 @@ def test_the_ledger_store_holds_exactly_the_workload_after_a_run(earlier_run: tu
     assert plain_count == NEGOTIATIONS * EVENTS
 
 
-def test_without_growth_only_the_three_ratio_targets_are_judged(earlier_run: tuple[Path, dict[str, Any]]) -> None:
+def test_one_ledger_makes_its_event_ids_and_the_other_keeps_the_workloads(
+        earlier_run: tuple[Path, dict[str, Any]]) -> None:
+    directory, _ = earlier_run
+    given = [item["event_id"] for _, items in workload(NEGOTIATIONS, EVENTS) for item in items]
+
+    with Ledger.open(f"sqlite:///{directory / 'ledger.db'}") as ledger:
+        made = [event.event_id for event in ledger.read_all()]
+    with Ledger.open(f"sqlite:///{directory / 'ledger-given-ids.db'}") as ledger:
+        kept = [event.event_id for event in ledger.read_all()]
+
+    assert kept == given
+    assert {uuid.UUID(event_id).version for event_id in made} == {7}
+    assert made == sorted(made) and not set(made) & set(given)
+
+
+def test_without_growth_only_the_ratio_targets_are_judged(earlier_run: tuple[Path, dict[str, Any]]) -> None:
     _, report = earlier_run
 
     assert report["growth"] is None
-    assert [verdict["name"] for verdict in report["targets"]] == ["append", "get", "rebuild"]
+    assert [verdict["name"] for verdict in report["targets"]] == ["append", "get", "get_loop", "rebuild"]
 
 
 def test_the_bench_refuses_a_directory_holding_an_earlier_run(earlier_run: tuple[Path, dict[str, Any]]) -> None:
@@ -177,13 +205,14 @@ def test_compare_reports_ledger_sqlite3_and_eventsourcing(tmp_path: Path) -> Non
 
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
-    for system in ("ledger", "sqlite3", "eventsourcing"):
+    for system in (*SYSTEMS, "eventsourcing"):
         assert_phases(report[system], NEGOTIATIONS * EVENTS)
     assert report["states_agree"] is True
-    for ratios in ("ratios", "ratios_vs_eventsourcing", "ratios_eventsourcing_vs_sqlite3"):
+    for ratios in ("ratios", "ratios_given_ids", "ratios_vs_eventsourcing", "ratios_given_ids_vs_eventsourcing",
+                   "ratios_eventsourcing_vs_sqlite3"):
         assert all(isinstance(v, float) and v > 0 for v in report[ratios].values())
     names = [verdict["name"] for verdict in report["targets"]]
-    assert names[-2:] == ["append_vs_eventsourcing", "get_vs_eventsourcing"]
+    assert names[-3:] == ["append_vs_eventsourcing", "append_given_ids_vs_eventsourcing", "get_vs_eventsourcing"]
     assert all(isinstance(verdict["pass"], bool) for verdict in report["targets"])
 
 
@@ -206,15 +235,16 @@ def test_the_one_command_runs_every_part_and_writes_every_verdict(tmp_path: Path
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert json.loads(out.read_text(encoding="utf-8")) == report
-    for system in ("ledger", "eventsourcing", "ledger_tables", "sqlite3"):
+    for system in (*SYSTEMS, "eventsourcing"):
         assert_phases(report["sqlite"][system], NEGOTIATIONS * EVENTS)
-    assert set(report["sqlite"]["synchronous"]) == {"ledger", "eventsourcing", "ledger_tables", "sqlite3"}
+    assert set(report["sqlite"]["synchronous"]) == {*SYSTEMS, "eventsourcing"}
     assert report["load"]["ledger_json"]["events"] == 20
     assert report["postgresql"]["ledger"]["append"]["events"] == 4 * EVENTS
     parts = {verdict["part"] for verdict in report["targets"]}
     assert parts == {"sqlite", "growth", "load", "postgresql"}
+    assert [verdict["name"] for verdict in report["targets"] if verdict["part"] == "growth"] == ["growth", "long"]
     names = [verdict["name"] for verdict in report["targets"]]
-    assert {"append", "get", "append_vs_eventsourcing", "json", "yaml", "append_vs_eventsourcing_postgresql",
+    assert {"append", "get", "get_loop", "append_vs_eventsourcing", "append_given_ids_vs_eventsourcing", "json", "yaml", "append_vs_eventsourcing_postgresql",
             "get_vs_eventsourcing_postgresql"} <= set(names)
     assert all(isinstance(verdict["pass"], bool) for verdict in report["targets"])
 

@@ -40,6 +40,27 @@ def test_recording_returns_the_stored_event_with_plain_values(ledger: Ledger) ->
     assert ledger.history(US_JAPAN) == [event]
 
 
+def test_ids_the_ledger_makes_are_time_ordered_and_increase(ledger: Ledger) -> None:
+    open_us_japan(ledger)
+    ledger.record_many(US_JAPAN, [{"type": "TermsAmended", "data": {"terms": {"round": n}}} for n in range(50)])
+    ledger.record(US_JAPAN, "TermsDisputed", {"point": "profit sharing"})
+
+    made = [uuid.UUID(event.event_id) for event in ledger.history(US_JAPAN)]
+
+    assert len(made) == 52
+    assert {event_id.version for event_id in made} == {7}
+    assert made == sorted(made) and len(set(made)) == len(made)
+
+
+def test_ids_the_caller_gives_are_kept_as_given(ledger: Ledger) -> None:
+    random_id, upper_id = uuid.uuid4(), uuid.uuid4()
+    ledger.record(US_JAPAN, "AgreedInPrinciple", OPENING, event_id=random_id)
+    ledger.record_many(US_JAPAN, [{"type": "TermsAmended", "data": {"terms": {"a": 1}},
+                                   "event_id": str(upper_id).upper()}])
+
+    assert [event.event_id for event in ledger.history(US_JAPAN)] == [str(random_id), str(upper_id)]
+
+
 def test_get_gives_state_parties_terms_open_points_and_allowed_events(ledger: Ledger) -> None:
     open_us_japan(ledger)
     ledger.record(US_JAPAN, "TermsDisputed", {"point": "profit sharing", "positions": {"US": "90% of returns"}})

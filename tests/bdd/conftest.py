@@ -877,6 +877,13 @@ def _(world: World, version: int) -> None:
     assert world.ledger.history(world.negotiation_id)[version - 1] == answer
 
 
+@then("every event was given an id of its own, each sorting after the one recorded before it")
+def _(world: World) -> None:
+    made = [event.event_id for event in world.ledger.history(world.negotiation_id)]
+    assert len(made) == 3 and len(set(made)) == 3
+    assert made == sorted(made)
+
+
 @then(phrase("the negotiation has {count:d} events"), converters={"count": int})
 def _(world: World, count: int) -> None:
     assert len(world.ledger.history(world.negotiation_id)) == count
