@@ -194,7 +194,7 @@ def png_pixels(data: bytes) -> tuple[int, int, int]:
 #: see: how wide the page is, what sticks out, and the box of every word of every chart shown.
 PROBE = """<script>
 (function measure(tries) {
-  var expected = Math.max(document.querySelectorAll(".chart").length, 1);
+  var expected = document.querySelectorAll(".chart").length;  // a page with none (the spec book) waits for none
   var drawn = document.querySelectorAll("svg.marks");
   if (drawn.length < expected && tries < 600) { setTimeout(function () { measure(tries + 1); }, 25); return; }
   var right = 0;
@@ -221,19 +221,20 @@ PROBE = """<script>
                   bottom: r.bottom, size: parseFloat(getComputedStyle(t).fontSize) * scale});
     });
   });
-  window.parent.postMessage(JSON.stringify({
+  window.parent.postMessage(JSON.stringify(Object.assign({
     name: decodeURIComponent(location.hash.slice(1)), innerWidth: window.innerWidth,
     scrollWidth: document.documentElement.scrollWidth, right: Math.ceil(right), drawn: drawn.length,
-    expected: expected, charts: charts, texts: texts}), "*");
+    expected: expected, charts: charts, texts: texts}, (function () { return ALSO; })())), "*");
 })(0);
 </script>"""
 #: The page Chromium opens: each page to measure in a frame of its width (headless Chromium makes no window
 #: narrower than 500 pixels: a phone's 390 is a frame), what each one tells written out once all have.
 FRAMES = """<!DOCTYPE html><html><body style="margin:0;display:flex;flex-wrap:wrap;align-items:flex-start">%s
-<pre id="measured" style="display:none"></pre>
+<pre id="measured" style="display:none"></pre><pre id="arrived" style="display:none"></pre>
 <script>var told = [];
 addEventListener("message", function (e) {
   told.push(JSON.parse(e.data));
+  document.getElementById("arrived").textContent = JSON.stringify(told.map(function (t) { return t.name; }));
   if (told.length === %d) document.getElementById("measured").textContent = JSON.stringify(told);
 });</script></body></html>"""
 #: How far two words' boxes may meet, in pixels, before they count as overlapping (rounding).
@@ -261,27 +262,29 @@ def browse(page: Path, profile: Path, *args: str) -> subprocess.CompletedProcess
     return done
 
 
-def _probed(page: Path) -> Path:
-    """A copy of ``page`` beside it (its links still work) that measures itself; an SVG is put in a page."""
+def _probed(page: Path, also: str) -> Path:
+    """A copy of ``page`` beside it (its links still work) that measures itself, and tells what the script
+    expression ``also`` gives besides; an SVG is put in a page."""
     if page.suffix == ".svg":
         source = ('<!DOCTYPE html><html><head><meta charset="utf-8"></head><body style="margin:0">'
-                  f"{page.read_text(encoding='utf-8')}</body></html>")
+                  f"<div class=\"chart\">{page.read_text(encoding='utf-8')}</div></body></html>")
     else:
         source = page.read_text(encoding="utf-8")
     end = source.rindex("</body>")
     probe = page.with_name(f"probe-{page.stem}.html")
-    probe.write_text(source[:end] + PROBE + source[end:], encoding="utf-8")
+    probe.write_text(source[:end] + PROBE.replace("ALSO", also) + source[end:], encoding="utf-8")
     return probe
 
 
 def measure(frames: list[Frame], directory: Path, screenshot: Path | None = None,
-            window: tuple[int, int] = (1700, 1400)) -> dict[str, dict[str, Any]]:
+            window: tuple[int, int] = (1700, 1400), also: str = "{}") -> dict[str, dict[str, Any]]:
     """Every page of ``frames`` (name, page, width) drawn in one Chromium, and what each one measured.
 
     One browser for them all (each launch takes seconds); ``screenshot`` pictures the frames the window
-    shows, side by side, 1400 pixels of each.
+    shows, side by side, 1400 pixels of each. ``also`` is a script expression each page evaluates once its
+    charts are drawn, an object whose keys are told beside the measures.
     """
-    tags = "".join(f'<iframe src="{_probed(page).as_uri()}#{name}" '
+    tags = "".join(f'<iframe src="{_probed(page, also).as_uri()}#{name}" '
                    f'style="width:{width}px;height:1400px;border:0"></iframe>' for name, page, width in frames)
     holder = directory / "frames.html"
     holder.write_text(FRAMES % (tags, len(frames)), encoding="utf-8")
@@ -289,7 +292,9 @@ def measure(frames: list[Frame], directory: Path, screenshot: Path | None = None
     dom = browse(holder, directory / "profile", f"--window-size={window[0]},{window[1]}", "--dump-dom",
                  *picture).stdout
     found = re.search(r'<pre id="measured"[^>]*>([^<]+)</pre>', dom)
-    assert found, "the pages did not all tell what they measured"
+    arrived = re.search(r'<pre id="arrived"[^>]*>([^<]*)</pre>', dom)
+    assert found, (f"the pages did not all tell what they measured: of {[name for name, _, _ in frames]}, only "
+                   f"{html.unescape(arrived[1]) if arrived else 'none'} did")
     told: dict[str, dict[str, Any]] = {m["name"]: m for m in json.loads(html.unescape(found[1]))}
     assert sorted(told) == sorted(name for name, _, _ in frames)
     return told

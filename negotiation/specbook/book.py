@@ -47,8 +47,13 @@ from .coverage import (
 from .features import Feature, Scenario, Step, Table, read_features
 
 TITLE = "The negotiation spec book"
-_PARAM = re.compile(r"<([^<>]+)>")
-_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
+#: An outline's ``<parameter>``s; parameters side by side are one code span (two would run their backticks
+#: together into one fence).
+_PARAMS = re.compile(r"((?:<[^<>]+>)+)")
+# ``<`` and ``&`` too: the HTML page is rendered with raw HTML allowed (its anchors and line breaks), so
+# text must never read as a tag, a comment or an entity.
+_SPECIAL = re.compile(r"([\\`*_\[\]<>|#&])")
+_BACKTICKS = re.compile(r"`+")
 
 
 @dataclass
@@ -80,10 +85,17 @@ def md(text: str) -> str:
     return _SPECIAL.sub(r"\\\1", text)
 
 
+def code_md(text: str) -> str:
+    """Text as a Markdown code span: fenced by more backticks than any run of them it holds, so none ends it."""
+    fence = "`" * (max((len(run) for run in _BACKTICKS.findall(text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""  # one space each side is not shown
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 def step_md(text: str) -> str:
     """A step's text; an outline's ``<parameter>`` shows as code, so a code host does not drop it as HTML."""
-    parts = _PARAM.split(text)
-    return "".join(md(part) if i % 2 == 0 else f"`<{part}>`" for i, part in enumerate(parts))
+    parts = _PARAMS.split(text)
+    return "".join(md(part) if i % 2 == 0 else code_md(part) for i, part in enumerate(parts))
 
 
 def table_md(table: Table, indent: str = "") -> list[str]:
@@ -243,7 +255,7 @@ def _scenario(index: _Index, feature: Feature, scenario: Scenario) -> list[str]:
 
 def _markdown(features: Sequence[Feature], index: _Index, report: dict[str, Any] | None,
               features_dir: Path, picture: str) -> str:
-    summary = (f"The feature suite's last run: **{report['summary']}**." if report
+    summary = (f"The feature suite's last run: **{md(str(report['summary']))}**." if report
                else "No coverage report was found, so the tables' cells do not link to the scenarios that "
                     "show them: the links are filled in once the behaviour specs have been run.")
     lines = [f"# {TITLE}", "",

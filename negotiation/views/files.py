@@ -83,6 +83,17 @@ def write_vega_script(path: Path) -> Path:
     return write_whole(path, vega_script())
 
 
+#: What ``script_json`` writes as a JSON escape: ``<`` and ``>`` (no ``</script>``, ``<!--`` or ``<script``
+#: can end the script or hide the rest of the page), ``&``, and the line and paragraph separators, which
+#: end a line in older JavaScript. Outside strings JSON holds none of them, so escaping them changes no value.
+_SCRIPT_UNSAFE = str.maketrans({c: f"\\u{ord(c):04x}" for c in "<>&\u2028\u2029"})
+
+
+def script_json(value: Any) -> str:
+    """``value`` as JSON that means the same inside a ``<script>`` element, whatever text it holds."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).translate(_SCRIPT_UNSAFE)
+
+
 def spec_json(chart: alt.TopLevelMixin | dict[str, Any]) -> str:
     """The chart's Vega-Lite spec as JSON that is safe inside a ``<script>`` element.
 
@@ -90,14 +101,13 @@ def spec_json(chart: alt.TopLevelMixin | dict[str, Any]) -> str:
     than everything else a report does); the tests check every chart the
     timeline makes.
     """
-    spec = chart if isinstance(chart, dict) else chart.to_dict(validate=False)
-    return json.dumps(spec, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    return script_json(chart if isinstance(chart, dict) else chart.to_dict(validate=False))
 
 
 def embed(target: str, chart: alt.TopLevelMixin) -> str:
     """A script drawing ``chart`` into the element ``target`` (a CSS selector) once the page has vegaEmbed."""
-    return (f"<script>vegaEmbed({json.dumps(target)}, {spec_json(chart)}, {json.dumps(EMBED_OPTIONS)})"
-            f".catch(function (e) {{ document.querySelector({json.dumps(target)}).textContent = "
+    return (f"<script>vegaEmbed({script_json(target)}, {spec_json(chart)}, {script_json(EMBED_OPTIONS)})"
+            f".catch(function (e) {{ document.querySelector({script_json(target)}).textContent = "
             f"'The chart could not be drawn: ' + e; }});</script>")
 
 

@@ -33,6 +33,8 @@ GHOST_INK = "#6b7280"
 TEXT_INK = "#1f2933"
 #: The top row, where the states are named.
 STATE_ROW = "00000|state"
+#: U+2028 and U+2029, the line and paragraph separators, each as a space.
+_SEPARATORS_AS_SPACES = str.maketrans("\u2028\u2029", "  ")
 #: The row of the meetings, under the measures and deadlines.
 MEETINGS = "meetings"
 #: Each status of a measure as (fill, stroke): pressure in warm colours, relief in cool ones.
@@ -131,7 +133,10 @@ class Rows:
         return self._key("")
 
     def _key(self, name: str) -> str:
-        key = f"{len(self.order):05d}|{name}"
+        # Vega-Lite writes the rows' order into an expression, and Vega's parser reads a line or paragraph
+        # separator inside it as the end of a line, which fails the whole chart: a row's name shows them as
+        # spaces.
+        key = f"{len(self.order):05d}|{name.translate(_SEPARATORS_AS_SPACES)}"
         self.order.append(key)
         return key
 
