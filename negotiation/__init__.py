@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from .domain.entries import RecordedEvent
     from .domain.machine import EVENT_TYPES, STATES
     from .domain.payloads import BESIDE_TYPES, EVENT_KINDS
+    from .domain.sources import Source, SourceRecord, outlet_of
     from .domain.times import Moment
     from .ledger import Ledger
 
@@ -46,6 +47,9 @@ _LAZY = {
     "Moment": ".domain.times",
     "Negotiation": ".domain.aggregate",
     "RecordedEvent": ".domain.entries",
+    "Source": ".domain.sources",
+    "SourceRecord": ".domain.sources",
+    "outlet_of": ".domain.sources",
     "VerifyReport": ".audit",
 }
 
@@ -68,10 +72,13 @@ __all__ = [
     "Negotiation",
     "NegotiationError",
     "RecordedEvent",
+    "Source",
+    "SourceRecord",
     "StorageError",
     "UnknownNegotiation",
     "UnknownTarget",
     "VerifyReport",
+    "outlet_of",
 ]
 
 if not TYPE_CHECKING:  # hidden from type checkers, so a misspelt name is still an error to them

@@ -18,6 +18,7 @@ from .domain.checks import (
     check_event_id,
     check_negotiation_id,
     check_reported_at,
+    check_source_names,
     check_sources,
     check_title,
     new_event,
@@ -365,7 +366,7 @@ class Ledger:
 
         Read through the source's index, not by scanning the log.
         """
-        (source,) = check_sources([source])
+        (source,) = check_source_names([source])
         if negotiation_id is not None:
             negotiation_id = check_negotiation_id(negotiation_id)
         with self._recorder.reading() as view:

@@ -12,6 +12,7 @@ from ..domain.replay import StatesAfter
 from ..errors import NegotiationError
 from ..projections import PROJECTIONS, projection_named, rebuild, run
 from ..subscriptions import ENTRY_TYPES
+from ..views import words
 from ..views.words import describe
 from . import jsonout, render
 from .main import console, main, opened
@@ -25,7 +26,7 @@ def _entry_line(entry: RecordedEvent, after: Negotiation | None) -> Text:
     line.append(f" {render.day(entry.occurred_at)}: ")
     line.append(describe(entry.type, entry.data))
     if entry.sources:
-        line.append(f" [{', '.join(entry.sources)}]", style="dim")
+        line.append(f" [{words.sources(entry.sources)}]", style="dim")
     if after is not None:
         line.append(" → ")
         line.append_text(render.state_text(after.state))

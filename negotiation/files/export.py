@@ -27,6 +27,7 @@ import yaml
 
 from ..domain.entries import RecordedEvent
 from ..domain.payloads import CORRECTION_TYPES, DENIED
+from ..domain.sources import stored_sources
 from ..domain.times import file_moment, to_utc
 from ..errors import UnknownNegotiation
 from ..ledger import Ledger
@@ -39,7 +40,7 @@ def item(entry: RecordedEvent) -> dict[str, Any]:
     """One entry of the log as an item of an event file."""
     if entry.type not in CORRECTION_TYPES:
         return {"type": entry.type, "event_id": entry.event_id, "occurred_at": file_moment(entry.occurred_at),
-                "reported_at": file_moment(entry.reported_at), "sources": list(entry.sources), "data": entry.data}
+                "reported_at": file_moment(entry.reported_at), "sources": stored_sources(entry.sources), "data": entry.data}
     said: dict[str, Any] = {"type": entry.type, "event_id": entry.event_id, "target": entry.data["target_version"]}
     if entry.type == DENIED:
         said["by"] = entry.data["by"]
@@ -52,7 +53,7 @@ def item(entry: RecordedEvent) -> dict[str, Any]:
     if "reported_at" in entry.data:
         said["event_reported_at"] = file_moment(to_utc(entry.data["reported_at"]))
     said["reported_at"] = file_moment(entry.reported_at)
-    said["sources"] = list(entry.sources)
+    said["sources"] = stored_sources(entry.sources)
     if "data" in entry.data:
         said["data"] = entry.data["data"]
     return said

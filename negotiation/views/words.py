@@ -12,11 +12,12 @@ command line loads it on every command.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..domain import machine
 from ..domain.payloads import describe as machine_describe
+from ..domain.sources import Source, SourceRecord
 
 #: Each state of the machine as a reader says it.
 STATE_WORDS: dict[str, str] = {
@@ -121,3 +122,27 @@ def describe(event_type: str, data: Mapping[str, Any]) -> str:
         who = f" according to {data['according_to']}" if data.get("according_to") else ""
         return f"terms amended{who}: {terms(data['terms'])}"
     return machine_describe(event_type, data)
+
+
+def published(record: SourceRecord) -> str:
+    """The day an article appeared, as a reader says it: ``22 Jul 2025``."""
+    return f"{record.published.day} {record.published:%b %Y}"
+
+
+def source(said: Source) -> str:
+    """A source as a reader reads it: the outlet's name; an article as ``Reuters, 22 Jul 2025: “Headline”
+    <https://…>``, with the words quoted from it after."""
+    if isinstance(said, str):
+        return said
+    words = f"{said.outlet}, {published(said)}: “{said.headline}” <{said.url}>"
+    return words + (f" quoting “{said.quote}”" if said.quote is not None else "")
+
+
+def sources(said: Iterable[Source]) -> str:
+    """An entry's sources, one after another: ``Reuters, Kyodo``, or ``""`` for none.
+
+    Names are parted by commas, as they always were; an article's headline may hold
+    commas of its own, so where one is named they are parted by semicolons."""
+    listed = list(said)
+    parting = ", " if all(isinstance(each, str) for each in listed) else "; "
+    return parting.join(source(each) for each in listed)
