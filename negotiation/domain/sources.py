@@ -17,15 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any, cast
-from urllib.parse import urlsplit
-
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationError
-
-from ..errors import InvalidEvent
-from .echo import shown
-from .fields import MAX_NAME, Name, Text, storable_text
-from .wording import refusal_words
+from typing import Any
 
 #: The schemes a reader's browser opens as a page: anything else (``javascript:``, ``data:``) could act on it.
 LINKABLE_SCHEMES = ("http", "https")
