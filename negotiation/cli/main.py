@@ -267,11 +267,10 @@ def record(ctx: click.Context, negotiation_id: str, event_type: str | None, data
     With --batch, record a line's events instead, all in one transaction or none: a refused line is
     named by its number and nothing is written. Blank lines are skipped.
 
-    Example: negotiation record us-japan-2025 TermsDisputed --data '{"point": "profit sharing"}' --source Reuters
+    A source may be the article itself, so a reader can check it: --source-record '{"outlet": "Reuters",
+    "url": "https://...", "headline": "...", "published": "2025-08-28"}' (quote optional).
 
-    Example: negotiation record us-japan-2025 TermsDisputed --data '{"point": "profit sharing"}'
-    --source-record '{"outlet": "Reuters", "url": "https://www.reuters.com/...", "headline": "...",
-    "published": "2025-08-28"}'
+    Example: negotiation record us-japan-2025 TermsDisputed --data '{"point": "profit sharing"}' --source Reuters
     """
     if batch is not None:
         given = [option for option, value in (("EVENT_TYPE", event_type), ("--data", data_json),
