@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from .domain.entries import RecordedEvent
     from .domain.machine import EVENT_TYPES, STATES
     from .domain.payloads import BESIDE_TYPES, EVENT_KINDS
+    from .domain.sources import Source, SourceRecord, outlet_of
     from .domain.times import Moment
     from .ledger import Ledger
 
@@ -50,6 +51,9 @@ _LAZY = {
     "Negotiation": ".domain.aggregate",
     "RecordedEvent": ".domain.entries",
     "ReportedEntry": ".domain.belief",
+    "Source": ".domain.sources",
+    "SourceRecord": ".domain.sources",
+    "outlet_of": ".domain.sources",
     "VerifyReport": ".audit",
 }
 
@@ -75,10 +79,13 @@ __all__ = [
     "NegotiationError",
     "RecordedEvent",
     "ReportedEntry",
+    "Source",
+    "SourceRecord",
     "StorageError",
     "UnknownNegotiation",
     "UnknownTarget",
     "VerifyReport",
+    "outlet_of",
 ]
 
 if not TYPE_CHECKING:  # hidden from type checkers, so a misspelt name is still an error to them

@@ -19,6 +19,7 @@ from .domain.checks import (
     check_event_id,
     check_negotiation_id,
     check_reported_at,
+    check_source_names,
     check_sources,
     check_title,
     new_event,
@@ -395,7 +396,7 @@ class Ledger:
 
         Read through the source's index, not by scanning the log.
         """
-        (source,) = check_sources([source])
+        (source,) = check_source_names([source])
         if negotiation_id is not None:
             negotiation_id = check_negotiation_id(negotiation_id)
         with self._recorder.reading() as view:

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .domain.aggregate import Negotiation, StoryBreak, fold_log, fold_story
-from .domain.checks import check_sources
+from .domain.checks import check_source_names
 from .domain.entries import RecordedEvent
 from .domain.payloads import CORRECTED, DENIED
+from .domain.sources import outlets
 from .domain.story import StoryEvent, known_by, story_of
 from .domain.times import day_or_iso
 from .errors import IllegalSourceStory, InvalidEvent
@@ -33,7 +34,7 @@ class SourceChoice:
         return cls(_names("sources", sources), _names("exclude_sources", exclude_sources), bool(exclude_denied))
 
     def keeps(self, entry: RecordedEvent) -> bool:
-        named = set(entry.sources)
+        named = set(outlets(entry.sources))
         if self.only is not None and not named & self.only:
             return False
         return self.without is None or not named or not named <= self.without
@@ -93,7 +94,7 @@ def _known(entries: Sequence[RecordedEvent], known_at: datetime | None) -> list[
 def _names(field: str, names: Iterable[str] | None) -> frozenset[str] | None:
     if names is None:
         return None
-    checked = check_sources(names)
+    checked = check_source_names(names)
     if not checked:
         raise InvalidEvent(f"{field} must name at least one source")
     return frozenset(checked)

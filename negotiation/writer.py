@@ -26,6 +26,7 @@ from .domain.entries import (
     content_difference,
 )
 from .domain.payloads import CORRECTED, DENIED, is_country
+from .domain.sources import Source, read_sources, stored_sources
 from .domain.story import correction_data, retractions_and_corrections
 from .domain.times import day_or_iso, to_utc
 from .errors import (
@@ -54,7 +55,7 @@ class CorrectionRequest:
     reason: str | None
     data: Any = None
     occurred_at: Any = None
-    sources: tuple[str, ...] = ()
+    sources: tuple[Source, ...] = ()
     reported_at: datetime | None = None
     event_id: str = ""
     id_given: bool = False
@@ -288,7 +289,7 @@ def _target(negotiation_id: str, entries: Sequence[RecordedEvent], target: int |
 
 
 def _rows(head: Head | None, negotiation_id: str, version: int, now: datetime,
-          entries: Sequence[tuple[str, str, dict[str, Any], datetime, datetime, tuple[str, ...]]],
+          entries: Sequence[tuple[str, str, dict[str, Any], datetime, datetime, tuple[Source, ...]]],
           chained: bool = True) -> list[EventRow]:
     """The new rows, versioned and hash-chained after the negotiation's last entry.
 
@@ -302,7 +303,7 @@ def _rows(head: Head | None, negotiation_id: str, version: int, now: datetime,
                                       sources, PAYLOAD_SCHEMA_VERSION, reported_at)
         rows.append({"event_id": event_id, "negotiation_id": negotiation_id, "version": number, "type": kind,
                      "data": data, "schema_version": PAYLOAD_SCHEMA_VERSION, "occurred_at": occurred_at,
-                     "recorded_at": now, "sources": sources, "hash": last_hash if chained else "",
+                     "recorded_at": now, "sources": stored_sources(sources), "hash": last_hash if chained else "",
                      "reported_at": reported_at})
     return rows
 
@@ -333,7 +334,7 @@ def _retold(tx: Writer, negotiation_id: str, rows: Sequence[EventRow], entry: st
     at" answers when the reports themselves do not make a legal story).
     """
     logged = list(entries if entries is not None else tx.stream(negotiation_id))
-    pending = [RecordedEvent(position=0, **row) for row in rows]
+    pending = [_recorded(row, position=0) for row in rows]
     story = told_story([*logged, *pending])
     if not story:
         raise InvalidEvent(f"{entry} would leave negotiation {negotiation_id!r} with no events in its story; "
@@ -362,5 +363,13 @@ def _write(tx: Writer, head: Head | None, after: Negotiation,
            rows: Sequence[EventRow]) -> dict[str, RecordedEvent]:
     positions = tx.append(rows)
     tx.save_head(after, rows[-1]["hash"], None if head else positions[0])
-    return {row["event_id"]: RecordedEvent(position=position, commit_id=tx.commit_id or positions[0], **row)
+    return {row["event_id"]: _recorded(row, position=position, commit_id=tx.commit_id or positions[0])
             for row, position in zip(rows, positions)}
+
+
+def _recorded(row: EventRow, *, position: int, commit_id: int = 0) -> RecordedEvent:
+    """A row as the entry it is once stored (its sources read back from their stored form)."""
+    return RecordedEvent(event_id=row["event_id"], negotiation_id=row["negotiation_id"], version=row["version"],
+                         position=position, type=row["type"], data=row["data"], occurred_at=row["occurred_at"],
+                         recorded_at=row["recorded_at"], sources=read_sources(row["sources"]), hash=row["hash"],
+                         schema_version=row["schema_version"], reported_at=row["reported_at"], commit_id=commit_id)

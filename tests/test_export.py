@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, text
 
-from negotiation import InvalidEvent, Ledger, NegotiationError
+from negotiation import InvalidEvent, Ledger, NegotiationError, SourceRecord, outlet_of
 from negotiation.cli import main
 from negotiation.domain.payloads import EVENT_KINDS
 from negotiation.files.export import EventFileDumper, documents, write
@@ -539,7 +539,9 @@ def test_export_csv_has_a_row_per_story_event_with_the_state_the_ledger_gives_af
         assert (row["state"], row["open_points"].split("; ") if row["open_points"] else []) == (
             held.state, list(held.open_disputes)), row
         assert (row["type"], row["version"], row["sources"]) == (event.type, str(event.version),
-                                                                 "; ".join(event.sources))
+                                                                 "; ".join(outlet_of(s) for s in event.sources))
+        assert row["source_links"] == "; ".join(s.url for s in event.sources if isinstance(s, SourceRecord))
+    assert any(r["source_links"].startswith("https://") for r in read)  # the seeds' articles
     assert {r["has_deal"] for r in read} == {"yes", "no"}
     corrected = next(r for r in read if r["negotiation"] == "us-japan-2025" and r["version"] == "3")
     assert corrected["occurred_at"] == "2025-08-01"  # as the story now tells it

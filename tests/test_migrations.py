@@ -21,7 +21,7 @@ from pytest_alembic.plugin.error import AlembicTestFailure
 from pytest_alembic.tests import default as builtin
 from sqlalchemy.dialects import postgresql
 
-from negotiation import Ledger, Negotiation, RecordedEvent
+from negotiation import Ledger, Negotiation, RecordedEvent, SourceRecord
 from negotiation.domain.chain import GENESIS, event_hash_of
 from negotiation.store.migrate import alembic_config, head_revision
 from negotiation.store.schema import metadata
@@ -283,6 +283,28 @@ def test_a_database_upgraded_from_an_old_revision_takes_new_events_on_its_old_ch
     assert recorded.position > max(e.position for e in stored)
     assert report.intact, [str(link) for link in report.broken]
     assert state == "agreed_in_principle"
+
+
+@pytest.mark.parametrize("revision", PAST_REVISIONS)
+def test_a_database_upgraded_from_an_old_revision_takes_an_article_as_a_source(
+    database_url: str, revision: str
+) -> None:
+    make_database_at(database_url, revision)
+    article = {"outlet": "Reuters", "url": "https://www.reuters.com/markets/steel-deal/",
+               "headline": "US and UK settle steel", "published": "2025-06-16"}
+
+    with Ledger.open(database_url) as ledger:
+        before = {s.source: s.entries for s in ledger.sources()}
+        recorded = ledger.record("us-uk-2025", "DisputeResolved", {"point": "steel"}, sources=[article])
+        report = ledger.verify()
+        after = {s.source: s.entries for s in ledger.sources()}
+        stored = ledger.history("us-uk-2025")[-1]
+
+    assert report.intact, [str(link) for link in report.broken]  # the old chains, and the new entry on them
+    (source,) = stored.sources
+    assert stored.sources == recorded.sources
+    assert isinstance(source, SourceRecord) and source.url == article["url"]
+    assert after == {**before, "Reuters": before.get("Reuters", 0) + 1}
 
 
 # -- pytest-alembic's built-in checks, on each backend -----------------------------------------

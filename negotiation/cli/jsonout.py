@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import fields
 from datetime import date, datetime
 from pathlib import Path
@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # shaped here, made elsewhere: a command that prints none of 
     from ..domain.belief import BeliefDiff, ReportedEntry
     from ..domain.chain import BrokenLink
     from ..domain.entries import RecordedEvent
+    from ..domain.sources import Source
     from ..domain.story import StoryEvent
     from ..questions import (Deal, DeadlineRow, Details, DeniedEvent, MeasureRow, Meeting, Suspension,
                              ThirdPartyAct, Views)
@@ -50,6 +51,13 @@ def moment(value: datetime | None) -> str | None:
     from ..domain.times import utc_z  # here: the domain's times bring its wording, and pydantic
 
     return None if value is None else utc_z(value)
+
+
+def sources(value: Sequence[Source]) -> list[Any]:
+    """An entry's sources as the log stores them: names as text, articles as objects of their keys."""
+    from ..domain.sources import stored_sources  # here: the commands without --json never need it
+
+    return stored_sources(value)
 
 
 def negotiation(value: Negotiation) -> dict[str, Any]:
@@ -83,7 +91,7 @@ def recorded_event(value: RecordedEvent) -> dict[str, Any]:
         "occurred_at": moment(value.occurred_at),
         "reported_at": moment(value.reported_at),
         "recorded_at": moment(value.recorded_at),
-        "sources": list(value.sources),
+        "sources": sources(value.sources),
         "schema_version": value.schema_version,
         "hash": value.hash,
         "retracted_by": value.retracted_by,
@@ -102,7 +110,7 @@ def story_event(value: StoryEvent) -> dict[str, Any]:
         "occurred_at": moment(value.occurred_at),
         "reported_at": moment(value.reported_at),
         "recorded_at": moment(value.recorded_at),
-        "sources": list(value.sources),
+        "sources": sources(value.sources),
         "corrected_by": list(value.corrected_by),
     }
 

@@ -248,6 +248,9 @@ class RecordCommand(click.Command):
               help="History known as it happened: without --reported-at (or a line's reported_at), reported when "
                    "it occurred.")
 @click.option("--source", "sources", multiple=True, metavar="NAME", help="Who reported it; repeatable.")
+@click.option("--source-record", "source_records", multiple=True, metavar="JSON",
+              help="The article that reported it, as a JSON object: outlet, url, headline, published (a date), "
+                   "quote (optional); @FILE reads it from a file. Repeatable; named after the --source names.")
 @click.option("--expect-version", type=int, default=None, metavar="N",
               help="Refuse unless the negotiation is at version N (0: must not exist yet).")
 @click.option("--event-id", default=None, metavar="UUID", help="An id for the event, so a retry is not recorded twice.")
@@ -257,18 +260,23 @@ class RecordCommand(click.Command):
 @click.pass_context
 def record(ctx: click.Context, negotiation_id: str, event_type: str | None, data_json: str | None,
            occurred_at: str | None, reported_at: str | None, backfill: bool, sources: tuple[str, ...],
-           expect_version: int | None, event_id: str | None, batch: IO[str] | None) -> None:
+           source_records: tuple[str, ...], expect_version: int | None, event_id: str | None,
+           batch: IO[str] | None) -> None:
     """Record one event, if the negotiation's story allows it (a late event takes its place in it).
 
     With --batch, record a line's events instead, all in one transaction or none: a refused line is
     named by its number and nothing is written. Blank lines are skipped.
+
+    A source may be the article itself, so a reader can check it: --source-record '{"outlet": "Reuters",
+    "url": "https://...", "headline": "...", "published": "2025-08-28"}' (quote optional).
 
     Example: negotiation record us-japan-2025 TermsDisputed --data '{"point": "profit sharing"}' --source Reuters
     """
     if batch is not None:
         given = [option for option, value in (("EVENT_TYPE", event_type), ("--data", data_json),
                                                ("--occurred-at", occurred_at), ("--reported-at", reported_at),
-                                               ("--source", sources), ("--event-id", event_id)) if value]
+                                               ("--source", sources), ("--source-record", source_records),
+                                               ("--event-id", event_id)) if value]
         if given:
             raise click.UsageError(f"--batch takes each event, with its data, times, sources and id, from its "
                                    f"line: leave out {', '.join(given)}")
@@ -279,10 +287,12 @@ def record(ctx: click.Context, negotiation_id: str, event_type: str | None, data
     from . import render
 
     data = jsonout.read_data(data_json or "{}")
+    # Each record as JSON: the ledger checks its keys, and refuses a bad one naming the field.
+    named = [*sources, *(jsonout.read_data(record, "--source-record") for record in source_records)]
     with opened(ctx, write=True) as ledger:
         with warned():
             event = ledger.record(negotiation_id, event_type, data, occurred_at=occurred_at,
-                                  reported_at=reported_at, sources=sources, expected_version=expect_version,
+                                  reported_at=reported_at, sources=named, expected_version=expect_version,
                                   event_id=event_id, backfill=backfill)
         negotiation = ledger.get(negotiation_id)
     if occurred_at is None:

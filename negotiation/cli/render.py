@@ -318,7 +318,7 @@ def history_table(events: Iterable[RecordedEvent], title: str | None = None) -> 
         struck = event.retracted_by is not None
         table.add_row(str(event.version), day(event.occurred_at), day(event.reported_at),
                       Text(event.type, style="strike" if struck else ""),
-                      plain(words.describe(event.type, event.data)), plain(", ".join(event.sources)),
+                      plain(words.describe(event.type, event.data)), plain(words.sources(event.sources)),
                       Text(marks(event), style="yellow"))
     return table
 
@@ -333,7 +333,7 @@ def story_table(story: Iterable[StoryEvent], title: str | None = None) -> Fitted
     for event in story:
         table.add_row(day(event.occurred_at), str(event.version), event.type,
                       plain(words.describe(event.type, event.data)), day(event.reported_at),
-                      plain(", ".join(event.sources)), ", ".join(f"v{v}" for v in event.corrected_by))
+                      plain(words.sources(event.sources)), ", ".join(f"v{v}" for v in event.corrected_by))
     return table
 
 

@@ -2,7 +2,7 @@
 
 Rooms, each with one job: ``machine`` (the table), ``payloads`` (every entry
 type and the one registry of them), ``fields`` (what a payload's fields hold),
-``checks`` (input checks), ``wording`` (refusals in words), ``entries`` (the
+``checks`` (input checks), ``sources`` (who reported an entry: a name or an article), ``wording`` (refusals in words), ``entries`` (the
 entry records and the one shape read of them), ``times`` (reading and writing
 times), ``story``, ``aggregate`` (the fold) and ``chain``.
 

@@ -29,6 +29,7 @@ from ..errors import InvalidEvent
 from .aggregate import Negotiation
 from .entries import Entry
 from .payloads import BESIDE_TYPES, CORRECTED, CORRECTION_TYPES, DENIED, RETRACTED
+from .sources import Source
 from .story import StoryEvent
 from .times import end_of, utc_z
 
@@ -68,7 +69,7 @@ class ReportedEntry:
     kind: str
     occurred_at: datetime
     reported_at: datetime
-    sources: tuple[str, ...]
+    sources: tuple[Source, ...]
     data: dict[str, Any]
     #: For a correction, retraction or denial: the version of the event it is about.
     target_version: int | None = None

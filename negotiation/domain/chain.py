@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import orjson
 
 from .entries import Entry
+from .sources import Source, stored_sources
 from .times import hashed
 
 #: The hash of "nothing before": the first event of a negotiation chains to it.
@@ -30,7 +31,7 @@ def event_hash(previous: str, event: Chained) -> str:
 
 
 def event_hash_of(previous: str, event_id: str, negotiation_id: str, version: int, type: str, data: Any,
-                  occurred_at: datetime, recorded_at: datetime, sources: Sequence[str], schema_version: int,
+                  occurred_at: datetime, recorded_at: datetime, sources: Sequence[Source], schema_version: int,
                   reported_at: datetime | None = None) -> str:
     """SHA-256 over the previous hash and the entry's canonical JSON form.
 
@@ -48,7 +49,7 @@ def event_hash_of(previous: str, event_id: str, negotiation_id: str, version: in
         "data": data,
         "occurred_at": hashed(occurred_at),
         "recorded_at": hashed(recorded_at),
-        "sources": list(sources),
+        "sources": stored_sources(sources),
         "schema_version": schema_version,
     }
     if reported_at is not None and reported_at != recorded_at:

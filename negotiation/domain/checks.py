@@ -10,16 +10,19 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
-from typing import Any, cast
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, cast
+from urllib.parse import urlsplit
 
 import uuid_utils
 from pydantic import ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationError
 
 from ..errors import InvalidEvent
 from .entries import NewEvent
-from .fields import storable_text
+from .fields import MAX_NAME, Name, Text, storable_text
 from .payloads import ENTRY_PAYLOADS, EVENT_KINDS
+from .sources import LINKABLE_SCHEMES, Source, SourceRecord, stored_source
 from .times import day_or_iso, in_calendar, to_utc
 from .echo import shown
 from .wording import refusal_words
@@ -87,18 +90,91 @@ def check_title(value: object) -> str:
         raise InvalidEvent(f"title: {e}") from None
 
 
-def check_sources(value: object) -> tuple[str, ...]:
+#: The most characters a source's web address may hold (what browsers and servers reliably take).
+MAX_URL = 2000
+#: The most characters a headline may hold: a headline is a line, not an article.
+MAX_HEADLINE = 500
+
+
+def _linkable(url: str) -> str:
+    """Refuse an address a page could not safely link to: one that is not http or https, or names no host."""
+    if any(character.isspace() for character in url):
+        raise ValueError("must not contain spaces or line breaks")
+    try:
+        parts = urlsplit(url)
+    except ValueError as e:
+        raise ValueError(f"is not a web address ({e})") from None
+    if parts.scheme.lower() not in LINKABLE_SCHEMES:
+        scheme = f"{parts.scheme}:" if parts.scheme else "no scheme"
+        raise ValueError(f"must be an http or https address, got {scheme}")
+    if not parts.hostname:
+        raise ValueError("must name a host (https://host/...)")
+    return storable_text(url)
+
+
+Url = Annotated[str, StringConstraints(min_length=1, max_length=MAX_URL), AfterValidator(_linkable)]
+Headline = Annotated[str, StringConstraints(min_length=1, max_length=MAX_HEADLINE, pattern=r"\S"),
+                     AfterValidator(storable_text)]
+
+
+class _RecordFields(BaseModel):
+    """What a source record must hold, as it is checked on its way in."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+    outlet: Name
+    url: Url
+    headline: Headline
+    published: date
+    quote: Text | None = None
+
+
+def check_source(value: object, place: int) -> Source:
+    """A source as given (a name, or a mapping of a record's keys) checked; InvalidEvent names what is wrong.
+
+    ``place`` is the source's place in the list (from 1), so a message says which one.
+    """
+    if isinstance(value, SourceRecord):
+        value = stored_source(value)
+    if isinstance(value, str):
+        return check_source_name(value)
+    if not isinstance(value, Mapping):
+        raise InvalidEvent(f"sources: source {place} must be a name or a record (outlet, url, headline, "
+                           f"published, quote), got {shown(value)}")
+    given = dict(cast(Mapping[str, Any], value))
+    unknown = [key for key in given if key not in _RecordFields.model_fields]
+    if unknown:
+        raise InvalidEvent(f"sources: source {place}: unknown key {shown(unknown[0])} (a source record has "
+                           f"{', '.join(_RecordFields.model_fields)})")
+    try:
+        fields = _RecordFields.model_validate(given)
+    except ValidationError as e:
+        raise InvalidEvent(f"sources: source {place}: {refusal_words(e, _RecordFields)}") from None
+    return SourceRecord(fields.outlet, fields.url, fields.headline, fields.published, fields.quote)
+
+
+def check_source_name(value: object) -> str:
+    """An outlet's name, checked: what a plain source is, and what source questions are asked by."""
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_NAME:
+        raise InvalidEvent(f"sources: each source must be a non-empty name, got {shown(value)}")
+    try:
+        return storable_text(value)
+    except ValueError as e:
+        raise InvalidEvent(f"sources: {e}") from None
+
+
+def check_sources(value: object) -> tuple[Source, ...]:
+    """The sources of an entry: each a name, or a record of the article (``sources.check_source``)."""
+    if type(value) not in (list, tuple) and (isinstance(value, (str, bytes)) or not isinstance(value, Iterable)):
+        raise InvalidEvent(f"sources must be a list of names or records, got {shown(value)}")
+    return tuple(check_source(source, place) for place, source in enumerate(cast(Iterable[object], value), start=1))
+
+
+def check_source_names(value: object) -> tuple[str, ...]:
+    """Sources a question is asked by: outlets' names (a record counts as its outlet)."""
     if type(value) not in (list, tuple) and (isinstance(value, (str, bytes)) or not isinstance(value, Iterable)):
         raise InvalidEvent(f"sources must be a list of names, got {shown(value)}")
-    sources = tuple(cast(Iterable[str], value))  # each is checked to be text below
-    for source in sources:
-        if not isinstance(source, str) or not source.strip() or len(source) > 200:
-            raise InvalidEvent(f"sources: each source must be a non-empty name, got {shown(source)}")
-        try:
-            storable_text(source)
-        except ValueError as e:
-            raise InvalidEvent(f"sources: {e}") from None
-    return sources
+    return tuple(check_source_name(name) for name in cast(Iterable[object], value))
 
 
 def check_event_id(value: object) -> str:

@@ -14,6 +14,8 @@ from typing import Any, Protocol
 
 import orjson
 
+from .sources import Source, stored_sources
+
 #: Version of the payload schemas (``payloads``), stored with every event so later
 #: schema changes can upcast old payloads.
 PAYLOAD_SCHEMA_VERSION = 1
@@ -39,7 +41,7 @@ class Entry(Protocol):
     @property
     def recorded_at(self) -> datetime: ...
     @property
-    def sources(self) -> tuple[str, ...]: ...
+    def sources(self) -> tuple[Source, ...]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +53,7 @@ class NewEvent:
     type: str
     data: dict[str, Any]
     occurred_at: datetime | None
-    sources: tuple[str, ...]
+    sources: tuple[Source, ...]
     id_given: bool = False  # by the caller, so the event may be a retry of a stored one
     reported_at: datetime | None = None  # None: when it is recorded
 
@@ -74,7 +76,7 @@ class RecordedEvent:
     data: dict[str, Any]
     occurred_at: datetime
     recorded_at: datetime
-    sources: tuple[str, ...]
+    sources: tuple[Source, ...]
     hash: str
     schema_version: int = PAYLOAD_SCHEMA_VERSION
     reported_at: datetime = None  # type: ignore[assignment]  # filled in from recorded_at below
@@ -108,10 +110,12 @@ def _canonical(value: object) -> bytes:
 
 def content_difference(stored: RecordedEvent, new: NewEvent) -> str | None:
     """Return what differs between a stored event and a retried one, or None if nothing does."""
-    for field in ("negotiation_id", "type", "data", "sources"):
+    for field in ("negotiation_id", "type", "data"):
         # Compared as canonical JSON: in Python True == 1, but not in the log.
         if _canonical(getattr(stored, field)) != _canonical(getattr(new, field)):
             return f"{field} differs"
+    if _canonical(stored_sources(stored.sources)) != _canonical(stored_sources(new.sources)):
+        return "sources differs"
     if new.occurred_at is not None and new.occurred_at != stored.occurred_at:
         return "occurred_at differs"
     if new.reported_at is not None and new.reported_at != stored.reported_at:

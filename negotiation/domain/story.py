@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from ..errors import InvalidEvent
 from .checks import check_payload, check_reported_after
 from .entries import Entry
+from .sources import Source
 from .payloads import CORRECTED, DENIED, ENTRY_PAYLOADS, EVENT_KINDS, RETRACTED
 from .times import in_calendar, iso, to_utc
 from .wording import refusal_words
@@ -44,7 +45,7 @@ class StoryEvent:
     occurred_at: datetime
     reported_at: datetime
     recorded_at: datetime
-    sources: tuple[str, ...]
+    sources: tuple[Source, ...]
     #: Versions of the corrections applied, oldest first; () when told as recorded.
     corrected_by: tuple[int, ...] = ()
     #: Who denied it (a party or a source), in the order the denials were recorded.

@@ -36,6 +36,8 @@ from ..domain.entries import RecordedEvent
 from ..domain.payloads import CORRECTION_TYPES, DENIED, describe
 from ..domain.replay import story_steps
 from ..domain.story import StoryEvent
+from ..domain.payloads import CORRECTION_TYPES, DENIED
+from ..domain.sources import SourceRecord, outlets, stored_sources
 from ..domain.times import file_moment, to_utc
 from ..errors import UnknownNegotiation
 from ..ledger import Ledger
@@ -44,7 +46,7 @@ from .reading import CORE_SCHEMA
 FORMATS = ("yaml", "json")
 #: The columns of a story table (``--format csv``), in order.
 CSV_COLUMNS = ("negotiation", "version", "event_id", "type", "occurred_at", "reported_at", "summary", "sources",
-               "state", "open_points", "has_deal")
+               "source_links", "state", "open_points", "has_deal")
 #: Between the names in a cell (sources, open points): a source's name may hold a comma.
 CELL_SEPARATOR = "; "
 
@@ -53,7 +55,7 @@ def item(entry: RecordedEvent) -> dict[str, Any]:
     """One entry of the log as an item of an event file."""
     if entry.type not in CORRECTION_TYPES:
         return {"type": entry.type, "event_id": entry.event_id, "occurred_at": file_moment(entry.occurred_at),
-                "reported_at": file_moment(entry.reported_at), "sources": list(entry.sources), "data": entry.data}
+                "reported_at": file_moment(entry.reported_at), "sources": stored_sources(entry.sources), "data": entry.data}
     said: dict[str, Any] = {"type": entry.type, "event_id": entry.event_id, "target": entry.data["target_version"]}
     if entry.type == DENIED:
         said["by"] = entry.data["by"]
@@ -66,7 +68,7 @@ def item(entry: RecordedEvent) -> dict[str, Any]:
     if "reported_at" in entry.data:
         said["event_reported_at"] = file_moment(to_utc(entry.data["reported_at"]))
     said["reported_at"] = file_moment(entry.reported_at)
-    said["sources"] = list(entry.sources)
+    said["sources"] = stored_sources(entry.sources)
     if "data" in entry.data:
         said["data"] = entry.data["data"]
     return said
@@ -155,7 +157,9 @@ def _row(negotiation_id: str, event: StoryEvent, after: Negotiation) -> dict[str
     return {"negotiation": negotiation_id, "version": str(event.version), "event_id": event.event_id,
             "type": event.type, "occurred_at": file_moment(event.occurred_at),
             "reported_at": file_moment(event.reported_at), "summary": describe(event.type, event.data),
-            "sources": CELL_SEPARATOR.join(event.sources), "state": after.state,
+            "sources": CELL_SEPARATOR.join(outlets(event.sources)),
+            "source_links": CELL_SEPARATOR.join(s.url for s in event.sources if isinstance(s, SourceRecord)),
+            "state": after.state,
             "open_points": CELL_SEPARATOR.join(after.open_disputes),
             "has_deal": "yes" if after.has_deal else "no"}
 

@@ -40,6 +40,7 @@ from ..bundled import bundled
 from ..domain.checks import check_event_id, check_payload, check_reported_at, check_sources, new_event
 from ..domain.entries import Recorded, RecordedEvent, content_difference
 from ..domain.payloads import DENIED, RETRACTED
+from ..domain.sources import stored_sources
 from ..domain.times import day_or_iso, iso, to_utc
 from ..errors import ConcurrencyConflict, IllegalTransition, InvalidEvent, NegotiationError
 from ..ledger import Ledger
@@ -418,7 +419,7 @@ def _difference(negotiation_id: str, item: dict[str, Any], entry: RecordedEvent,
     known = None if item.get("event_reported_at") is None else iso(to_utc(item["event_reported_at"]))
     if known != entry.data.get("reported_at"):
         return "event_reported_at differs"
-    if not _same(check_sources(item.get("sources", ())), entry.sources):
+    if not _same(stored_sources(check_sources(item.get("sources", ()))), stored_sources(entry.sources)):
         return "sources differs"
     reported = check_reported_at(item.get("reported_at"))
     if reported is not None and reported != entry.reported_at:

@@ -36,6 +36,7 @@ from typing import Any, TextIO
 import orjson
 
 from ..domain.payloads import describe
+from ..domain.sources import Source, outlets
 from ..errors import UnknownNegotiation
 from ..ledger import Ledger
 
@@ -180,7 +181,7 @@ class _Told:
     type: str
     data: Mapping[str, Any]
     occurred_at: datetime
-    sources: tuple[str, ...]
+    sources: tuple[Source, ...]
 
 
 def _lines(ledger: Ledger, negotiation_id: str) -> Iterator[dict[str, Any]]:
@@ -248,7 +249,7 @@ def _record(negotiation_id: str, told: _Told, actor: list[dict[str, Any]], recip
         "context": list(code.context),
         "cameo": code.cameo,
         "text": describe(told.type, told.data),
-        "source": "; ".join(told.sources),
+        "source": "; ".join(outlets(told.sources)),
         "negotiation": negotiation_id,
         "event_type": told.type,
         "denied_by": denied_by,

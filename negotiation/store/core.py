@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, distinct, func, select, text
 
 from ..domain.entries import RecordedEvent
+from ..domain.sources import read_sources
 from .recorder import SourceCount
 from .schema import CORRECTIONS_ONLY, entry_sources, events, heads, titles
 
@@ -47,7 +48,7 @@ def recorded(row: Any) -> RecordedEvent:
         data=row.data,
         occurred_at=row.occurred_at,
         recorded_at=row.recorded_at,
-        sources=tuple(row.sources),
+        sources=read_sources(row.sources),
         hash=row.hash,
         schema_version=row.schema_version,
         reported_at=row.reported_at,

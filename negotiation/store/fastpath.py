@@ -32,6 +32,7 @@ from typing import Any, TypeVar, cast
 import orjson
 from sqlalchemy import Connection, Engine
 
+from ..domain.sources import read_sources, stored_outlets
 from ..errors import StorageError
 
 T = TypeVar("T")
@@ -186,7 +187,7 @@ def append(conn: Connection, rows: Sequence[Mapping[str, Any]], commit_id: int) 
         # The writer holds the only write lock: the rows got consecutive positions ending at ``last``.
         first = last - len(rows) + 1
         named = [(source, first + offset, row["negotiation_id"]) for offset, row in enumerate(rows)
-                 for source in (row["sources"] if len(row["sources"]) < 2 else dict.fromkeys(row["sources"]))]
+                 for source in stored_outlets(row["sources"])]
         if named:
             driver.executemany(INSERT_SOURCE, named)
         return last
@@ -246,6 +247,6 @@ def _decoded(rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         return parsed
 
     return [(read_uuid(event_id), negotiation, version, position, kind, read_json(data), moment(occurred_at),
-             moment(recorded_at), tuple(read_json(sources)), digest, schema_version, moment(reported_at), commit_id)
+             moment(recorded_at), read_sources(read_json(sources)), digest, schema_version, moment(reported_at), commit_id)
             for (event_id, negotiation, version, position, kind, data, occurred_at, recorded_at, sources, digest,
                  schema_version, reported_at, commit_id) in rows]

@@ -24,6 +24,7 @@ import orjson
 from ..domain.aggregate import Negotiation, snapshot
 from ..domain.entries import RecordedEvent
 from ..domain.payloads import CORRECTED, RETRACTED
+from ..domain.sources import outlets, read_sources
 from .recorder import EventRow, Head, SourceCount, StoryRow
 from .waiting import BackOff, Waiter
 from .writers import WriteRace
@@ -216,13 +217,13 @@ class MemoryWriter(MemoryView):
             entry = RecordedEvent(
                 event_id=event_id, negotiation_id=row["negotiation_id"], version=row["version"],
                 position=self._next, type=row["type"], data=_copied(row["data"]), occurred_at=row["occurred_at"],
-                recorded_at=row["recorded_at"], sources=tuple(row["sources"]), hash=row["hash"],
+                recorded_at=row["recorded_at"], sources=read_sources(row["sources"]), hash=row["hash"],
                 schema_version=row["schema_version"], reported_at=row["reported_at"], commit_id=self.commit_id)
             self._new.append(entry)
             taken.add(event_id)
             versions.add((entry.negotiation_id, entry.version))
             self._new_sources.extend((entry.position, source, entry.negotiation_id)
-                                     for source in dict.fromkeys(entry.sources))
+                                     for source in outlets(entry.sources))
             positions.append(self._next)
             self._next += 1
         return positions
@@ -253,7 +254,7 @@ class MemoryWriter(MemoryView):
                                  entry.hash, entry.schema_version, entry.reported_at, entry.commit_id)
             self._new.append(kept)
             self._new_sources.extend((kept.position, source, kept.negotiation_id)
-                                     for source in dict.fromkeys(kept.sources))
+                                     for source in outlets(kept.sources))
             self._next = entry.position + 1
 
     def commit(self) -> None:

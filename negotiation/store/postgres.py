@@ -63,6 +63,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 
 from ..domain.aggregate import Negotiation, snapshot
 from ..domain.entries import RecordedEvent
+from ..domain.sources import outlets, read_sources, stored_outlets, stored_sources
 from ..errors import StorageError
 from . import migrate
 from .core import CoreReads
@@ -231,7 +232,7 @@ def _conninfo(url: URL) -> str:
 
 
 def _entry(row: TupleRow) -> RecordedEvent:
-    return RecordedEvent(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], tuple(row[8]), row[9],
+    return RecordedEvent(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], read_sources(row[8]), row[9],
                          row[10], row[11], row[12])
 
 
@@ -507,7 +508,7 @@ class PostgresWriting(_Session):
         for position, row in zip(positions, rows):
             batch.append({**row, "position": position, "commit_id": self.commit_id, "occurred_at": utc(row["occurred_at"]),
                           "recorded_at": utc(row["recorded_at"]), "reported_at": utc(row["reported_at"])})
-            named.extend((source, position, row["negotiation_id"]) for source in dict.fromkeys(row["sources"]))
+            named.extend((source, position, row["negotiation_id"]) for source in stored_outlets(row["sources"]))
         self._queue(INSERT_EVENTS, (json_text(batch),))
         if named:
             self._queue(INSERT_SOURCES, (json_text(named),))
@@ -539,11 +540,11 @@ class PostgresWriting(_Session):
                 for entry in entries:
                     copy.write_row((entry.position, entry.event_id, entry.negotiation_id, entry.version,
                                     entry.type, json_text(entry.data), entry.schema_version, utc(entry.occurred_at),
-                                    utc(entry.recorded_at), json_text(list(entry.sources)), entry.hash,
+                                    utc(entry.recorded_at), json_text(stored_sources(entry.sources)), entry.hash,
                                     utc(entry.reported_at), entry.commit_id))
             with cursor.copy(COPY_SOURCES) as copy:
                 for entry in entries:
-                    for source in dict.fromkeys(entry.sources):
+                    for source in outlets(entry.sources):
                         copy.write_row((source, entry.position, entry.negotiation_id))
         highest = max(entry.position for entry in entries)
         if highest >= self.next_position:

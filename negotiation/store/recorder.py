@@ -28,6 +28,7 @@ from sqlalchemy import Connection, Engine
 from ..domain.aggregate import Negotiation, from_snapshot
 from ..domain.replay import Row
 from ..domain.entries import RecordedEvent
+from ..domain.sources import StoredSource
 from .waiting import Waiter
 
 
@@ -42,7 +43,8 @@ class EventRow(TypedDict):
     schema_version: int
     occurred_at: datetime
     recorded_at: datetime
-    sources: tuple[str, ...]
+    #: As the log stores them: names as text, records as objects (``domain.sources.stored_source``).
+    sources: list[StoredSource]
     hash: str
     reported_at: datetime
 

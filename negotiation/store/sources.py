@@ -14,6 +14,7 @@ from operator import itemgetter
 
 from ..domain.chain import BrokenLink
 from ..domain.payloads import RETRACTED
+from ..domain.sources import outlets
 from .recorder import Reader
 
 
@@ -44,7 +45,7 @@ def summaries(view: Reader) -> list[SourceSummary]:
     retractions: Counter[str] = Counter()
     corrections: Counter[str] = Counter()
     for event_id, target in targets.items():
-        for source in dict.fromkeys(target.sources):
+        for source in outlets(target.sources):
             retractions[source] += event_id in retracted
             corrections[source] += event_id in corrected
     return sorted((SourceSummary(count.source, count.entries, count.negotiations, retractions[count.source],
@@ -77,7 +78,7 @@ def index_breaks(view: Reader) -> Iterator[BrokenLink]:
         if pending is not None and pending[0] == entry.position:
             held = {(source, negotiation_id) for _position, source, negotiation_id in pending[1]}
             pending = next(indexed, None)
-        if held != {(source, entry.negotiation_id) for source in entry.sources}:
+        if held != {(source, entry.negotiation_id) for source in outlets(entry.sources)}:
             yield from broken(BrokenLink(entry.negotiation_id, entry.version, entry.event_id, entry.position,
                                          "the index of sources does not hold the sources it names"))
     while pending is not None:

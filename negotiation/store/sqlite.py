@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from ..domain.aggregate import Negotiation, snapshot
 from ..domain.entries import RecordedEvent
+from ..domain.sources import outlets, stored_sources
 from ..errors import StorageError
 from . import fastpath, migrate
 from .core import CoreReads
@@ -149,10 +150,10 @@ class SqliteSession(CoreReads):
             {"position": entry.position, "event_id": entry.event_id, "negotiation_id": entry.negotiation_id,
              "version": entry.version, "type": entry.type, "data": entry.data,
              "schema_version": entry.schema_version, "occurred_at": entry.occurred_at,
-             "recorded_at": entry.recorded_at, "sources": list(entry.sources), "hash": entry.hash,
+             "recorded_at": entry.recorded_at, "sources": stored_sources(entry.sources), "hash": entry.hash,
              "reported_at": entry.reported_at, "commit_id": entry.commit_id} for entry in entries])
         named = [{"source": source, "position": entry.position, "negotiation_id": entry.negotiation_id}
-                 for entry in entries for source in dict.fromkeys(entry.sources)]
+                 for entry in entries for source in outlets(entry.sources)]
         if named:
             self.conn.execute(entry_sources.insert(), named)
 

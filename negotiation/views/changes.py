@@ -24,6 +24,7 @@ from ..domain.belief import (
     ReportedEntry,
 )
 from ..domain.times import from_iso, spoken_day
+from . import words
 from .words import describe, plural, state, status, term
 
 
@@ -52,7 +53,7 @@ def entry_line(entry: ReportedEntry) -> str:
     """``version 8, late news of 19 Sep 2025, reported 22 Sep 2025 (Reuters, KBS): point disputed: …``."""
     about = f" of version {entry.target_version}" if entry.target_version is not None else ""
     happened = "" if entry.target_version is not None else f" of {spoken_day(entry.occurred_at)}"
-    sources = f" ({', '.join(entry.sources)})" if entry.sources else ""
+    sources = f" ({words.sources(entry.sources)})" if entry.sources else ""
     return (f"version {entry.version}, {entry.kind}{about}{happened}, reported {spoken_day(entry.reported_at)}"
             f"{sources}: {describe(entry.type, entry.data)}")
 

@@ -22,8 +22,10 @@ from ..domain import machine
 from ..domain.aggregate import Negotiation
 from ..domain.entries import RecordedEvent
 from ..domain.replay import StatesAfter
+from ..domain.sources import SourceRecord, outlet_of
 from ..errors import NegotiationError
 from ..ledger import Ledger
+from . import words
 from .words import change_said, entry_said, plain
 
 #: What a feed says it is when it holds no entry to date it by.
@@ -47,7 +49,7 @@ class FeedEntry:
 
     @property
     def content(self) -> str:
-        sources = f"Sources: {', '.join(self.entry.sources)}." if self.entry.sources else "No source named."
+        sources = f"Sources: {words.sources(self.entry.sources)}." if self.entry.sources else "No source named."
         return "\n".join(filter(None, [self.changed, sources]))
 
 
@@ -100,7 +102,9 @@ def atom(ledger: Ledger, *, title: str = "Negotiations: the log", pages: dict[st
         item.category([{"term": told.entry.negotiation_id, "label": "negotiation"},
                        {"term": told.entry.type, "label": "entry type"}])
         for source in told.entry.sources:
-            item.contributor({"name": source})
+            item.contributor({"name": outlet_of(source)})
+            if isinstance(source, SourceRecord):  # the article itself, for a reader to check the fact
+                item.link(href=source.url, rel="related", type="text/html", title=source.headline)
         page = (pages or {}).get(told.entry.negotiation_id)
         if page is not None:
             item.link(href=page, rel="alternate", type="text/html")

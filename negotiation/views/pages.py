@@ -20,6 +20,7 @@ from typing import Any
 import altair as alt
 
 from ..domain.belief import BeliefDiff
+from ..domain.sources import Source, SourceRecord
 from ..domain.story import StoryEvent
 from ..specbook.diagram import STATE_COLOURS
 from .beside import MOVED, day_start
@@ -94,6 +95,25 @@ def status_chip(name: str) -> str:
 def denied(by: Sequence[str]) -> str:
     """``denied by X`` for an event the story marks denied; empty for one nobody denied."""
     return f'<span class="denied">denied by {escape(", ".join(by))}</span>' if by else ""
+
+
+def _source(source: Source) -> str:
+    """A source in a page: a name as text; an article as a link to it, its headline the link's words,
+    then its outlet and day (its address was refused on the way in unless http or https)."""
+    if not isinstance(source, SourceRecord):
+        return escape(source)
+    quoted = f" <q>{escape(source.quote)}</q>" if source.quote is not None else ""
+    published = escape(words.published(source)).replace(" ", "\u00a0")  # the day kept on one line
+    return (f'<a href="{escape(source.url, quote=True)}">{escape(source.headline)}</a> '
+            f"({escape(source.outlet)}, {published}){quoted}")
+
+
+def _sources(sources: Sequence[Source]) -> str:
+    """An entry's sources in a table's cell, each on a line of its own when one is an article."""
+    if not sources:
+        return "—"
+    parting = ", " if all(isinstance(source, str) for source in sources) else "<br>"
+    return parting.join(_source(source) for source in sources)
 
 
 def _day(moment: datetime | None) -> str:
@@ -384,7 +404,7 @@ def _story(view: Picture) -> str:
                 for c in ghost.by) + (f"; at first dated {_day(ghost.entry.occurred_at)}"
                                        if ghost.entry.occurred_at != event.occurred_at else ""))
         rows.append((_day(event.occurred_at), escape(event.type), escape(describe(event.type, event.data)),
-                     escape(", ".join(event.sources) or "—"), _day(event.reported_at),
+                     _sources(event.sources), _day(event.reported_at),
                      escape(change_of_state(step.before, step.after)), "; ".join(notes)))
     return ('<h2 id="story">Story</h2><p class="muted">Its events in the order they happened, as corrected.</p>'
             + table(("date", "event", "what", "sources", "reported", "state", "notes"), rows))
@@ -412,7 +432,7 @@ def _corrections(view: Picture) -> str:
     if not view.corrections:
         return '<h2 id="corrections">Corrections</h2><p>Nothing has been retracted, corrected or denied.</p>'
     rows = [(str(c.version), _day(c.reported_at), escape(c.type), escape(describe(c.type, c.data)),
-             escape(", ".join(c.sources) or "—")) for c in view.corrections]
+             _sources(c.sources)) for c in view.corrections]
     return ('<h2 id="corrections">Corrections</h2><p class="muted">Entries of the log that withdrew, '
             "corrected or denied an event; the log keeps both.</p>"
             + table(("version", "reported", "entry", "what", "sources"), rows))

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ..domain.sources import outlets
 from ..specbook.diagram import STATE_COLOURS
 from . import lettering
 from .beside import MOVED, PASSED, PENDING, DeadlineMark, MeasureSpan, MeetingMark, day_start
@@ -384,7 +385,7 @@ def _event(rows: Rows, step: Step, ghost: Ghost | None) -> tuple[Row, str]:
         notes.append(f"corrected (was {day(ghost.entry.occurred_at)})" if moved else "corrected")
     if event.denied_by:
         notes.append(f"denied by {', '.join(event.denied_by)}")
-    sources = [", ".join(event.sources)] if event.sources else []
+    sources = [", ".join(outlets(event.sources))] if event.sources else []
     label = " · ".join([day(event.occurred_at), *sources, *notes])
     reported = rows.inside(event.reported_at)
     later = event.reported_at > view.end
@@ -395,7 +396,7 @@ def _event(rows: Rows, step: Step, ghost: Ghost | None) -> tuple[Row, str]:
             "ink": ink(step.after), "late": step.late, "tick": LATE_INK if step.late else GHOST_INK,
             "text": TEXT_INK, "milestone": event.type in MILESTONES, "event": event.type,
             "date": day(event.occurred_at), "reported_at": day(event.reported_at),
-            "sources": ", ".join(event.sources) or "—", "what": describe(event.type, event.data),
+            "sources": ", ".join(outlets(event.sources)) or "—", "what": describe(event.type, event.data),
             "state": change_of_state(step.before, step.after), "version": event.version,
             "denied": ", ".join(event.denied_by) or "—",
             "about": f"{event.type} on {day(event.occurred_at)}, reported {day(event.reported_at)}"}, \
@@ -409,7 +410,7 @@ def _ghost(rows: Rows, ghost: Ghost) -> Row:
             "later": last.reported_at > rows.view.end, "reported_at": day(last.reported_at),
             "x2": ms(ghost.replacement.occurred_at if ghost.replacement else entry.occurred_at),
             "event": entry.type, "date": day(entry.occurred_at), "text": GHOST_INK, "milestone": False,
-            "sources": ", ".join(entry.sources) or "—", "what": describe(entry.type, entry.data), "fate": fate,
+            "sources": ", ".join(outlets(entry.sources)) or "—", "what": describe(entry.type, entry.data), "fate": fate,
             "version": entry.version, "about": f"{entry.type} of {day(entry.occurred_at)} as first recorded, "
                                                f"{ghost.fate}"}
 

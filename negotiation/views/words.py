@@ -20,6 +20,7 @@ from ..domain import machine
 from ..domain.aggregate import Negotiation
 from ..domain.entries import RecordedEvent
 from ..domain.payloads import describe as machine_describe
+from ..domain.sources import Source, SourceRecord
 from ..domain.times import day_or_iso
 
 #: Each state of the machine as a reader says it.
@@ -155,7 +156,7 @@ def entry_said(entry: RecordedEvent) -> list[Said]:
 
 def sources_said(entry: RecordedEvent) -> list[Said]:
     """`` [NHK, Nikkei]``; nothing for an entry that names no source."""
-    return [Said(f" [{', '.join(entry.sources)}]", "sources")] if entry.sources else []
+    return [Said(f" [{sources(entry.sources)}]", "sources")] if entry.sources else []
 
 
 def change_said(after: Negotiation, before: str | None = None) -> list[Said]:
@@ -179,3 +180,27 @@ def watch_line(entry: RecordedEvent, after: Negotiation | None) -> list[Said]:
     tariff stacking [NHK] → terms disputed (open: tariff stacking)``; no state when its story cannot be told."""
     line = [Said(f"#{entry.position} ", "position"), *entry_said(entry), *sources_said(entry)]
     return line + ([Said(" → "), *change_said(after)] if after is not None else [])
+
+
+def published(record: SourceRecord) -> str:
+    """The day an article appeared, as a reader says it: ``22 Jul 2025``."""
+    return f"{record.published.day} {record.published:%b %Y}"
+
+
+def source(said: Source) -> str:
+    """A source as a reader reads it: the outlet's name; an article as ``Reuters, 22 Jul 2025: “Headline”
+    <https://…>``, with the words quoted from it after."""
+    if isinstance(said, str):
+        return said
+    words = f"{said.outlet}, {published(said)}: “{said.headline}” <{said.url}>"
+    return words + (f" quoting “{said.quote}”" if said.quote is not None else "")
+
+
+def sources(said: Iterable[Source]) -> str:
+    """An entry's sources, one after another: ``Reuters, Kyodo``, or ``""`` for none.
+
+    Names are parted by commas, as they always were; an article's headline may hold
+    commas of its own, so where one is named they are parted by semicolons."""
+    listed = list(said)
+    parting = ", " if all(isinstance(each, str) for each in listed) else "; "
+    return parting.join(source(each) for each in listed)

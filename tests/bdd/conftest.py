@@ -25,6 +25,7 @@ from negotiation import (
     InvalidEvent,
     Ledger,
     NegotiationError,
+    SourceRecord,
     UnknownNegotiation,
 )
 from negotiation.domain.belief import OPEN_POINT, STATE, STORY, Change
@@ -60,6 +61,13 @@ def _(world: World, negotiation: str) -> None:
 def _(world: World, negotiation: str, first: str, second: str) -> None:
     world.negotiation_id = negotiation
     world.setup("AgreedInPrinciple", {"parties": [first, second]})
+
+
+@given(phrase('a negotiation "{negotiation}" between "{first}" and "{second}" agreed in principle, '
+              'reported by "{source}"'))
+def _(world: World, negotiation: str, first: str, second: str, source: str) -> None:
+    world.negotiation_id = negotiation
+    world.setup("AgreedInPrinciple", {"parties": [first, second]}, sources=[source])
 
 
 @given(phrase('a negotiation "{negotiation}" between "{first}" and "{second}" '
@@ -653,6 +661,50 @@ def _(world: World, version: int, by: str, statement: str) -> None:
     world.correct(DENIED, version, by=by, statement=statement)
 
 
+#: An article as a newsroom would cite it; the refusal scenarios change one thing of it.
+ARTICLE = {"outlet": "Reuters", "url": "https://www.reuters.com/world/japan/tariff-stacking-2025/",
+           "headline": "Japan says US tariffs should not stack on existing duties", "published": "2025-08-07"}
+
+
+@given(phrase('the point "{point}" was disputed, as reported in this article:'))
+@when(phrase('the point "{point}" is disputed, as reported in this article:'))
+def _(world: World, point: str, datatable: list[list[str]]) -> None:
+    world.record("TermsDisputed", {"point": point}, sources=[pairs(datatable)])
+
+
+@when(phrase('the point "{point}" is disputed, as reported in an article whose {field:text} is "{value}"'))
+def _(world: World, point: str, field: str, value: str) -> None:
+    world.record("TermsDisputed", {"point": point}, sources=[{**ARTICLE, field: value}])
+
+
+@when(phrase('the point "{point}" is disputed, as reported in an article without its {field:text}'))
+def _(world: World, point: str, field: str) -> None:
+    article = {key: value for key, value in ARTICLE.items() if key != field}
+    world.record("TermsDisputed", {"point": point}, sources=[article])
+
+
+@when(phrase('the point "{point}" is disputed, as reported in an article that also gives its "{key}"'))
+def _(world: World, point: str, key: str) -> None:
+    world.record("TermsDisputed", {"point": point}, sources=[{**ARTICLE, key: "someone"}])
+
+
+@when(phrase('the point "{point}" is disputed, as reported in an article whose headline is {size:d} '
+             'characters long'), converters={"size": int})
+def _(world: World, point: str, size: int) -> None:
+    world.record("TermsDisputed", {"point": point}, sources=[{**ARTICLE, "headline": "a" * size}])
+
+
+@when(phrase('the point "{point}" is disputed, as reported in an article whose headline holds an escape '
+             'character'))
+def _(world: World, point: str) -> None:
+    world.record("TermsDisputed", {"point": point}, sources=[{**ARTICLE, "headline": "\x1b[31mBreaking"}])
+
+
+@when(phrase('we ask how the negotiation stands without "{source}"'))
+def _(world: World, source: str) -> None:
+    world.ask(exclude_sources=[source])
+
+
 @when("we ask how the negotiation stands, leaving denied reports out")
 def _(world: World) -> None:
     world.ask(exclude_denied=True)
@@ -1083,6 +1135,33 @@ def _(world: World, datatable: list[list[str]]) -> None:
 def _(world: World, count: int) -> None:
     world.settled()
     assert len(world.negotiation().meetings) == count
+
+
+@then(phrase('the entry rests on the article of "{outlet}" headed "{headline}", published on {published:date}'))
+def _(world: World, outlet: str, headline: str, published: str) -> None:
+    (article,) = world.recorded().sources
+    assert isinstance(article, SourceRecord)
+    assert (article.outlet, article.headline, article.published.isoformat()) == (outlet, headline, day(published))
+    assert world.ledger.history(world.negotiation_id)[-1].sources == (article,)  # as stored, read back
+
+
+@then(phrase('the sources count {count:d} entry of "{outlet}"'), converters={"count": int})
+@then(phrase('the sources count {count:d} entries of "{outlet}"'), converters={"count": int})
+def _(world: World, count: int, outlet: str) -> None:
+    counted = {summary.source: summary.entries for summary in world.ledger.sources()}
+    assert counted.get(outlet) == count
+
+
+@then(phrase('the entries reported by "{outlet}" are versions {versions:text}'))
+def _(world: World, outlet: str, versions: str) -> None:
+    named = [int(v) for v in versions.replace(" and ", ", ").split(", ")]
+    assert [entry.version for entry in world.ledger.reported_by(outlet)] == named
+
+
+@then("the answer has no point open")
+def _(world: World) -> None:
+    assert world.replayed is not None and world.replayed.open_disputes == ()
+    assert world.negotiation().open_disputes != ()  # the story with every source still has it
 
 
 @then(phrase("the answer holds {count:d} meetings"), converters={"count": int})

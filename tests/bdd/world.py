@@ -267,14 +267,14 @@ class World:
             self.observer.observe_correction(kind, state, "accepted")
 
     def ask(self, *, as_of: str | None = None, known_at: str | None = None,
-            exclude_denied: bool = False) -> None:
+            exclude_denied: bool = False, exclude_sources: list[str] | None = None) -> None:
         """Ask how the negotiation stood as of a day and/or as known on a day, keeping the answer."""
         self.settled()
         self.snapshot()
         self.attempted, self.error, self.error_expected, self.replayed = "the question", None, False, None
         try:
             self.replayed = self.ledger.get(self.negotiation_id, as_of=as_of, known_at=known_at,
-                                            exclude_denied=exclude_denied)
+                                            exclude_denied=exclude_denied, exclude_sources=exclude_sources)
         except NegotiationError as e:
             self.error = e
 
