@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from negotiation import Ledger
+from negotiation import Ledger, outlet_of
 from negotiation.cli import main
 from negotiation.errors import UnknownNegotiation
 from negotiation.files.loading import load_streams, read_streams
@@ -377,7 +377,7 @@ def test_the_svg_of_each_seed_negotiation_names_every_event_with_its_date(
     labels = [t for t in texts if " · " in t]
     for event in ledger.story(negotiation_id):
         assert event.type in texts, event.type
-        assert any(t.startswith(day(event.occurred_at)) and ", ".join(event.sources) in t for t in labels), event
+        assert any(t.startswith(day(event.occurred_at)) and ", ".join(map(outlet_of, event.sources)) in t for t in labels), event
     now, title = ledger.get(negotiation_id), ledger.titles()[negotiation_id]  # every seed file gives a title
     assert f"{title} · {negotiation_id} ({' – '.join(now.parties)}): {words.state(now.state)}" in texts
 
@@ -547,7 +547,7 @@ def test_the_timelines_in_chromium_show_every_event_with_no_word_over_another_at
     assert min(t["size"] for t in phone["texts"]) >= 11  # type a phone reads
     texts = [t["text"] for t in wide["texts"]]
     for event in ledger.story("us-japan-2025"):
-        assert any(t.startswith(f"{day(event.occurred_at)} · {', '.join(event.sources)}") for t in texts), event
+        assert any(t.startswith(f"{day(event.occurred_at)} · {', '.join(map(outlet_of, event.sources))}") for t in texts), event
     told = [t["text"] for t in phone["texts"]]
     assert all(any(t.startswith(f"{e.type} · {day(e.occurred_at)}") for t in told)
                for e in ledger.story("us-japan-2025"))
