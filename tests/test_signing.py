@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import os
 import stat
 from collections.abc import Callable, Iterator
@@ -216,20 +217,21 @@ class TestAnOwnersRewrite:
             f"(up to position {made.last_position}): its last 3 are missing",
         ]
 
-    def test_the_command_line_says_intact_to_verify_and_altered_to_verify_checkpoint(
+    def test_the_command_line_says_the_chain_is_intact_and_the_checkpoint_altered(
             self, seeded: Ledger, database_url: str, runner: Run, key_file: Path, tmp_path: Path) -> None:
         out = tmp_path / "checkpoint.json"
         signed = runner("checkpoint", "--out", str(out), "--key", str(key_file))
         deal = raise_the_tariff(seeded, database_url)
 
         audit = runner("verify")
-        checked = runner("verify-checkpoint", str(out), "--key", str(key_file))
+        checked = runner("verify", "--against", str(out), "--key", str(key_file))
 
         assert signed.exit_code == 0, signed.output
         assert signed.stdout.startswith(f"signed a checkpoint of {SEED_ENTRIES} entries (up to position ")
         assert audit.exit_code == 0 and "intact" in audit.output
         assert checked.exit_code == 1
-        lines = checked.stdout.splitlines()
+        chain, *lines = checked.stdout.splitlines()
+        assert chain == audit.stdout.strip()  # the recomputed chain holds: only the checkpoint sees the rewrite
         assert len(lines) == 2 and all(line.startswith("altered: ") for line in lines)
         assert f"position {deal.position} ({US_JAPAN} version {deal.version}," in lines[0]
 
@@ -326,7 +328,7 @@ def test_a_corrupt_checkpoint_file_is_one_line_on_stderr(
     path = tmp_path / "checkpoint.json"
     path.write_bytes(content)
 
-    result = runner("verify-checkpoint", str(path), "--key", str(key_file))
+    result = runner("verify", "--against", str(path), "--key", str(key_file))
 
     assert result.exit_code == 1
     assert result.stdout == ""
@@ -446,7 +448,7 @@ def test_without_a_key_one_is_made_on_first_use_readable_by_its_owner_only(
 
     first = runner("checkpoint", "--out", str(tmp_path / "first.json"))
     second = runner("checkpoint", "--out", str(tmp_path / "second.json"))
-    checked = runner("verify-checkpoint", str(tmp_path / "first.json"))
+    checked = runner("verify", "--against", str(tmp_path / "first.json"))
 
     assert first.exit_code == 0, first.output
     assert f"made a signing key at {expected}" in first.stderr
@@ -455,16 +457,16 @@ def test_without_a_key_one_is_made_on_first_use_readable_by_its_owner_only(
     assert stat.S_IMODE(os.stat(expected.parent).st_mode) == 0o700
     assert Checkpoint.read(tmp_path / "first.json").public_key == Checkpoint.read(tmp_path / "second.json").public_key
     assert checked.exit_code == 0
-    assert checked.stdout.startswith(f"extends the checkpoint: the first {SEED_ENTRIES} entries")
+    assert checked.stdout.splitlines()[1].startswith(f"extends the checkpoint: the first {SEED_ENTRIES} entries")
 
 
 def test_a_key_named_but_missing_is_made_there_for_signing_and_refused_for_verifying(
         runner: Run, seeded: Ledger, tmp_path: Path) -> None:
     named = tmp_path / "keys" / "ours.pem"
 
-    refused = runner("verify-checkpoint", str(tmp_path / "none.json"), "--key", str(named))
+    refused = runner("verify", "--against", str(tmp_path / "none.json"), "--key", str(named))
     signed = runner("checkpoint", "--out", str(tmp_path / "checkpoint.json"), "--key", str(named))
-    checked = runner("verify-checkpoint", str(tmp_path / "checkpoint.json"), "--key", str(named))
+    checked = runner("verify", "--against", str(tmp_path / "checkpoint.json"), "--key", str(named))
 
     assert refused.exit_code == 1 and f"cannot read the key {named}" in refused.stderr
     assert signed.exit_code == 0 and f"made a signing key at {named}" in signed.stderr
@@ -481,20 +483,20 @@ def test_a_published_public_key_verifies_and_refuses_another_keys_checkpoint(
     runner("checkpoint", "--out", str(tmp_path / "theirs.json"))  # with a key made in the configuration directory
     seeded.record(US_JAPAN, "TermsDisputed", {"point": "beef"}, occurred_at="2025-09-10")
 
-    ours = runner("verify-checkpoint", str(tmp_path / "ours.json"), "--public-key", str(public))
-    theirs = runner("verify-checkpoint", str(tmp_path / "theirs.json"), "--public-key", str(public))
+    ours = runner("verify", "--against", str(tmp_path / "ours.json"), "--public-key", str(public))
+    theirs = runner("verify", "--against", str(tmp_path / "theirs.json"), "--public-key", str(public))
 
     assert public.read_text().startswith("-----BEGIN PUBLIC KEY-----")
     assert ours.exit_code == 0 and ours.stdout.rstrip().endswith("; 1 recorded since")
     assert theirs.exit_code == 1
-    assert theirs.stdout.startswith("altered: the checkpoint is signed by key ")
+    assert theirs.stdout.splitlines()[1].startswith("altered: the checkpoint is signed by key ")
 
 
 def test_verifying_with_no_key_at_all_says_what_to_give(runner: Run, seeded: Ledger, tmp_path: Path,
                                                         key: Ed25519PrivateKey) -> None:
     signing.checkpoint(seeded, key).write(tmp_path / "checkpoint.json")
 
-    result = runner("verify-checkpoint", str(tmp_path / "checkpoint.json"))
+    result = runner("verify", "--against", str(tmp_path / "checkpoint.json"))
 
     assert result.exit_code == 1
     assert "no trusted key: give --public-key FILE or --key KEYFILE" in result.stderr
@@ -517,3 +519,18 @@ def test_a_checkpoint_can_go_to_standard_output(runner: Run, seeded: Ledger, key
     assert result.exit_code == 0
     assert Checkpoint.from_json(result.stdout).entries == SEED_ENTRIES
     assert result.stderr.startswith(f"signed a checkpoint of {SEED_ENTRIES} entries")
+
+
+def test_verify_against_in_json_gives_the_chain_and_the_checkpoint(runner: Run, seeded: Ledger, key_file: Path,
+                                                                   tmp_path: Path) -> None:
+    runner("checkpoint", "--out", str(tmp_path / "checkpoint.json"), "--key", str(key_file))
+    seeded.record(US_JAPAN, "TermsDisputed", {"point": "beef"}, occurred_at="2025-09-10")
+
+    result = runner("verify", "--against", str(tmp_path / "checkpoint.json"), "--key", str(key_file), "--json")
+
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert shown["intact"] is True and shown["events"] == SEED_ENTRIES + 1
+    assert shown["checkpoint"]["extends"] is True and shown["checkpoint"]["findings"] == []
+    assert (shown["checkpoint"]["entries_signed"], shown["checkpoint"]["entries_now"]) == (SEED_ENTRIES,
+                                                                                         SEED_ENTRIES + 1)

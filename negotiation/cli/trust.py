@@ -1,14 +1,19 @@
-"""Signed checkpoints of the log: checkpoint, verify-checkpoint and public-key."""
+"""Signed checkpoints of the log: checkpoint, public-key, and what ``verify --against`` checks."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from .. import signing
 from .main import main, opened
+
+if TYPE_CHECKING:
+    from ..ledger import Ledger
 
 KEY_OPTION = click.option(
     "--key", "key_file", envvar="NEGOTIATION_SIGNING_KEY", default=None, metavar="KEYFILE",
@@ -41,7 +46,7 @@ def _signing_key(key_file: str | None) -> Ed25519PrivateKey:
 def checkpoint_command(ctx: click.Context, out_file: str, key_file: str | None) -> None:
     """Sign the log as it is now: its length, its last position and the Merkle root of every entry.
 
-    Keep the file (and the key) outside the database: verify-checkpoint then proves that the log
+    Keep the file (and the key) outside the database: verify --against it then proves that the log
     still holds every entry signed, as signed, whoever rewrote the database since.
 
     Example: negotiation checkpoint --out checkpoints/2025-09-05.json
@@ -58,35 +63,47 @@ def checkpoint_command(ctx: click.Context, out_file: str, key_file: str | None) 
                f"{made.root[:16]}…, with key {made.public_key[:16]}…{where}", err=out_file == "-")
 
 
-@main.command("verify-checkpoint")
-@click.argument("checkpoint_file", metavar="FILE", type=click.Path(dir_okay=False))
-@click.option("--public-key", "public_key_file", default=None, metavar="FILE", type=click.Path(dir_okay=False),
-              help="The trusted public key, a PEM file (default: the public key of --key).")
-@TRUSTED_KEY_OPTION
-@click.pass_context
-def verify_checkpoint(ctx: click.Context, checkpoint_file: str, public_key_file: str | None,
-                      key_file: str | None) -> None:
-    """Prove that the log extends a signed checkpoint; exit 1 with one line per finding if it does not.
+@dataclass(frozen=True)
+class Extended:
+    """What ``verify --against`` found: the checkpoint, what differs from it, and the log's length now."""
 
-    The checkpoint must be signed by the trusted key, and the log's first entries, as many as it
-    signed, must give its root. Entries recorded since are not checked: checkpoint again.
+    made: signing.Checkpoint
+    findings: list[str]
+    entries_now: int
 
-    Example: negotiation verify-checkpoint checkpoints/2025-09-05.json --public-key negotiation.pub
-    """
+    def lines(self) -> list[str]:
+        """One line per finding, or one saying the log extends the checkpoint."""
+        if self.findings:
+            return [f"altered: {finding}" for finding in self.findings]
+        made = self.made
+        grown = f"; {self.entries_now - made.entries} recorded since" if self.entries_now > made.entries else ""
+        return [f"extends the checkpoint: the first {made.entries} entries (up to position {made.last_position}) "
+                f"are those signed at {signing.utc_text(made.made_at)} by key {made.public_key[:16]}…{grown}"]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"extends": not self.findings, "entries_signed": self.made.entries,
+                "last_position": self.made.last_position, "signed_at": signing.utc_text(self.made.made_at),
+                "public_key": self.made.public_key, "entries_now": self.entries_now, "findings": self.findings}
+
+
+@dataclass(frozen=True)
+class Signed:
+    """A checkpoint read from its file, and the key it must be signed by."""
+
+    made: signing.Checkpoint
+    trusted: Ed25519PublicKey
+
+    def check(self, ledger: Ledger) -> Extended:
+        """Prove that the log extends the checkpoint; entries recorded since are not checked."""
+        findings = signing.verify_against(ledger, self.made, self.trusted)
+        with ledger.recorder.reading() as view:
+            return Extended(self.made, findings, view.count())
+
+
+def signed_checkpoint(checkpoint_file: str, public_key_file: str | None, key_file: str | None) -> Signed:
+    """The checkpoint at ``checkpoint_file`` and the trusted key; a one-line error if either cannot be read."""
     trusted = _trusted_key(public_key_file, key_file)
-    made = signing.Checkpoint.read(checkpoint_file)
-    with opened(ctx) as ledger:
-        findings = signing.verify_against(ledger, made, trusted)
-        if not findings:
-            with ledger.recorder.reading() as view:
-                now = view.count()
-    if findings:
-        for finding in findings:
-            click.echo(f"altered: {finding}")
-        raise click.exceptions.Exit(1)
-    grown = f"; {now - made.entries} recorded since" if now > made.entries else ""
-    click.echo(f"extends the checkpoint: the first {made.entries} entries (up to position {made.last_position}) "
-               f"are those signed at {signing.utc_text(made.made_at)} by key {made.public_key[:16]}…{grown}")
+    return Signed(signing.Checkpoint.read(checkpoint_file), trusted)
 
 
 def _trusted_key(public_key_file: str | None, key_file: str | None) -> Ed25519PublicKey:
