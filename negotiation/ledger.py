@@ -28,6 +28,7 @@ from .domain.checks import (
 from .domain.entries import NewEvent, Recorded, RecordedEvent
 from .domain.payloads import CORRECTED, CORRECTION_TYPES, DENIED, RETRACTED
 from .domain.replay import held_after, steps, told_from_rows
+from .domain.sources import GivenSource
 from .domain.story import StoryEvent, known_by, retractions_and_corrections, story_of
 from .domain.times import Moment, day_or_iso, end_of
 from .errors import BackdatedReport, InvalidEvent, UnknownNegotiation
@@ -85,7 +86,7 @@ class Ledger:
         *,
         occurred_at: Moment | None = None,
         reported_at: Moment | None = None,
-        sources: Iterable[str] = (),
+        sources: Iterable[GivenSource] = (),
         expected_version: int | None = None,
         event_id: Any = None,
         backfill: bool = False,
@@ -109,7 +110,7 @@ class Ledger:
                           reported_at=reported_at, sources=sources, event_id=event_id, backfill=backfill)
         return self._append(event.negotiation_id, [event], expected_version)[0]
 
-    def retract(self, negotiation_id: str, target: int | str, *, reason: str, sources: Iterable[str] = (),
+    def retract(self, negotiation_id: str, target: int | str, *, reason: str, sources: Iterable[GivenSource] = (),
                 reported_at: Moment | None = None, expected_version: int | None = None,
                 event_id: Any = None) -> RecordedEvent:
         """Withdraw a wrongly reported event from the story (``target``: its version or event id).
@@ -121,7 +122,7 @@ class Ledger:
                              expected_version, event_id)
 
     def correct(self, negotiation_id: str, target: int | str, *, reason: str, data: Mapping[str, Any] | None = None,
-                occurred_at: Moment | None = None, sources: Iterable[str] = (),
+                occurred_at: Moment | None = None, sources: Iterable[GivenSource] = (),
                 reported_at: Moment | None = None, expected_version: int | None = None,
                 event_id: Any = None, event_reported_at: Moment | None = None) -> RecordedEvent:
         """Replace an event's content (``data``: its whole new payload), date and/or report time in the story.
@@ -138,7 +139,7 @@ class Ledger:
                              expected_version, event_id, event_reported_at=event_reported_at)
 
     def deny(self, negotiation_id: str, target: int | str, *, by: str, statement: str | None = None,
-             sources: Iterable[str] = (), reported_at: Moment | None = None, expected_version: int | None = None,
+             sources: Iterable[GivenSource] = (), reported_at: Moment | None = None, expected_version: int | None = None,
              event_id: Any = None) -> RecordedEvent:
         """Record that ``by`` (a party, or a source) denies a reported event (``target``: its version or id).
 
@@ -150,7 +151,7 @@ class Ledger:
                              expected_version, event_id, by=by)
 
     def _correct(self, negotiation_id: str, kind: str, target: int | str, reason: str | None, data: Any,
-                 occurred_at: Any, sources: Iterable[str], reported_at: Any, expected_version: int | None,
+                 occurred_at: Any, sources: Iterable[GivenSource], reported_at: Any, expected_version: int | None,
                  event_id: Any, by: str | None = None, event_reported_at: Any = None) -> RecordedEvent:
         negotiation_id = check_negotiation_id(negotiation_id)
         check_count("expected_version", expected_version, 0)
@@ -539,7 +540,7 @@ def _moment(value: Any, field: str) -> datetime | None:
     return None if value is None else end_of(value, field)
 
 
-def _correction_request(kind: str, target: Any, reason: Any, data: Any, occurred_at: Any, sources: Iterable[str],
+def _correction_request(kind: str, target: Any, reason: Any, data: Any, occurred_at: Any, sources: Iterable[GivenSource],
                         reported_at: Any, event_id: Any, by: Any = None,
                         event_reported_at: Any = None) -> CorrectionRequest:
     """A retraction or correction as the caller asked for it, its arguments checked (not yet against the log)."""

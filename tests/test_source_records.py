@@ -154,3 +154,45 @@ def test_a_headline_is_escaped_in_the_report(tmp_path: Path) -> None:
     assert "<script>alert(1)</script>" not in page
     assert ('<a href="https://example.org/a&quot;onmouseover=&quot;x">&lt;script&gt;alert(1)&lt;/script&gt;</a>'
             in page)
+
+
+def test_a_retraction_and_a_correction_name_their_articles_from_the_command_line(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    runner = CliRunner()
+    for args in (["AgreedInPrinciple", "--data", '{"parties": ["US", "GB"]}', "--occurred-at", "2025-05-08"],
+                 ["TermsDisputed", "--data", '{"point": "steel"}', "--occurred-at", "2025-05-09"],
+                 ["TermsDisputed", "--data", '{"point": "beef"}', "--occurred-at", "2025-05-10"]):
+        assert runner.invoke(main, ["--url", url, "record", "us-uk-2025", *args, "--backfill"]).exit_code == 0
+    retraction = {**ARTICLE, "headline": "No steel dispute after all", "published": "2025-05-11"}
+    correction = {**ARTICLE, "headline": "Beef row began a day later", "published": "2025-05-12"}
+
+    retracted = runner.invoke(main, ["--url", url, "retract", "us-uk-2025", "2", "--reason", "misreported",
+                                     "--source-record", json.dumps(retraction)])
+    corrected = runner.invoke(main, ["--url", url, "correct", "us-uk-2025", "3", "--reason", "wrong day",
+                                     "--occurred-at", "2025-05-11", "--source", "Reuters",
+                                     "--source-record", json.dumps(correction)])
+
+    assert retracted.exit_code == 0, retracted.output
+    assert corrected.exit_code == 0, corrected.output
+    with Ledger.open(url) as ledger:
+        entries = ledger.read_all()
+    assert [(e.type, e.sources) for e in entries[3:]] == [
+        ("EventRetracted", (SourceRecord.from_stored(retraction),)),
+        ("EventCorrected", ("Reuters", SourceRecord.from_stored(correction)))]
+
+
+def test_a_bad_article_on_a_retraction_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    runner = CliRunner()
+    runner.invoke(main, ["--url", url, "record", "us-uk-2025", "AgreedInPrinciple", "--data",
+                         '{"parties": ["US", "GB"]}', "--occurred-at", "2025-05-08", "--backfill"])
+    with Ledger.open(url) as ledger:
+        before = ledger.read_all()
+
+    refused = runner.invoke(main, ["--url", url, "retract", "us-uk-2025", "1", "--reason", "misreported",
+                                   "--source-record", json.dumps({**ARTICLE, "published": "yesterday"})])
+
+    assert refused.exit_code == 1
+    assert len(refused.stderr.strip().splitlines()) == 1 and "published" in refused.stderr
+    with Ledger.open(url) as ledger:
+        assert ledger.read_all() == before

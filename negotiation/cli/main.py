@@ -234,6 +234,19 @@ class RecordCommand(click.Command):
         super().format_epilog(ctx, formatter)
 
 
+#: The articles behind an entry, for record, retract and correct alike.
+SOURCE_RECORD_OPTION = click.option(
+    "--source-record", "source_records", multiple=True, metavar="JSON",
+    help="The article that reported it, as a JSON object: outlet, url, headline, published (a date), quote "
+         "(optional); @FILE reads it from a file. Repeatable; named after the --source names.")
+
+
+def sources_named(sources: Sequence[str], source_records: Sequence[str]) -> list[str | dict[str, Any]]:
+    """The names, then each record read as JSON: the ledger checks a record's keys, and refuses a bad one
+    naming the field."""
+    return [*sources, *(jsonout.read_data(record, "--source-record") for record in source_records)]
+
+
 @main.command(cls=RecordCommand)
 @click.argument("negotiation_id")
 @click.argument("event_type", required=False)
@@ -246,9 +259,7 @@ class RecordCommand(click.Command):
               help="History known as it happened: without --reported-at (or a line's reported_at), reported when "
                    "it occurred.")
 @click.option("--source", "sources", multiple=True, metavar="NAME", help="Who reported it; repeatable.")
-@click.option("--source-record", "source_records", multiple=True, metavar="JSON",
-              help="The article that reported it, as a JSON object: outlet, url, headline, published (a date), "
-                   "quote (optional); @FILE reads it from a file. Repeatable; named after the --source names.")
+@SOURCE_RECORD_OPTION
 @click.option("--expect-version", type=int, default=None, metavar="N",
               help="Refuse unless the negotiation is at version N (0: must not exist yet).")
 @click.option("--event-id", default=None, metavar="UUID", help="An id for the event, so a retry is not recorded twice.")
@@ -286,7 +297,7 @@ def record(ctx: click.Context, negotiation_id: str, event_type: str | None, data
 
     data = jsonout.read_data(data_json or "{}")
     # Each record as JSON: the ledger checks its keys, and refuses a bad one naming the field.
-    named = [*sources, *(jsonout.read_data(record, "--source-record") for record in source_records)]
+    named = sources_named(sources, source_records)
     with opened(ctx, write=True) as ledger:
         with warned():
             event = ledger.record(negotiation_id, event_type, data, occurred_at=occurred_at,

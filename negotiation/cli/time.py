@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 import click
 
 from . import jsonout
-from .main import (AS_OF, AT_VERSION, KNOWN_AT, SOURCE, WITHOUT_SOURCE, check_story_question, chosen_sources,
-                   console, main, opened, sources_said)
+from .main import (AS_OF, AT_VERSION, KNOWN_AT, SOURCE, SOURCE_RECORD_OPTION, WITHOUT_SOURCE, check_story_question,
+                   chosen_sources, console, main, opened, sources_named, sources_said)
 
 if TYPE_CHECKING:
     from ..domain.story import StoryEvent
@@ -76,11 +76,12 @@ def story_held_after(ledger: Ledger, negotiation_id: str, version: int) -> list[
 @click.argument("target")
 @click.option("--reason", required=True, help="Why the event is withdrawn.")
 @click.option("--source", "sources", multiple=True, metavar="NAME", help="Who reported the retraction; repeatable.")
+@SOURCE_RECORD_OPTION
 @click.option("--reported-at", metavar="DATE", default=None, help="When the retraction became known (default now).")
 @click.option("--expect-version", type=int, default=None, metavar="N", help="Refuse unless the negotiation is at version N.")
 @click.pass_context
 def retract(ctx: click.Context, negotiation_id: str, target: str, reason: str, sources: tuple[str, ...],
-            reported_at: str | None, expect_version: int | None) -> None:
+            source_records: tuple[str, ...], reported_at: str | None, expect_version: int | None) -> None:
     """Withdraw a wrongly reported event (TARGET: its version or event id) from the story.
 
     The log keeps the event and the retraction; refused if the story without it is not legal.
@@ -88,7 +89,8 @@ def retract(ctx: click.Context, negotiation_id: str, target: str, reason: str, s
     Example: negotiation retract us-japan-2025 11 --reason "the order was not signed that day" --source NHK
     """
     with opened(ctx, write=True) as ledger:
-        entry = ledger.retract(negotiation_id, _target(target), reason=reason, sources=sources,
+        entry = ledger.retract(negotiation_id, _target(target), reason=reason,
+                               sources=sources_named(sources, source_records),
                                reported_at=reported_at, expected_version=expect_version)
         negotiation = ledger.get(negotiation_id)
     from . import render
@@ -105,14 +107,15 @@ def retract(ctx: click.Context, negotiation_id: str, target: str, reason: str, s
               help="The event's whole corrected data; @FILE reads it from a file, - from stdin.")
 @click.option("--occurred-at", metavar="DATE", default=None, help="The event's corrected date.")
 @click.option("--source", "sources", multiple=True, metavar="NAME", help="Who reported the correction; repeatable.")
+@SOURCE_RECORD_OPTION
 @click.option("--event-reported-at", metavar="DATE", default=None,
               help="When the event in fact became known (its report time corrected, for every --known-at).")
 @click.option("--reported-at", metavar="DATE", default=None, help="When the correction became known (default now).")
 @click.option("--expect-version", type=int, default=None, metavar="N", help="Refuse unless the negotiation is at version N.")
 @click.pass_context
 def correct(ctx: click.Context, negotiation_id: str, target: str, reason: str, data_json: str | None,
-            occurred_at: str | None, sources: tuple[str, ...], event_reported_at: str | None, reported_at: str | None,
-            expect_version: int | None) -> None:
+            occurred_at: str | None, sources: tuple[str, ...], source_records: tuple[str, ...],
+            event_reported_at: str | None, reported_at: str | None, expect_version: int | None) -> None:
     """Correct a recorded event's data, date and/or report time (TARGET: its version or event id) in the story.
 
     Refused if the story after the correction is not legal.
@@ -122,8 +125,8 @@ def correct(ctx: click.Context, negotiation_id: str, target: str, reason: str, d
     data = None if data_json is None else jsonout.read_data(data_json)
     with opened(ctx, write=True) as ledger:
         entry = ledger.correct(negotiation_id, _target(target), reason=reason, data=data, occurred_at=occurred_at,
-                               sources=sources, reported_at=reported_at, expected_version=expect_version,
-                               event_reported_at=event_reported_at)
+                               sources=sources_named(sources, source_records), reported_at=reported_at,
+                               expected_version=expect_version, event_reported_at=event_reported_at)
         negotiation = ledger.get(negotiation_id)
     from . import render
 

@@ -43,6 +43,8 @@ class SourceRecord:
 
 #: A source as an entry names it: an outlet's name, or the record of an article.
 Source = str | SourceRecord
+#: A source as a caller gives it: a name, a record, or a record's keys as a file or JSON gives them.
+GivenSource = str | SourceRecord | Mapping[str, Any]
 #: A source as the log stores it (JSON): the name, or the record's keys.
 StoredSource = str | dict[str, str]
 
