@@ -63,11 +63,7 @@ def _export_plover(ctx: click.Context, negotiation_ids: tuple[str, ...], out: st
 
     with opened(ctx) as ledger:
         lines = plover_lines(ledger, negotiation_ids)
-        if out is None:
-            count, records = write_lines(lines, sys.stdout)
-        else:
-            count, records = _write_replacing(Path(out), lambda stream: write_lines(lines, stream))
-    where = f" to {out}" if out else ""
+        (count, records), where = _write_out(out, lambda stream: write_lines(lines, stream))
     click.echo(f"exported {records} PLOVER event record{'s' if records != 1 else ''} of {count} "
                f"negotiation{'s' if count != 1 else ''}{where}", err=True)
 
@@ -77,13 +73,17 @@ def _export_csv(ctx: click.Context, negotiation_ids: tuple[str, ...], out: str |
 
     with opened(ctx) as ledger:
         rows = story_rows(ledger, negotiation_ids)
-        if out is None:
-            count, written = write_csv(rows, sys.stdout)
-        else:
-            count, written = _write_replacing(Path(out), lambda stream: write_csv(rows, stream))
-    where = f" to {out}" if out else ""
+        (count, written), where = _write_out(out, lambda stream: write_csv(rows, stream))
     click.echo(f"exported {written} story row{'s' if written != 1 else ''} of {count} "
                f"negotiation{'s' if count != 1 else ''}{where}", err=True)
+
+
+def _write_out(out: str | None, writing: Callable[[TextIO], tuple[int, int]]) -> tuple[tuple[int, int], str]:
+    """Write to standard output, or whole to the file ``out``; what ``writing`` counted, and where it went as
+    the closing line says it."""
+    if out is None:
+        return writing(sys.stdout), ""
+    return _write_replacing(Path(out), writing), f" to {out}"
 
 
 def _write_replacing(path: Path, writing: Callable[[TextIO], tuple[int, int]]) -> tuple[int, int]:
