@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from negotiation import Ledger
+from negotiation import Ledger, SourceRecord
 from negotiation.domain.machine import EVENT_TYPES
 from negotiation.files.loading import load_streams, read_streams
 
@@ -120,3 +120,14 @@ def test_every_seed_event_names_its_sources() -> None:
 
     assert len(streams) == 8
     assert unsourced == []
+
+
+def test_every_seed_negotiation_links_key_facts_to_the_articles_that_report_them(seeded: Ledger) -> None:
+    linked = {nid: [e for e in seeded.history(nid) if any(isinstance(s, SourceRecord) for s in e.sources)]
+              for nid in seeded.negotiations()}
+    articles = [s for events in linked.values() for e in events for s in e.sources if isinstance(s, SourceRecord)]
+
+    assert len(linked) == 8
+    assert {nid: len(events) >= 2 for nid, events in linked.items()} == dict.fromkeys(linked, True)
+    assert all(a.url.startswith(("https://", "http://")) and a.headline for a in articles)
+    assert {"AgreedInPrinciple", "AgreementFinalised"} <= {e.type for events in linked.values() for e in events}

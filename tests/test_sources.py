@@ -110,7 +110,7 @@ def test_the_story_on_the_word_of_one_source_alone_is_refused_where_it_cannot_op
 def test_the_seed_sources_are_counted_with_their_entries_and_negotiations(seeded: Ledger) -> None:
     summaries = {s.source: s for s in seeded.sources()}
 
-    assert (summaries["Reuters"].entries, summaries["Reuters"].negotiations) == (61, 7)
+    assert (summaries["Reuters"].entries, summaries["Reuters"].negotiations) == (62, 7)
     assert (summaries["NDTV"].entries, summaries["NDTV"].negotiations) == (2, 1)
     assert (summaries["NHK"].entries, summaries["NHK"].negotiations) == (2, 1)
     assert [s.source for s in seeded.sources()] == sorted(summaries)
@@ -275,7 +275,7 @@ def test_the_sources_command_lists_each_source_with_its_counts(seeded_file: str)
     cells = [[cell.strip() for cell in line.strip("│ ").split("│")] for line in result.output.splitlines()
              if line.startswith("│")]
     assert [row for row in cells if row[0] in ("NDTV", "Reuters")] == [
-        ["NDTV", "2", "1", "0", "0"], ["Reuters", "61", "7", "0", "0"]]
+        ["NDTV", "2", "1", "0", "0"], ["Reuters", "62", "7", "0", "0"]]
     assert len(cells) == named
 
 
