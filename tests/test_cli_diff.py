@@ -63,6 +63,20 @@ def test_diff_json_names_the_entries_behind_each_change(seeded: str) -> None:
     assert len(told["story_after"]) == len(told["story_before"]) + 1
 
 
+def test_diff_json_gives_an_article_back_as_it_was_given(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'article.db'}"
+    article = {"outlet": "BBC", "url": "https://www.bbc.co.uk/news/articles/c0deal",
+               "headline": "US and UK agree trade deal", "published": "2025-05-08"}
+    with Ledger.open(url) as ledger:
+        ledger.record("us-uk-2025", "AgreedInPrinciple", {"parties": ["US", "GB"]}, occurred_at="2025-05-08",
+                      reported_at="2025-05-08", sources=["Reuters", article])
+
+    result = run(url, "diff", "us-uk-2025", "--known-at", "2025-05-01", "--known-at", "2025-05-09", "--json")
+
+    assert result.exit_code == 0, result.output
+    assert [e["sources"] for e in json.loads(result.stdout)["reported"]] == [["Reuters", article]]
+
+
 def test_a_week_with_no_reports_says_nothing_changed(seeded: str) -> None:
     result = run(seeded, "diff", KOREA, "--known-at", "2025-09-23", "--known-at", "2025-09-28")
 

@@ -473,6 +473,24 @@ def run(url: str, *args: str) -> Result:
     return CliRunner().invoke(main, ["--url", url, *args])
 
 
+def test_a_csv_cell_a_spreadsheet_would_run_as_a_formula_is_written_as_text(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'formulas.db'}"
+    with Ledger.open(url) as ledger:
+        ledger.record("us-uk-2025", "AgreedInPrinciple", {"parties": ["US", "GB"]}, occurred_at="2025-05-08",
+                      backfill=True, sources=['=HYPERLINK("https://example.org","look")'])
+        ledger.record("us-uk-2025", "TermsDisputed", {"point": "+1+2"}, occurred_at="2025-05-09", backfill=True,
+                      sources=["@SUM(A1)", "BBC"])
+    out = tmp_path / "uk.csv"
+
+    assert run(url, "export", "--format", "csv", "--out", str(out)).exit_code == 0
+
+    with out.open(encoding="utf-8", newline="") as table:
+        read = list(csv.DictReader(table))
+    assert [(r["sources"], r["open_points"]) for r in read] == [
+        ('\'=HYPERLINK("https://example.org","look")', ""), ("'@SUM(A1); BBC", "'+1+2")]
+    assert read[1]["summary"] == "point disputed: +1+2"  # a cell that begins as text is left as it is
+
+
 def test_export_writes_yaml_to_stdout_and_json_to_a_file_that_load_reads(seeded: Ledger, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'copy.db'}"
     out = tmp_path / "uk.json"

@@ -163,6 +163,16 @@ def test_a_source_holding_an_escape_sequence_is_refused(ledger: Ledger) -> None:
         ledger.record(US_JAPAN, "AgreedInPrinciple", {"parties": ["US", "JP"]}, sources=["Reuters\x1b[2J"])
 
 
+@pytest.mark.parametrize("text", ["BBC \ufffe", "BBC \uffff"])
+def test_text_no_xml_may_hold_is_refused_so_the_feed_can_always_be_written(ledger: Ledger, text: str) -> None:
+    before = ledger.read_all()
+
+    with pytest.raises(InvalidEvent, match=r"^sources: text must not contain the noncharacter U\+FFF[EF], got one "
+                                           r"at character 5$"):
+        ledger.record(US_JAPAN, "AgreedInPrinciple", {"parties": ["US", "JP"]}, sources=[text])
+    assert ledger.read_all() == before
+
+
 @pytest.mark.parametrize("command", [["report", "--out", "{file}/site"], ["docs", "--out", "{file}/book"],
                                      ["export", "--out", "{file}/all.yaml"],
                                      ["timeline", US_JAPAN, "--out", "{file}/us-japan.svg"]])

@@ -209,7 +209,6 @@ def test_the_index_lists_every_negotiation_by_its_title_with_its_state_in_words_
     assert all(words.state(s) in legend for s in ("agreed_in_principle", "working_level_talks", "finalised"))
 
 
-@pytest.mark.slow
 def cell_of(sources: Sequence[Source]) -> str:
     """A story's sources as the cell's text reads: names after commas; an article, its headline, outlet and
     day, on a line of its own (a line break is no text)."""
@@ -219,6 +218,7 @@ def cell_of(sources: Sequence[Source]) -> str:
                      f"{source.headline} ({source.outlet}, {words.published(source)})" for source in sources)
 
 
+@pytest.mark.slow
 def test_the_us_japan_page_in_chromium_shows_its_timeline_story_and_terms(
         browsed: tuple[dict[str, dict[str, Any]], str, Path], ledger: Ledger) -> None:
     measured, page, _ = browsed

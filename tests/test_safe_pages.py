@@ -17,6 +17,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import feedparser
 import pytest
 from click.testing import CliRunner
 from markdown_it import MarkdownIt
@@ -42,6 +43,10 @@ SEEN = ("{pwned: window.__pwned === undefined ? null : String(window.__pwned), t
         "return t.querySelectorAll('tbody tr').length; })}")
 
 
+#: An article whose every text holds the hostile text, and whose address holds what an attribute must escape.
+ARTICLE_URL = "https://example.org/news?a=1&b=\"2\"&c='3'"
+
+
 def hostile(what: str) -> str:
     """The hostile text, told apart by what it is for (names of measures, points… must differ)."""
     return f"{HOSTILE} {what}"
@@ -53,12 +58,14 @@ FIELDS = {name: hostile(name) for name in (
     "measure value", "condition", "measure in force", "pause reason", "deadline", "venue", "participant",
     "meeting summary", "actor", "action", "point", "US position", "JP position", "resolution", "agenda",
     "round", "talks venue", "instrument", "suspension reason", "retraction reason", "correction reason",
-    "denied by", "denial statement")}
+    "denied by", "denial statement", "article outlet", "headline", "quote")}
+ARTICLE = {"outlet": FIELDS["article outlet"], "url": ARTICLE_URL, "headline": FIELDS["headline"],
+           "published": "2025-08-10", "quote": FIELDS["quote"]}
 #: The fields the negotiation's page shows as they are (the rest feed the chart or the story's one line).
 SHOWN = ("source", "title", "deal title", "term", "term value", "stated value", "measure", "measure value",
          "measure in force", "deadline", "venue", "participant", "meeting summary", "actor", "action", "point",
          "US position", "JP position", "resolution", "instrument", "suspension reason", "retraction reason",
-         "correction reason", "denied by")
+         "correction reason", "denied by", "article outlet", "headline", "quote")
 
 
 def tell_the_hostile_story(ledger: Ledger) -> None:
@@ -86,7 +93,8 @@ def tell_the_hostile_story(ledger: Ledger) -> None:
                                                     "according_to": "JP"})
     talks = record("WorkingLevelTalksOpened", "2025-08-06", {"agenda": [said["agenda"]], "venue": said["talks venue"],
                                                              "round": said["round"]})
-    record("DisputeResolved", "2025-08-10", {"point": said["point"], "resolution": said["resolution"]})
+    ledger.record(HOSTILE_ID, "DisputeResolved", {"point": said["point"], "resolution": said["resolution"]},
+                  occurred_at="2025-08-10", backfill=True, sources=[said["source"], ARTICLE])
     record("MeasureImposed", "2025-08-11", {"measure": said["measure"], "by": "US"})
     record("MeasurePaused", "2025-08-12", {"measure": said["measure"], "until": "2025-12-01",
                                            "reason": said["pause reason"]})
@@ -197,6 +205,27 @@ def test_the_spec_book_shows_the_hostile_summary_feature_and_steps_as_text(seen:
 
 
 # -- without a browser: what the pages are written from --------------------------------------------------
+
+def test_the_feed_of_the_hostile_story_is_atom_holding_every_text_as_written(
+        written: tuple[Path, Path]) -> None:
+    out, _timeline = written
+
+    feed = feedparser.parse((out / "feed.atom").read_bytes())
+
+    assert not feed.bozo and feed.version == "atom10"
+    resolved = next(e for e in feed.entries if "DisputeResolved" in e.title)
+    assert FIELDS["point"] in resolved.title
+    assert [(link.href, link.title) for link in resolved.links if link.rel == "related"] == [
+        (ARTICLE_URL, FIELDS["headline"])]
+    assert FIELDS["headline"] in resolved.content[0].value
+
+
+def test_the_page_links_the_hostile_article_by_its_address_as_given(written: tuple[Path, Path]) -> None:
+    out, _timeline = written
+    page = (out / "negotiations" / f"{HOSTILE_ID}.html").read_text(encoding="utf-8")
+
+    assert f'<a href="{escape(ARTICLE_URL, quote=True)}">{escape(FIELDS["headline"])}</a>' in page
+
 
 
 class _Text(HTMLParser):

@@ -123,7 +123,7 @@ def reported_entry(value: ReportedEntry) -> dict[str, Any]:
         "kind": value.kind,
         "occurred_at": moment(value.occurred_at),
         "reported_at": moment(value.reported_at),
-        "sources": list(value.sources),
+        "sources": sources(value.sources),
         "data": value.data,
         "target_version": value.target_version,
     }

@@ -15,7 +15,6 @@ from typing import Annotated, Any, cast
 from urllib.parse import urlsplit
 
 import uuid_utils
-from pydantic import ValidationError
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationError
 
 from ..errors import InvalidEvent

@@ -33,17 +33,25 @@ def known_party(code: str) -> str:
 #: Control characters a terminal acts on (escape sequences, bells, backspaces): text never holds them.
 #: Tabs and line breaks are text.
 _CONTROLS = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: The two code points XML may not hold at all: text holding one could be stored but never written to the
+#: report's Atom feed.
+_NOT_XML = re.compile("[\ufffe\uffff]")
 
 
 def storable_text(value: str) -> str:
-    """Refuse text no database stores faithfully (NUL characters, unpaired surrogates), and control
-    characters, which would act on the terminal or the page that shows the text."""
+    """Refuse text no database stores faithfully (NUL characters, unpaired surrogates), control
+    characters, which would act on the terminal or the page that shows the text, and U+FFFE and U+FFFF,
+    which no XML document (the feed) may hold."""
     if "\x00" in value:
         raise ValueError(f"text must not contain NUL characters, got one at character {value.index(chr(0)) + 1}")
     control = _CONTROLS.search(value)
     if control is not None:
         raise ValueError(f"text must not contain control characters, got U+{ord(control.group()):04X} at "
                          f"character {control.start() + 1}")
+    odd = _NOT_XML.search(value)
+    if odd is not None:
+        raise ValueError(f"text must not contain the noncharacter U+{ord(odd.group()):04X}, got one at "
+                         f"character {odd.start() + 1}")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as e:

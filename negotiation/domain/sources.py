@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
 #: The schemes a reader's browser opens as a page: anything else (``javascript:``, ``data:``) could act on it.
 LINKABLE_SCHEMES = ("http", "https")
@@ -33,6 +34,12 @@ class SourceRecord:
     published: date
     #: The words of the article the entry rests on, when given.
     quote: str | None = None
+
+    @property
+    def linkable(self) -> bool:
+        """Whether a page may link to it: checked on the way in, and again where it is drawn, since a log
+        copied or written by other means could hold any address."""
+        return urlsplit(self.url).scheme.lower() in LINKABLE_SCHEMES
 
     @classmethod
     def from_stored(cls, stored: Mapping[str, Any]) -> SourceRecord:

@@ -36,7 +36,6 @@ from ..domain.entries import RecordedEvent
 from ..domain.payloads import CORRECTION_TYPES, DENIED, describe
 from ..domain.replay import story_steps
 from ..domain.story import StoryEvent
-from ..domain.payloads import CORRECTION_TYPES, DENIED
 from ..domain.sources import SourceRecord, outlets, stored_sources
 from ..domain.times import file_moment, to_utc
 from ..errors import UnknownNegotiation
@@ -49,6 +48,14 @@ CSV_COLUMNS = ("negotiation", "version", "event_id", "type", "occurred_at", "rep
                "source_links", "state", "open_points", "has_deal")
 #: Between the names in a cell (sources, open points): a source's name may hold a comma.
 CELL_SEPARATOR = "; "
+#: How a cell a spreadsheet would take for a formula begins (OWASP, "CSV injection"): such a cell of
+#: recorded text is written after a ``'``, which spreadsheets read as "text follows".
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def as_text_cell(text: str) -> str:
+    """``text`` as a spreadsheet shows it and never runs it."""
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
 def item(entry: RecordedEvent) -> dict[str, Any]:
@@ -156,11 +163,12 @@ def story_rows(ledger: Ledger, negotiation_ids: Sequence[str] = ()) -> Iterator[
 def _row(negotiation_id: str, event: StoryEvent, after: Negotiation) -> dict[str, str]:
     return {"negotiation": negotiation_id, "version": str(event.version), "event_id": event.event_id,
             "type": event.type, "occurred_at": file_moment(event.occurred_at),
-            "reported_at": file_moment(event.reported_at), "summary": describe(event.type, event.data),
-            "sources": CELL_SEPARATOR.join(outlets(event.sources)),
+            "reported_at": file_moment(event.reported_at),
+            "summary": as_text_cell(describe(event.type, event.data)),
+            "sources": as_text_cell(CELL_SEPARATOR.join(outlets(event.sources))),
             "source_links": CELL_SEPARATOR.join(s.url for s in event.sources if isinstance(s, SourceRecord)),
             "state": after.state,
-            "open_points": CELL_SEPARATOR.join(after.open_disputes),
+            "open_points": as_text_cell(CELL_SEPARATOR.join(after.open_disputes)),
             "has_deal": "yes" if after.has_deal else "no"}
 
 

@@ -33,20 +33,20 @@ def between(diff: BeliefDiff) -> str:
     return f"from {spoken_day(diff.known_at_1)} to {spoken_day(diff.known_at_2)}"
 
 
-def counts(diff: BeliefDiff) -> str:
-    """How many things changed and how many entries were reported in between, or that nothing changed."""
+def counts(diff: BeliefDiff, when: str = "") -> str:
+    """How many things changed (``when``: between which times, said after it) and how many entries were
+    reported in between, or that nothing changed."""
     reported = plural(len(diff.reported), "entry", "entries")
+    when = f" {when}" if when else ""
     if not diff.changes:
-        return f"nothing changed ({reported} reported, none changing what was known)" if diff.reported \
-            else "nothing changed"
-    return f"{plural(len(diff.changes), 'change')}, {reported} reported in between"
+        return f"nothing changed{when} ({reported} reported, none changing what was known)" if diff.reported \
+            else f"nothing changed{when}"
+    return f"{plural(len(diff.changes), 'change')}{when}, {reported} reported in between"
 
 
 def summary(diff: BeliefDiff) -> str:
     """One line: what ``counts`` says, and between which times."""
-    told = counts(diff)
-    return told.replace("nothing changed", f"nothing changed {between(diff)}", 1) if not diff.changes \
-        else told.replace(",", f" {between(diff)},", 1)
+    return counts(diff, between(diff))
 
 
 def entry_line(entry: ReportedEntry) -> str:

@@ -103,7 +103,7 @@ def atom(ledger: Ledger, *, title: str = "Negotiations: the log", pages: dict[st
                        {"term": told.entry.type, "label": "entry type"}])
         for source in told.entry.sources:
             item.contributor({"name": outlet_of(source)})
-            if isinstance(source, SourceRecord):  # the article itself, for a reader to check the fact
+            if isinstance(source, SourceRecord) and source.linkable:  # the article, for a reader to check
                 item.link(href=source.url, rel="related", type="text/html", title=source.headline)
         page = (pages or {}).get(told.entry.negotiation_id)
         if page is not None:

@@ -99,13 +99,14 @@ def denied(by: Sequence[str]) -> str:
 
 def _source(source: Source) -> str:
     """A source in a page: a name as text; an article as a link to it, its headline the link's words,
-    then its outlet and day (its address was refused on the way in unless http or https)."""
+    then its outlet and day (an address a browser would not open as a page is shown, not linked)."""
     if not isinstance(source, SourceRecord):
         return escape(source)
     quoted = f" <q>{escape(source.quote)}</q>" if source.quote is not None else ""
     published = escape(words.published(source)).replace(" ", "\u00a0")  # the day kept on one line
-    return (f'<a href="{escape(source.url, quote=True)}">{escape(source.headline)}</a> '
-            f"({escape(source.outlet)}, {published}){quoted}")
+    headline = (f'<a href="{escape(source.url, quote=True)}">{escape(source.headline)}</a>' if source.linkable
+                else f"{escape(source.headline)} &lt;{escape(source.url)}&gt;")
+    return f"{headline} ({escape(source.outlet)}, {published}){quoted}"
 
 
 def _sources(sources: Sequence[Source]) -> str:

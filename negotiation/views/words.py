@@ -14,14 +14,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..domain import machine
-from ..domain.aggregate import Negotiation
-from ..domain.entries import RecordedEvent
 from ..domain.payloads import describe as machine_describe
 from ..domain.sources import Source, SourceRecord
 from ..domain.times import day_or_iso
+
+if TYPE_CHECKING:  # only named in annotations: the command loads this module on every call
+    from ..domain.aggregate import Negotiation
+    from ..domain.entries import RecordedEvent
 
 #: Each state of the machine as a reader says it.
 STATE_WORDS: dict[str, str] = {
