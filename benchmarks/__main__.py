@@ -9,7 +9,11 @@ The parts, each measuring the ledger against baselines in the same run:
    100,000-event negotiation (``growth.py``);
 3. bulk load: ``negotiation load`` of a JSON and a YAML file against
    ``json.load`` + ``executemany`` (``load.py``);
-4. PostgreSQL: the ledger against eventsourcing's PostgreSQL recorder on the
+4. time travel: ``get(as_of=...)``, a late event and a correction on
+   1,000-event negotiations against plain sqlite3 reading and decoding the
+   rows (and appending one), the two taking turns sample by sample
+   (``time_travel.py``);
+5. PostgreSQL: the ledger against eventsourcing's PostgreSQL recorder on the
    server of ``$NEGOTIATION_BENCH_PG`` (``postgres.py``); reported as
    skipped, with the reason, when no server answers.
 
@@ -32,7 +36,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks import compare, load, postgres
+from benchmarks import compare, load, postgres, time_travel
 from benchmarks.bench import (
     BENCH_FILES,
     Growth,
@@ -93,9 +97,13 @@ def unavailable(admin: str) -> str | None:
               help="Negotiations in the bulk-load files.")
 @click.option("--load-events", default=50, show_default=True, type=click.IntRange(min=1),
               help="Events per negotiation in the bulk-load files.")
+@click.option("--time-travel-events", default=time_travel.TARGET_SIZE, show_default=True,
+              type=click.IntRange(min=3), help="Events of each negotiation of the time-travel part.")
+@click.option("--time-travel-samples", default=40, show_default=True, type=click.IntRange(min=3),
+              help="Negotiations (timed writes) of the time-travel part at most.")
 @click.option("--pg-negotiations", default=2_000, show_default=True, type=click.IntRange(min=1),
               help="Negotiations of the PostgreSQL run.")
-@click.option("--skip", multiple=True, type=click.Choice(["growth", "load", "postgresql"]),
+@click.option("--skip", multiple=True, type=click.Choice(["growth", "load", "time-travel", "postgresql"]),
               help="Leave a part out (may be repeated).")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of every workload.")
 @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -104,7 +112,8 @@ def unavailable(admin: str) -> str | None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the JSON object to this file.")
 def main(negotiations: int, events: int, growth_sizes: tuple[int, ...], long_events: int,
-         load_negotiations: int, load_events: int, pg_negotiations: int, skip: tuple[str, ...], seed: int,
+         load_negotiations: int, load_events: int, time_travel_events: int, time_travel_samples: int,
+         pg_negotiations: int, skip: tuple[str, ...], seed: int,
          directory: Path | None, as_json: bool, out: Path | None) -> None:
     """Run every benchmark part once and judge every performance target on the ratios measured.
 
@@ -116,7 +125,8 @@ def main(negotiations: int, events: int, growth_sizes: tuple[int, ...], long_eve
     result: Figures = {"environment": environment(),
                        "workload": {"negotiations": negotiations, "events_per_negotiation": events, "seed": seed}}
     try:
-        with workspace(directory, (*BENCH_FILES, compare.ES_FILE, *load.FILES)) as where:
+        with workspace(directory, (*BENCH_FILES, compare.ES_FILE, *load.FILES, time_travel.LEDGER_FILE,
+                                   time_travel.PLAIN_FILE)) as where:
             say.print(f"SQLite: {negotiations:,} negotiations × {events} events, four systems taking turns…")
             result["sqlite"] = sqlite_part(where, negotiations, events, 1000, seed)
             result["growth"] = None
@@ -132,6 +142,13 @@ def main(negotiations: int, events: int, growth_sizes: tuple[int, ...], long_eve
                 loaded = load.run(where, load_negotiations, load_events, seed)
                 loaded.pop("environment")
                 result["load"] = loaded
+            result["time_travel"] = None
+            if "time-travel" not in skip:
+                say.print(f"time travel: get(as_of), late events and corrections on {time_travel_events:,} events…")
+                travelled = time_travel.run(where, (time_travel_events,), time_travel_samples,
+                                            lambda line: say.print(line, highlight=False))
+                travelled.pop("environment")
+                result["time_travel"] = travelled
     except NegotiationError as e:
         raise click.ClickException(str(e)) from e
     result["postgresql"] = None
@@ -156,7 +173,7 @@ def all_targets(result: Figures) -> list[Figures]:
         growth_only = [verdict for verdict in targets({"ratios": sqlite["ratios"], "growth": result["growth"]})
                        if verdict["name"] in ("growth", "long")]
         judged += [{**verdict, "part": "growth"} for verdict in growth_only]
-    for part in ("load", "postgresql"):
+    for part in ("load", "time_travel", "postgresql"):
         if result[part]:
             judged += [{**verdict, "part": part} for verdict in result[part]["targets"]]
     return judged
@@ -179,6 +196,8 @@ def show(result: Figures) -> None:
         out.print(growth_table(result["growth"]))
     if result["load"]:
         out.print(load_table(result["load"]))
+    if result["time_travel"]:
+        out.print(time_travel_table(result["time_travel"]))
     pg = result["postgresql"]
     if pg and "skipped" in pg:
         out.print(f"PostgreSQL: skipped ({pg['skipped']})")
@@ -196,6 +215,17 @@ def load_table(loaded: Figures) -> Table:
                                     ("negotiation load, JSON file", loaded["ledger_json"], loaded["ratios"]["json"]),
                                     ("negotiation load, YAML file", loaded["ledger_yaml"], loaded["ratios"]["yaml"])):
         table.add_row(label, f"{figures['events_per_s']:,.0f}", "" if against is None else f"{against:.2f}×")
+    return table
+
+
+def time_travel_table(travelled: Figures) -> Table:
+    table = Table(title="time travel: the ledger against plain sqlite3 (medians)")
+    for column in ("operation", "events", "samples", "ledger", "sqlite3", "ratio"):
+        table.add_column(column, justify="left" if column == "operation" else "right")
+    for r in travelled["results"]:
+        table.add_row(time_travel.LABELS[r["operation"]], f"{r['events']:,}", str(r["samples"]),
+                      f"{r['ledger_median_s'] * 1e3:,.3f} ms", f"{r['baseline_median_s'] * 1e3:,.3f} ms",
+                      f"{r['ratio']:.2f}")
     return table
 
 

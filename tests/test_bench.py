@@ -229,8 +229,9 @@ def test_the_one_command_runs_every_part_and_writes_every_verdict(tmp_path: Path
 
     result = CliRunner().invoke(main, [
         "-n", str(NEGOTIATIONS), "-k", str(EVENTS), "--growth-sizes", "40,80", "--long-events", "60",
-        "--load-negotiations", "4", "--load-events", "5", "--pg-negotiations", "4",
-        "--dir", str(tmp_path / "files"), "--json", "--out", str(out)], catch_exceptions=False)
+        "--load-negotiations", "4", "--load-events", "5", "--time-travel-events", "10", "--time-travel-samples", "3",
+        "--pg-negotiations", "4", "--dir", str(tmp_path / "files"), "--json", "--out", str(out)],
+        catch_exceptions=False)
 
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
@@ -240,8 +241,14 @@ def test_the_one_command_runs_every_part_and_writes_every_verdict(tmp_path: Path
     assert set(report["sqlite"]["synchronous"]) == {*SYSTEMS, "eventsourcing"}
     assert report["load"]["ledger_json"]["events"] == 20
     assert report["postgresql"]["ledger"]["append"]["events"] == 4 * EVENTS
+    travelled = report["time_travel"]
+    assert [(r["operation"], r["events"], r["samples"]) for r in travelled["results"]] == [
+        ("get_as_of", 10, 99), ("late_event", 10, 3), ("correction", 10, 3)]
+    assert travelled["sqlite_settings"]["baseline"] == {"journal_mode": "wal", "synchronous": 2}
+    assert [verdict["name"] for verdict in report["targets"] if verdict["part"] == "time_travel"] == [
+        "get_as_of_ratio", "late_event_ratio", "correction_ratio"]
     parts = {verdict["part"] for verdict in report["targets"]}
-    assert parts == {"sqlite", "growth", "load", "postgresql"}
+    assert parts == {"sqlite", "growth", "load", "time_travel", "postgresql"}
     assert [verdict["name"] for verdict in report["targets"] if verdict["part"] == "growth"] == ["growth", "long"]
     names = [verdict["name"] for verdict in report["targets"]]
     assert {"append", "get", "get_loop", "append_vs_eventsourcing", "append_given_ids_vs_eventsourcing", "json", "yaml", "append_vs_eventsourcing_postgresql",
@@ -258,12 +265,13 @@ def test_the_one_command_reports_the_postgresql_part_skipped_when_no_server_answ
     monkeypatch.setenv(ADMIN_VARIABLE, "postgresql://postgres@127.0.0.1:1/postgres")
 
     result = CliRunner().invoke(main, ["-n", "4", "-k", "3", "--skip", "growth", "--skip", "load",
-                                       "--dir", str(tmp_path), "--json"], catch_exceptions=False)
+                                       "--skip", "time-travel", "--dir", str(tmp_path), "--json"],
+                                catch_exceptions=False)
 
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["postgresql"]["skipped"].startswith("no server answers at postgresql://postgres@127.0.0.1:1/")
-    assert report["growth"] is None and report["load"] is None
+    assert report["growth"] is None and report["load"] is None and report["time_travel"] is None
     assert {verdict["part"] for verdict in report["targets"]} == {"sqlite"}
 
 

@@ -306,6 +306,14 @@ def test_a_time_round_trips_through_its_stored_text(moment: datetime) -> None:
     assert fastpath.read_utc(text) == moment.astimezone(UTC)
 
 
+@pytest.mark.parametrize("text", ["2025-07-22 09:00:00+09:00", "2025-07-22T00:00:00Z", "2025-07-22 00:00:00"])
+def test_a_stored_time_written_with_an_offset_or_without_microseconds_reads_as_the_same_utc_moment(
+        text: str) -> None:
+    moment = fastpath.read_utc(text)
+
+    assert (moment, moment.utcoffset()) == (datetime(2025, 7, 22, tzinfo=UTC), timedelta(0))
+
+
 def test_a_naive_time_is_refused() -> None:
     with pytest.raises(ValueError, match="naive datetime"):
         fastpath.utc_text(datetime(2025, 7, 22))

@@ -80,6 +80,12 @@ def utc_text(moment: datetime) -> str:
 
 def read_utc(text: str) -> datetime:
     """A stored ``UTCDateTime`` value back as an aware UTC datetime."""
+    try:
+        # Stored naive UTC: parsed with its offset written on, one C call instead of a parse and a replace
+        # (a fifth of the time), which a story's thousands of rows repeat.
+        return datetime.fromisoformat(text + "+00:00")
+    except ValueError:  # a value written with an offset of its own
+        pass
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
