@@ -20,11 +20,6 @@ KEY_OPTION = click.option(
     type=click.Path(dir_okay=False),
     help="The Ed25519 signing key, a PEM file, made there on first use (default: $NEGOTIATION_SIGNING_KEY, "
          "else signing-key.pem in the user's configuration directory).")
-TRUSTED_KEY_OPTION = click.option(
-    "--key", "key_file", envvar="NEGOTIATION_SIGNING_KEY", default=None, metavar="KEYFILE",
-    type=click.Path(dir_okay=False),
-    help="Trust the public key of this signing key (default: $NEGOTIATION_SIGNING_KEY, else signing-key.pem "
-         "in the user's configuration directory).")
 
 
 def _signing_key(key_file: str | None) -> Ed25519PrivateKey:
