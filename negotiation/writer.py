@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .domain.aggregate import Negotiation, StoryBreak, decide, fold_story, told_story
-from .domain.chain import GENESIS, event_hash_of
+from .domain.chain import GENESIS, stored_event_hash
 from .domain.entries import (
     PAYLOAD_SCHEMA_VERSION,
     Entry,
@@ -174,7 +174,7 @@ def _append_in(tx: Writer, negotiation_id: str, batch: Sequence[NewEvent], expec
         after = _retold(tx, negotiation_id, rows, place or _late_entries(rows))
     if not write:
         return Recorded()
-    written = _write(tx, head, after, rows)
+    written = _write(tx, head, after, rows, [event.sources for event in fresh])
     return Recorded((stored.get(event.event_id) or written[event.event_id] for event in batch), written=len(fresh))
 
 
@@ -207,7 +207,7 @@ def _correct_in(tx: Writer, negotiation_id: str, request: CorrectionRequest,
                  [(request.event_id, request.kind, data, reported, reported, request.sources)])
     named = f"{request.kind} of version {target.version}"
     after = _retold(tx, negotiation_id, rows, f"{place} ({named})" if place else named, entries)
-    return _write(tx, head, after, rows)[request.event_id]
+    return _write(tx, head, after, rows, [request.sources])[request.event_id]
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,12 +298,13 @@ def _rows(head: Head | None, negotiation_id: str, version: int, now: datetime,
     rows: list[EventRow] = []
     last_hash = head.last_hash if head else GENESIS
     for number, (event_id, kind, data, occurred_at, reported_at, sources) in enumerate(entries, start=version + 1):
+        stored = stored_sources(sources)  # one list, both hashed and written
         if chained:
-            last_hash = event_hash_of(last_hash, event_id, negotiation_id, number, kind, data, occurred_at, now,
-                                      sources, PAYLOAD_SCHEMA_VERSION, reported_at)
+            last_hash = stored_event_hash(last_hash, event_id, negotiation_id, number, kind, data, occurred_at, now,
+                                          stored, PAYLOAD_SCHEMA_VERSION, reported_at)
         rows.append({"event_id": event_id, "negotiation_id": negotiation_id, "version": number, "type": kind,
                      "data": data, "schema_version": PAYLOAD_SCHEMA_VERSION, "occurred_at": occurred_at,
-                     "recorded_at": now, "sources": stored_sources(sources), "hash": last_hash if chained else "",
+                     "recorded_at": now, "sources": stored, "hash": last_hash if chained else "",
                      "reported_at": reported_at})
     return rows
 
@@ -359,17 +360,22 @@ def _fold_or_refuse(negotiation_id: str, story: Sequence[Entry], version: int, r
         raise error from None
 
 
-def _write(tx: Writer, head: Head | None, after: Negotiation,
-           rows: Sequence[EventRow]) -> dict[str, RecordedEvent]:
+def _write(tx: Writer, head: Head | None, after: Negotiation, rows: Sequence[EventRow],
+           sources: Sequence[tuple[Source, ...]]) -> dict[str, RecordedEvent]:
+    """Store the rows and the head; the entries stored, by id, with ``sources`` (each row's, as checked)."""
     positions = tx.append(rows)
     tx.save_head(after, rows[-1]["hash"], None if head else positions[0])
-    return {row["event_id"]: _recorded(row, position=position, commit_id=tx.commit_id or positions[0])
-            for row, position in zip(rows, positions)}
+    commit_id = tx.commit_id or positions[0]
+    return {row["event_id"]: _recorded(row, position=position, commit_id=commit_id, sources=given)
+            for row, position, given in zip(rows, positions, sources)}
 
 
-def _recorded(row: EventRow, *, position: int, commit_id: int = 0) -> RecordedEvent:
-    """A row as the entry it is once stored (its sources read back from their stored form)."""
+def _recorded(row: EventRow, *, position: int, commit_id: int = 0,
+              sources: tuple[Source, ...] | None = None) -> RecordedEvent:
+    """A row as the entry it is once stored: its sources as checked on the way in (the very values its
+    stored form was made from), or, not given, read back from that form."""
     return RecordedEvent(event_id=row["event_id"], negotiation_id=row["negotiation_id"], version=row["version"],
                          position=position, type=row["type"], data=row["data"], occurred_at=row["occurred_at"],
-                         recorded_at=row["recorded_at"], sources=read_sources(row["sources"]), hash=row["hash"],
+                         recorded_at=row["recorded_at"],
+                         sources=read_sources(row["sources"]) if sources is None else sources, hash=row["hash"],
                          schema_version=row["schema_version"], reported_at=row["reported_at"], commit_id=commit_id)

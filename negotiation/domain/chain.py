@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import orjson
 
 from .entries import Entry
-from .sources import Source, stored_sources
+from .sources import Source, StoredSource, stored_sources
 from .times import hashed
 
 #: The hash of "nothing before": the first event of a negotiation chains to it.
@@ -33,8 +33,17 @@ def event_hash(previous: str, event: Chained) -> str:
 def event_hash_of(previous: str, event_id: str, negotiation_id: str, version: int, type: str, data: Any,
                   occurred_at: datetime, recorded_at: datetime, sources: Sequence[Source], schema_version: int,
                   reported_at: datetime | None = None) -> str:
-    """SHA-256 over the previous hash and the entry's canonical JSON form.
+    """``stored_event_hash`` of an entry whose sources are given as entries hold them."""
+    return stored_event_hash(previous, event_id, negotiation_id, version, type, data, occurred_at, recorded_at,
+                             stored_sources(sources), schema_version, reported_at)
 
+
+def stored_event_hash(previous: str, event_id: str, negotiation_id: str, version: int, type: str, data: Any,
+                      occurred_at: datetime, recorded_at: datetime, sources: Sequence[StoredSource],
+                      schema_version: int, reported_at: datetime | None = None) -> str:
+    """SHA-256 over the previous hash and the entry's canonical JSON form, its sources in their stored form.
+
+    The writer hashes the very list of stored sources it then writes, made once per entry.
     This function defines stored hashes: changing it breaks every chain, so it
     must stay as it is (a new scheme would need a new column and migration).
     ``reported_at`` is hashed only when it differs from ``recorded_at``: every
@@ -49,7 +58,7 @@ def event_hash_of(previous: str, event_id: str, negotiation_id: str, version: in
         "data": data,
         "occurred_at": hashed(occurred_at),
         "recorded_at": hashed(recorded_at),
-        "sources": stored_sources(sources),
+        "sources": sources,
         "schema_version": schema_version,
     }
     if reported_at is not None and reported_at != recorded_at:
