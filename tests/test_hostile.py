@@ -236,3 +236,16 @@ def test_event_data_too_deep_or_with_too_long_a_number_is_one_line(tmp_path: Pat
     assert said.format(file=given) in error and len(error) < 300
     with Ledger.open(url) as ledger:
         assert ledger.read_all() == before
+
+
+def test_a_source_name_refused_once_is_refused_every_time_it_is_given(ledger: Ledger) -> None:
+    # Short texts are remembered once they pass: one that failed must fail again, each time with nothing written.
+    for attempt in range(3):
+        with pytest.raises(InvalidEvent, match="control characters") as refused:
+            ledger.record(US_JAPAN, "AgreedInPrinciple", {"parties": ["US", "JP"]}, occurred_at="2025-07-22",
+                          sources=["Reuters\x1b[2J"])
+        assert "\n" not in str(refused.value)
+        assert ledger.version(US_JAPAN) == 0, attempt
+    ledger.record(US_JAPAN, "AgreedInPrinciple", {"parties": ["US", "JP"]}, occurred_at="2025-07-22",
+                  sources=["Reuters"], reported_at="2025-07-22")
+    assert ledger.history(US_JAPAN)[0].sources == ("Reuters",)
