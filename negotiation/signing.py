@@ -290,6 +290,23 @@ def checkpoint_problem(checkpoint: Checkpoint, public_key: Ed25519PublicKey) -> 
 def verify_against(ledger: HasRecorder, checkpoint: Checkpoint, public_key: Ed25519PublicKey) -> list[str]:
     """Check that the log extends a checkpoint signed by ``public_key``: one line per finding, none if it does.
 
+    What ``compare`` finds, without the log's length.
+    """
+    return compare(ledger, checkpoint, public_key).findings
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """What a log holds against a checkpoint: one line per finding (none: the log extends it), and how many
+    entries the log held when compared (None when the checkpoint itself was refused, unread)."""
+
+    findings: list[str]
+    entries: int | None
+
+
+def compare(ledger: HasRecorder, checkpoint: Checkpoint, public_key: Ed25519PublicKey) -> Comparison:
+    """Compare the log, in one reading, with a checkpoint signed by ``public_key``.
+
     The checkpoint must be signed by that key, and its first ``checkpoint.entries`` entries must
     give its root. Otherwise the findings say what differs: the key or the signature; that signed
     entries are missing from the end; the first entry that is not the one signed, or the first
@@ -298,7 +315,7 @@ def verify_against(ledger: HasRecorder, checkpoint: Checkpoint, public_key: Ed25
     """
     problem = checkpoint_problem(checkpoint, public_key)
     if problem is not None:
-        return [problem]
+        return Comparison([problem], None)
     signed, size = checkpoint.entries, 1 << checkpoint.level
     kept: list[_Leaf] = []  # every leaf compared, when the checkpoint keeps every leaf
     first_differing: tuple[int, list[_Leaf]] | None = None  # the first range that differs: its index, its leaves
@@ -321,9 +338,9 @@ def verify_against(ledger: HasRecorder, checkpoint: Checkpoint, public_key: Ed25
     if first_differing is None:
         if findings and checkpoint.level == 0:
             findings[0] += f": its last {signed - count} are missing"
-        return findings
+        return Comparison(findings, count)
     if checkpoint.level == 0:
-        return findings + _leaf_findings(checkpoint, kept)
+        return Comparison(findings + _leaf_findings(checkpoint, kept), count)
     index, leaves = first_differing
     first, last = leaves[0].entry, leaves[-1].entry
     findings.append(f"entries {index * size + 1}–{index * size + len(leaves)} of the log (positions "
@@ -331,7 +348,7 @@ def verify_against(ledger: HasRecorder, checkpoint: Checkpoint, public_key: Ed25
                     f"tree of its {signed} entries in ranges of {size}")
     if different > 1:
         findings.append(f"in all, {different} of its {len(checkpoint.nodes)} ranges differ")
-    return findings
+    return Comparison(findings, count)
 
 
 def _leaf_findings(checkpoint: Checkpoint, leaves: Sequence[_Leaf]) -> list[str]:

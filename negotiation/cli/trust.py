@@ -64,14 +64,16 @@ class Extended:
 
     made: signing.Checkpoint
     findings: list[str]
-    entries_now: int
+    #: None when the checkpoint itself was refused (another key, a forged signature): the log was not read.
+    entries_now: int | None
 
     def lines(self) -> list[str]:
         """One line per finding, or one saying the log extends the checkpoint."""
         if self.findings:
             return [f"altered: {finding}" for finding in self.findings]
         made = self.made
-        grown = f"; {self.entries_now - made.entries} recorded since" if self.entries_now > made.entries else ""
+        now = made.entries if self.entries_now is None else self.entries_now
+        grown = f"; {now - made.entries} recorded since" if now > made.entries else ""
         return [f"extends the checkpoint: the first {made.entries} entries (up to position {made.last_position}) "
                 f"are those signed at {signing.utc_text(made.made_at)} by key {made.public_key[:16]}…{grown}"]
 
@@ -90,9 +92,8 @@ class Signed:
 
     def check(self, ledger: Ledger) -> Extended:
         """Prove that the log extends the checkpoint; entries recorded since are not checked."""
-        findings = signing.verify_against(ledger, self.made, self.trusted)
-        with ledger.recorder.reading() as view:
-            return Extended(self.made, findings, view.count())
+        compared = signing.compare(ledger, self.made, self.trusted)
+        return Extended(self.made, compared.findings, compared.entries)
 
 
 def signed_checkpoint(checkpoint_file: str, public_key_file: str | None, key_file: str | None) -> Signed:
