@@ -678,9 +678,9 @@ def verify(ctx: click.Context, as_json: bool, checkpoint_file: str | None, publi
     # The checkpoint and its key are read before the database is opened: a bad file is its own one line.
     signed = None
     if checkpoint_file is not None:
-        from . import trust  # the signing library is loaded only when a checkpoint is asked about
+        from . import against  # the signing library is loaded only when a checkpoint is asked about
 
-        signed = trust.signed_checkpoint(checkpoint_file, public_key_file, key_file)
+        signed = against.signed_checkpoint(checkpoint_file, public_key_file, key_file)
     with opened(ctx) as ledger:
         report = ledger.verify()
         extended = signed.check(ledger) if signed is not None else None
