@@ -258,11 +258,38 @@ class Ledger:
                 raise InvalidEvent(f"{negotiation_id}: {e}") from None
         if not checked:
             raise InvalidEvent("record_together needs at least one batch")
-        _refuse_repeated_ids(event for _, batch, _ in checked for event in batch)
-        written = writer.append_together(self._recorder, checked, write=write)
-        if write:
-            _warn_if_backdated([event for _, batch, _ in checked for event in batch])
+        if not write:
+            self.judge_together(checked)
+            return []
+        written = self._record_judged(checked, ())
+        _warn_if_backdated([event for _, batch, _ in checked for event in batch])
         return written
+
+    def judge_together(self, batches: Sequence[writer.Batch]) -> list[writer.Judged | None]:
+        """``check_together`` of events already checked for shape (``domain.checks.new_events``), writing nothing.
+
+        Returns what the machine made of each batch, for ``record_judged`` to
+        write it without judging it again (None for a batch only judged when
+        written: an event in it is dated by the write).
+        """
+        _refuse_repeated_ids(event for _, batch, _ in batches for event in batch)
+        return writer.judge_together(self._recorder, batches)
+
+    def record_judged(self, batches: Sequence[writer.Batch],
+                      judged: Sequence[writer.Judged | None] = ()) -> list[Recorded]:
+        """``record_together`` of events already checked for shape, each batch with its verdict from
+        ``judge_together`` (or none): a batch whose negotiation is no longer at the version it was judged
+        against is judged again, so a verdict is only ever a saving."""
+        written = self._record_judged(batches, judged)
+        _warn_if_backdated([event for _, batch, _ in batches for event in batch], stacklevel=3)
+        return written
+
+    def _record_judged(self, batches: Sequence[writer.Batch],
+                       judged: Sequence[writer.Judged | None]) -> list[Recorded]:
+        if judged and len(judged) != len(batches):
+            raise InvalidEvent(f"{len(judged)} verdicts for {len(batches)} batches; give one for each, or none")
+        _refuse_repeated_ids(event for _, batch, _ in batches for event in batch)
+        return writer.append_together(self._recorder, batches, write=True, judged=judged)
 
     def _append(self, negotiation_id: str, batch: Sequence[NewEvent],
                 expected_version: int | None, write: bool = True) -> Recorded:
@@ -559,7 +586,7 @@ def _correction_request(kind: str, target: Any, reason: Any, data: Any, occurred
 BACKDATED = timedelta(days=2)
 
 
-def _warn_if_backdated(events: Sequence[NewEvent]) -> None:
+def _warn_if_backdated(events: Sequence[NewEvent], stacklevel: int = 4) -> None:
     """Warn once for events days old that were given no ``reported_at``: they count as reported now."""
     now = datetime.now(UTC)
     old = [event for event in events if event.reported_at is None and event.occurred_at is not None
@@ -570,7 +597,7 @@ def _warn_if_backdated(events: Sequence[NewEvent]) -> None:
         which = f"{first.type} of {day_or_iso(when)}" + (f" and {len(old) - 1} more" if len(old) > 1 else "")
         warnings.warn(f"{which} recorded as reported now ({day_or_iso(now, 'seconds')}): as known at any earlier "
                       "day it is not known; give reported_at, or backfill=True (--backfill) if it was known "
-                      "when it happened", BackdatedReport, stacklevel=4)
+                      "when it happened", BackdatedReport, stacklevel=stacklevel)
 
 
 def _refuse_repeated_ids(events: Iterable[NewEvent]) -> None:

@@ -83,16 +83,45 @@ def append(recorder: Recorder, negotiation_id: str, batch: Sequence[NewEvent],
 Batch = tuple[str, Sequence[NewEvent], int | None]
 
 
-def append_together(recorder: Recorder, batches: Sequence[Batch], *, write: bool = True) -> list[Recorded]:
-    """Append to several negotiations in one transaction, all or none (``append`` for each)."""
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """What the machine made of a batch against one version of its negotiation: the state the batch leaves.
+
+    A write of that batch that finds the negotiation still at ``version`` takes
+    ``after`` instead of judging the batch again: the log up to a version never
+    changes, so neither does the machine's verdict on what follows it.
+    """
+
+    version: int
+    after: Negotiation
+
+
+def append_together(recorder: Recorder, batches: Sequence[Batch], *, write: bool = True,
+                    judged: Sequence[Judged | None] = ()) -> list[Recorded]:
+    """Append to several negotiations in one transaction, all or none (``append`` for each).
+
+    ``judged`` (from ``judge_together``, one per batch, or none) spares the
+    machine a batch whose negotiation is still at the version it was judged
+    against; any other batch is judged as it is written.
+    """
     if not any(event.id_given for _, batch, _ in batches for event in batch):
-        return _transaction(recorder, batches, write, look_up_ids=False)
+        return _transaction(recorder, batches, write, look_up_ids=False, judged=judged)[0]
     try:
-        return _transaction(recorder, batches, write, look_up_ids=not write)
+        return _transaction(recorder, batches, write, look_up_ids=not write, judged=judged)[0]
     except _RETRY_LOOKS_LIKE:
         if not write:
             raise
-    return _transaction(recorder, batches, write, look_up_ids=True)
+    return _transaction(recorder, batches, write, look_up_ids=True, judged=judged)[0]
+
+
+def judge_together(recorder: Recorder, batches: Sequence[Batch]) -> list[Judged | None]:
+    """Check batches as ``append_together`` would append them, writing nothing; what the machine made of each.
+
+    A batch with an event given no ``occurred_at`` is judged but not kept
+    (None): it is dated when it is written, and judged then.
+    """
+    look_up_ids = any(event.id_given for _, batch, _ in batches for event in batch)
+    return _transaction(recorder, batches, False, look_up_ids=look_up_ids)[1]
 
 
 def correct(recorder: Recorder, negotiation_id: str, request: CorrectionRequest,
@@ -107,8 +136,8 @@ def correct(recorder: Recorder, negotiation_id: str, request: CorrectionRequest,
         raise
 
 
-def _transaction(recorder: Recorder, batches: Sequence[Batch], write: bool,
-                 look_up_ids: bool) -> list[Recorded]:
+def _transaction(recorder: Recorder, batches: Sequence[Batch], write: bool, look_up_ids: bool,
+                 judged: Sequence[Judged | None] = ()) -> tuple[list[Recorded], list[Judged | None]]:
     seen: list[int] = []
     # The batch being written when another writer wins a race: the conflict names it.
     negotiation_id, _, expected_version = batches[0]
@@ -118,11 +147,15 @@ def _transaction(recorder: Recorder, batches: Sequence[Batch], write: bool,
             stored = tx.by_ids([event.event_id for _, batch, _ in batches for event in batch]
                                        ) if look_up_ids else {}
             done = []
+            verdicts = []
             now = datetime.now(UTC)  # one recording time for the whole transaction
-            for negotiation_id, batch, expected_version in batches:
+            for index, (negotiation_id, batch, expected_version) in enumerate(batches):
                 seen.clear()
-                done.append(_append_in(tx, negotiation_id, batch, expected_version, write, stored, seen, now=now))
-            return done
+                recorded, verdict = _append_in(tx, negotiation_id, batch, expected_version, write, stored, seen,
+                                               now=now, judged=judged[index] if judged else None)
+                done.append(recorded)
+                verdicts.append(verdict)
+            return done, verdicts
     except WriteRace:
         _raise_conflict(recorder, negotiation_id, expected_version, seen)
         raise
@@ -149,10 +182,14 @@ def _current(tx: Writer, negotiation_id: str, expected_version: int | None,
 
 def _append_in(tx: Writer, negotiation_id: str, batch: Sequence[NewEvent], expected_version: int | None,
                write: bool, stored: Mapping[str, RecordedEvent], seen: list[int],
-               place: str | None = None, now: datetime | None = None) -> Recorded:
-    """One negotiation's part of a transaction; ``stored`` holds the events already stored under its ids.
+               place: str | None = None, now: datetime | None = None,
+               judged: Judged | None = None) -> tuple[Recorded, Judged | None]:
+    """One negotiation's part of a transaction, and the machine's verdict on it (None: not one to keep).
 
-    ``place`` names the events in a refusal of their story (a rehearsal names their place in a document).
+    ``stored`` holds the events already stored under its ids. ``place`` names
+    the events in a refusal of their story (a rehearsal names their place in a
+    document). ``judged`` is taken for the verdict if it was made against the
+    version found and for every event of the batch.
     """
     for event in batch:
         if event.event_id in stored:
@@ -161,21 +198,28 @@ def _append_in(tx: Writer, negotiation_id: str, batch: Sequence[NewEvent], expec
                 raise DuplicateEvent(event.event_id, difference)
     fresh = [event for event in batch if event.event_id not in stored]
     if not fresh:  # a retried write: everything is already there
-        return Recorded(stored[event.event_id] for event in batch)
+        return Recorded(stored[event.event_id] for event in batch), None
 
     head, current = _current(tx, negotiation_id, expected_version, seen)
     now = now or datetime.now(UTC)
     rows = _rows(head, negotiation_id, current.version, now, [
         (event.event_id, event.type, event.data, event.occurred_at or now, event.reported_at or now, event.sources)
         for event in fresh], chained=write)
-    if _in_story_order(current, rows):
+    if (judged is not None and judged.version == current.version and len(fresh) == len(batch)
+            and judged.after.version == current.version + len(fresh)):
+        after = judged.after
+    elif _in_story_order(current, rows):
         after = decide(current, [(event, row["occurred_at"]) for event, row in zip(fresh, rows)])
     else:
         after = _retold(tx, negotiation_id, rows, place or _late_entries(rows))
+    # Dated by the write's own clock where an event gives no date: that verdict holds for this moment only.
+    verdict = (Judged(current.version, after) if all(event.occurred_at is not None for event in fresh)
+               and len(fresh) == len(batch) else None)
     if not write:
-        return Recorded()
+        return Recorded(), verdict
     written = _write(tx, head, after, rows, [event.sources for event in fresh])
-    return Recorded((stored.get(event.event_id) or written[event.event_id] for event in batch), written=len(fresh))
+    return (Recorded((stored.get(event.event_id) or written[event.event_id] for event in batch), written=len(fresh)),
+            verdict)
 
 
 def _correct_in(tx: Writer, negotiation_id: str, request: CorrectionRequest,
@@ -241,7 +285,7 @@ def rehearse(recorder: Recorder, negotiation_id: str, writes: Sequence[Rehearsed
             for write in writes:
                 try:
                     if write.correction is None:
-                        last = _append_in(tx, negotiation_id, write.events, version, True, {}, [], write.place)[-1]
+                        last = _append_in(tx, negotiation_id, write.events, version, True, {}, [], write.place)[0][-1]
                     else:
                         last = _correct_in(tx, negotiation_id, write.correction, version, [], write.place)
                 except IllegalStory:

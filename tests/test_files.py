@@ -13,8 +13,11 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from negotiation import ConcurrencyConflict, InvalidEvent, Ledger
+from negotiation import ConcurrencyConflict, IllegalTransition, InvalidEvent, Ledger, writer
+from negotiation import ledger as ledger_module
 from negotiation.cli import main
+from negotiation.domain.checks import new_events
+from negotiation.domain.entries import NewEvent
 from negotiation.files import loading, reading
 from negotiation.files.loading import LoadError, LoadReport, LoadStopped, load_streams, read_streams
 from negotiation.files.reading import EventFileLoader, core_schema_loader, read_seed_file, seed_event_id
@@ -383,19 +386,19 @@ def test_short_negotiations_are_written_together_a_chunk_at_a_time(
     path = tmp_path / "talks.yaml"
     path.write_text(THREE_TALKS, encoding="utf-8")
     together: list[list[str]] = []
-    record_together = ledger.record_together
+    record_judged = ledger.record_judged
 
-    def spy(batches: list[tuple[str, list[dict[str, Any]], int | None]]) -> Any:
+    def spy(batches: list[tuple[str, list[NewEvent], int | None]], judged: Any) -> Any:
         together.append([negotiation_id for negotiation_id, _, _ in batches])
-        return record_together(batches)
+        return record_judged(batches, judged)
 
-    monkeypatch.setattr(ledger, "record_together", spy)
+    monkeypatch.setattr(ledger, "record_judged", spy)
     progress: list[int] = []
 
     report = load_streams(ledger, read_streams([path]), progress.append)
 
     assert report == LoadReport(negotiations=3, recorded=5 + 3 + 1, already_stored=0)
-    assert together == [["korea-japan-2026", "korea-japan-2027"]]
+    assert together == [["korea-japan-2025"], ["korea-japan-2025"], ["korea-japan-2026", "korea-japan-2027"]]
     assert progress == [4, 1, 3, 1]
     assert [ledger.version(n) for n in ("korea-japan-2025", "korea-japan-2026", "korea-japan-2027")] == [5, 3, 1]
 
@@ -449,13 +452,13 @@ def test_a_rerun_sends_only_the_missing_events_and_its_progress_still_counts_eve
     with pytest.raises(LoadStopped):
         load_streams(ledger, read_streams([path]), after_first_chunk(database_url, "TermsDisputed", {"point": "x"}))
     sent: list[tuple[str, int]] = []
-    record_many = ledger.record_many
+    record_judged = ledger.record_judged
 
-    def spy(negotiation_id: str, events: list[dict[str, Any]], **options: Any) -> Any:
-        sent.append((negotiation_id, len(events)))
-        return record_many(negotiation_id, events, **options)
+    def spy(batches: list[tuple[str, list[NewEvent], int | None]], judged: Any) -> Any:
+        sent.extend((negotiation_id, len(events)) for negotiation_id, events, _ in batches)
+        return record_judged(batches, judged)
 
-    monkeypatch.setattr(ledger, "record_many", spy)
+    monkeypatch.setattr(ledger, "record_judged", spy)
     progress: list[int] = []
 
     rerun = load_streams(ledger, read_streams([path]), progress.append)
@@ -546,13 +549,13 @@ def test_a_load_leaves_the_cycle_collector_alone(
     streams = read_streams([path])
     seen: list[tuple[bool, int]] = []
     before = (gc.isenabled(), gc.get_freeze_count())
-    record_together = ledger.record_together
+    record_judged = ledger.record_judged
 
-    def spy(batches: list[tuple[str, list[dict[str, Any]], int | None]]) -> Any:
+    def spy(batches: list[tuple[str, list[NewEvent], int | None]], judged: Any) -> Any:
         seen.append((gc.isenabled(), gc.get_freeze_count()))
-        return record_together(batches)
+        return record_judged(batches, judged)
 
-    monkeypatch.setattr(ledger, "record_together", spy)
+    monkeypatch.setattr(ledger, "record_judged", spy)
 
     load_streams(ledger, streams)
 
@@ -583,3 +586,93 @@ def test_a_load_refused_at_check_time_names_the_item_of_the_document_and_its_dat
     assert str(refused.value).endswith("; nothing was written")
     assert "\n" not in str(refused.value)
     assert stored_rows() == []
+
+
+DATED_TALKS = """negotiation: korea-japan-2025
+events:
+  - {type: AgreedInPrinciple, data: {parties: [KR, JP]}, occurred_at: 2025-01-05, reported_at: 2025-01-05}
+  - {type: TermsAmended, data: {terms: {round: 1}}, occurred_at: 2025-01-06, reported_at: 2025-01-06}
+  - {type: TermsAmended, data: {terms: {round: 2}}, occurred_at: 2025-01-07, reported_at: 2025-01-07}
+---
+negotiation: korea-japan-2026
+events:
+  - {type: AgreedInPrinciple, data: {parties: [KR, JP]}, occurred_at: 2026-01-05, reported_at: 2026-01-05}
+  - {type: TermsAmended, data: {terms: {round: 1}}, occurred_at: 2026-01-06, reported_at: 2026-01-06}
+"""
+
+
+def test_a_load_checks_each_event_once_and_has_the_machine_judge_it_once(
+        ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "talks.yaml"
+    path.write_text(DATED_TALKS, encoding="utf-8")
+    shaped: list[str] = []
+    judged: list[str] = []
+
+    def spy_shape(checks: Callable[..., list[NewEvent]]) -> Callable[..., list[NewEvent]]:
+        def shape(negotiation_id: str, items: list[dict[str, Any]], **options: Any) -> list[NewEvent]:
+            shaped.extend(item["event_id"] for item in items)
+            return checks(negotiation_id, items, **options)
+        return shape
+
+    decide = writer.decide
+
+    def spy_decide(current: Any, events: list[tuple[NewEvent, Any]]) -> Any:
+        judged.extend(event.event_id for event, _ in events)
+        return decide(current, events)
+
+    monkeypatch.setattr(loading, "new_events", spy_shape(loading.new_events))
+    monkeypatch.setattr(ledger_module, "new_events", spy_shape(ledger_module.new_events))
+    monkeypatch.setattr(writer, "decide", spy_decide)
+
+    report = load_streams(ledger, read_streams([path]))
+
+    stored = [event.event_id for n in ("korea-japan-2025", "korea-japan-2026") for event in ledger.history(n)]
+    assert report == LoadReport(negotiations=2, recorded=5, already_stored=0)
+    assert len(stored) == 5
+    assert shaped == stored
+    assert judged == stored
+
+
+def test_a_verdict_is_not_taken_once_another_writer_has_moved_the_negotiation(ledger: Ledger) -> None:
+    ledger.record("korea-japan-2025", "AgreedInPrinciple", {"parties": ["KR", "JP"]},
+                  occurred_at="2025-01-05", reported_at="2025-01-05")
+    batches: list[tuple[str, list[NewEvent], int | None]] = [("korea-japan-2025", new_events("korea-japan-2025", [
+        {"type": "AgreementFinalised", "data": {"instruments": ["joint statement"]}, "occurred_at": "2025-03-01",
+         "reported_at": "2025-03-01"}]), None)]
+    verdicts = ledger.judge_together(batches)
+    ledger.record("korea-japan-2025", "TermsDisputed", {"point": "rice"}, occurred_at="2025-02-01",
+                  reported_at="2025-02-01")
+    before = ledger.history("korea-japan-2025")
+
+    with pytest.raises(IllegalTransition) as refused:
+        ledger.record_judged(batches, verdicts)
+
+    assert (refused.value.state, refused.value.event_type) == ("disputed_terms", "AgreementFinalised")
+    assert ledger.history("korea-japan-2025") == before
+
+
+def test_verdicts_not_one_for_each_batch_are_refused_and_nothing_is_written(ledger: Ledger) -> None:
+    batches: list[tuple[str, list[NewEvent], int | None]] = [
+        (n, new_events(n, [{"type": "AgreedInPrinciple", "data": {"parties": ["KR", "JP"]},
+                            "occurred_at": "2025-01-05", "reported_at": "2025-01-05"}]), 0)
+        for n in ("korea-japan-2025", "korea-japan-2026")]
+    verdicts = ledger.judge_together(batches)
+
+    with pytest.raises(InvalidEvent, match=r"^1 verdicts for 2 batches; give one for each, or none$"):
+        ledger.record_judged(batches, verdicts[:1])
+
+    assert ledger.read_all() == []
+    assert [recorded.written for recorded in ledger.record_judged(batches, verdicts)] == [1, 1]
+
+
+def test_streams_loaded_once_load_again_as_already_stored(ledger: Ledger, tmp_path: Path) -> None:
+    path = tmp_path / "talks.yaml"
+    path.write_text(DATED_TALKS, encoding="utf-8")
+    streams = read_streams([path])
+
+    first = load_streams(ledger, streams)
+    again = load_streams(ledger, streams)
+
+    assert (first.recorded, first.already_stored) == (5, 0)
+    assert (again.recorded, again.already_stored) == (0, 5)
+    assert len(ledger.read_all()) == 5

@@ -37,18 +37,36 @@ from typing import Any
 import orjson
 
 from ..bundled import bundled
-from ..domain.checks import check_event_id, check_payload, check_reported_at, check_sources, new_event
-from ..domain.entries import Recorded, RecordedEvent, content_difference
+from ..domain.checks import (
+    check_event_id,
+    check_payload,
+    check_reported_at,
+    check_sources,
+    new_event,
+    new_events,
+)
+from ..domain.entries import NewEvent, Recorded, RecordedEvent, content_difference
 from ..domain.payloads import DENIED, RETRACTED
 from ..domain.sources import stored_sources
 from ..domain.times import day_or_iso, iso, to_utc
 from ..errors import ConcurrencyConflict, IllegalTransition, InvalidEvent, NegotiationError
 from ..ledger import Ledger
-from .reading import SeedStream, is_correction, read_seed_file
+from ..writer import Judged
+from .reading import SeedStream, StreamItem, is_correction, read_seed_file
 
 #: Events per transaction when loading a long negotiation: big enough to be
 #: fast, small enough that progress shows and an interrupted load keeps most.
 CHUNK = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    """What the check found of a stream: its negotiation's version, how many of its events are stored,
+    and the machine's verdict on the rest (None: judged again when written)."""
+
+    version: int
+    stored: int
+    judged: Judged | None = None
 
 
 class LoadError(NegotiationError):
@@ -145,6 +163,12 @@ def load_streams(
     refused for any other reason, LoadStopped is raised: the chunks committed
     before it stay stored, nothing of it or after it is, and the message says
     which. Re-running the load records only what is missing.
+
+    The check replaces each stream's new events by their checked form, so
+    memory stays that of the files read, and the write takes them as checked;
+    it takes the machine's verdict of the check too where the negotiation is
+    still at the version the check judged against (another writer moving it
+    in between has it judged again).
     """
     streams = list(streams)
     checked = _check_all(ledger, streams)
@@ -156,7 +180,7 @@ def load_streams(
             _write_group(ledger, streams, checked, index, group, report, progress)
             index += group
             continue
-        stream, (version, stored) = streams[index], checked[index]
+        stream, (version, stored, judged) = streams[index], _fields(checked[index])
         # The events the check found stored (the document's first ones) say what is stored: not sent again.
         start = stored
         if stored:
@@ -164,7 +188,7 @@ def load_streams(
             progress(stored)
         for part in _parts(stream.events[stored:]):
             try:
-                recorded = _write(ledger, stream.negotiation_id, part, version)
+                recorded = _write(ledger, stream.negotiation_id, part, version, judged)
             except NegotiationError as e:
                 raise LoadStopped(streams, index, start, len(part), report, e) from e
             # What this chunk's transaction wrote, not what the check found: another load of the same
@@ -190,20 +214,24 @@ def _title(ledger: Ledger, streams: Sequence[SeedStream]) -> None:
         ledger.set_titles(changed)
 
 
+def _fields(checked: _Checked) -> tuple[int, int, Judged | None]:
+    return checked.version, checked.stored, checked.judged
+
+
 def _plain(stream: SeedStream, stored: int = 0) -> bool:
     """Whether what is left to write of a stream is one run of events: no retraction or correction, one chunk."""
     rest = stream.events[stored:]
     return 0 < len(rest) <= CHUNK and not any(is_correction(item) for item in rest)
 
 
-def _check_all(ledger: Ledger, streams: Sequence[SeedStream]) -> list[tuple[int, int]]:
+def _check_all(ledger: Ledger, streams: Sequence[SeedStream]) -> list[_Checked]:
     """Each stream's version and stored events, every stream checked; LoadError names the first refused.
 
     Runs of negotiations not stored yet are checked together, a chunk's worth
     at a time (``check_together``, one read); a run that is refused is checked
     again a negotiation at a time, which says which one and why.
     """
-    checked: list[tuple[int, int]] = []
+    checked: list[_Checked] = []
     index = 0
     while index < len(streams):
         size = 0
@@ -214,11 +242,15 @@ def _check_all(ledger: Ledger, streams: Sequence[SeedStream]) -> list[tuple[int,
             end += 1
         if end - index > 1:
             try:
-                ledger.check_together([(stream.negotiation_id, stream.events, 0) for stream in streams[index:end]])
+                batches = [(stream.negotiation_id, _shaped(stream.negotiation_id, stream.events), 0)
+                           for stream in streams[index:end]]
+                verdicts = ledger.judge_together(batches)
             except NegotiationError:
                 pass  # told apart below, one negotiation at a time
             else:
-                checked.extend((0, 0) for _ in range(index, end))
+                for stream, (_, events, _), verdict in zip(streams[index:end], batches, verdicts):
+                    stream.events[:] = events
+                    checked.append(_Checked(0, 0, verdict))
                 index = end
                 continue
         for stream in streams[index:max(end, index + 1)]:
@@ -231,7 +263,7 @@ def _check_all(ledger: Ledger, streams: Sequence[SeedStream]) -> list[tuple[int,
 CHECK_ATTEMPTS = 10
 
 
-def _check_one(ledger: Ledger, stream: SeedStream) -> tuple[int, int]:
+def _check_one(ledger: Ledger, stream: SeedStream) -> _Checked:
     for attempt in range(1, CHECK_ATTEMPTS + 1):
         try:
             return _check(ledger, stream)
@@ -250,12 +282,12 @@ def _check_one(ledger: Ledger, stream: SeedStream) -> tuple[int, int]:
     raise AssertionError("unreachable")
 
 
-def _group(streams: Sequence[SeedStream], checked: Sequence[tuple[int, int]], index: int) -> int:
+def _group(streams: Sequence[SeedStream], checked: Sequence[_Checked], index: int) -> int:
     """How many streams from ``index`` on go in one transaction: whole plain runs, at most CHUNK events (0: none)."""
     size = 0
     end = index
-    while end < len(streams) and _plain(streams[end], checked[end][1]):
-        rest = len(streams[end].events) - checked[end][1]
+    while end < len(streams) and _plain(streams[end], checked[end].stored):
+        rest = len(streams[end].events) - checked[end].stored
         if size + rest > CHUNK:
             break
         size += rest
@@ -263,18 +295,18 @@ def _group(streams: Sequence[SeedStream], checked: Sequence[tuple[int, int]], in
     return end - index if end - index > 1 else 0
 
 
-def _write_group(ledger: Ledger, streams: Sequence[SeedStream], checked: Sequence[tuple[int, int]], index: int,
+def _write_group(ledger: Ledger, streams: Sequence[SeedStream], checked: Sequence[_Checked], index: int,
                  count: int, report: LoadReport, progress: Callable[[int], None]) -> None:
-    """Write several streams' remaining events in one transaction (``record_together``)."""
-    batches = [(streams[i].negotiation_id, streams[i].events[checked[i][1]:], checked[i][0])
+    """Write several streams' remaining events in one transaction (``record_judged``)."""
+    batches = [(streams[i].negotiation_id, _as_checked(streams[i].events[checked[i].stored:]), checked[i].version)
                for i in range(index, index + count)]
     try:
-        written = ledger.record_together(batches)
+        written = ledger.record_judged(batches, [checked[i].judged for i in range(index, index + count)])
     except NegotiationError as e:
         first = streams[index]
-        stored = checked[index][1]
+        stored = checked[index].stored
         raise LoadStopped(streams, index, stored, len(first.events) - stored, report, e) from e
-    for (_, events, version), recorded, (_, stored) in zip(batches, written, checked[index:index + count]):
+    for (_, events, _), recorded, (_, stored, _) in zip(batches, written, map(_fields, checked[index:index + count])):
         fresh = recorded.written
         report.already_stored += stored + len(events) - fresh
         report.recorded += fresh
@@ -282,9 +314,9 @@ def _write_group(ledger: Ledger, streams: Sequence[SeedStream], checked: Sequenc
         progress(stored + len(events))
 
 
-def _parts(items: Sequence[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+def _parts(items: Sequence[StreamItem]) -> Iterator[list[StreamItem]]:
     """A stream's writes, in order: runs of events (at most CHUNK each), and each retraction or correction alone."""
-    run: list[dict[str, Any]] = []
+    run: list[StreamItem] = []
     for item in items:
         if is_correction(item):
             if run:
@@ -300,11 +332,19 @@ def _parts(items: Sequence[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
         yield run
 
 
-def _write(ledger: Ledger, negotiation_id: str, part: list[dict[str, Any]], version: int) -> Recorded:
-    """One transaction: a run of events, or a retraction or correction (stored ones come back as stored)."""
-    if not is_correction(part[0]):
-        return ledger.record_many(negotiation_id, part, expected_version=version)
-    entry = _correct(ledger, negotiation_id, part[0], version)
+def _write(ledger: Ledger, negotiation_id: str, part: list[StreamItem], version: int,
+           judged: Judged | None) -> Recorded:
+    """One transaction: a run of events, or a retraction or correction (stored ones come back as stored).
+
+    A run checked already is written as checked, with the check's verdict (the
+    writer takes it only if the run is the one judged, at the version found).
+    """
+    first = part[0]
+    if isinstance(first, NewEvent):
+        return ledger.record_judged([(negotiation_id, _as_checked(part), version)], [judged])[0]
+    if not is_correction(first):
+        return ledger.record_many(negotiation_id, _as_read(part), expected_version=version)
+    entry = _correct(ledger, negotiation_id, first, version)
     # A retraction or correction found stored comes back with the version it has; one written extends the
     # stream. (Another load that wrote the same one at the same place between the check and this write
     # is not told apart from this one writing it.)
@@ -324,7 +364,7 @@ def _correct(ledger: Ledger, negotiation_id: str, item: dict[str, Any], version:
                          event_reported_at=item.get("event_reported_at"), **common)
 
 
-def _check(ledger: Ledger, stream: SeedStream) -> tuple[int, int]:
+def _check(ledger: Ledger, stream: SeedStream) -> _Checked:
     """Check a stream against what is stored, writing nothing.
 
     Returns the negotiation's version and how many of the document's events
@@ -345,26 +385,49 @@ def _check(ledger: Ledger, stream: SeedStream) -> tuple[int, int]:
     else:  # a new negotiation: every item is new, and the ledger checks the ids
         new = stream.events
     first = next((i for i, item in enumerate(new) if is_correction(item)), len(new))
-    ahead = new[:first]
+    ahead = _shaped(negotiation_id, new[:first])
+    judged = None
     if ahead:
         try:
-            ledger.check_many(negotiation_id, ahead, expected_version=version)
+            judged = ledger.judge_together([(negotiation_id, ahead, version)])[0]
         except IllegalTransition as e:
             if e.index is None:
                 raise
             item = ahead[e.index]
             ordinal = len(stream.events) - len(new) + e.index + 1
-            when = f" of {day_or_iso(to_utc(item['occurred_at']))}" if item.get("occurred_at") is not None else ""
+            when = f" of {day_or_iso(item.occurred_at)}" if item.occurred_at is not None else ""
             said = str(e).removesuffix("; nothing was written")
-            raise LoadError(f"{stream.source}: {negotiation_id}: event {ordinal} of the document ({item['type']}"
+            raise LoadError(f"{stream.source}: {negotiation_id}: event {ordinal} of the document ({item.type}"
                             f"{when}): {said}; nothing was written") from e
     if first < len(new):
         ledger.check_in_turn(negotiation_id, _rehearsal(stream, set(stored)), expected_version=version)
-    return version, len(stream.events) - len(new)
+    # The checked form replaces the read one (the new events are the document's last ones): the write
+    # takes them as they are, and the document is not held twice.
+    start = len(stream.events) - len(new)
+    stream.events[start:start + len(ahead)] = ahead
+    return _Checked(version, start, judged)
 
 
-def _id(item: dict[str, Any]) -> str:
-    return check_event_id(item["event_id"])
+def _shaped(negotiation_id: str, items: Sequence[StreamItem]) -> list[NewEvent]:
+    """Events of a stream checked for shape, as the ledger checks them (a load's earlier check is kept)."""
+    read = iter(new_events(negotiation_id, _as_read(items)))
+    return [item if isinstance(item, NewEvent) else next(read) for item in items]
+
+
+def _as_checked(items: Sequence[StreamItem]) -> list[NewEvent]:
+    """A run of events the check has put in their checked form."""
+    checked = [item for item in items if isinstance(item, NewEvent)]
+    if len(checked) != len(items):
+        raise AssertionError("a run is written only after the check replaced its events by their checked form")
+    return checked
+
+
+def _as_read(items: Sequence[StreamItem]) -> list[dict[str, Any]]:
+    return [item for item in items if not isinstance(item, NewEvent)]
+
+
+def _id(item: StreamItem) -> str:
+    return item.event_id if isinstance(item, NewEvent) else check_event_id(item["event_id"])
 
 
 def _refuse_edits(stream: SeedStream, stored: dict[str, RecordedEvent]) -> None:
@@ -392,9 +455,11 @@ def _same(first: object, second: object) -> bool:
     return orjson.dumps(first, option=orjson.OPT_SORT_KEYS) == orjson.dumps(second, option=orjson.OPT_SORT_KEYS)
 
 
-def _difference(negotiation_id: str, item: dict[str, Any], entry: RecordedEvent,
+def _difference(negotiation_id: str, item: StreamItem, entry: RecordedEvent,
                 stored: dict[str, RecordedEvent]) -> str | None:
     """What the document says otherwise of a stored entry, in words; None if nothing."""
+    if isinstance(item, NewEvent):  # checked by an earlier load of these streams
+        return content_difference(entry, item)
     if not is_correction(item):
         return content_difference(entry, new_event(
             negotiation_id, item["type"], item.get("data", {}), occurred_at=item.get("occurred_at"),
@@ -436,8 +501,17 @@ def _rehearsal(stream: SeedStream, stored: set[str]) -> list[tuple[str, list[dic
         start += len(part)
         if not ordinals:
             continue
-        fresh = [item for item in part if _id(item) not in stored]
+        fresh = [_as_mapping(item) for item in part if _id(item) not in stored]
         place = (f"event {ordinals[0]} of the document" if is_correction(part[0])
                  else f"events {ordinals[0]}-{start} of the document")
         writes.append((place, fresh))
     return writes
+
+
+def _as_mapping(item: StreamItem) -> dict[str, Any]:
+    """An item as ``Ledger.check_in_turn`` takes it: an event checked by an earlier load of these streams
+    is given back in the form it was read in, its fields as checked."""
+    if not isinstance(item, NewEvent):
+        return item
+    return {"type": item.type, "data": item.data, "occurred_at": item.occurred_at, "sources": item.sources,
+            "event_id": item.event_id, "reported_at": item.reported_at}

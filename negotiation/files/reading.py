@@ -66,6 +66,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ..domain.checks import check_event_id, check_negotiation_id, check_title
 from ..domain.payloads import CORRECTION_TYPES, DENIED, RETRACTED
 from ..domain.echo import shown
+from ..domain.entries import NewEvent
 from ..errors import InvalidEvent
 
 #: Namespace of the derived event ids; changing it would make every seed look new.
@@ -335,13 +336,21 @@ def _read_plain(text: str) -> list[Any]:
         loader.dispose()
 
 
+#: An item of a stream: as read from the file, or an event in the form a load checked it to.
+StreamItem = dict[str, Any] | NewEvent
+
+
 @dataclass(frozen=True)
 class SeedStream:
-    """One negotiation's events as read from a file."""
+    """One negotiation's events as read from a file.
+
+    A load replaces each event it has checked by its checked form (a
+    ``NewEvent``), so the document read is not held twice in memory.
+    """
 
     negotiation_id: str
     title: str | None
-    events: list[dict[str, Any]]
+    events: list[StreamItem]
     source: str
 
 
@@ -456,12 +465,12 @@ def _stream(path: Path, doc: object) -> SeedStream:
         if correction:
             item = _correction(f"{path}: {negotiation_id}: event {ordinal} ({item['type']})", ordinal, item, items)
         items.append(item)
-    return SeedStream(negotiation_id, title, items, str(path))
+    return SeedStream(negotiation_id, title, [*items], str(path))
 
 
-def is_correction(item: dict[str, Any]) -> bool:
+def is_correction(item: StreamItem) -> bool:
     """Whether an item of a stream retracts or corrects an earlier event rather than being one."""
-    return item.get("type") in CORRECTION_TYPES
+    return not isinstance(item, NewEvent) and item.get("type") in CORRECTION_TYPES
 
 
 def _correction(where: str, ordinal: int, item: dict[str, Any], earlier: list[dict[str, Any]]) -> dict[str, Any]:
