@@ -87,13 +87,19 @@ Batch = tuple[str, Sequence[NewEvent], int | None]
 class Judged:
     """What the machine made of a batch against one version of its negotiation: the state the batch leaves.
 
-    A write of that batch that finds the negotiation still at ``version`` takes
-    ``after`` instead of judging the batch again: the log up to a version never
-    changes, so neither does the machine's verdict on what follows it.
+    A write of those same events that finds the negotiation still at ``version``
+    takes ``after`` instead of judging them again: the log up to a version never
+    changes, so neither does the machine's verdict on what follows it. Any other
+    events, or another version, are judged as they are written.
     """
 
     version: int
+    events: tuple[NewEvent, ...]
     after: Negotiation
+
+    def holds_for(self, version: int, events: Sequence[NewEvent]) -> bool:
+        """Whether this verdict is the machine's on ``events`` written after ``version``."""
+        return version == self.version and tuple(events) == self.events
 
 
 def append_together(recorder: Recorder, batches: Sequence[Batch], *, write: bool = True,
@@ -205,16 +211,15 @@ def _append_in(tx: Writer, negotiation_id: str, batch: Sequence[NewEvent], expec
     rows = _rows(head, negotiation_id, current.version, now, [
         (event.event_id, event.type, event.data, event.occurred_at or now, event.reported_at or now, event.sources)
         for event in fresh], chained=write)
-    if (judged is not None and judged.version == current.version and len(fresh) == len(batch)
-            and judged.after.version == current.version + len(fresh)):
+    if judged is not None and judged.holds_for(current.version, fresh):
         after = judged.after
     elif _in_story_order(current, rows):
         after = decide(current, [(event, row["occurred_at"]) for event, row in zip(fresh, rows)])
     else:
         after = _retold(tx, negotiation_id, rows, place or _late_entries(rows))
     # Dated by the write's own clock where an event gives no date: that verdict holds for this moment only.
-    verdict = (Judged(current.version, after) if all(event.occurred_at is not None for event in fresh)
-               and len(fresh) == len(batch) else None)
+    dated = all(event.occurred_at is not None for event in fresh)
+    verdict = Judged(current.version, tuple(fresh), after) if dated else None
     if not write:
         return Recorded(), verdict
     written = _write(tx, head, after, rows, [event.sources for event in fresh])

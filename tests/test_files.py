@@ -651,6 +651,25 @@ def test_a_verdict_is_not_taken_once_another_writer_has_moved_the_negotiation(le
     assert ledger.history("korea-japan-2025") == before
 
 
+def test_a_verdict_on_other_events_is_not_taken_for_these(ledger: Ledger) -> None:
+    ledger.record("korea-japan-2025", "AgreedInPrinciple", {"parties": ["KR", "JP"]},
+                  occurred_at="2025-01-05", reported_at="2025-01-05")
+
+    def batch(event: dict[str, Any]) -> list[tuple[str, list[NewEvent], int | None]]:
+        return [("korea-japan-2025", new_events("korea-japan-2025", [
+            {**event, "occurred_at": "2025-03-01", "reported_at": "2025-03-01"}]), None)]
+    finalised = batch({"type": "AgreementFinalised", "data": {"instruments": ["joint statement"]}})
+    disputed = batch({"type": "TermsDisputed", "data": {"point": "rice"}})
+    verdict_on_finalising = ledger.judge_together(finalised)
+
+    # At the same version, one event each: the verdict on finalising says nothing of a dispute.
+    ledger.record_judged(disputed, verdict_on_finalising)
+
+    kept = ledger.get("korea-japan-2025")
+    assert (kept.state, kept.open_disputes) == ("disputed_terms", ("rice",))
+    assert ledger.verify().intact  # the state kept beside the log is the one its history gives
+
+
 def test_verdicts_not_one_for_each_batch_are_refused_and_nothing_is_written(ledger: Ledger) -> None:
     batches: list[tuple[str, list[NewEvent], int | None]] = [
         (n, new_events(n, [{"type": "AgreedInPrinciple", "data": {"parties": ["KR", "JP"]},
