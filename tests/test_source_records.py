@@ -125,11 +125,18 @@ def test_the_command_line_records_and_shows_an_article(tmp_path: Path) -> None:
     assert "".join(said.split()) in "".join(condensed.split())
 
 
-def test_the_command_line_refuses_a_script_address_in_one_line(tmp_path: Path) -> None:
+@pytest.fixture
+def opened(tmp_path: Path) -> str:
+    """A database holding the US–UK deal of 8 May 2025, recorded from the command line."""
     url = f"sqlite:///{tmp_path / 'cli.db'}"
-    runner = CliRunner()
-    runner.invoke(main, ["--url", url, "record", "us-uk-2025", "AgreedInPrinciple", "--data",
-                         '{"parties": ["US", "GB"]}', "--occurred-at", "2025-05-08", "--backfill"])
+    recorded = CliRunner().invoke(main, ["--url", url, "record", "us-uk-2025", "AgreedInPrinciple", "--data",
+                                         '{"parties": ["US", "GB"]}', "--occurred-at", "2025-05-08", "--backfill"])
+    assert recorded.exit_code == 0, recorded.output
+    return url
+
+
+def test_the_command_line_refuses_a_script_address_in_one_line(opened: str) -> None:
+    url, runner = opened, CliRunner()
     with Ledger.open(url) as ledger:
         before = ledger.read_all()
     refused = runner.invoke(main, ["--url", url, "record", "us-uk-2025", "TermsDisputed", "--data",
@@ -181,11 +188,8 @@ def test_a_retraction_and_a_correction_name_their_articles_from_the_command_line
         ("EventCorrected", ("Reuters", SourceRecord.from_stored(correction)))]
 
 
-def test_a_bad_article_on_a_retraction_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    runner = CliRunner()
-    runner.invoke(main, ["--url", url, "record", "us-uk-2025", "AgreedInPrinciple", "--data",
-                         '{"parties": ["US", "GB"]}', "--occurred-at", "2025-05-08", "--backfill"])
+def test_a_bad_article_on_a_retraction_is_one_line_and_writes_nothing(opened: str) -> None:
+    url, runner = opened, CliRunner()
     with Ledger.open(url) as ledger:
         before = ledger.read_all()
 
