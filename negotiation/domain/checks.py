@@ -81,12 +81,18 @@ MAX_TITLE = 400
 
 def check_title(value: object) -> str:
     """Return ``value`` if it is a title a negotiation can be given, else raise InvalidEvent."""
-    if not isinstance(value, str) or not value.strip() or len(value) > MAX_TITLE:
-        raise InvalidEvent(f"title must be text of 1 to {MAX_TITLE} characters, got {shown(value)}")
+    return _bounded_text(value, MAX_TITLE, "title", f"title must be text of 1 to {MAX_TITLE} characters")
+
+
+def _bounded_text(value: object, most: int, field: str, refusal: str) -> str:
+    """``value`` if it is storable text of 1 to ``most`` characters, not all blank; else InvalidEvent, said as
+    ``refusal`` (then what was given) or, for text no store takes, after ``field``."""
+    if not isinstance(value, str) or not value.strip() or len(value) > most:
+        raise InvalidEvent(f"{refusal}, got {shown(value)}")
     try:
         return storable_text(value)
     except ValueError as e:
-        raise InvalidEvent(f"title: {e}") from None
+        raise InvalidEvent(f"{field}: {e}") from None
 
 
 #: The most characters a source's web address may hold (what browsers and servers reliably take).
@@ -154,12 +160,7 @@ def check_source(value: object, place: int) -> Source:
 
 def check_source_name(value: object) -> str:
     """An outlet's name, checked: what a plain source is, and what source questions are asked by."""
-    if not isinstance(value, str) or not value.strip() or len(value) > MAX_NAME:
-        raise InvalidEvent(f"sources: each source must be a non-empty name, got {shown(value)}")
-    try:
-        return storable_text(value)
-    except ValueError as e:
-        raise InvalidEvent(f"sources: {e}") from None
+    return _bounded_text(value, MAX_NAME, "sources", "sources: each source must be a non-empty name")
 
 
 def check_sources(value: object) -> tuple[Source, ...]:

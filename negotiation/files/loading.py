@@ -180,7 +180,8 @@ def load_streams(
             _write_group(ledger, streams, checked, index, group, report, progress)
             index += group
             continue
-        stream, (version, stored, judged) = streams[index], _fields(checked[index])
+        stream, found = streams[index], checked[index]
+        version, stored, judged = found.version, found.stored, found.judged
         # The events the check found stored (the document's first ones) say what is stored: not sent again.
         start = stored
         if stored:
@@ -212,10 +213,6 @@ def _title(ledger: Ledger, streams: Sequence[SeedStream]) -> None:
                if stream.title is not None and stored.get(stream.negotiation_id) != stream.title}
     if changed:
         ledger.set_titles(changed)
-
-
-def _fields(checked: _Checked) -> tuple[int, int, Judged | None]:
-    return checked.version, checked.stored, checked.judged
 
 
 def _plain(stream: SeedStream, stored: int = 0) -> bool:
@@ -306,8 +303,8 @@ def _write_group(ledger: Ledger, streams: Sequence[SeedStream], checked: Sequenc
         first = streams[index]
         stored = checked[index].stored
         raise LoadStopped(streams, index, stored, len(first.events) - stored, report, e) from e
-    for (_, events, _), recorded, (_, stored, _) in zip(batches, written, map(_fields, checked[index:index + count])):
-        fresh = recorded.written
+    for (_, events, _), recorded, found in zip(batches, written, checked[index:index + count]):
+        stored, fresh = found.stored, recorded.written
         report.already_stored += stored + len(events) - fresh
         report.recorded += fresh
         report.negotiations += 1
