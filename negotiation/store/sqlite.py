@@ -12,6 +12,7 @@ on the sqlite3 connection of the same Core connection and transaction
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -178,6 +179,13 @@ class SqliteRecorder:
         self.engine = engine
         self.url = engine.url.render_as_string(hide_password=True)
         self.revisions: tuple[str | None, str | None] = (None, None)
+        # One Core connection kept for writes to a file: the file takes one writer at a time anyway,
+        # and a pool checkout and return per write (its reset, its queue) costs more than the BEGIN
+        # and COMMIT of the write itself. An in-process database keeps none: its pool gives each
+        # thread a database of its own, which a shared connection would cross.
+        self._keeps_writer = not _in_process(engine)
+        self._writer: Connection | None = None
+        self._writer_lock = threading.Lock()
 
     @classmethod
     def open(cls, url: str, *, upgrade: bool = True) -> SqliteRecorder:
@@ -204,10 +212,24 @@ class SqliteRecorder:
 
     @contextmanager
     def writing(self) -> Iterator[SqliteSession]:
-        with (translating_errors(),
-              self.engine.connect().execution_options(transaction="write") as conn,
-              conn.begin()):
-            yield SqliteSession(conn)
+        if not self._keeps_writer or not self._writer_lock.acquire(blocking=False):
+            # Another thread's write holds the kept connection: a pooled one, queued by BEGIN IMMEDIATE.
+            with (translating_errors(),
+                  self.engine.connect().execution_options(transaction="write") as conn,
+                  conn.begin()):
+                yield SqliteSession(conn)
+            return
+        try:
+            conn = self._writer
+            if conn is None or conn.closed or conn.invalidated:
+                conn = self._writer = self.engine.connect().execution_options(transaction="write")
+            with translating_errors(), conn.begin():
+                yield SqliteSession(conn)
+        finally:
+            if self._writer is not None and self._writer.invalidated:  # lost in the write: a new one next time
+                self._writer.close()
+                self._writer = None
+            self._writer_lock.release()
 
     @contextmanager
     def projection_transaction(self, name: str) -> Iterator[SqliteSession]:
@@ -227,10 +249,18 @@ class SqliteRecorder:
             return session.end_of_log()
 
     def waiter(self) -> Waiter:
-        database = self.engine.url.database
-        if database in (None, "", ":memory:") or self.engine.url.query.get("mode") == "memory":
+        if _in_process(self.engine):
             return ProbeWaiter(self.end_of_log)  # no second connection can see an in-process database
-        return DataVersionWaiter(database)
+        return DataVersionWaiter(self.engine.url.database or "")
 
     def close(self) -> None:
+        with self._writer_lock:
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
         self.engine.dispose()
+
+
+def _in_process(engine: Engine) -> bool:
+    """Whether ``engine`` is on an in-process database (``sqlite://``), not a file."""
+    return engine.url.database in (None, "", ":memory:") or engine.url.query.get("mode") == "memory"
