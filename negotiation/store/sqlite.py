@@ -220,9 +220,9 @@ class SqliteRecorder:
                 yield SqliteSession(conn)
             return
         try:
+            if self._writer is None or self._writer.closed or self._writer.invalidated:
+                self._writer = self.engine.connect().execution_options(transaction="write")
             conn = self._writer
-            if conn is None or conn.closed or conn.invalidated:
-                conn = self._writer = self.engine.connect().execution_options(transaction="write")
             with translating_errors(), conn.begin():
                 yield SqliteSession(conn)
         finally:
