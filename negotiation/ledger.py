@@ -589,8 +589,9 @@ BACKDATED = timedelta(days=2)
 def _warn_if_backdated(events: Sequence[NewEvent], stacklevel: int = 4) -> None:
     """Warn once for events days old that were given no ``reported_at``: they count as reported now."""
     now = datetime.now(UTC)
+    history = now - BACKDATED
     old = [event for event in events if event.reported_at is None and event.occurred_at is not None
-           and event.occurred_at < now - BACKDATED]
+           and event.occurred_at < history]
     if old:
         first, when = old[0], old[0].occurred_at
         assert when is not None  # chosen for its date above

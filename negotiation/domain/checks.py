@@ -7,6 +7,7 @@ field and what was wrong.
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import Iterable, Mapping
@@ -160,6 +161,15 @@ def check_source(value: object, place: int) -> Source:
 
 def check_source_name(value: object) -> str:
     """An outlet's name, checked: what a plain source is, and what source questions are asked by."""
+    if type(value) is str:
+        return _checked_name(value)
+    return _bounded_text(value, MAX_NAME, "sources", "sources: each source must be a non-empty name")
+
+
+@functools.lru_cache(maxsize=4096)
+def _checked_name(value: str) -> str:
+    # A log names a few hundred outlets, each thousands of times: each is checked once (a refusal is
+    # never kept, so it is raised again each time).
     return _bounded_text(value, MAX_NAME, "sources", "sources: each source must be a non-empty name")
 
 

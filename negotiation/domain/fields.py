@@ -38,10 +38,17 @@ _CONTROLS = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _NOT_XML = re.compile("[\ufffe\uffff]")
 
 
+#: Every character ``storable_text`` refuses, in one class: text holding none (nearly all) is passed by one
+#: search, and only text holding one is looked at again to say what is wrong with it.
+_REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
+
+
 def storable_text(value: str) -> str:
     """Refuse text no database stores faithfully (NUL characters, unpaired surrogates), control
     characters, which would act on the terminal or the page that shows the text, and U+FFFE and U+FFFF,
     which no XML document (the feed) may hold."""
+    if _REFUSED.search(value) is None:
+        return value
     if "\x00" in value:
         raise ValueError(f"text must not contain NUL characters, got one at character {value.index(chr(0)) + 1}")
     control = _CONTROLS.search(value)
