@@ -95,6 +95,16 @@ def test_sqlite_runs_in_wal_mode(sqlite_url: str) -> None:
     assert mode == "wal"
 
 
+def test_sqlite_keeps_the_index_of_sources_without_a_rowid_table_beside_it(sqlite_url: str) -> None:
+    with Ledger.open(sqlite_url) as ledger:
+        ledger.record("us-japan-2025", "AgreedInPrinciple", {"parties": ["US", "JP"]}, sources=["Reuters"])
+
+    made = scalar(sqlite_url, "SELECT sql FROM sqlite_schema WHERE name = 'entry_sources'")
+
+    assert made.rstrip().endswith("WITHOUT ROWID")
+    assert scalar(sqlite_url, "SELECT source || ' ' || position FROM entry_sources") == "Reuters 1"
+
+
 def test_postgres_stores_data_as_jsonb_and_times_with_zones(postgres_url: str) -> None:
     with Ledger.open(postgres_url):
         pass

@@ -152,6 +152,8 @@ entry_sources = Table(
     Column("source", String(200), primary_key=True),
     Column("position", Position, primary_key=True, autoincrement=False),
     Column("negotiation_id", String(64), nullable=False),
+    # Found only by its key: on SQLite the key is the table (no rowid table beside it to write too).
+    sqlite_with_rowid=False,
 )
 
 # How far each projection (``negotiation/projections.py``) has read the log:
