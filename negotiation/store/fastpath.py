@@ -32,7 +32,7 @@ from typing import Any, TypeVar, cast
 import orjson
 from sqlalchemy import Connection, Engine
 
-from ..domain.sources import read_sources, stored_outlets
+from ..domain.sources import Source, read_sources, stored_outlets
 from ..errors import StorageError
 
 T = TypeVar("T")
@@ -243,8 +243,11 @@ def stream(conn: Connection, negotiation_id: str, until_version: int | None = No
 
 
 def _decoded(rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    # Moments repeat (a batch shares its recording time, a report its day): parse each once.
+    # Moments repeat (a batch shares its recording time, a report its day), and so do lists of sources
+    # (a story told by the same few outlets): each distinct text is parsed once. Both parse to values
+    # nothing changes (datetimes, tuples of names and frozen records), so entries may share them.
     moments: dict[str, datetime] = {}
+    named: dict[str, tuple[Source, ...]] = {}
 
     def moment(text: str) -> datetime:
         parsed = moments.get(text)
@@ -252,7 +255,13 @@ def _decoded(rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
             parsed = moments[text] = read_utc(text)
         return parsed
 
+    def sources_of(text: str) -> tuple[Source, ...]:
+        parsed = named.get(text)
+        if parsed is None:
+            parsed = named[text] = read_sources(read_json(text))
+        return parsed
+
     return [(read_uuid(event_id), negotiation, version, position, kind, read_json(data), moment(occurred_at),
-             moment(recorded_at), read_sources(read_json(sources)), digest, schema_version, moment(reported_at), commit_id)
+             moment(recorded_at), sources_of(sources), digest, schema_version, moment(reported_at), commit_id)
             for (event_id, negotiation, version, position, kind, data, occurred_at, recorded_at, sources, digest,
                  schema_version, reported_at, commit_id) in rows]
