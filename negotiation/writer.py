@@ -423,8 +423,8 @@ def _recorded(row: EventRow, *, position: int, commit_id: int = 0,
               sources: tuple[Source, ...] | None = None) -> RecordedEvent:
     """A row as the entry it is once stored: its sources as checked on the way in (the very values its
     stored form was made from), or, not given, read back from that form."""
-    return RecordedEvent(event_id=row["event_id"], negotiation_id=row["negotiation_id"], version=row["version"],
-                         position=position, type=row["type"], data=row["data"], occurred_at=row["occurred_at"],
-                         recorded_at=row["recorded_at"],
-                         sources=read_sources(row["sources"]) if sources is None else sources, hash=row["hash"],
-                         schema_version=row["schema_version"], reported_at=row["reported_at"], commit_id=commit_id)
+    # In the order of its fields: an append builds one per event, and named arguments cost a third more.
+    return RecordedEvent(row["event_id"], row["negotiation_id"], row["version"], position, row["type"], row["data"],
+                         row["occurred_at"], row["recorded_at"],
+                         read_sources(row["sources"]) if sources is None else sources, row["hash"],
+                         row["schema_version"], row["reported_at"], commit_id)

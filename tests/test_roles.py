@@ -25,6 +25,7 @@ from negotiation import Ledger
 from negotiation.cli import main
 from negotiation.projections import NegotiationStates, rebuild, run, states
 from negotiation.store import roles
+from negotiation.store.migrate import head_revision
 from negotiation.store.schema import metadata
 
 pytestmark = pytest.mark.postgres
@@ -345,7 +346,7 @@ def test_a_set_up_the_grants_would_not_hold_is_refused_before_anything_changes(c
         "superuser owner": "postgres is a superuser: name the role that is to own the tables with --owner",
         "writer in owner": f"{cluster.writer} is a member of {cluster.owner}, so it may do what the owner does",
         "writer superuser": f"{cluster.writer} is a superuser, which no grant limits",
-        "not migrated": "has no negotiation schema, not 0010: run `negotiation db upgrade` as the owner first",
+        "not migrated": f"has no negotiation schema, not {head_revision()}: run `negotiation db upgrade` as the owner first",
     }[case]
     assert refused.exit_code == 1
     assert expected in refused.stderr and len(refused.stderr.strip().splitlines()) == 1

@@ -271,16 +271,10 @@ def _checked(negotiation_id: str, event_type: object, data: object, occurred_at:
         reported = check_reported_at(occurred)  # back-filled history: known when it happened
     elif reported is not None and occurred is not None:
         check_reported_after(occurred, reported)
-    return NewEvent(
-        event_id=check_event_id(event_id),
-        negotiation_id=negotiation_id,
-        type=event_type,
-        data=check_payload(event_type, data),
-        occurred_at=occurred,
-        sources=check_sources(sources),
-        id_given=event_id is not None,
-        reported_at=reported,
-    )
+    # In the order of its fields (event_id, negotiation_id, type, data, occurred_at, sources, id_given,
+    # reported_at): a batch makes one per event, and named arguments cost a third more.
+    return NewEvent(check_event_id(event_id), negotiation_id, event_type, check_payload(event_type, data), occurred,
+                    check_sources(sources), event_id is not None, reported)
 
 
 def check_reported_after(occurred: datetime, reported: datetime) -> None:
