@@ -177,6 +177,8 @@ def check_sources(value: object) -> tuple[Source, ...]:
     """The sources of an entry: each a name, or a record of the article (``sources.check_source``)."""
     if type(value) not in (list, tuple) and (isinstance(value, (str, bytes)) or not isinstance(value, Iterable)):
         raise InvalidEvent(f"sources must be a list of names or records, got {shown(value)}")
+    if type(value) is list and all(type(source) is str for source in value):
+        return tuple(map(_checked_name, value))  # names only, as nearly every entry gives them: checked as below
     return tuple(check_source(source, place) for place, source in enumerate(cast(Iterable[object], value), start=1))
 
 
