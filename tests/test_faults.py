@@ -84,7 +84,9 @@ def long_story(path: Path, events: int) -> Path:
 def test_a_load_killed_midway_keeps_whole_chunks_and_a_rerun_completes_it(
     ledger: Ledger, database_url: str, tmp_path: Path, report_figure: Callable[[str, str], None]
 ) -> None:
-    total = 3 * CHUNK  # killed after its first chunk, so two more are left for the re-run
+    # Killed once its first chunk is stored: ten chunks leave the poll below seconds to see it and kill the
+    # load before its end even on a loaded machine, and most of them for the re-run.
+    total = 10 * CHUNK
     story = long_story(tmp_path / "long.yaml", total)
     loader = child("-m", "negotiation.cli", "--url", database_url, "load", str(story))
     deadline = time.monotonic() + 120
