@@ -161,16 +161,16 @@ def check_source(value: object, place: int) -> Source:
 
 def check_source_name(value: object) -> str:
     """An outlet's name, checked: what a plain source is, and what source questions are asked by."""
-    if type(value) is str:
-        return _checked_name(value)
+    return _checked_name(value) if type(value) is str else _source_name(value)
+
+
+def _source_name(value: object) -> str:
     return _bounded_text(value, MAX_NAME, "sources", "sources: each source must be a non-empty name")
 
 
-@functools.lru_cache(maxsize=4096)
-def _checked_name(value: str) -> str:
-    # A log names a few hundred outlets, each thousands of times: each is checked once (a refusal is
-    # never kept, so it is raised again each time).
-    return _bounded_text(value, MAX_NAME, "sources", "sources: each source must be a non-empty name")
+#: ``_source_name`` of text, kept: a log names a few hundred outlets, each thousands of times, so each
+#: is checked once (a refusal is never kept: it is raised again each time).
+_checked_name = functools.lru_cache(maxsize=4096)(_source_name)
 
 
 def check_sources(value: object) -> tuple[Source, ...]:

@@ -77,7 +77,7 @@ def utc_text(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("naive datetime given to a UTC column")
     # The same digits the hash chain covers (UTC, microseconds), without the "T" and the offset: the
-    # chain has just written them for each moment of an append, and a cached text costs a tenth of a
+    # chain has just written them for each moment of an append, and a cached text costs a sixth of a
     # new one.
     hashed_text = hashed(moment)
     return f"{hashed_text[:10]} {hashed_text[11:26]}"

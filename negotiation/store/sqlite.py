@@ -213,18 +213,19 @@ class SqliteRecorder:
     @contextmanager
     def writing(self) -> Iterator[SqliteSession]:
         if not self._keeps_writer or not self._writer_lock.acquire(blocking=False):
-            # Another thread's write holds the kept connection: a pooled one, queued by BEGIN IMMEDIATE.
+            # An in-process database, or another thread's write holding the kept connection: a pooled
+            # connection, queued behind the other writer by BEGIN IMMEDIATE.
             with (translating_errors(),
                   self.engine.connect().execution_options(transaction="write") as conn,
                   conn.begin()):
                 yield SqliteSession(conn)
             return
         try:
-            if self._writer is None or self._writer.closed or self._writer.invalidated:
-                self._writer = self.engine.connect().execution_options(transaction="write")
-            conn = self._writer
-            with translating_errors(), conn.begin():
-                yield SqliteSession(conn)
+            with translating_errors():
+                if self._writer is None or self._writer.closed or self._writer.invalidated:
+                    self._writer = self.engine.connect().execution_options(transaction="write")
+                with self._writer.begin():
+                    yield SqliteSession(self._writer)
         finally:
             if self._writer is not None and self._writer.invalidated:  # lost in the write: a new one next time
                 self._writer.close()
