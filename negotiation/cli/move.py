@@ -7,7 +7,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import click
 
@@ -61,20 +61,24 @@ def export(ctx: click.Context, negotiation_ids: tuple[str, ...], out: str | None
 def _export_plover(ctx: click.Context, negotiation_ids: tuple[str, ...], out: str | None) -> None:
     from ..files.plover import plover_lines, write_lines
 
-    with opened(ctx) as ledger:
-        lines = plover_lines(ledger, negotiation_ids)
-        (count, records), where = _write_out(out, lambda stream: write_lines(lines, stream))
-    click.echo(f"exported {records} PLOVER event record{'s' if records != 1 else ''} of {count} "
-               f"negotiation{'s' if count != 1 else ''}{where}", err=True)
+    _export_records(ctx, negotiation_ids, out, plover_lines, write_lines, "PLOVER event record")
 
 
 def _export_csv(ctx: click.Context, negotiation_ids: tuple[str, ...], out: str | None) -> None:
     from ..files.export import story_rows, write_csv
 
+    _export_records(ctx, negotiation_ids, out, story_rows, write_csv, "story row")
+
+
+def _export_records(ctx: click.Context, negotiation_ids: tuple[str, ...], out: str | None,
+                    made: Callable[[Any, tuple[str, ...]], Any], write: Callable[[Any, TextIO], tuple[int, int]],
+                    noun: str) -> None:
+    """Export records ``made`` from the ledger, one ``noun`` each, with ``write``; say how many of how many
+    negotiations, and where they went."""
     with opened(ctx) as ledger:
-        rows = story_rows(ledger, negotiation_ids)
-        (count, written), where = _write_out(out, lambda stream: write_csv(rows, stream))
-    click.echo(f"exported {written} story row{'s' if written != 1 else ''} of {count} "
+        records = made(ledger, negotiation_ids)
+        (count, written), where = _write_out(out, lambda stream: write(records, stream))
+    click.echo(f"exported {written} {noun}{'s' if written != 1 else ''} of {count} "
                f"negotiation{'s' if count != 1 else ''}{where}", err=True)
 
 
