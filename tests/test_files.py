@@ -203,6 +203,76 @@ def test_reading_a_file_leaves_the_cycle_collector_alone(tmp_path: Path, monkeyp
     assert (gc.isenabled(), gc.get_freeze_count()) == before
 
 
+
+def _collector() -> tuple[bool, int]:
+    return gc.isenabled(), gc.get_freeze_count()
+
+
+def _as_the_session_keeps_it() -> None:
+    """What is alive frozen again after a collection, as the session leaves it (conftest): what a test froze
+    and then let go of would otherwise change the count other tests compare."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+
+
+@pytest.mark.parametrize("refused", [None, "reading", "loading"])
+def test_the_load_command_spares_its_collector_the_files_and_puts_it_back_as_it_was(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, refused: str | None
+) -> None:
+    good = opening_file(tmp_path / "good.yaml", "1")
+    path = {None: good, "loading": opening_file(tmp_path / "bad.yaml", "[1]"), "reading": tmp_path / "bad.json"}[refused]
+    if refused == "reading":
+        path.write_bytes(b"[}")
+    seen: dict[str, tuple[bool, int]] = {}
+    read, load = loading.read_streams, loading.load_streams
+
+    def reading_spy(*args: Any) -> Any:
+        seen["reading"] = _collector()
+        return read(*args)
+
+    def loading_spy(*args: Any) -> Any:
+        seen["loading"] = _collector()
+        return load(*args)
+
+    monkeypatch.setattr(loading, "read_streams", reading_spy)
+    monkeypatch.setattr(loading, "load_streams", loading_spy)
+    gc.unfreeze()  # the test session keeps what it collected frozen (conftest): a process that froze nothing
+    try:
+        before = _collector()
+        done = CliRunner().invoke(main, ["--url", database_url, "load", str(path)])
+        after = _collector()
+    finally:
+        _as_the_session_keeps_it()
+
+    assert done.exit_code == (0 if refused is None else 1), done.output
+    assert before == after == (True, 0)
+    assert seen["reading"] == (False, 0)  # no collection while the file is parsed
+    if refused != "reading":
+        enabled, frozen = seen["loading"]
+        assert enabled and frozen > 0  # the files as read kept out of collections while they load
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_load_command_leaves_a_process_that_tunes_its_collector_as_it_was(
+    database_url: str, tmp_path: Path, enabled: bool
+) -> None:
+    path = opening_file(tmp_path / "good.yaml", "1")
+    gc.freeze()  # a process that keeps its own objects out of collections (a server that forks, say)
+    (gc.enable if enabled else gc.disable)()
+    try:
+        before = _collector()
+        done = CliRunner().invoke(main, ["--url", database_url, "load", str(path)])
+        after = _collector()
+    finally:
+        gc.enable()
+        _as_the_session_keeps_it()
+
+    assert done.exit_code == 0, done.output
+    assert after[0] == before[0] == enabled
+    assert before[1] > 0 and after[1] > 0  # its own freeze kept: the command did not unfreeze it
+
+
 GOOD = {"negotiation": "korea-japan-2025",
         "events": [{"type": "AgreedInPrinciple", "occurred_at": "2025-08-23", "data": {"parties": ["KR", "JP"]}},
                    {"type": "TermsDisputed", "data": {"point": "rice"}}]}
