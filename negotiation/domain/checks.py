@@ -66,7 +66,12 @@ def check_event_type(value: object) -> str:
 
 def check_payload(event_type: str, data: object) -> dict[str, Any]:
     """Validate ``data`` for ``event_type`` and return its normalised JSON form."""
-    model = ENTRY_PAYLOADS[check_event_type(event_type)]
+    return _checked_payload(check_event_type(event_type), data)
+
+
+def _checked_payload(event_type: str, data: object) -> dict[str, Any]:
+    """``check_payload`` for an event type already checked."""
+    model = ENTRY_PAYLOADS[event_type]
     if type(data) is not dict and not isinstance(data, Mapping):
         raise InvalidEvent(f"{event_type} data must be an object, got {type(data).__name__}")
     try:
@@ -275,7 +280,7 @@ def _checked(negotiation_id: str, event_type: object, data: object, occurred_at:
         check_reported_after(occurred, reported)
     # In the order of its fields (event_id, negotiation_id, type, data, occurred_at, sources, id_given,
     # reported_at): a batch makes one per event, and named arguments cost a third more.
-    return NewEvent(check_event_id(event_id), negotiation_id, event_type, check_payload(event_type, data), occurred,
+    return NewEvent(check_event_id(event_id), negotiation_id, event_type, _checked_payload(event_type, data), occurred,
                     check_sources(sources), event_id is not None, reported)
 
 

@@ -27,12 +27,16 @@ def to_utc(value: object, field: str = "occurred_at") -> datetime:
     A bare date means midnight UTC of that day; a naive datetime is taken as UTC.
     Anything else (a ``Moment`` is what is read) raises InvalidEvent naming ``field``.
     """
+    if type(value) is datetime and value.tzinfo is UTC:  # already what is kept (nearly every event): as it is
+        return value
     if isinstance(value, str):
         try:
             value = date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
         except ValueError:
             raise InvalidEvent(f"{field}: {shown(value)} is not an ISO 8601 date or datetime") from None
     if isinstance(value, datetime):
+        if value.tzinfo is UTC:
+            return value
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         try:
