@@ -13,10 +13,19 @@ file, the last few negotiations are appended one at a time, untimed, with the
 file's write-ahead log checkpointed and truncated around each: the frames it
 held after one append are the pages that append wrote and its commit synced
 (``wal_frames``).
+
+Before those, another few negotiations are appended, untimed by the append
+figures, to say where an append's time goes (``split``): the systems take
+turns chunk by chunk, every other chunk run under ``cProfile`` to sum the
+time spent inside the calls of Python's ``sqlite3`` module (SQLite's own work:
+its B-trees, its write-ahead log, waiting for the disk to sync), the others
+timed plainly (wall and CPU). What is not inside SQLite's calls is the
+system's Python.
 """
 
 from __future__ import annotations
 
+import cProfile
 import gc
 import math
 import sqlite3
@@ -37,6 +46,10 @@ Figures = dict[str, Any]
 CHUNK = 500
 #: Negotiations appended one at a time at the end, untimed, to count the WAL frames of each append.
 FRAME_SAMPLE = 100
+#: Negotiations appended before those, to say how much of an append is spent inside SQLite.
+SPLIT_SAMPLE = 1000
+#: Negotiations per turn of that split: every other turn is profiled.
+SPLIT_CHUNK = 50
 
 
 class System(Protocol):
@@ -136,6 +149,57 @@ def frame_sample(negotiations: int) -> int:
     return min(FRAME_SAMPLE, negotiations // 10) if negotiations >= 2 else 0
 
 
+def split_sample(negotiations: int) -> int:
+    """How many of ``negotiations`` are kept back to split an append's time: a tenth, at most ``SPLIT_SAMPLE``
+    (none below 40 negotiations: four appends at least, two of them profiled)."""
+    return min(SPLIT_SAMPLE, negotiations // 10) if negotiations >= 40 else 0
+
+
+def _inside_sqlite(profile: cProfile.Profile) -> float:
+    """Seconds a profile spent inside the calls of the ``sqlite3`` module."""
+    # ``getstats`` gives an entry per function; a C function's ``code`` is its name, which says its type:
+    # "<method 'commit' of 'sqlite3.Connection' objects>". (``pstats`` rounds to milliseconds.)
+    return sum(entry.inlinetime for entry in profile.getstats()
+               if isinstance(entry.code, str) and "sqlite3." in entry.code)
+
+
+def _split(systems: Mapping[str, System], works: Mapping[str, Work], names: Sequence[str]) -> dict[str, Figures]:
+    timed = {name: {"appends": 0, "wall": 0.0, "cpu": 0.0} for name in names}
+    profiled = {name: {"appends": 0, "inside": 0.0} for name in names}
+    count = len(works[names[0]])
+    chunk = min(SPLIT_CHUNK, max(1, count // 4))  # two turns of each kind at least
+    for turn, start in enumerate(range(0, count, chunk)):
+        for name in _turns(names, turn):
+            part = works[name][start:start + chunk]
+            append = systems[name].append
+            if turn % 2:
+                profile = cProfile.Profile()
+                profile.enable()
+                for negotiation_id, items in part:
+                    append(negotiation_id, items)
+                profile.disable()
+                profiled[name]["appends"] += len(part)
+                profiled[name]["inside"] += _inside_sqlite(profile)
+            else:
+                wall, cpu = time.perf_counter(), time.process_time()
+                for negotiation_id, items in part:
+                    append(negotiation_id, items)
+                timed[name]["wall"] += time.perf_counter() - wall
+                timed[name]["cpu"] += time.process_time() - cpu
+                timed[name]["appends"] += len(part)
+    figures = {}
+    for name in names:
+        plain, inside = timed[name], profiled[name]
+        wall_us = plain["wall"] / plain["appends"] * 1e6
+        inside_us = inside["inside"] / inside["appends"] * 1e6
+        figures[name] = {"appends": plain["appends"] + inside["appends"],
+                         "wall_us_per_append": round(wall_us, 1),
+                         "cpu_us_per_append": round(plain["cpu"] / plain["appends"] * 1e6, 1),
+                         "inside_sqlite_us_per_append": round(inside_us, 1),
+                         "python_us_per_append": round(wall_us - inside_us, 1)}
+    return figures
+
+
 def _frames(systems: Mapping[str, System], works: Mapping[str, Work], files: Mapping[str, Path],
             names: Sequence[str]) -> dict[str, Figures]:
     counted: dict[str, list[int]] = {name: [] for name in names}
@@ -167,17 +231,21 @@ def measure(systems: Mapping[str, System], work: Work, chunk: int = CHUNK, *,
     names = list(systems)
     every = {name: (works or {}).get(name, work) for name in names}
     sample = frame_sample(len(work)) if files else 0
-    timed = {name: every[name][:len(work) - sample] for name in names}
+    split = split_sample(len(work) - sample)
+    kept = sample + split
+    timed = {name: every[name][:len(work) - kept] for name in names}
     total = sum(len(items) for _, items in work)
     appended = sum(len(items) for _, items in timed[names[0]])
-    turns = range(0, len(work) - sample, chunk)
+    turns = range(0, len(work) - kept, chunk)
 
     gc.collect()
     spent = dict.fromkeys(names, 0.0)
     for turn, start in enumerate(turns):
         for name in _turns(names, turn):
             spent[name] += _append_seconds(systems[name], timed[name][start:start + chunk])
-    frames = _frames(systems, {name: every[name][len(work) - sample:] for name in names}, files or {},
+    end = len(work) - sample
+    splits = _split(systems, {name: every[name][end - split:end] for name in names}, names) if split else {}
+    frames = _frames(systems, {name: every[name][end:] for name in names}, files or {},
                      names) if sample else {}
 
     gc.collect()
@@ -197,6 +265,8 @@ def measure(systems: Mapping[str, System], work: Work, chunk: int = CHUNK, *,
                       "get_loop": throughput(total, looped[name])} for name in names}
     for name, counted in frames.items():
         results[name]["wal_frames"] = counted
+    for name, where in splits.items():
+        results[name]["split"] = where
     for name in names:
         gc.collect()
         results[name]["rebuild"] = rebuild_figures(systems[name])

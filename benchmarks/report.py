@@ -96,6 +96,20 @@ def frames_table(systems: Mapping[str, Figures]) -> Table:
     return table
 
 
+def split_table(systems: Mapping[str, Figures]) -> Table:
+    """Where one append's time goes, for each system that split it: inside SQLite's calls, and the rest."""
+    table = Table(title="where an append's time goes (µs per append)")
+    for column in ("system", "wall", "inside SQLite", "Python", "CPU", "appends"):
+        table.add_column(column, justify="left" if column == "system" else "right")
+    for name, figures in systems.items():
+        where = figures.get("split")
+        if where:
+            table.add_row(name, f"{where['wall_us_per_append']:,.0f}", f"{where['inside_sqlite_us_per_append']:,.0f}",
+                          f"{where['python_us_per_append']:,.0f}", f"{where['cpu_us_per_append']:,.0f}",
+                          f"{where['appends']:,}")
+    return table
+
+
 def growth_table(growth: Figures) -> Table:
     """Get p50 at each store size, and the long negotiation against a short one."""
     table = Table(title="growth (ledger)")

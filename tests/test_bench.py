@@ -6,9 +6,12 @@ import importlib.util
 import json
 import math
 import os
+import sqlite3
 import subprocess
 import sys
+import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +20,7 @@ from click.testing import CliRunner
 
 from benchmarks.baseline import PlainStore
 from benchmarks.bench import bench
-from benchmarks.measure import percentile
+from benchmarks.measure import measure, percentile
 from benchmarks.postgres import ADMIN_VARIABLE
 from benchmarks.workload import events_for, walker, workload
 from negotiation import Ledger
@@ -59,7 +62,8 @@ def assert_phases(system: dict[str, Any], events: int) -> None:
     assert frames["appends"] == NEGOTIATIONS // 10 and frames["events"] == frames["appends"] * EVENTS
     assert frames["frames"] >= frames["appends"] and frames["frames_per_append"] >= 1
     assert frames["page_size"] > 0
-    assert_rate(system["append"], events - frames["events"])
+    assert_rate(system["append"], events - frames["events"])  # too few negotiations to split an append's time
+    assert "split" not in system
     for phase in ("get", "get_loop", "rebuild"):
         assert_rate(system[phase], events)
     assert system["get"]["calls"] == NEGOTIATIONS
@@ -282,3 +286,44 @@ def test_the_benchmarks_readme_runs_every_part_as_a_module() -> None:
 
     assert "python benchmarks/" not in readme
     assert "python -m benchmarks.compare" in readme
+
+
+class _Sleeper:
+    """A store that spends its append's time in Python alone (a sleep), never in SQLite."""
+
+    def append(self, negotiation_id: str, items: Sequence[dict[str, Any]]) -> None:
+        time.sleep(0.002)
+
+    def get(self, negotiation_id: str) -> object:
+        return negotiation_id
+
+    def rebuild_all(self) -> tuple[int, int | None]:
+        return 0, None
+
+
+class _Counter(_Sleeper):
+    """A store whose append is all SQLite's work: a query counting to 100,000."""
+
+    def __init__(self) -> None:
+        self.conn = sqlite3.connect(":memory:")
+
+    def append(self, negotiation_id: str, items: Sequence[dict[str, Any]]) -> None:
+        self.conn.execute("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000) "
+                          "SELECT count(*) FROM c").fetchone()
+
+
+def test_an_appends_time_is_split_into_what_sqlite_spent_and_the_rest() -> None:
+    work = [(f"bench-{index:07d}", [{"type": "AgreedInPrinciple"}]) for index in range(60)]
+
+    results = measure({"python": _Sleeper(), "sqlite": _Counter()}, work, chunk=10)
+
+    for name in ("python", "sqlite"):
+        split = results[name]["split"]
+        assert split["appends"] == 6  # a tenth of the workload, kept from the timed appends
+        assert results[name]["append"]["events"] == 54
+        assert split["python_us_per_append"] == pytest.approx(split["wall_us_per_append"]
+                                                               - split["inside_sqlite_us_per_append"], abs=0.2)
+    asleep, counting = results["python"]["split"], results["sqlite"]["split"]
+    assert asleep["inside_sqlite_us_per_append"] == 0 and asleep["wall_us_per_append"] >= 2000
+    assert asleep["cpu_us_per_append"] < asleep["wall_us_per_append"] / 2  # asleep, not computing
+    assert counting["inside_sqlite_us_per_append"] > 0.8 * counting["wall_us_per_append"]
