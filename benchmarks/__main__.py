@@ -211,12 +211,14 @@ def show(result: Figures) -> None:
 
 def load_table(loaded: Figures) -> Table:
     table = Table(title=f"bulk load of {loaded['workload']['events']:,} events")
-    for column in ("what", "events/s", "/ baseline"):
+    for column in ("what", "seconds", "inside SQLite", "events/s", "/ baseline"):
         table.add_column(column, justify="left" if column == "what" else "right")
     for label, figures, against in (("json.load + sqlite3 executemany", loaded["baseline"], None),
                                     ("negotiation load, JSON file", loaded["ledger_json"], loaded["ratios"]["json"]),
                                     ("negotiation load, YAML file", loaded["ledger_yaml"], loaded["ratios"]["yaml"])):
-        table.add_row(label, f"{figures['events_per_s']:,.0f}", "" if against is None else f"{against:.2f}×")
+        inside = figures.get("inside_sqlite_seconds")
+        table.add_row(label, f"{figures['seconds']:,.2f}", "" if inside is None else f"{inside:,.2f}",
+                      f"{figures['events_per_s']:,.0f}", "" if against is None else f"{against:.2f}×")
     return table
 
 

@@ -23,6 +23,13 @@ format ``negotiation load`` reads. Then, in the same run:
 Schemas are made before the clock starts (the ledger's by ``Ledger.open``, the
 baseline's by ``CREATE TABLE``). Verdicts are reported, never asserted.
 
+Where the time goes: the faster baseline and the JSON load run once more,
+each into a file of its own, under ``cProfile``, which slows Python but not
+the calls of the ``sqlite3`` module; the seconds inside those calls
+(``inside_sqlite_seconds``: SQLite's B-trees, its log, the syncs) are
+reported beside the timed run's, and what is left of the timed run is the
+Python around them (``outside_sqlite_seconds``).
+
     python -m benchmarks.load                   # 2,000 negotiations x 50 events
     python -m benchmarks.load --json            # every figure as one JSON object
     python -m benchmarks.load -n 20 -k 5        # a quick run
@@ -30,6 +37,7 @@ baseline's by ``CREATE TABLE``). Verdicts are reported, never asserted.
 
 from __future__ import annotations
 
+import cProfile
 import gc
 import hashlib
 import json
@@ -47,6 +55,7 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.bench import environment, workspace
+from benchmarks.measure import inside_sqlite
 from benchmarks.report import Figures, ratio, target, targets_table
 from benchmarks.workload import workload
 from negotiation.cli import collector
@@ -59,7 +68,9 @@ YAML_FILE = "load-workload.yaml"
 BASELINE_FILE = "load-sqlite3.db"
 LEDGER_JSON_FILE = "load-ledger-json.db"
 LEDGER_YAML_FILE = "load-ledger-yaml.db"
-FILES = (JSON_FILE, YAML_FILE, BASELINE_FILE, LEDGER_JSON_FILE, LEDGER_YAML_FILE)
+#: A run profiled for the time inside SQLite's calls, removed when done.
+PROFILED_FILE = "load-profiled.db"
+FILES = (JSON_FILE, YAML_FILE, BASELINE_FILE, LEDGER_JSON_FILE, LEDGER_YAML_FILE, PROFILED_FILE)
 #: Rows per baseline transaction.
 TRANSACTION = 1_000
 #: The issue's targets: the ledger's events/s over the baseline's.
@@ -127,8 +138,9 @@ def _rows(docs: list[Any], now: str) -> Iterator[tuple[Any, ...]]:
                    hashlib.sha256(data).hexdigest(), now)
 
 
-def baseline(path: Path, database: Path) -> Figures:
-    """``json.load`` and sqlite3 ``executemany``, 1,000 rows a transaction, WAL, ``synchronous=FULL``."""
+def baseline(path: Path, database: Path, profile: cProfile.Profile | None = None) -> Figures:
+    """``json.load`` and sqlite3 ``executemany``, 1,000 rows a transaction, WAL, ``synchronous=FULL``
+    (``profile``, given, is on for the timed part only)."""
     conn = sqlite3.connect(database, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
@@ -137,6 +149,8 @@ def baseline(path: Path, database: Path) -> Figures:
         settings = {"journal_mode": conn.execute("PRAGMA journal_mode").fetchone()[0],
                     "synchronous": conn.execute("PRAGMA synchronous").fetchone()[0]}
         started = time.perf_counter()
+        if profile is not None:
+            profile.enable()
         with path.open("rb") as source:
             docs = json.load(source)
         if isinstance(docs, dict):
@@ -150,11 +164,13 @@ def baseline(path: Path, database: Path) -> Figures:
             stored += len(batch)
         seconds = time.perf_counter() - started
     finally:
+        if profile is not None:
+            profile.disable()
         conn.close()
     return {"events": stored, "seconds": seconds, "events_per_s": stored / seconds, "sqlite": settings}
 
 
-def ledger_load(path: Path, database: Path) -> Figures:
+def ledger_load(path: Path, database: Path, profile: cProfile.Profile | None = None) -> Figures:
     """The ledger's load of ``path`` into a fresh file: what ``negotiation load`` runs, without its bar (its cycle
     collector tuned as the command tunes it: ``negotiation.cli.collector``)."""
     with Ledger.open(f"sqlite:///{database}") as ledger:
@@ -164,12 +180,16 @@ def ledger_load(path: Path, database: Path) -> Figures:
             settings = {"journal_mode": driver.execute("PRAGMA journal_mode").fetchone()[0],
                         "synchronous": driver.execute("PRAGMA synchronous").fetchone()[0]}
         started = time.perf_counter()
+        if profile is not None:
+            profile.enable()
         with collector.paused():  # as the command reads and loads: its cycle collector spares the files
             streams = read_streams([path])
         read = time.perf_counter()
         with collector.frozen():
             report = load_streams(ledger, streams)
         done = time.perf_counter()
+        if profile is not None:
+            profile.disable()
     seconds = done - started
     return {"events": report.recorded, "already_stored": report.already_stored,
             "negotiations": report.negotiations, "seconds": seconds, "events_per_s": report.recorded / seconds,
@@ -183,6 +203,16 @@ def _quiet(measure: Any, *args: Any) -> Figures:
     return result
 
 
+def _inside_sqlite(measure: Any, path: Path, database: Path) -> float:
+    """Seconds ``measure``'s timed part spends inside SQLite's calls, profiled, into a file removed afterwards."""
+    profile = cProfile.Profile()
+    gc.collect()
+    measure(path, database, profile)
+    for suffix in ("", "-wal", "-shm"):
+        database.with_name(database.name + suffix).unlink(missing_ok=True)
+    return inside_sqlite(profile)
+
+
 def run(directory: Path, negotiations: int, events: int, seed: int = 0) -> Figures:
     """Write the files into ``directory``, time the baseline and both loads, and judge the targets."""
     as_json, as_yaml = write_files(directory, negotiations, events, seed)
@@ -194,6 +224,11 @@ def run(directory: Path, negotiations: int, events: int, seed: int = 0) -> Figur
     from_yaml = _quiet(ledger_load, as_yaml, directory / LEDGER_YAML_FILE)
     second = _quiet(baseline, as_json, directory / BASELINE_FILE)
     best = max(first, second, key=lambda figures: figures["events_per_s"])
+    # Where the time goes: the same runs again under a profiler, which slows Python but not SQLite's calls.
+    for figures, measure in ((best, baseline), (from_json, ledger_load)):
+        inside = _inside_sqlite(measure, as_json, directory / PROFILED_FILE)
+        figures["inside_sqlite_seconds"] = round(inside, 3)
+        figures["outside_sqlite_seconds"] = round(figures["seconds"] - inside, 3)
     ratios = {"json": ratio(from_json["events_per_s"], best["events_per_s"]),
               "yaml": ratio(from_yaml["events_per_s"], best["events_per_s"])}
     return {
@@ -226,14 +261,15 @@ def show(result: Figures, as_json: bool) -> None:
     out.print(f"{work['negotiations']:,} negotiations × {work['events_per_negotiation']} events "
               f"= {work['events']:,} events on SQLite {result['environment']['sqlite']}")
     table = Table(title="load")
-    for column in ("what", "seconds", "of which reading", "events/s", "/ baseline"):
+    for column in ("what", "seconds", "of which reading", "inside SQLite", "events/s", "/ baseline"):
         table.add_column(column, justify="left" if column == "what" else "right")
     rows = [("json.load + sqlite3 executemany", result["baseline"], None),
             ("ledger load, JSON file", result["ledger_json"], result["ratios"]["json"]),
             ("ledger load, YAML file", result["ledger_yaml"], result["ratios"]["yaml"])]
     for label, figures, against in rows:
-        reading = figures.get("read_seconds")
+        reading, inside = figures.get("read_seconds"), figures.get("inside_sqlite_seconds")
         table.add_row(label, f"{figures['seconds']:,.2f}", "" if reading is None else f"{reading:,.2f}",
+                      "" if inside is None else f"{inside:,.2f}",
                       f"{figures['events_per_s']:,.0f}", "" if against is None else f"{against:.2f}×")
     out.print(table)
     out.print(targets_table(result["targets"]))

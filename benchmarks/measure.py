@@ -155,7 +155,7 @@ def split_sample(negotiations: int) -> int:
     return min(SPLIT_SAMPLE, negotiations // 10) if negotiations >= 40 else 0
 
 
-def _inside_sqlite(profile: cProfile.Profile) -> float:
+def inside_sqlite(profile: cProfile.Profile) -> float:
     """Seconds a profile spent inside the calls of the ``sqlite3`` module."""
     # ``getstats`` gives an entry per function; a C function's ``code`` is its name, which says its type:
     # "<method 'commit' of 'sqlite3.Connection' objects>". (``pstats`` rounds to milliseconds.)
@@ -179,7 +179,7 @@ def _split(systems: Mapping[str, System], works: Mapping[str, Work], names: Sequ
                     append(negotiation_id, items)
                 profile.disable()
                 profiled[name]["appends"] += len(part)
-                profiled[name]["inside"] += _inside_sqlite(profile)
+                profiled[name]["inside"] += inside_sqlite(profile)
             else:
                 wall, cpu = time.perf_counter(), time.process_time()
                 for negotiation_id, items in part:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks.load import JSON_FILE, YAML_FILE, run
+from benchmarks.load import JSON_FILE, PROFILED_FILE, YAML_FILE, run
 from negotiation.files.loading import read_streams
 
 # Slow: seconds a test.
@@ -35,6 +35,12 @@ def test_run_times_the_baseline_and_both_loads_and_judges_both_targets(tmp_path:
             result[name]["seconds"])
     for figures in (result["baseline"], result["ledger_json"], result["ledger_yaml"]):
         assert figures["seconds"] > 0 and math.isfinite(figures["events_per_s"]) and figures["events_per_s"] > 0
+    for figures in (result["baseline"], result["ledger_json"]):  # where the time goes, from a profiled run
+        assert figures["inside_sqlite_seconds"] > 0
+        assert figures["outside_sqlite_seconds"] == pytest.approx(figures["seconds"] - figures["inside_sqlite_seconds"],
+                                                                  abs=0.002)
+    assert "inside_sqlite_seconds" not in result["ledger_yaml"]
+    assert not (tmp_path / PROFILED_FILE).exists()  # the profiled run's file is removed
     assert set(result["ratios"]) == {"json", "yaml"}
     assert all(math.isfinite(value) and value > 0 for value in result["ratios"].values())
     assert [(t["name"], t["comparison"], t["threshold"]) for t in result["targets"]] == [
