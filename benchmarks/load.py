@@ -13,10 +13,7 @@ format ``negotiation load`` reads. Then, in the same run:
   faster of the two is the one compared against;
 * the ledger's load of the JSON file and of the YAML file, each into a fresh
   SQLite file through ``read_streams`` and ``load_streams``, what the ``load``
-  command calls (without its progress bar), with Python's cycle collector
-  paused while the file is read and the read file frozen out of collections
-  while it loads, as the command runs them (``negotiation.cli.collector``;
-  the baseline's ``json.load`` runs as a plain script would); the time of reading the file
+  command calls (without its progress bar); the time of reading the file
   (``read_seconds``) and of checking and writing its events
   (``check_and_write_seconds``) are reported beside the total.
 
@@ -58,7 +55,6 @@ from benchmarks.bench import environment, workspace
 from benchmarks.measure import inside_sqlite
 from benchmarks.report import Figures, ratio, target, targets_table
 from benchmarks.workload import workload
-from negotiation.cli import collector
 from negotiation.errors import NegotiationError
 from negotiation.files.loading import load_streams, read_streams
 from negotiation.ledger import Ledger
@@ -171,8 +167,7 @@ def baseline(path: Path, database: Path, profile: cProfile.Profile | None = None
 
 
 def ledger_load(path: Path, database: Path, profile: cProfile.Profile | None = None) -> Figures:
-    """The ledger's load of ``path`` into a fresh file: what ``negotiation load`` runs, without its bar (its cycle
-    collector tuned as the command tunes it: ``negotiation.cli.collector``)."""
+    """The ledger's load of ``path`` into a fresh file: what ``negotiation load`` runs, without its bar."""
     with Ledger.open(f"sqlite:///{database}") as ledger:
         engine = ledger.recorder.engine
         with engine.connect() as conn:
@@ -182,11 +177,9 @@ def ledger_load(path: Path, database: Path, profile: cProfile.Profile | None = N
         started = time.perf_counter()
         if profile is not None:
             profile.enable()
-        with collector.paused():  # as the command reads and loads: its cycle collector spares the files
-            streams = read_streams([path])
+        streams = read_streams([path])
         read = time.perf_counter()
-        with collector.frozen():
-            report = load_streams(ledger, streams)
+        report = load_streams(ledger, streams)
         done = time.perf_counter()
         if profile is not None:
             profile.disable()

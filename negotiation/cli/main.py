@@ -622,17 +622,14 @@ def load_files(ledger: Ledger, paths: list[str]) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from ..files.loading import load_streams, read_streams
-    from . import collector
 
-    with collector.paused():
-        streams = read_streams(paths)
+    streams = read_streams(paths)
     total = sum(len(stream.events) for stream in streams)
     columns = (TextColumn("loading"), BarColumn(), MofNCompleteColumn(), TextColumn("events"),
                TimeRemainingColumn())
     errors = Console(stderr=True)
     # Off when stderr is not a terminal: a transient bar would still leave a blank line there.
-    with (collector.frozen(),
-          Progress(*columns, console=errors, transient=True, disable=not errors.is_terminal) as bar):
+    with Progress(*columns, console=errors, transient=True, disable=not errors.is_terminal) as bar:
         task = bar.add_task("load", total=total)
         report = load_streams(ledger, streams, lambda n: bar.advance(task, n))
     console().print(f"loaded {report.negotiations} negotiation{'s' if report.negotiations != 1 else ''}: "
