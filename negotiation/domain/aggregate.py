@@ -152,7 +152,8 @@ class _Draft:
         self.updated_at = occurred_at
         self.version += 1
 
-    def freeze(self) -> Negotiation:
+    def freeze(self, at: datetime | None = None) -> Negotiation:
+        """The negotiation as folded so far (``at``: the time it was asked at, for a state as of a date)."""
         return Negotiation(
             id=self.id,
             state=self.state,
@@ -172,6 +173,7 @@ class _Draft:
             measures=self.measures,
             deadlines=self.deadlines,
             third_party_acts=tuple(self.third_party_acts),
+            at=at,
         )
 
 
@@ -224,8 +226,9 @@ def fold(negotiation_id: str, events: Iterable[Entry], start: Negotiation | None
 
 
 def fold_rows(negotiation_id: str, rows: Iterable[tuple[int, str, Mapping[str, Any], Any]],
-              start: Negotiation | None = None) -> Negotiation:
-    """``fold`` over plain (version, type, data, occurred_at) tuples, as a log scan yields them.
+              start: Negotiation | None = None, at: datetime | None = None) -> Negotiation:
+    """``fold`` over plain (version, type, data, occurred_at) tuples, as a log scan yields them (``at``: the
+    time the state is asked at, kept on it).
 
     A stored history is trusted no further than a new event: whatever is
     wrong with it (a gap, a step the machine refuses, a resolved point that
@@ -233,7 +236,6 @@ def fold_rows(negotiation_id: str, rows: Iterable[tuple[int, str, Mapping[str, A
     """
     draft = _Draft(start or Negotiation(id=negotiation_id))
     for version, event_type, data, occurred_at in rows:
-        where = f"negotiation {negotiation_id!r} version {version}"
         if version != draft.version + 1:
             raise CorruptHistory(f"negotiation {negotiation_id!r}: expected version {draft.version + 1}, "
                                  f"found {version}")
@@ -242,12 +244,19 @@ def fold_rows(negotiation_id: str, rows: Iterable[tuple[int, str, Mapping[str, A
             refused = _judge(draft, event_type, data, occurred_at, dest)
             if refused is not None:
                 why = f" ({refused.reason})" if refused.reason else ""
-                raise CorruptHistory(f"{where}: {event_type} cannot follow in state {draft.state}{why}")
+                raise CorruptHistory(f"{_where(negotiation_id, version)}: {event_type} cannot follow in state "
+                                     f"{draft.state}{why}")
             draft.apply(event_type, data, occurred_at, version)
         except (KeyError, TypeError, ValueError, AttributeError) as e:
-            raise CorruptHistory(f"{where}: {event_type} data cannot be replayed ({type(e).__name__}: {e})") from e
+            raise CorruptHistory(f"{_where(negotiation_id, version)}: {event_type} data cannot be replayed "
+                                 f"({type(e).__name__}: {e})") from e
         draft.state = dest  # type: ignore[assignment]  # _judge refused a None
-    return draft.freeze()
+    return draft.freeze(at)
+
+
+def _where(negotiation_id: str, version: int) -> str:
+    """An entry as a corrupt history names it (said only then: a rebuild folds millions of entries)."""
+    return f"negotiation {negotiation_id!r} version {version}"
 
 
 class StoryBreak(Exception):

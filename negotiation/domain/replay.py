@@ -46,7 +46,7 @@ def told_from_rows(negotiation_id: str, rows: Sequence[Row], as_of: datetime | N
     kept = rows if as_of is None else [row for row in rows if row[3] <= as_of]
     if not kept:
         return None
-    return replace(fold_rows(negotiation_id, kept), version=kept[-1][0], at=as_of)
+    return fold_rows(negotiation_id, kept, at=as_of)  # its version is its last row's: fold_rows checks each
 
 
 def same_write(entries: Sequence[RecordedEvent], version: int) -> int:
