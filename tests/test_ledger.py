@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import tracemalloc
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -316,6 +318,43 @@ def test_rebuilding_everything_gives_what_get_gives(ledger: Ledger) -> None:
     assert [n.id for n in rebuilt] == ["india-japan-2025", US_JAPAN]
     assert rebuilt == [ledger.get("india-japan-2025"), ledger.get(US_JAPAN)]
     assert rebuilt[1].opened_at == datetime(2025, 7, 22, tzinfo=UTC)
+
+
+
+def _grown_to(ledger: Ledger, negotiations: int, start: datetime) -> None:
+    """Negotiations of ten events each, every event at a time of its own, up to ``negotiations`` of them."""
+    have = len(ledger.negotiations())
+    for first in range(have, negotiations, 200):
+        ledger.record_together([
+            (f"bench-{index:07d}",
+             [{"type": "AgreedInPrinciple", "data": {"parties": ["US", "JP"]}, "occurred_at": start},
+              *({"type": "TermsAmended", "data": {"terms": {"rate": step}},
+                 "occurred_at": start + timedelta(microseconds=index * 10 + step)} for step in range(1, 10))],
+             None)
+            for index in range(first, min(first + 200, negotiations))])
+
+
+def _rebuild_peak(ledger: Ledger) -> int:
+    tracemalloc.start()
+    try:
+        rebuilt = sum(1 for _ in ledger.rebuild_all())
+        return tracemalloc.get_traced_memory()[1] if rebuilt else 0
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.slow
+def test_rebuilding_everything_holds_memory_flat_however_long_the_log_grows(tmp_path: Path) -> None:
+    start = datetime.now(UTC) - timedelta(days=1)  # recent: known when recorded, no backdating warning
+    with Ledger.open(f"sqlite:///{tmp_path / 'log.db'}") as ledger:
+        _grown_to(ledger, 1200, start)
+        short = _rebuild_peak(ledger)
+        _grown_to(ledger, 4000, start)
+        long = _rebuild_peak(ledger)
+
+    # 12,000 entries and 40,000: the log is read a page at a time (two pages, of 5,000 rows, held at once at
+    # most), and nothing kept grows with it.
+    assert 0 < long < 1.3 * short
 
 
 def test_the_url_a_ledger_shows_never_holds_the_password(sqlite_url: str, postgres_url: str) -> None:

@@ -111,8 +111,10 @@ class SqliteSession(CoreReads):
                 for version, kind, data, occurred_at in fastpath.story_rows(self.conn, negotiation_id)]
 
     def every_story_row(self) -> Iterator[tuple[str, StoryRow]]:
-        decode, parse = fastpath.read_json, _moments()
+        decode = fastpath.read_json
         for page in fastpath.event_pages(self.conn):
+            # Times parsed once per page, not per scan: a whole log's distinct times kept would grow with it.
+            parse = _moments()
             for negotiation_id, version, kind, data, occurred_at in page:
                 yield negotiation_id, (version, kind, decode(data), parse(occurred_at))
 
