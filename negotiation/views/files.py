@@ -2,12 +2,13 @@
 
 An HTML page carries Vega, Vega-Lite and vega-embed (vl-convert's bundle of
 them) inline, or loads them from a file beside it, never from the network.
-Bundling them takes vl-convert several seconds the first time in a process;
-a report reuses the bundle it wrote before when the versions match.
+Bundling them takes vl-convert about two seconds, once a process; a report
+reuses the bundle it wrote before when the versions match.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from html import escape
 from importlib.metadata import version
@@ -69,8 +70,9 @@ def _header() -> str:
             f"Vega-Lite {vl_version() or 'default'}: bundled by vl-convert {version('vl-convert-python')}\n")
 
 
+@functools.cache
 def vega_script() -> str:
-    """Vega, Vega-Lite and vega-embed as one classic script that defines ``vegaEmbed``."""
+    """Vega, Vega-Lite and vega-embed as one classic script that defines ``vegaEmbed`` (kept once made)."""
     return _header() + vl_convert.javascript_bundle(GLOBALS, vl_version=vl_version())
 
 

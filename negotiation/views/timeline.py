@@ -91,6 +91,7 @@ def chart_of_several(views: Sequence[Picture], width: int = WIDTH, narrow: bool 
     phone's chart, its ids in a narrow column beside rows of ``width`` pixels.
     """
     label_room = NARROW_LABELS if narrow else AXIS_WIDTH
+    data = _Datasets()
     start, end = min(v.start for v in views), max(v.end for v in views)
     keys = [f"{i:05d}|{view.id}" for i, view in enumerate(views)]
     bands: list[Row] = []
@@ -110,11 +111,11 @@ def chart_of_several(views: Sequence[Picture], width: int = WIDTH, narrow: bool 
                                          labelFontSize=11, labelSeparation=8))
     room = width + label_room * 0.6
     layers = [
-        _data(bands).mark_bar(height=ROW - 4, strokeWidth=1.5, opacity=0.9).encode(
+        data(bands).mark_bar(height=ROW - 4, strokeWidth=1.5, opacity=0.9).encode(
             x, alt.X2("x2:T"), y, *_state_colours(True, room, 11), alt.Description("about:N"),
             tooltip=[alt.Tooltip("negotiation:N"), alt.Tooltip("said:N", title="state"), alt.Tooltip("from:N"),
                      alt.Tooltip("to:N"), alt.Tooltip("why:N")]),
-        _data(events).mark_tick(thickness=2, size=ROW - 8).encode(
+        data(events).mark_tick(thickness=2, size=ROW - 8).encode(
             x, y, alt.Color("ink:N", scale=None), alt.Description("about:N"),
             tooltip=_tips("negotiation", "event", "date", "sources", "what", "state")),
     ]
@@ -126,7 +127,8 @@ def chart_of_several(views: Sequence[Picture], width: int = WIDTH, narrow: bool 
                       subtitle=lettering.wrap(f"{when} · each band is a state, each tick an event",
                                               width + label_room if narrow else room, 11).split("\n"),
                       subtitleFontSize=11, subtitleColor="#4b5563", subtitleFont=lettering.FONT)
-    return alt.LayerChart(layer=layers, width=width, height=ROW * len(keys), title=title, config=_config(False))
+    return alt.LayerChart(layer=layers, width=width, height=ROW * len(keys), title=title, config=_config(False),
+                          datasets=data.named)
 
 
 #: What a tick of an event says in a chart of several negotiations.
@@ -142,8 +144,24 @@ def _world_time(start: datetime, end: datetime, axis: Any = alt.Undefined, field
     return alt.X(f"{field}:T", title=None, axis=axis, scale=alt.Scale(type="utc", domain=[ms(start), ms(end)]))
 
 
-def _data(rows: list[Row]) -> alt.Chart:
-    return alt.Chart(alt.InlineData(values=rows))
+class _Datasets:
+    """A chart's lists of rows, each written once at the top of its spec and named there; a layer names its list.
+
+    Altair validates, copies and converts a layer's inline rows each time it makes, combines or writes the
+    chart, which was most of a report's time; named, a layer carries only the name, and each list (the
+    events feed several layers) is written once.
+    """
+
+    def __init__(self) -> None:
+        self.named: dict[str, list[Row]] = {}
+        self._names: dict[int, str] = {}  # by the list's identity: the named lists are held, so ids stay theirs
+
+    def __call__(self, rows: list[Row]) -> alt.Chart:
+        name = self._names.get(id(rows))
+        if name is None:
+            name = self._names[id(rows)] = f"rows-{len(self.named)}"
+            self.named[name] = rows
+        return alt.Chart(alt.NamedData(name=name))
 
 
 def _words_of(names: dict[str, str]) -> str:
@@ -160,10 +178,10 @@ def _columns(labels: list[str], room: float, size: float) -> int:
     return max(1, min(len(labels), int(room // entry)))
 
 
-def _bands(view: Picture, rows: list[Row], x: alt.X, *, legend: bool, room: float = WIDTH,
+def _bands(data: _Datasets, rows: list[Row], x: alt.X, *, legend: bool, room: float = WIDTH,
            size: float = 11) -> alt.Chart:
     """The states held, as bands the full height of the chart, filled and outlined as in the diagram."""
-    bands: alt.Chart = _data(rows).mark_rect(strokeWidth=1.5, opacity=0.9).encode(
+    bands: alt.Chart = data(rows).mark_rect(strokeWidth=1.5, opacity=0.9).encode(
         x, alt.X2("x2:T"), *_state_colours(legend, room, size), alt.Description("about:N"),
         tooltip=[alt.Tooltip("said:N", title="state"), alt.Tooltip("from:N"), alt.Tooltip("to:N"),
                  alt.Tooltip("why:N")])
@@ -185,7 +203,7 @@ def _tips(*fields: str) -> list[alt.Tooltip]:
     return [alt.Tooltip(f"{name}:N") for name in fields]
 
 
-def _beside(view: Picture, rows: Rows, x: alt.X, y: alt.Y, room: float) -> list[alt.Chart]:
+def _beside(data: _Datasets, view: Picture, rows: Rows, x: alt.X, y: alt.Y, room: float) -> list[alt.Chart]:
     """Measures by status, deadlines on their days and meetings by level, each on its own rows."""
     style = rows.style
     row = style.row
@@ -199,27 +217,27 @@ def _beside(view: Picture, rows: Rows, x: alt.X, y: alt.Y, room: float) -> list[
     levels = [level for level in MEETING_LEVELS if level in {r["level"] for r in rows.meetings}]
     met = alt.Legend(title="meeting", orient="bottom", columns=_columns(levels, room, size)) if levels else None
     shown = [
-        _data(rows.measures).mark_bar(height=row - 6, strokeWidth=1.5, cornerRadius=2, clip=True).encode(
+        data(rows.measures).mark_bar(height=row - 6, strokeWidth=1.5, cornerRadius=2, clip=True).encode(
             x, alt.X2("x2:T"), y, alt.Fill("status:N", scale=fill, legend=legend),
             alt.Stroke("status:N", scale=stroke, legend=legend), alt.Description("about:N"),
             tooltip=[alt.Tooltip("measure:N"), alt.Tooltip("said:N", title="status"),
                      *_tips("value", "by", "against", "from", "to", "why", "notes")]),
-        _data(rows.measure_names).mark_text(fontSize=style.measure, fontWeight="bold").encode(
+        data(rows.measure_names).mark_text(fontSize=style.measure, fontWeight="bold").encode(
             x, y, alt.Text("said:N"), alt.Color("ink:N", scale=None)),
-        _data(rows.effective).mark_tick(thickness=2, size=row - 4, color="#7f1d1d", clip=True).encode(
+        data(rows.effective).mark_tick(thickness=2, size=row - 4, color="#7f1d1d", clip=True).encode(
             x, y, alt.Description("about:N"), tooltip=_tips("measure", "effective")),
-        _data(rows.deadlines).mark_rule(strokeDash=[2, 3], color=GHOST_INK, clip=True).encode(
+        data(rows.deadlines).mark_rule(strokeDash=[2, 3], color=GHOST_INK, clip=True).encode(
             _x(view, field="set"), alt.X2("x:T"), y),
     ]
     for filled in (True, False):
-        shown.append(_data([r for r in rows.deadlines if r["filled"] == filled]).mark_point(
+        shown.append(data([r for r in rows.deadlines if r["filled"] == filled]).mark_point(
             shape="triangle-down", size=130, filled=filled, opacity=1, strokeWidth=2, clip=True).encode(
             x, y, alt.Color("ink:N", scale=None), alt.Description("about:N"),
             tooltip=_tips("what", "due", "fate", "by", "set_on")))
     shown += [
-        _data([r for r in rows.meetings if r["x2"] != r["x"]]).mark_rule(strokeWidth=3, clip=True).encode(
+        data([r for r in rows.meetings if r["x2"] != r["x"]]).mark_rule(strokeWidth=3, clip=True).encode(
             x, alt.X2("x2:T"), y, alt.Color("ink:N", scale=None)),
-        _data(rows.meetings).mark_point(filled=True, opacity=0.95, stroke="white", strokeWidth=1,
+        data(rows.meetings).mark_point(filled=True, opacity=0.95, stroke="white", strokeWidth=1,
                                         clip=True).encode(
             x, y, alt.Shape("level:N", scale=alt.Scale(domain=levels, range=[MEETING_STYLE[v][0] for v in levels]),
                             legend=met),
@@ -239,6 +257,7 @@ def chart_of(view: Picture, width: int = WIDTH, narrow: bool = False) -> alt.Lay
     """
     style: Style = NARROW if narrow else WIDE
     rows = rows_of(view, width, style)
+    data = _Datasets()
     room = width if narrow else width + AXIS_WIDTH * 0.6
     # The key is "NNNNN|name": the name is all after the first '|', a '|' in it kept.
     axis: Any = None if narrow else alt.Axis(labelExpr="slice(datum.label, indexof(datum.label, '|') + 1)",
@@ -253,29 +272,29 @@ def chart_of(view: Picture, width: int = WIDTH, narrow: bool = False) -> alt.Lay
                           labelFontSize=12 if narrow else 11, labelSeparation=8))
     events = rows.events
     layers = [
-        _bands(view, rows.bands, x, legend=True, room=room, size=12 if narrow else 11),
-        _data(rows.names).mark_text(fontWeight="bold", fontSize=style.band).encode(
+        _bands(data, rows.bands, x, legend=True, room=room, size=12 if narrow else 11),
+        data(rows.names).mark_text(fontWeight="bold", fontSize=style.band).encode(
             x, y, alt.Text("said:N"), alt.Color("ink:N", scale=None)),
-        *_beside(view, rows, x, y, room),
-        _data([r for r in events if r["milestone"]]).mark_rule(strokeDash=[5, 3], strokeWidth=1.5).encode(
+        *_beside(data, view, rows, x, y, room),
+        data([r for r in events if r["milestone"]]).mark_rule(strokeDash=[5, 3], strokeWidth=1.5).encode(
             x, alt.Color("ink:N", scale=None)),
-        _data(rows.disputes).mark_bar(height=style.row - 8, color=ink(machine.DISPUTED), opacity=0.55,
+        data(rows.disputes).mark_bar(height=style.row - 8, color=ink(machine.DISPUTED), opacity=0.55,
                                       cornerRadius=3, clip=True).encode(
             x, alt.X2("x2:T"), y, alt.Description("about:N"),
             tooltip=_tips("point", "from", "to", "positions", "resolution")),
         # What was known when: a tick on the day each entry was reported, linked to the event when late.
-        _data([r for r in events if r["late"]]).mark_rule(color=LATE_INK, strokeWidth=2).encode(
+        data([r for r in events if r["late"]]).mark_rule(color=LATE_INK, strokeWidth=2).encode(
             x, alt.X2("reported:T"), y),
-        _data(events).mark_tick(thickness=2, size=style.row - 8).encode(
+        data(events).mark_tick(thickness=2, size=style.row - 8).encode(
             _x(view, field="reported"), y, alt.Color("tick:N", scale=None)),
         # Ghosts: the entry as first recorded, linked to where a correction put it.
-        _data(rows.ghosts).mark_rule(color=GHOST_INK, strokeDash=[3, 3]).encode(x, alt.X2("x2:T"), y),
-        _data(rows.ghosts).mark_tick(color=GHOST_INK, thickness=2, size=style.row - 8).encode(
+        data(rows.ghosts).mark_rule(color=GHOST_INK, strokeDash=[3, 3]).encode(x, alt.X2("x2:T"), y),
+        data(rows.ghosts).mark_tick(color=GHOST_INK, thickness=2, size=style.row - 8).encode(
             _x(view, field="reported"), y),
-        _data(rows.ghosts).mark_point(shape="circle", size=90, filled=False, color=GHOST_INK, strokeDash=[2, 2],
+        data(rows.ghosts).mark_point(shape="circle", size=90, filled=False, color=GHOST_INK, strokeDash=[2, 2],
                                       strokeWidth=1.5).encode(
             x, y, alt.Description("about:N"), tooltip=_tips("event", "date", "sources", "what", "fate")),
-        _data(events).mark_point(filled=True, opacity=1, stroke="white", strokeWidth=1).encode(
+        data(events).mark_point(filled=True, opacity=1, stroke="white", strokeWidth=1).encode(
             x, y, alt.Color("ink:N", scale=None),
             alt.Shape("milestone:N", scale=alt.Scale(domain=[True, False], range=["diamond", "circle"]),
                       legend=None),
@@ -284,7 +303,7 @@ def chart_of(view: Picture, width: int = WIDTH, narrow: bool = False) -> alt.Lay
             tooltip=[*_tips("event", "date", "reported_at", "sources", "what"), alt.Tooltip("state:N"),
                      alt.Tooltip("denied:N")]),
         # Reports after the last day drawn: at the right edge, pointing on.
-        _data(rows.later).mark_point(shape="triangle-right", size=70, filled=True, color=LATE_INK, opacity=1,
+        data(rows.later).mark_point(shape="triangle-right", size=70, filled=True, color=LATE_INK, opacity=1,
                                      xOffset=-4).encode(
             x, y, alt.Description("about:N"), tooltip=_tips("event", "when")),
     ]
@@ -295,19 +314,19 @@ def chart_of(view: Picture, width: int = WIDTH, narrow: bool = False) -> alt.Lay
                         and (r["lines"] > 1) == multi]
                 if not said:
                     continue
-                layers.append(_data(said).mark_text(
+                layers.append(data(said).mark_text(
                     align="right" if left else "left", dx=-style.gap if left else style.gap,
                     fontSize=style.label, fontWeight="bold" if bold else "normal", lineBreak="\n",
                     lineHeight=style.label * lettering.LINE, baseline="top" if multi else "middle",
                     dy=-style.label * lettering.LINE / 2 if multi else 0).encode(
                     _x(view, field="lx"), y, alt.Text("label:N"), alt.Color("text:N", scale=None)))
     if rows.row_names:
-        layers.append(_data(rows.row_names).mark_text(align="left", dx=1, fontSize=style.label,
+        layers.append(data(rows.row_names).mark_text(align="left", dx=1, fontSize=style.label,
                                                       color="#374151").encode(x, y, alt.Text("said:N")))
-    layers += _times_asked(rows, x, y)
+    layers += _times_asked(data, rows, x, y)
     return alt.LayerChart(layer=layers, width=width, height=style.row * len(rows.order), title=_title(view, room,
                                                                                                       narrow),
-                          config=_config(narrow), resolve=alt.Resolve(scale=alt.ScaleResolveMap(
+                          config=_config(narrow), datasets=data.named, resolve=alt.Resolve(scale=alt.ScaleResolveMap(
                               fill="independent", stroke="independent", shape="independent", size="independent")))
 
 
@@ -338,13 +357,13 @@ def _config(narrow: bool) -> alt.Config:
                                                                       "anchor: 'start'}}")))
 
 
-def _times_asked(rows: Rows, x: alt.X, y: alt.Y) -> list[alt.Chart]:
+def _times_asked(data: _Datasets, rows: Rows, x: alt.X, y: alt.Y) -> list[alt.Chart]:
     """Rules marking ``as of`` and ``as known at`` where they fall inside the picture, each labelled."""
     if not rows.asked:
         return []
     size = rows.style.label
-    return [_data(rows.asked).mark_rule(color="#111827", strokeWidth=2, strokeDash=[8, 4]).encode(x),
-            *(_data([r for r in rows.asked if r["left"] == left]).mark_text(
+    return [data(rows.asked).mark_rule(color="#111827", strokeWidth=2, strokeDash=[8, 4]).encode(x),
+            *(data([r for r in rows.asked if r["left"] == left]).mark_text(
                 align="right" if left else "left", dx=-5 if left else 5, fontSize=size, fontWeight="bold").encode(
                 x, y, alt.Text("label:N")) for left in (True, False) if any(r["left"] == left for r in rows.asked))]
 
@@ -355,6 +374,7 @@ def mini_chart(view: Picture, width: int = 240) -> alt.LayerChart:
     The index's legend says what the colours are.
     """
     rows = rows_of(view, width)
+    data = _Datasets()
     first, last = view.steps[0].event.occurred_at, view.steps[-1].event.occurred_at
     # The first event's day starts at its tick, the last's ends at its own; the last only when the two
     # have room apart.
@@ -367,8 +387,9 @@ def mini_chart(view: Picture, width: int = 240) -> alt.LayerChart:
                     labelBound=True, grid=False, domainColor="#9ca3af", tickColor="#9ca3af",
                     labelColor="#4b5563", labelFont=lettering.FONT)
     x = _x(view, axis)
-    ticks = _data(rows.events).mark_tick(thickness=2, size=18).encode(
+    ticks = data(rows.events).mark_tick(thickness=2, size=18).encode(
         x, alt.Color("ink:N", scale=None), tooltip=_tips("event", "date"))
-    return alt.LayerChart(layer=[_bands(view, rows.bands, x, legend=False), ticks], width=width, height=18,
-                          config=alt.Config(view=alt.ViewConfig(stroke=None), font=lettering.FONT))
+    return alt.LayerChart(layer=[_bands(data, rows.bands, x, legend=False), ticks], width=width, height=18,
+                          config=alt.Config(view=alt.ViewConfig(stroke=None), font=lettering.FONT),
+                          datasets=data.named)
 
