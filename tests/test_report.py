@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+import vl_convert
 from click.testing import CliRunner, Result
 from test_timeline import (  # the seeded ledger and the browser, shared with the timeline's tests
     LATE,
@@ -32,7 +33,7 @@ from test_timeline import (  # the seeded ledger and the browser, shared with th
 from negotiation import Ledger, Source, SourceRecord, outlet_of
 from negotiation.cli import main
 from negotiation.files.loading import load_streams, read_streams
-from negotiation.views import report, words
+from negotiation.views import files, report, words
 
 
 @pytest.fixture(scope="module")
@@ -292,6 +293,54 @@ def test_writing_the_report_again_tells_its_progress_and_reuses_the_chart_script
     assert {total for _, total, _ in told} == {len(ledger.negotiations()) + 3}
     assert [what for _, _, what in told[2:-2]] == ledger.negotiations()
     assert written.index == site / "index.html" and sorted(written.pages) == sorted(ledger.negotiations())
+
+
+@pytest.fixture
+def bundler(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
+    """A cache directory of the test's own, and vl-convert's bundler counting its calls (each a text of its own)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    calls: list[str | None] = []
+
+    def javascript_bundle(snippet: str | None = None, vl_version: str | None = None) -> str:
+        calls.append(vl_version)
+        return f"{snippet}\n// bundle number {len(calls)}"
+
+    monkeypatch.setattr(vl_convert, "javascript_bundle", javascript_bundle)
+    return calls
+
+
+def test_the_chart_scripts_are_bundled_once_and_kept_in_the_users_cache(
+        tmp_path: Path, bundler: list[str | None]) -> None:
+    first = files.vega_script()
+    again = files.vega_script()
+
+    assert len(bundler) == 1 and again == first and "// bundle number 1" in first
+    kept = list((tmp_path / "cache" / "negotiation").glob("vega-bundle-*.js"))
+    assert len(kept) == 1 and kept[0].read_text(encoding="utf-8") == first
+
+
+def test_a_cached_bundle_cut_short_or_of_other_versions_is_made_again(
+        tmp_path: Path, bundler: list[str | None]) -> None:
+    files.vega_script()
+    kept = next((tmp_path / "cache" / "negotiation").glob("vega-bundle-*.js"))
+    whole = kept.read_text(encoding="utf-8")
+
+    kept.write_text(whole[:len(whole) // 2], encoding="utf-8")  # a disk that filled up
+    assert "// bundle number 2" in files.vega_script()
+    kept.write_text(whole.replace("Vega ", "Vega 0.", 1), encoding="utf-8")  # another Vega's bundle
+    assert "// bundle number 3" in files.vega_script()
+    assert kept.read_text(encoding="utf-8").count("// bundle number 3") == 1
+
+
+def test_a_cache_that_cannot_be_written_still_gives_the_page_its_scripts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bundler: list[str | None]) -> None:
+    (tmp_path / "not-a-directory").write_text("", encoding="utf-8")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "not-a-directory"))
+
+    assert "// bundle number 1" in files.vega_script()
+    assert "// bundle number 2" in files.vega_script()  # nothing kept: made each time
+    written = files.write_vega_script(tmp_path / "site" / "assets" / "vega-embed.js")
+    assert "// bundle number 3" in written.read_text(encoding="utf-8")
 
 
 def test_the_demo_ends_by_writing_the_report_and_saying_where_it_is(

@@ -2,13 +2,15 @@
 
 An HTML page carries Vega, Vega-Lite and vega-embed (vl-convert's bundle of
 them) inline, or loads them from a file beside it, never from the network.
-Bundling them takes vl-convert about two seconds, once a process; a report
-reuses the bundle it wrote before when the versions match.
+Bundling them takes vl-convert about two seconds: the bundle is kept in the
+user's cache directory, and a report reuses the copy it wrote before when
+the versions match.
 """
 
 from __future__ import annotations
 
-import functools
+import contextlib
+import hashlib
 import json
 from html import escape
 from importlib.metadata import version
@@ -70,10 +72,36 @@ def _header() -> str:
             f"Vega-Lite {vl_version() or 'default'}: bundled by vl-convert {version('vl-convert-python')}\n")
 
 
-@functools.cache
 def vega_script() -> str:
-    """Vega, Vega-Lite and vega-embed as one classic script that defines ``vegaEmbed`` (kept once made)."""
-    return _header() + vl_convert.javascript_bundle(GLOBALS, vl_version=vl_version())
+    """Vega, Vega-Lite and vega-embed as one classic script that defines ``vegaEmbed``.
+
+    vl-convert takes about two seconds to bundle them, the same text for the same versions: the bundle
+    is kept in the user's cache directory, named by those versions, and made again only when they
+    change. A cache that cannot be read or written costs that time, never the page.
+    """
+    header = _header()
+    kept = _cache_directory() / f"vega-bundle-{hashlib.sha256((header + GLOBALS).encode()).hexdigest()[:16]}.js"
+    try:
+        text = kept.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    if text.startswith(header) and text.endswith(_END):
+        return text
+    text = header + vl_convert.javascript_bundle(GLOBALS, vl_version=vl_version()) + _END
+    with contextlib.suppress(OSError):
+        write_whole(kept, text)
+    return text
+
+
+#: The bundle's last line, so a cached copy cut short (a full disk) is told from a whole one.
+_END = "\n// end of the bundle\n"
+
+
+def _cache_directory() -> Path:
+    """Where the bundle is kept: the user's cache directory (``$XDG_CACHE_HOME/negotiation`` on Linux)."""
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("negotiation"))
 
 
 def write_vega_script(path: Path) -> Path:
