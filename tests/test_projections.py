@@ -315,6 +315,28 @@ def test_a_runner_that_follows_the_log_applies_entries_as_they_land(ledger: Ledg
     assert the_table(ledger)["us-japan-2025"][:3] == ("disputed_terms", ("US", "JP"), ("autos",))
 
 
+def test_ctrl_c_stops_the_project_run_follow_command_quietly_keeping_what_it_applied(
+        ledger: Ledger, database_url: str) -> None:
+    ledger.record("us-japan-2025", "AgreedInPrinciple", {"parties": ["US", "JP"]})
+    follower = subprocess.Popen([sys.executable, "-m", "negotiation.cli", "--url", database_url, "project", "run",
+                                 "negotiation_states", "--follow"], cwd=TESTS.parent, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+    try:
+        for step in range(3):  # each entry applied as it lands, then Ctrl-C as it waits or applies
+            ledger.record("us-japan-2025", "TermsDisputed", {"point": f"point {step}"})
+            for _ in range(3000):
+                if len(the_table(ledger).get("us-japan-2025", ("", (), ()))[2]) == step + 1:
+                    break
+                time.sleep(0.01)
+    finally:
+        follower.send_signal(signal.SIGINT)
+        out, err = follower.communicate(timeout=30)
+
+    assert (follower.returncode, out, err) == (0, "", "")
+    assert the_table(ledger)["us-japan-2025"][2] == ("point 0", "point 1", "point 2")
+    assert checkpoint(ledger, "negotiation_states") == 4
+
+
 def test_a_follower_stops_when_nothing_new_comes_within_its_timeout(ledger: Ledger) -> None:
     ledger.record("us-japan-2025", "AgreedInPrinciple", {"parties": ["US", "JP"]})
 

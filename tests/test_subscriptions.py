@@ -330,6 +330,29 @@ def test_watch_prints_each_entry_as_it_lands_and_stops_on_ctrl_c_without_a_trace
     assert (watcher.returncode, out, err) == (0, "", "")
 
 
+def test_ctrl_c_while_watch_is_still_reading_the_log_stops_it_at_once_saying_nothing(
+    ledger: Ledger, database_url: str
+) -> None:
+    # A long log to catch up on: Ctrl-C lands while the log is being read and the lines made, inside the
+    # database driver's calls, where an interrupt would leave a connection half-used or a lock held.
+    ledger.record("us-japan-2025", "AgreedInPrinciple", {"parties": ["US", "JP"]})
+    for start in range(0, 3000, 500):
+        ledger.record_many("us-japan-2025", [{"type": "TermsAmended", "data": {"terms": {"round": n}}}
+                                             for n in range(start, start + 500)])
+    for attempt in range(3):
+        watcher = subprocess.Popen([sys.executable, "-m", "negotiation.cli", "--url", database_url, "watch"],
+                                   cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   env={**os.environ, "COLUMNS": "200"})
+        assert watcher.stdout is not None
+        lines = [watcher.stdout.readline() for _ in range(1 + 200 * attempt)]  # interrupted at another place
+        watcher.send_signal(signal.SIGINT)
+        out, err = watcher.communicate(timeout=30)
+
+        assert lines[0].startswith("#1 us-japan-2025 v1 AgreedInPrinciple ")
+        assert (watcher.returncode, err) == (0, ""), attempt
+        assert len(lines) + out.count("\n") < 3001, "it read the whole log before stopping"
+
+
 def test_on_sqlite_the_fast_read_of_the_log_gives_exactly_what_core_reads(sqlite_url: str) -> None:
     with Ledger.open(sqlite_url) as ledger:
         ledger.record("us-japan-2025", "AgreedInPrinciple",

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
 import click
 from rich.table import Table
 from rich.text import Text
@@ -15,6 +19,8 @@ from ..subscriptions import ENTRY_TYPES
 from ..views.words import watch_line
 from . import jsonout, render
 from .main import console, main, opened
+
+T = TypeVar("T")
 
 #: How ``watch`` styles each kind of piece of its lines.
 _STYLES = {"position": "dim", "type": "bold", "sources": "dim"}
@@ -59,7 +65,8 @@ def watch(ctx: click.Context, negotiation_id: str | None, types: tuple[str, ...]
     with opened(ctx) as ledger:
         states = StatesAfter()
         subscription = ledger.subscribe(after, negotiation_id=negotiation_id, types=types or None, timeout=timeout)
-        try:
+
+        def follow() -> None:
             with subscription:
                 for entry in subscription:
                     try:
@@ -71,9 +78,40 @@ def watch(ctx: click.Context, negotiation_id: str | None, types: tuple[str, ...]
                         continue
                     out.print(_entry_line(entry, after_entry), highlight=False, soft_wrap=True)
                     out.file.flush()
-        except KeyboardInterrupt:
-            subscription.close()
-            out.file.flush()
+
+        until_ctrl_c(follow, subscription.close)
+
+
+def until_ctrl_c(work: Callable[[], T], stop: Callable[[], object]) -> T | None:
+    """``work()`` in a thread of its own, this one waiting for it; on Ctrl-C, ``stop()`` it and give None.
+
+    Ctrl-C raises KeyboardInterrupt wherever the main thread is. Inside a database driver's call it
+    leaves a connection half-used (PostgreSQL's pool then says so on stderr) or a subscription's lock
+    held, and the command hangs or warns instead of stopping. So the work (reading the log, printing,
+    writing) runs in a thread that never sees Ctrl-C; this one only waits. ``stop`` must end the work
+    soon from another thread (closing a subscription, setting a projection's stop event). An error of
+    the work is raised here, as the command's.
+    """
+    done: list[T] = []
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            done.append(work())
+        except BaseException as e:  # raised in the main thread, where the command reports its errors
+            failed.append(e)
+
+    worker = threading.Thread(target=run, name="negotiation follow", daemon=True)
+    worker.start()
+    try:
+        worker.join()
+    except KeyboardInterrupt:
+        stop()
+        worker.join()
+        return None
+    if failed:
+        raise failed[0]
+    return done[0]
 
 
 @main.group()
@@ -100,9 +138,10 @@ def project_run(ctx: click.Context, name: str, batch: int, follow: bool) -> None
     Example: negotiation project run negotiation_states --follow
     """
     with opened(ctx, write=True) as ledger:
-        try:
-            report = run(ledger, projection_named(name), batch=batch, follow=follow)
-        except KeyboardInterrupt:
+        stop = threading.Event()
+        report = until_ctrl_c(lambda: run(ledger, projection_named(name), batch=batch, follow=follow, stop=stop),
+                              stop.set)
+        if report is None:  # stopped by Ctrl-C: what was applied is kept, a whole batch at a time
             return
     console().print(f"{name}: applied {report.entries} entries in {report.batches} batches; "
                     f"checkpoint at position {report.position}")
