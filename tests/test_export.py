@@ -29,6 +29,7 @@ from negotiation.cli import main
 from negotiation.domain.payloads import EVENT_KINDS
 from negotiation.files.export import EventFileDumper, documents, write
 from negotiation.files.loading import LoadError, load_streams, read_streams
+from negotiation.views import report
 from negotiation.files.reading import EventFileLoader, read_seed_file
 
 Rows = Callable[[], list[tuple[object, ...]]]
@@ -118,6 +119,19 @@ def test_an_export_loaded_where_it_came_from_records_nothing(seeded: Ledger, tmp
     assert report.recorded == 0
     assert report.already_stored == sum(len(seeded.history(n)) for n in seeded.negotiations())
     assert read_rows(seeded.url) == before
+
+
+def test_an_export_and_the_report_are_files_others_may_read_as_a_plain_write_leaves_them(
+        seeded: Ledger, tmp_path: Path) -> None:
+    plain = tmp_path / "plain.txt"
+    plain.write_text("", encoding="utf-8")  # 0666 less this process's umask
+    path = tmp_path / "all.yaml"
+    assert CliRunner().invoke(main, ["--url", seeded.url, "export", "--out", str(path)]).exit_code == 0
+    site = report.write(seeded, tmp_path / "site")
+
+    for written in (path, site.index, site.feed, site.pages["us-japan-2025"], tmp_path / "site" / "spec" / "index.html"):
+        assert written.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777, written
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["all.yaml", "plain.txt", "site"]  # no part file left
 
 
 def test_an_export_loaded_twice_records_it_once(seeded: Ledger, tmp_path: Path) -> None:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
 import click
 
+from ..outfiles import replacing
 from .main import console, main, opened
 
 
@@ -92,15 +91,8 @@ def _write_out(out: str | None, writing: Callable[[TextIO], tuple[int, int]]) ->
 
 def _write_replacing(path: Path, writing: Callable[[TextIO], tuple[int, int]]) -> tuple[int, int]:
     """Write a file beside ``path`` and move it there once complete: an export that fails leaves no half file."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or Path("."))
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            counted = writing(stream)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return counted
+    with replacing(path, newline="\n") as stream:
+        return writing(stream)
 
 
 @main.command("copy")
