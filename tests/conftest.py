@@ -13,6 +13,7 @@ import hashlib
 import inspect
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import tempfile
@@ -686,6 +687,12 @@ def _share_the_chart_bundle(directory: Path) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
+    # A shell without job control starts a command put in the background (`.ci/run &`, a job of a CI
+    # runner) with Ctrl-C ignored, and every process it starts inherits that: a command under test
+    # would never see the Ctrl-C a test sends it. Caught here instead, it is the default again in each
+    # program the tests start, as in a terminal.
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     if not config.pluginmanager.has_plugin(PLUGIN_NAME):
         config.pluginmanager.register(SpecCoverage(config), PLUGIN_NAME)
     if config.pluginmanager.has_plugin("hypothesispytest"):
