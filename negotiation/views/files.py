@@ -72,6 +72,10 @@ def _header() -> str:
             f"Vega-Lite {vl_version() or 'default'}: bundled by vl-convert {version('vl-convert-python')}\n")
 
 
+#: The bundle's last line, so a cached copy cut short (a full disk) is told from a whole one.
+_END = "\n// end of the bundle\n"
+
+
 def vega_script() -> str:
     """Vega, Vega-Lite and vega-embed as one classic script that defines ``vegaEmbed``.
 
@@ -91,10 +95,6 @@ def vega_script() -> str:
     with contextlib.suppress(OSError):
         write_whole(kept, text)
     return text
-
-
-#: The bundle's last line, so a cached copy cut short (a full disk) is told from a whole one.
-_END = "\n// end of the bundle\n"
 
 
 def _cache_directory() -> Path:

@@ -145,11 +145,10 @@ def _world_time(start: datetime, end: datetime, axis: Any = alt.Undefined, field
 
 
 class _Datasets:
-    """A chart's lists of rows, each written once at the top of its spec and named there; a layer names its list.
+    """A chart's lists of rows, named at the top of its spec (Vega-Lite's datasets); a layer names its list.
 
-    Altair validates, copies and converts a layer's inline rows each time it makes, combines or writes the
-    chart, which was most of a report's time; named, a layer carries only the name, and each list (the
-    events feed several layers) is written once.
+    Altair validates and copies a layer's inline rows each time it makes or combines a chart (a quarter of
+    the time to build a timeline); named, a layer carries only the name.
     """
 
     def __init__(self) -> None:
@@ -238,7 +237,7 @@ def _beside(data: _Datasets, view: Picture, rows: Rows, x: alt.X, y: alt.Y, room
         data([r for r in rows.meetings if r["x2"] != r["x"]]).mark_rule(strokeWidth=3, clip=True).encode(
             x, alt.X2("x2:T"), y, alt.Color("ink:N", scale=None)),
         data(rows.meetings).mark_point(filled=True, opacity=0.95, stroke="white", strokeWidth=1,
-                                        clip=True).encode(
+                                       clip=True).encode(
             x, y, alt.Shape("level:N", scale=alt.Scale(domain=levels, range=[MEETING_STYLE[v][0] for v in levels]),
                             legend=met),
             alt.Fill("level:N", scale=alt.Scale(domain=levels, range=[MEETING_STYLE[v][2] for v in levels]),
@@ -279,7 +278,7 @@ def chart_of(view: Picture, width: int = WIDTH, narrow: bool = False) -> alt.Lay
         data([r for r in events if r["milestone"]]).mark_rule(strokeDash=[5, 3], strokeWidth=1.5).encode(
             x, alt.Color("ink:N", scale=None)),
         data(rows.disputes).mark_bar(height=style.row - 8, color=ink(machine.DISPUTED), opacity=0.55,
-                                      cornerRadius=3, clip=True).encode(
+                                     cornerRadius=3, clip=True).encode(
             x, alt.X2("x2:T"), y, alt.Description("about:N"),
             tooltip=_tips("point", "from", "to", "positions", "resolution")),
         # What was known when: a tick on the day each entry was reported, linked to the event when late.
@@ -292,7 +291,7 @@ def chart_of(view: Picture, width: int = WIDTH, narrow: bool = False) -> alt.Lay
         data(rows.ghosts).mark_tick(color=GHOST_INK, thickness=2, size=style.row - 8).encode(
             _x(view, field="reported"), y),
         data(rows.ghosts).mark_point(shape="circle", size=90, filled=False, color=GHOST_INK, strokeDash=[2, 2],
-                                      strokeWidth=1.5).encode(
+                                     strokeWidth=1.5).encode(
             x, y, alt.Description("about:N"), tooltip=_tips("event", "date", "sources", "what", "fate")),
         data(events).mark_point(filled=True, opacity=1, stroke="white", strokeWidth=1).encode(
             x, y, alt.Color("ink:N", scale=None),
@@ -304,7 +303,7 @@ def chart_of(view: Picture, width: int = WIDTH, narrow: bool = False) -> alt.Lay
                      alt.Tooltip("denied:N")]),
         # Reports after the last day drawn: at the right edge, pointing on.
         data(rows.later).mark_point(shape="triangle-right", size=70, filled=True, color=LATE_INK, opacity=1,
-                                     xOffset=-4).encode(
+                                    xOffset=-4).encode(
             x, y, alt.Description("about:N"), tooltip=_tips("event", "when")),
     ]
     for left in (False, True):
@@ -322,11 +321,12 @@ def chart_of(view: Picture, width: int = WIDTH, narrow: bool = False) -> alt.Lay
                     _x(view, field="lx"), y, alt.Text("label:N"), alt.Color("text:N", scale=None)))
     if rows.row_names:
         layers.append(data(rows.row_names).mark_text(align="left", dx=1, fontSize=style.label,
-                                                      color="#374151").encode(x, y, alt.Text("said:N")))
+                                                     color="#374151").encode(x, y, alt.Text("said:N")))
     layers += _times_asked(data, rows, x, y)
     return alt.LayerChart(layer=layers, width=width, height=style.row * len(rows.order), title=_title(view, room,
                                                                                                       narrow),
-                          config=_config(narrow), datasets=data.named, resolve=alt.Resolve(scale=alt.ScaleResolveMap(
+                          config=_config(narrow), datasets=data.named,
+                          resolve=alt.Resolve(scale=alt.ScaleResolveMap(
                               fill="independent", stroke="independent", shape="independent", size="independent")))
 
 
