@@ -29,8 +29,8 @@ from negotiation.cli import main
 from negotiation.domain.payloads import EVENT_KINDS
 from negotiation.files.export import EventFileDumper, documents, write
 from negotiation.files.loading import LoadError, load_streams, read_streams
-from negotiation.views import report
 from negotiation.files.reading import EventFileLoader, read_seed_file
+from negotiation.views import report
 
 Rows = Callable[[], list[tuple[object, ...]]]
 ROOT = Path(__file__).resolve().parent.parent
