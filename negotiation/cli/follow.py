@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 import click
@@ -85,33 +86,20 @@ def watch(ctx: click.Context, negotiation_id: str | None, types: tuple[str, ...]
 def until_ctrl_c(work: Callable[[], T], stop: Callable[[], object]) -> T | None:
     """``work()`` in a thread of its own, this one waiting for it; on Ctrl-C, ``stop()`` it and give None.
 
-    Ctrl-C raises KeyboardInterrupt wherever the main thread is. Inside a database driver's call it
-    leaves a connection half-used (PostgreSQL's pool then says so on stderr) or a subscription's lock
-    held, and the command hangs or warns instead of stopping. So the work (reading the log, printing,
-    writing) runs in a thread that never sees Ctrl-C; this one only waits. ``stop`` must end the work
+    Ctrl-C raises KeyboardInterrupt wherever the main thread is: inside a database driver's call it
+    leaves a connection half-used (PostgreSQL's pool then warns on stderr), inside a subscription it
+    could leave its lock held. So the work (reading the log, printing, writing) runs in a thread that
+    never sees Ctrl-C; this one only waits. ``stop`` must end the work
     soon from another thread (closing a subscription, setting a projection's stop event). An error of
     the work is raised here, as the command's.
     """
-    done: list[T] = []
-    failed: list[BaseException] = []
-
-    def run() -> None:
+    with ThreadPoolExecutor(1, thread_name_prefix="negotiation-follow") as worker:
+        doing = worker.submit(work)
         try:
-            done.append(work())
-        except BaseException as e:  # raised in the main thread, where the command reports its errors
-            failed.append(e)
-
-    worker = threading.Thread(target=run, name="negotiation follow", daemon=True)
-    worker.start()
-    try:
-        worker.join()
-    except KeyboardInterrupt:
-        stop()
-        worker.join()
-        return None
-    if failed:
-        raise failed[0]
-    return done[0]
+            return doing.result()  # the work's error, if any, raised here with its traceback
+        except KeyboardInterrupt:
+            stop()  # leaving the block waits for the work to end
+            return None
 
 
 @main.group()
