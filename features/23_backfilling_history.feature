@@ -7,7 +7,9 @@ Feature: Back-filling history
   recorded, and a question "as known" at any earlier day does not know it;
   when that was a slip, a correction gives the day it was in fact reported,
   and every question "as known" takes it. Nothing is reported before it
-  happens: such a report time is refused.
+  happens: such a report time is refused. An archive loaded from a file
+  without its report times is warned about once, however many transactions
+  the load takes.
 
   Background:
     Given no negotiation "us-japan-2025" has been recorded yet
@@ -40,3 +42,9 @@ Feature: Back-filling history
     When version 1 is corrected to have been reported on 1 July 2025, because "an earlier leak"
     Then it is refused: "EventCorrected of version 1: event_reported_at: 2025-07-01 is before occurred_at 2025-07-22"
     And nothing was recorded
+
+  Scenario: An archive loaded without its report times is warned about once
+    When a file of 2500 events of 2025, none with its report time, is loaded
+    Then all 2500 events were recorded
+    And one warning said "AgreedInPrinciple of 2025-01-01 and 2,499 more recorded as reported now"
+    And the warning said "give each its reported_at, or backfill: true in its document"

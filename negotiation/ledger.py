@@ -262,7 +262,7 @@ class Ledger:
             self.judge_together(checked)
             return []
         written = self._record_judged(checked, ())
-        _warn_if_backdated([event for _, batch, _ in checked for event in batch])
+        warn_if_backdated([event for _, batch, _ in checked for event in batch])
         return written
 
     def judge_together(self, batches: Sequence[writer.Batch]) -> list[writer.Judged | None]:
@@ -275,13 +275,18 @@ class Ledger:
         _refuse_repeated_ids(event for _, batch, _ in batches for event in batch)
         return writer.judge_together(self._recorder, batches)
 
-    def record_judged(self, batches: Sequence[writer.Batch],
-                      judged: Sequence[writer.Judged | None] = ()) -> list[Recorded]:
+    def record_judged(self, batches: Sequence[writer.Batch], judged: Sequence[writer.Judged | None] = (), *,
+                      warn_backdated: bool = True) -> list[Recorded]:
         """``record_together`` of events already checked for shape, each batch with its verdict from
         ``judge_together`` (or none): a batch whose negotiation is no longer at the version it was judged
-        against is judged again, so a verdict is only ever a saving."""
+        against is judged again, so a verdict is only ever a saving.
+
+        ``warn_backdated=False`` leaves the BackdatedReport warning to the caller: a bulk write of many
+        calls (``load_streams``) gives one for all of them with ``warn_if_backdated``.
+        """
         written = self._record_judged(batches, judged)
-        _warn_if_backdated([event for _, batch, _ in batches for event in batch], stacklevel=3)
+        if warn_backdated:
+            warn_if_backdated([event for _, batch, _ in batches for event in batch], stacklevel=3)
         return written
 
     def _record_judged(self, batches: Sequence[writer.Batch],
@@ -297,7 +302,7 @@ class Ledger:
         _refuse_repeated_ids(batch)
         written = writer.append(self._recorder, negotiation_id, batch, expected_version, write=write)
         if write:
-            _warn_if_backdated(batch)
+            warn_if_backdated(batch)
         return written
 
     # -- reading ---------------------------------------------------------------------------
@@ -586,7 +591,11 @@ def _correction_request(kind: str, target: Any, reason: Any, data: Any, occurred
 BACKDATED = timedelta(days=2)
 
 
-def _warn_if_backdated(events: Sequence[NewEvent], stacklevel: int = 4) -> None:
+#: What a caller of the Python API or the command line does about an event recorded as reported now.
+RECORD_REMEDY = "give reported_at, or backfill=True (--backfill) if it was known when it happened"
+
+
+def warn_if_backdated(events: Sequence[NewEvent], stacklevel: int = 4, remedy: str = RECORD_REMEDY) -> None:
     """Warn once for events days old that were given no ``reported_at``: they count as reported now."""
     now = datetime.now(UTC)
     history = now - BACKDATED
@@ -595,10 +604,9 @@ def _warn_if_backdated(events: Sequence[NewEvent], stacklevel: int = 4) -> None:
     if old:
         first, when = old[0], old[0].occurred_at
         assert when is not None  # chosen for its date above
-        which = f"{first.type} of {day_or_iso(when)}" + (f" and {len(old) - 1} more" if len(old) > 1 else "")
+        which = f"{first.type} of {day_or_iso(when)}" + (f" and {len(old) - 1:,} more" if len(old) > 1 else "")
         warnings.warn(f"{which} recorded as reported now ({day_or_iso(now, 'seconds')}): as known at any earlier "
-                      "day it is not known; give reported_at, or backfill=True (--backfill) if it was known "
-                      "when it happened", BackdatedReport, stacklevel=stacklevel)
+                      f"day it is not known; {remedy}", BackdatedReport, stacklevel=stacklevel)
 
 
 def _refuse_repeated_ids(events: Iterable[NewEvent]) -> None:

@@ -12,7 +12,8 @@ import pytest
 
 from negotiation import BackdatedReport, InvalidEvent, Ledger
 from negotiation.files.export import documents, write
-from negotiation.files.loading import load_streams, read_streams
+from negotiation.files import loading
+from negotiation.files.loading import LoadStopped, load_streams, read_streams
 
 US_JAPAN = "us-japan-2025"
 DEAL = {"parties": ["US", "JP"]}
@@ -164,3 +165,60 @@ def test_a_report_before_the_event_is_refused_in_one_line_by_the_command_line(tm
     assert result.exit_code == 1
     assert result.output.strip() == ("Error: reported_at: 2025-07-21 is before occurred_at 2025-07-22; nothing is "
                                      "reported before it happens")
+
+
+ARCHIVE = """negotiation: us-japan-2025
+events:
+  - {type: AgreedInPrinciple, occurred_at: 2025-07-22, data: {parties: [US, JP]}}
+  - {type: TermsDisputed, occurred_at: 2025-08-05, data: {point: stacking}}
+  - {type: TermsAmended, occurred_at: 2025-08-07, data: {terms: {autos: 15%}}}
+  - {type: TermsAmended, occurred_at: 2025-08-08, data: {terms: {rice: quota}}}
+  - {type: TermsAmended, occurred_at: 2025-08-09, data: {terms: {chips: none}}}
+"""
+
+
+def test_a_load_stopped_part_way_warns_once_for_the_chunks_it_kept(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(loading, "CHUNK", 2)  # three transactions: 2 + 2 + 1 events
+    url = f"sqlite:///{tmp_path / 'archive.db'}"
+    path = tmp_path / "archive.yaml"
+    path.write_text(ARCHIVE, encoding="utf-8")
+    committed: list[int] = []
+
+    def progress(events: int) -> None:  # once the first chunk is in, another writer records into the negotiation
+        committed.append(events)
+        if len(committed) == 1:
+            with Ledger.open(url) as other:
+                other.record(US_JAPAN, "TermsAmended", {"terms": {"beef": "open"}})
+
+    with Ledger.open(url) as ledger:
+        with pytest.warns(BackdatedReport) as warned, pytest.raises(LoadStopped):
+            load_streams(ledger, read_streams([path]), progress)
+        kept = [entry.type for entry in ledger.history(US_JAPAN)]
+
+    assert committed == [2]
+    assert kept == ["AgreedInPrinciple", "TermsDisputed", "TermsAmended"]
+    assert [str(w.message).split(" (")[0] for w in warned] == [
+        "AgreedInPrinciple of 2025-07-22 and 1 more recorded as reported now"]
+
+
+def test_a_file_loaded_from_the_command_line_without_report_times_gives_one_warning_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from negotiation.cli import main
+
+    monkeypatch.setattr(loading, "CHUNK", 2)
+    path = tmp_path / "archive.yaml"  # five events, a retraction, one more: five transactions
+    path.write_text(ARCHIVE + "  - {type: EventRetracted, target: 3, reason: a rumour}\n"
+                    "  - {type: TermsAmended, occurred_at: 2025-08-11, data: {terms: {steel: 50%}}}\n",
+                    encoding="utf-8")
+
+    result = CliRunner().invoke(main, ["--url", f"sqlite:///{tmp_path / 'archive.db'}", "load", str(path)])
+
+    assert result.exit_code == 0, result.output
+    assert "7 events recorded" in result.stdout  # the retraction is an entry too
+    assert [line.split(" (")[0] for line in result.stderr.splitlines()] == [
+        "warning: AgreedInPrinciple of 2025-07-22 and 5 more recorded as reported now"]
+    assert result.stderr.rstrip().endswith(
+        "give each its reported_at, or backfill: true in its document if it was known when it happened")

@@ -388,9 +388,9 @@ def test_short_negotiations_are_written_together_a_chunk_at_a_time(
     together: list[list[str]] = []
     record_judged = ledger.record_judged
 
-    def spy(batches: list[tuple[str, list[NewEvent], int | None]], judged: Any) -> Any:
+    def spy(batches: list[tuple[str, list[NewEvent], int | None]], judged: Any, **options: Any) -> Any:
         together.append([negotiation_id for negotiation_id, _, _ in batches])
-        return record_judged(batches, judged)
+        return record_judged(batches, judged, **options)
 
     monkeypatch.setattr(ledger, "record_judged", spy)
     progress: list[int] = []
@@ -454,9 +454,9 @@ def test_a_rerun_sends_only_the_missing_events_and_its_progress_still_counts_eve
     sent: list[tuple[str, int]] = []
     record_judged = ledger.record_judged
 
-    def spy(batches: list[tuple[str, list[NewEvent], int | None]], judged: Any) -> Any:
+    def spy(batches: list[tuple[str, list[NewEvent], int | None]], judged: Any, **options: Any) -> Any:
         sent.extend((negotiation_id, len(events)) for negotiation_id, events, _ in batches)
-        return record_judged(batches, judged)
+        return record_judged(batches, judged, **options)
 
     monkeypatch.setattr(ledger, "record_judged", spy)
     progress: list[int] = []
@@ -551,9 +551,9 @@ def test_a_load_leaves_the_cycle_collector_alone(
     before = (gc.isenabled(), gc.get_freeze_count())
     record_judged = ledger.record_judged
 
-    def spy(batches: list[tuple[str, list[NewEvent], int | None]], judged: Any) -> Any:
+    def spy(batches: list[tuple[str, list[NewEvent], int | None]], judged: Any, **options: Any) -> Any:
         seen.append((gc.isenabled(), gc.get_freeze_count()))
-        return record_judged(batches, judged)
+        return record_judged(batches, judged, **options)
 
     monkeypatch.setattr(ledger, "record_judged", spy)
 

@@ -374,9 +374,11 @@ def warned() -> Iterator[None]:
     """The ledger's warnings (an event days old recorded as reported now) as one line each on stderr."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        yield
-    for warning in caught:
-        click.echo(f"warning: {warning.message}", err=True)
+        try:
+            yield
+        finally:  # a load stopped part way keeps the chunks it committed, and their warning
+            for warning in caught:
+                click.echo(f"warning: {warning.message}", err=True)
 
 
 def record_batch(ctx: click.Context, negotiation_id: str, stream: IO[str], expect_version: int | None,
@@ -629,7 +631,8 @@ def load_files(ledger: Ledger, paths: list[str]) -> None:
                TimeRemainingColumn())
     errors = Console(stderr=True)
     # Off when stderr is not a terminal: a transient bar would still leave a blank line there.
-    with Progress(*columns, console=errors, transient=True, disable=not errors.is_terminal) as bar:
+    # The warning after the bar, as one line.
+    with warned(), Progress(*columns, console=errors, transient=True, disable=not errors.is_terminal) as bar:
         task = bar.add_task("load", total=total)
         report = load_streams(ledger, streams, lambda n: bar.advance(task, n))
     console().print(f"loaded {report.negotiations} negotiation{'s' if report.negotiations != 1 else ''}: "

@@ -50,13 +50,16 @@ from ..domain.payloads import DENIED, RETRACTED
 from ..domain.sources import stored_sources
 from ..domain.times import day_or_iso, iso, to_utc
 from ..errors import ConcurrencyConflict, IllegalTransition, InvalidEvent, NegotiationError
-from ..ledger import Ledger
+from ..ledger import Ledger, warn_if_backdated
 from ..writer import Judged
 from .reading import SeedStream, StreamItem, is_correction, read_seed_file
 
 #: Events per transaction when loading a long negotiation: big enough to be
 #: fast, small enough that progress shows and an interrupted load keeps most.
 CHUNK = 1000
+
+#: What the author of an event file does about an event recorded as reported now.
+LOAD_REMEDY = "give each its reported_at, or backfill: true in its document if it was known when it happened"
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +165,9 @@ def load_streams(
     chunk) left it at; if another writer changed it in between, or the chunk is
     refused for any other reason, LoadStopped is raised: the chunks committed
     before it stay stored, nothing of it or after it is, and the message says
-    which. Re-running the load records only what is missing.
+    which. Re-running the load records only what is missing. Events days old
+    given no report time are warned about once (BackdatedReport), for every
+    chunk committed together.
 
     The check replaces each stream's new events by their checked form, so
     memory stays that of the files read, and the write takes them as checked;
@@ -173,11 +178,26 @@ def load_streams(
     streams = list(streams)
     checked = _check_all(ledger, streams)
     report = LoadReport()
+    written: list[NewEvent] = []
+    try:
+        _write_all(ledger, streams, checked, report, progress, written)
+    finally:
+        # One warning for the events of every chunk committed, not one a transaction (a hundred for a
+        # file of 100,000 events), said even when the load stopped: those chunks stay stored.
+        warn_if_backdated(written, stacklevel=3, remedy=LOAD_REMEDY)
+    _title(ledger, streams)
+    return report
+
+
+def _write_all(ledger: Ledger, streams: Sequence[SeedStream], checked: Sequence[_Checked], report: LoadReport,
+               progress: Callable[[int], None], written: list[NewEvent]) -> None:
+    """Write the checked streams a chunk per transaction, adding the events of each committed chunk to
+    ``written``; LoadStopped at the first chunk refused."""
     index = 0
     while index < len(streams):
         group = _group(streams, checked, index)
         if group:
-            _write_group(ledger, streams, checked, index, group, report, progress)
+            _write_group(ledger, streams, checked, index, group, report, progress, written)
             index += group
             continue
         stream, found = streams[index], checked[index]
@@ -189,7 +209,7 @@ def load_streams(
             progress(stored)
         for part in _parts(stream.events[stored:]):
             try:
-                recorded = _write(ledger, stream.negotiation_id, part, version, judged)
+                recorded = _write(ledger, stream.negotiation_id, part, version, judged, written)
             except NegotiationError as e:
                 raise LoadStopped(streams, index, start, len(part), report, e) from e
             # What this chunk's transaction wrote, not what the check found: another load of the same
@@ -202,8 +222,6 @@ def load_streams(
             progress(len(part))
         report.negotiations += 1
         index += 1
-    _title(ledger, streams)
-    return report
 
 
 def _title(ledger: Ledger, streams: Sequence[SeedStream]) -> None:
@@ -293,17 +311,19 @@ def _group(streams: Sequence[SeedStream], checked: Sequence[_Checked], index: in
 
 
 def _write_group(ledger: Ledger, streams: Sequence[SeedStream], checked: Sequence[_Checked], index: int,
-                 count: int, report: LoadReport, progress: Callable[[int], None]) -> None:
+                 count: int, report: LoadReport, progress: Callable[[int], None], written: list[NewEvent]) -> None:
     """Write several streams' remaining events in one transaction (``record_judged``)."""
     batches = [(streams[i].negotiation_id, _as_checked(streams[i].events[checked[i].stored:]), checked[i].version)
                for i in range(index, index + count)]
     try:
-        written = ledger.record_judged(batches, [checked[i].judged for i in range(index, index + count)])
+        recorded_batches = ledger.record_judged(batches, [checked[i].judged for i in range(index, index + count)],
+                                                warn_backdated=False)
     except NegotiationError as e:
         first = streams[index]
         stored = checked[index].stored
         raise LoadStopped(streams, index, stored, len(first.events) - stored, report, e) from e
-    for (_, events, _), recorded, found in zip(batches, written, checked[index:index + count]):
+    written.extend(event for _, events, _ in batches for event in events)
+    for (_, events, _), recorded, found in zip(batches, recorded_batches, checked[index:index + count]):
         stored, fresh = found.stored, recorded.written
         report.already_stored += stored + len(events) - fresh
         report.recorded += fresh
@@ -330,22 +350,28 @@ def _parts(items: Sequence[StreamItem]) -> Iterator[list[StreamItem]]:
 
 
 def _write(ledger: Ledger, negotiation_id: str, part: list[StreamItem], version: int,
-           judged: Judged | None) -> Recorded:
-    """One transaction: a run of events, or a retraction or correction (stored ones come back as stored).
+           judged: Judged | None, written: list[NewEvent]) -> Recorded:
+    """One transaction: a run of events, or a retraction or correction (stored ones come back as stored);
+    the events of a run written are added to ``written``.
 
     A run checked already is written as checked, with the check's verdict (the
-    writer takes it only if the run is the one judged, at the version found).
+    writer takes it only if the run is the one judged, at the version found);
+    a run after a retraction or correction is checked for shape here.
     """
     first = part[0]
     if isinstance(first, NewEvent):
-        return ledger.record_judged([(negotiation_id, _as_checked(part), version)], [judged])[0]
-    if not is_correction(first):
-        return ledger.record_many(negotiation_id, _as_read(part), expected_version=version)
-    entry = _correct(ledger, negotiation_id, first, version)
-    # A retraction or correction found stored comes back with the version it has; one written extends the
-    # stream. (Another load that wrote the same one at the same place between the check and this write
-    # is not told apart from this one writing it.)
-    return Recorded([entry], written=int(entry.version > version))
+        events, verdict = _as_checked(part), judged
+    elif not is_correction(first):
+        events, verdict = _shaped(negotiation_id, part), None
+    else:
+        entry = _correct(ledger, negotiation_id, first, version)
+        # A retraction or correction found stored comes back with the version it has; one written extends
+        # the stream. (Another load that wrote the same one at the same place between the check and this
+        # write is not told apart from this one writing it.)
+        return Recorded([entry], written=int(entry.version > version))
+    recorded = ledger.record_judged([(negotiation_id, events, version)], [verdict], warn_backdated=False)[0]
+    written.extend(events)
+    return recorded
 
 
 def _correct(ledger: Ledger, negotiation_id: str, item: dict[str, Any], version: int) -> RecordedEvent:

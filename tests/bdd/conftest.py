@@ -12,13 +12,18 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import warnings
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pytest_bdd import given, then, when
 
 from negotiation import (
+    BackdatedReport,
     ConcurrencyConflict,
     DuplicateEvent,
     IllegalTransition,
@@ -32,6 +37,7 @@ from negotiation.domain.belief import OPEN_POINT, STATE, STORY, Change
 from negotiation.domain.payloads import CORRECTED, CORRECTION_TYPES, DENIED, RETRACTED
 from negotiation.errors import IllegalStory
 from negotiation.files.export import story_rows, write_csv
+from negotiation.files.loading import load_streams, read_streams
 from negotiation.views.feed import feed_entries
 
 from .coverage import PLUGIN_NAME, SpecCoverage
@@ -1317,6 +1323,22 @@ def _(world: World, version: int, date: str, reason: str) -> None:
     world.correct(CORRECTED, version, reason=reason, event_reported_at=day(date))
 
 
+@when(phrase("a file of {count:d} events of 2025, none with its report time, is loaded"),
+      converters={"count": int})
+def _(world: World, count: int, tmp_path: Path) -> None:
+    # The deal, then an amendment a minute: a load of more than one chunk, each chunk its own transaction.
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    events = [{"type": "AgreedInPrinciple", "occurred_at": "2025-01-01", "data": {"parties": ["US", "JP"]}}]
+    events += [{"type": "TermsAmended", "occurred_at": (start + timedelta(minutes=n)).isoformat(),
+                "data": {"terms": {"rate": n}}} for n in range(1, count)]
+    path = tmp_path / "archive.json"
+    path.write_text(json.dumps({"negotiation": world.negotiation_id, "events": events}), encoding="utf-8")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        load_streams(world.ledger, read_streams([path]))
+    world.warned = [str(warning.message) for warning in caught if issubclass(warning.category, BackdatedReport)]
+
+
 @then(phrase('as known on {known:date} the negotiation was "{state}"'))
 def _(world: World, known: str, state: str) -> None:
     world.settled()
@@ -1351,3 +1373,19 @@ def _(world: World, datatable: list[list[str]]) -> None:
     told = [{"version": str(e.entry.version), "entry": e.entry.type, "what it changed": e.changed or ""}
             for e in feed_entries(world.ledger) if e.entry.negotiation_id == world.negotiation_id]
     assert told == rows(datatable)
+
+
+@then(phrase("all {count:d} events were recorded"), converters={"count": int})
+def _(world: World, count: int) -> None:
+    assert [entry.version for entry in world.ledger.history(world.negotiation_id)] == list(range(1, count + 1))
+
+
+@then(phrase('one warning said "{words}"'))
+def _(world: World, words: str) -> None:
+    assert len(world.warned) == 1, world.warned
+    assert words in world.warned[0]
+
+
+@then(phrase('the warning said "{words}"'))
+def _(world: World, words: str) -> None:
+    assert words in world.warned[-1]

@@ -146,6 +146,8 @@ class World:
     named: set[tuple[str, str]] = field(default_factory=set)
     story: list[dict[str, Any]] = field(default_factory=list)
     story_length: int = 0
+    #: The BackdatedReport warnings of the last load, their texts.
+    warned: list[str] = field(default_factory=list)
 
     # -- reading ---------------------------------------------------------------------------
 
