@@ -315,26 +315,55 @@ def test_a_runner_that_follows_the_log_applies_entries_as_they_land(ledger: Ledg
     assert the_table(ledger)["us-japan-2025"][:3] == ("disputed_terms", ("US", "JP"), ("autos",))
 
 
-def test_ctrl_c_stops_the_project_run_follow_command_quietly_keeping_what_it_applied(
-        ledger: Ledger, database_url: str) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_or_sigterm_stops_the_project_run_follow_command_quietly_keeping_what_it_applied(
+        ledger: Ledger, database_url: str, stop: signal.Signals) -> None:
     ledger.record("us-japan-2025", "AgreedInPrinciple", {"parties": ["US", "JP"]})
     follower = subprocess.Popen([sys.executable, "-m", "negotiation.cli", "--url", database_url, "project", "run",
                                  "negotiation_states", "--follow"], cwd=TESTS.parent, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
     try:
-        for step in range(3):  # each entry applied as it lands, then Ctrl-C as it waits or applies
+        for step in range(3):  # each entry applied as it lands, then the signal as it waits or applies
             ledger.record("us-japan-2025", "TermsDisputed", {"point": f"point {step}"})
             for _ in range(3000):
                 if len(the_table(ledger).get("us-japan-2025", ("", (), ()))[2]) == step + 1:
                     break
                 time.sleep(0.01)
     finally:
-        follower.send_signal(signal.SIGINT)
+        follower.send_signal(stop)
         out, err = follower.communicate(timeout=30)
 
     assert (follower.returncode, out, err) == (0, "", "")
     assert the_table(ledger)["us-japan-2025"][2] == ("point 0", "point 1", "point 2")
     assert checkpoint(ledger, "negotiation_states") == 4
+
+
+def test_a_follower_started_with_sigterm_ignored_keeps_it_ignored(ledger: Ledger, database_url: str) -> None:
+    ledger.record("us-japan-2025", "AgreedInPrinciple", {"parties": ["US", "JP"]})
+
+    def applied(points: int) -> bool:
+        for _ in range(3000):
+            if len(the_table(ledger).get("us-japan-2025", ("", (), ()))[2]) == points:
+                return True
+            time.sleep(0.01)
+        return False
+
+    follower = subprocess.Popen([sys.executable, "-m", "negotiation.cli", "--url", database_url, "project", "run",
+                                 "negotiation_states", "--follow"], cwd=TESTS.parent, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True,
+                                preexec_fn=lambda: signal.signal(signal.SIGTERM, signal.SIG_IGN))
+    try:
+        ledger.record("us-japan-2025", "TermsDisputed", {"point": "autos"})
+        first = applied(1)
+        follower.send_signal(signal.SIGTERM)  # as under a parent that ignores it: still following
+        ledger.record("us-japan-2025", "TermsDisputed", {"point": "rice"})
+        second = applied(2)
+    finally:
+        follower.send_signal(signal.SIGINT)
+        out, err = follower.communicate(timeout=30)
+
+    assert (first, second) == (True, True)
+    assert (follower.returncode, out, err) == (0, "", "")
 
 
 def test_a_follower_stops_when_nothing_new_comes_within_its_timeout(ledger: Ledger) -> None:

@@ -330,8 +330,9 @@ def test_watch_prints_each_entry_as_it_lands_and_stops_on_ctrl_c_without_a_trace
     assert (watcher.returncode, out, err) == (0, "", "")
 
 
-def test_ctrl_c_while_watch_is_still_reading_the_log_stops_it_at_once_saying_nothing(
-    ledger: Ledger, database_url: str
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_or_sigterm_while_watch_is_still_reading_the_log_stops_it_at_once_saying_nothing(
+    ledger: Ledger, database_url: str, stop: signal.Signals
 ) -> None:
     # A long log to catch up on: Ctrl-C lands while the log is being read and the lines made, inside the
     # database driver's calls, where an interrupt would leave a connection half-used or a lock held.
@@ -345,7 +346,7 @@ def test_ctrl_c_while_watch_is_still_reading_the_log_stops_it_at_once_saying_not
                                    env={**os.environ, "COLUMNS": "200"})
         assert watcher.stdout is not None
         lines = [watcher.stdout.readline() for _ in range(1 + 200 * attempt)]  # interrupted at another place
-        watcher.send_signal(signal.SIGINT)
+        watcher.send_signal(stop)
         out, err = watcher.communicate(timeout=30)
 
         assert lines[0].startswith("#1 us-japan-2025 v1 AgreedInPrinciple ")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -49,7 +50,7 @@ def watched(entry: RecordedEvent, after: Negotiation | None) -> dict[str, object
 @click.option("--after", type=click.IntRange(min=0), default=0, show_default=True, metavar="N",
               help="Start after log position N (0: from the beginning).")
 @click.option("--timeout", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
-              help="Stop when nothing new comes for this long (default: run until Ctrl-C).")
+              help="Stop when nothing new comes for this long (default: run until Ctrl-C or SIGTERM).")
 @click.option("--json", "as_json", is_flag=True,
               help="Print JSON lines: each entry as `history --json` prints one, with `after`, the negotiation "
                    "after it as `show --json` prints it (null when it cannot be told).")
@@ -59,6 +60,7 @@ def watch(ctx: click.Context, negotiation_id: str | None, types: tuple[str, ...]
     """Print the log's entries as they land, each with the negotiation's state after it, until Ctrl-C.
 
     It first prints what is already there after --after, then waits. --json prints one JSON object a line.
+    SIGTERM (a service manager stopping it) ends it as Ctrl-C does.
 
     Example: negotiation watch us-japan-2025 --type TermsDisputed --type DisputeResolved
     """
@@ -80,26 +82,52 @@ def watch(ctx: click.Context, negotiation_id: str | None, types: tuple[str, ...]
                     out.print(_entry_line(entry, after_entry), highlight=False, soft_wrap=True)
                     out.file.flush()
 
-        until_ctrl_c(follow, subscription.close)
+        until_stopped(follow, subscription.close)
 
 
-def until_ctrl_c(work: Callable[[], T], stop: Callable[[], object]) -> T | None:
-    """``work()`` in a thread of its own, this one waiting for it; on Ctrl-C, ``stop()`` it and give None.
+class _StopSignal(Exception):
+    """SIGTERM, as a service manager stops a follower: taken as Ctrl-C is."""
+
+
+def _raise_stop_signal(_signum: int, _frame: object) -> None:
+    raise _StopSignal
+
+
+def until_stopped(work: Callable[[], T], stop: Callable[[], object]) -> T | None:
+    """``work()`` in a thread of its own, this one waiting for it; on Ctrl-C or SIGTERM, ``stop()`` it and
+    give None.
 
     Ctrl-C raises KeyboardInterrupt wherever the main thread is: inside a database driver's call it
     leaves a connection half-used (PostgreSQL's pool then warns on stderr), inside a subscription it
     could leave its lock held. So the work (reading the log, printing, writing) runs in a thread that
-    never sees Ctrl-C; this one only waits. ``stop`` must end the work
-    soon from another thread (closing a subscription, setting a projection's stop event). An error of
-    the work is raised here, as the command's.
+    never sees Ctrl-C; this one only waits. SIGTERM, which a service manager sends to stop a follower,
+    ends it the same way instead of killing it on the spot; a second one, while it stops, kills it as
+    before. ``stop`` must end the work soon from another thread (closing a subscription, setting a
+    projection's stop event). An error of the work is raised here, as the command's.
     """
-    with ThreadPoolExecutor(1, thread_name_prefix="negotiation-follow") as worker:
-        doing = worker.submit(work)
-        try:
-            return doing.result()  # the work's error, if any, raised here with its traceback
-        except KeyboardInterrupt:
-            stop()  # leaving the block waits for the work to end
-            return None
+    # Signal handlers can be set only from the main thread (a command run from another keeps its own);
+    # as Python does for Ctrl-C, a SIGTERM that was ignored when the command started stays ignored, and
+    # a handler of the caller's own is kept.
+    before = signal.getsignal(signal.SIGTERM)
+    ours = threading.current_thread() is threading.main_thread() and before is signal.SIG_DFL
+
+    def restore() -> None:
+        if ours:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    if ours:
+        signal.signal(signal.SIGTERM, _raise_stop_signal)
+    try:
+        with ThreadPoolExecutor(1, thread_name_prefix="negotiation-follow") as worker:
+            doing = worker.submit(work)
+            try:
+                return doing.result()  # the work's error, if any, raised here with its traceback
+            except (KeyboardInterrupt, _StopSignal):
+                restore()
+                stop()  # leaving the block waits for the work to end
+                return None
+    finally:
+        restore()
 
 
 @main.group()
@@ -118,7 +146,8 @@ _BATCH = click.option("--batch", type=click.IntRange(min=1), default=500, show_d
 @project.command("run")
 @_NAME
 @_BATCH
-@click.option("--follow", is_flag=True, help="Then keep applying new entries as they land, until Ctrl-C.")
+@click.option("--follow", is_flag=True,
+              help="Then keep applying new entries as they land, until Ctrl-C or SIGTERM.")
 @click.pass_context
 def project_run(ctx: click.Context, name: str, batch: int, follow: bool) -> None:
     """Apply the entries after the projection's checkpoint, a batch per transaction.
@@ -127,9 +156,9 @@ def project_run(ctx: click.Context, name: str, batch: int, follow: bool) -> None
     """
     with opened(ctx, write=True) as ledger:
         stop = threading.Event()
-        report = until_ctrl_c(lambda: run(ledger, projection_named(name), batch=batch, follow=follow, stop=stop),
-                              stop.set)
-        if report is None:  # stopped by Ctrl-C: what was applied is kept, a whole batch at a time
+        report = until_stopped(
+            lambda: run(ledger, projection_named(name), batch=batch, follow=follow, stop=stop), stop.set)
+        if report is None:  # stopped by Ctrl-C or SIGTERM: what was applied is kept, a whole batch at a time
             return
     console().print(f"{name}: applied {report.entries} entries in {report.batches} batches; "
                     f"checkpoint at position {report.position}")
