@@ -3,6 +3,7 @@ so a runner killed at any moment neither applies an entry twice nor loses one.""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -336,6 +337,32 @@ def test_ctrl_c_or_sigterm_stops_the_project_run_follow_command_quietly_keeping_
     assert (follower.returncode, out, err) == (0, "", "")
     assert the_table(ledger)["us-japan-2025"][2] == ("point 0", "point 1", "point 2")
     assert checkpoint(ledger, "negotiation_states") == 4
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_stop_signal_that_comes_as_the_work_starts_still_stops_the_work(stop: signal.Signals) -> None:
+    # The signal is sent from the work's first line, while the waiting thread may still be starting it:
+    # taken there, it would leave the work running and the command never ending.
+    from negotiation.cli.follow import until_stopped
+
+    stopped = threading.Event()
+
+    def work() -> str:
+        os.kill(os.getpid(), stop)
+        return "stopped" if stopped.wait(10) else "never stopped"
+
+    outcomes = []
+    for _ in range(20):
+        stopped.clear()
+        try:
+            outcomes.append(until_stopped(work, stopped.set))
+        except KeyboardInterrupt:
+            outcomes.append("interrupted outside the wait")
+            stopped.set()  # the work's thread is left to end by itself
+
+    assert outcomes == [None] * 20
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == set()  # nothing left held back
 
 
 def test_a_follower_started_with_sigterm_ignored_keeps_it_ignored(ledger: Ledger, database_url: str) -> None:

@@ -93,6 +93,10 @@ def _raise_stop_signal(_signum: int, _frame: object) -> None:
     raise _StopSignal
 
 
+#: The signals that stop a follower.
+_STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
+
+
 def until_stopped(work: Callable[[], T], stop: Callable[[], object]) -> T | None:
     """``work()`` in a thread of its own, this one waiting for it; on Ctrl-C or SIGTERM, ``stop()`` it and
     give None.
@@ -108,8 +112,19 @@ def until_stopped(work: Callable[[], T], stop: Callable[[], object]) -> T | None
     # Signal handlers can be set only from the main thread (a command run from another keeps its own);
     # as Python does for Ctrl-C, a SIGTERM that was ignored when the command started stays ignored, and
     # a handler of the caller's own is kept.
-    before = signal.getsignal(signal.SIGTERM)
-    ours = threading.current_thread() is threading.main_thread() and before is signal.SIG_DFL
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    ours = on_main_thread and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    # Both signals are held back until the work has started and is waited on. A watch was once seen to
+    # take Ctrl-C and never end, its main thread done and its work's thread still waiting: an interrupt
+    # inside ``submit``, as the thread starts, leaves a thread the executor does not know to stop or
+    # join. The work's thread starts with them blocked, so they only ever reach this one.
+    # (POSIX only: elsewhere there is no mask to hold them with.)
+    can_hold = on_main_thread and hasattr(signal, "pthread_sigmask")
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS) if can_hold else None
+
+    def release() -> None:
+        if held is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
     def restore() -> None:
         if ours:
@@ -119,14 +134,16 @@ def until_stopped(work: Callable[[], T], stop: Callable[[], object]) -> T | None
         signal.signal(signal.SIGTERM, _raise_stop_signal)
     try:
         with ThreadPoolExecutor(1, thread_name_prefix="negotiation-follow") as worker:
-            doing = worker.submit(work)
             try:
+                doing = worker.submit(work)
+                release()  # a signal that came meanwhile is taken here
                 return doing.result()  # the work's error, if any, raised here with its traceback
             except (KeyboardInterrupt, _StopSignal):
                 restore()
                 stop()  # leaving the block waits for the work to end
                 return None
     finally:
+        release()
         restore()
 
 
