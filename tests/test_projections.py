@@ -316,6 +316,15 @@ def test_a_runner_that_follows_the_log_applies_entries_as_they_land(ledger: Ledg
     assert the_table(ledger)["us-japan-2025"][:3] == ("disputed_terms", ("US", "JP"), ("autos",))
 
 
+def points_applied(ledger: Ledger, points: int) -> bool:
+    """Whether the follower's table shows ``points`` open points for US–Japan within 30 seconds."""
+    for _ in range(3000):
+        if len(the_table(ledger).get("us-japan-2025", ("", (), ()))[2]) == points:
+            return True
+        time.sleep(0.01)
+    return False
+
+
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_ctrl_c_or_sigterm_stops_the_project_run_follow_command_quietly_keeping_what_it_applied(
         ledger: Ledger, database_url: str, stop: signal.Signals) -> None:
@@ -326,10 +335,7 @@ def test_ctrl_c_or_sigterm_stops_the_project_run_follow_command_quietly_keeping_
     try:
         for step in range(3):  # each entry applied as it lands, then the signal as it waits or applies
             ledger.record("us-japan-2025", "TermsDisputed", {"point": f"point {step}"})
-            for _ in range(3000):
-                if len(the_table(ledger).get("us-japan-2025", ("", (), ()))[2]) == step + 1:
-                    break
-                time.sleep(0.01)
+            points_applied(ledger, step + 1)
     finally:
         follower.send_signal(stop)
         out, err = follower.communicate(timeout=30)
@@ -351,6 +357,7 @@ def test_a_stop_signal_that_comes_as_the_work_starts_still_stops_the_work(stop: 
         os.kill(os.getpid(), stop)
         return "stopped" if stopped.wait(10) else "never stopped"
 
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, [])
     outcomes = []
     for _ in range(20):
         stopped.clear()
@@ -362,29 +369,21 @@ def test_a_stop_signal_that_comes_as_the_work_starts_still_stops_the_work(stop: 
 
     assert outcomes == [None] * 20
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
-    assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == set()  # nothing left held back
+    assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == mask  # nothing left held back
 
 
 def test_a_follower_started_with_sigterm_ignored_keeps_it_ignored(ledger: Ledger, database_url: str) -> None:
     ledger.record("us-japan-2025", "AgreedInPrinciple", {"parties": ["US", "JP"]})
-
-    def applied(points: int) -> bool:
-        for _ in range(3000):
-            if len(the_table(ledger).get("us-japan-2025", ("", (), ()))[2]) == points:
-                return True
-            time.sleep(0.01)
-        return False
-
     follower = subprocess.Popen([sys.executable, "-m", "negotiation.cli", "--url", database_url, "project", "run",
                                  "negotiation_states", "--follow"], cwd=TESTS.parent, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True,
                                 preexec_fn=lambda: signal.signal(signal.SIGTERM, signal.SIG_IGN))
     try:
         ledger.record("us-japan-2025", "TermsDisputed", {"point": "autos"})
-        first = applied(1)
+        first = points_applied(ledger, 1)
         follower.send_signal(signal.SIGTERM)  # as under a parent that ignores it: still following
         ledger.record("us-japan-2025", "TermsDisputed", {"point": "rice"})
-        second = applied(2)
+        second = points_applied(ledger, 2)
     finally:
         follower.send_signal(signal.SIGINT)
         out, err = follower.communicate(timeout=30)
