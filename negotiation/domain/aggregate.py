@@ -18,7 +18,7 @@ from . import machine
 from .entries import Entry, NewEvent
 from .measures import IN_FORCE, Deadline, Measure
 from .payloads import BESIDE_TYPES, CORRECTION_TYPES, ENTRY_PAYLOADS, parties_invalid
-from .story import known_by, story_of
+from .story import folded_story, known_by
 from .times import from_iso, iso
 
 
@@ -326,10 +326,10 @@ def told_story(entries: Sequence[Entry], as_of: datetime | None = None) -> Seque
     A log with no retraction or correction tells its events as they were
     recorded, in world order: then the entries (sorted by date, then version,
     if a late event made them out of order) are the story, and no event need
-    be told anew.
+    be told anew; with them, only the events they change are (``folded_story``).
     """
     if any(entry.type in CORRECTION_TYPES for entry in entries):
-        return story_of(entries, as_of=as_of)
+        return folded_story(entries, as_of=as_of)
     story: Sequence[Entry] = entries if is_own_story(entries) else sorted(
         entries, key=lambda entry: (entry.occurred_at, entry.version))
     return story if as_of is None else [entry for entry in story if entry.occurred_at <= as_of]

@@ -15,7 +15,7 @@ event, which stays), and the story's fold is the negotiation's state.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
@@ -51,6 +51,12 @@ class StoryEvent:
     #: Who denied it (a party or a source), in the order the denials were recorded.
     denied_by: tuple[str, ...] = ()
 
+    @staticmethod
+    def of(entry: Entry, reported_at: datetime | None = None) -> StoryEvent:
+        """``entry`` as the story tells it before any correction, reported at ``reported_at`` if given."""
+        return StoryEvent(entry.event_id, entry.negotiation_id, entry.version, entry.type, dict(entry.data),
+                          entry.occurred_at, reported_at or entry.reported_at, entry.recorded_at, tuple(entry.sources))
+
 
 def story_of(entries: Iterable[Entry], *, as_of: datetime | None = None,
              known_at: datetime | None = None, exclude_denied: bool = False) -> list[StoryEvent]:
@@ -61,7 +67,25 @@ def story_of(entries: Iterable[Entry], *, as_of: datetime | None = None,
     A denied event stays in the story, saying who denied it, unless
     ``exclude_denied`` leaves it out.
     """
-    told: dict[str, StoryEvent] = {}
+    story = _told(entries, known_at, StoryEvent.of)
+    return [e for e in story if (as_of is None or e.occurred_at <= as_of) and not (exclude_denied and e.denied_by)]
+
+
+def folded_story(entries: Iterable[EntryT], as_of: datetime | None = None) -> list[EntryT | StoryEvent]:
+    """``story_of(entries, as_of=as_of)`` as the fold reads it: an event no later entry retold (corrected,
+    denied, or its report time corrected) is the entry itself, not a copy.
+
+    The fold reads only what an entry and its told form share (type, data, date, version), and a
+    correction of a long log would otherwise copy every event of it for the one it changes.
+    """
+    story = _told(entries, None, lambda entry: entry)
+    return story if as_of is None else [e for e in story if e.occurred_at <= as_of]
+
+
+def _told(entries: Iterable[EntryT], known_at: datetime | None,
+          tell: Callable[[EntryT], EntryT | StoryEvent]) -> list[Any]:
+    """The story's events in world order; ``tell`` gives an event no later entry changes from its entry."""
+    told: dict[str, Any] = {}
     ordered = sorted(entries, key=lambda e: e.version)
     reported = report_times(ordered)
     for entry in ordered:
@@ -72,18 +96,22 @@ def story_of(entries: Iterable[Entry], *, as_of: datetime | None = None,
         elif entry.type == CORRECTED:
             target = told.get(entry.data["target"])
             if target is not None:
-                told[target.event_id] = corrected(target, entry.data, entry.version)
+                told[target.event_id] = corrected(_as_told(target), entry.data, entry.version)
         elif entry.type == DENIED:
             target = told.get(entry.data["target"])
             if target is not None:
-                told[target.event_id] = replace(target, denied_by=(*target.denied_by, entry.data["by"]))
+                denied = _as_told(target)
+                told[target.event_id] = replace(denied, denied_by=(*denied.denied_by, entry.data["by"]))
+        elif entry.event_id in reported:
+            told[entry.event_id] = StoryEvent.of(entry, reported[entry.event_id])
         else:
-            told[entry.event_id] = StoryEvent(entry.event_id, entry.negotiation_id, entry.version, entry.type,
-                                              dict(entry.data), entry.occurred_at,
-                                              reported.get(entry.event_id, entry.reported_at),
-                                              entry.recorded_at, tuple(entry.sources))
-    story = sorted(told.values(), key=lambda e: (e.occurred_at, e.version))
-    return [e for e in story if (as_of is None or e.occurred_at <= as_of) and not (exclude_denied and e.denied_by)]
+            told[entry.event_id] = tell(entry)
+    return sorted(told.values(), key=lambda e: (e.occurred_at, e.version))
+
+
+def _as_told(event: Any) -> StoryEvent:
+    """A told event about to change: a copy of it if it is still the entry itself (``folded_story``)."""
+    return event if isinstance(event, StoryEvent) else StoryEvent.of(event)
 
 
 def report_times(entries: Iterable[Entry]) -> dict[str, datetime]:
