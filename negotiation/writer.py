@@ -24,6 +24,7 @@ from .domain.entries import (
     Recorded,
     RecordedEvent,
     content_difference,
+    recorded_event,
 )
 from .domain.payloads import CORRECTED, DENIED, is_country
 from .domain.sources import Source, read_sources, stored_sources
@@ -424,7 +425,7 @@ def _recorded(row: EventRow, *, position: int, commit_id: int = 0,
     """A row as the entry it is once stored: its sources as checked on the way in (the very values its
     stored form was made from), or, not given, read back from that form."""
     # In the order of its fields: an append builds one per event, and named arguments cost a third more.
-    return RecordedEvent(row["event_id"], row["negotiation_id"], row["version"], position, row["type"], row["data"],
-                         row["occurred_at"], row["recorded_at"],
-                         read_sources(row["sources"]) if sources is None else sources, row["hash"],
-                         row["schema_version"], row["reported_at"], commit_id)
+    return recorded_event(row["event_id"], row["negotiation_id"], row["version"], position, row["type"], row["data"],
+                          row["occurred_at"], row["recorded_at"],
+                          read_sources(row["sources"]) if sources is None else sources, row["hash"],
+                          row["schema_version"], row["reported_at"], commit_id)

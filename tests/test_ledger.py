@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import pickle
 import tracemalloc
 import uuid
 from collections.abc import Callable
@@ -16,8 +18,10 @@ from negotiation import (
     IllegalTransition,
     InvalidEvent,
     Ledger,
+    RecordedEvent,
     UnknownNegotiation,
 )
+from negotiation.domain.story import StoryEvent
 
 Rows = Callable[[], list[tuple[object, ...]]]
 OPENING = {"parties": ["US", "JP"], "terms": {"reciprocal tariff": "15%", "investment (USD)": 550_000_000_000}}
@@ -40,6 +44,32 @@ def test_recording_returns_the_stored_event_with_plain_values(ledger: Ledger) ->
     assert event.recorded_at.tzinfo == UTC
     assert event.sources == ("Reuters", "The Japan Times")
     assert ledger.history(US_JAPAN) == [event]
+
+
+@pytest.mark.every_backend
+def test_entries_read_back_and_told_are_frozen_records_like_those_made_by_hand(ledger: Ledger) -> None:
+    recorded = ledger.record_many(US_JAPAN, [
+        {"type": "AgreedInPrinciple", "data": OPENING, "occurred_at": "2025-07-22", "sources": ["Reuters"]},
+        {"type": "TermsDisputed", "data": {"point": "profit sharing"}, "occurred_at": "2025-07-24"}])
+    ledger.correct(US_JAPAN, 2, reason="misdated", occurred_at="2025-07-23")
+
+    read = [*recorded, *ledger.history(US_JAPAN), *ledger.read_all()]
+
+    for entry in read:
+        assert type(entry) is RecordedEvent
+        assert entry == RecordedEvent(**{f.name: getattr(entry, f.name) for f in dataclasses.fields(entry)})
+        assert repr(entry).startswith("RecordedEvent(event_id=")
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            entry.version = 99  # type: ignore[misc]
+        assert pickle.loads(pickle.dumps(entry)) == entry
+    assert [entry.version for entry in ledger.read_all()] == [1, 2, 3]
+    assert dataclasses.replace(read[0], version=5).version == 5 and read[0].version == 1
+    for told in ledger.story(US_JAPAN):
+        assert type(told) is StoryEvent
+        assert told == StoryEvent(**{f.name: getattr(told, f.name) for f in dataclasses.fields(told)})
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            told.data = {}  # type: ignore[misc]
+    assert [(told.version, told.corrected_by) for told in ledger.story(US_JAPAN)] == [(1, ()), (2, (3,))]
 
 
 def test_ids_the_ledger_makes_are_time_ordered_and_increase(ledger: Ledger) -> None:

@@ -19,7 +19,7 @@ import uuid_utils
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationError
 
 from ..errors import InvalidEvent
-from .entries import NewEvent
+from .entries import NewEvent, new_event_record
 from .fields import MAX_NAME, Name, Text, storable_text
 from .payloads import ENTRY_PAYLOADS, EVENT_KINDS
 from .sources import LINKABLE_SCHEMES, Source, SourceRecord, stored_source
@@ -280,8 +280,8 @@ def _checked(negotiation_id: str, event_type: object, data: object, occurred_at:
         check_reported_after(occurred, reported)
     # In the order of its fields (event_id, negotiation_id, type, data, occurred_at, sources, id_given,
     # reported_at): a batch makes one per event, and named arguments cost a third more.
-    return NewEvent(check_event_id(event_id), negotiation_id, event_type, _checked_payload(event_type, data), occurred,
-                    check_sources(sources), event_id is not None, reported)
+    return new_event_record(check_event_id(event_id), negotiation_id, event_type, _checked_payload(event_type, data),
+                            occurred, check_sources(sources), event_id is not None, reported)
 
 
 def check_reported_after(occurred: datetime, reported: datetime) -> None:

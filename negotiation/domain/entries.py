@@ -7,14 +7,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, fields, is_dataclass, make_dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar, cast
 
 import orjson
 
 from .sources import Source, stored_sources
+
+T = TypeVar("T")
 
 #: Version of the payload schemas (``payloads``), stored with every event so later
 #: schema changes can upcast old payloads.
@@ -90,6 +92,38 @@ class RecordedEvent:
             object.__setattr__(self, "reported_at", self.recorded_at)
 
 
+def fast_maker(frozen: type[T]) -> Callable[..., T]:
+    """A maker of ``frozen(*values)`` (a frozen dataclass with slots): the same object, made four to five
+    times faster, for records made by the thousand (entries read from the log, events checked on the way in).
+
+    A frozen dataclass sets each field through ``object.__setattr__``: 1.5 µs for an entry's fifteen, and
+    a correction of a 1,000-event negotiation reads a thousand entries. The maker makes the record as a
+    twin class with the same fields, defaults, slots and ``__post_init__``, not frozen, which sets them as
+    plain attributes; the finished record has the very layout of a ``frozen`` one and is then given
+    ``frozen`` as its class, and with it the freeze.
+    """
+    record: Any = frozen
+    if not is_dataclass(record) or "__slots__" not in vars(record):  # else no twin has its layout
+        raise TypeError(f"{frozen.__name__} is not a dataclass with slots")
+    spec = [(each.name, each.type, field(default=each.default, default_factory=each.default_factory))
+            for each in fields(record)]
+    namespace = {"__post_init__": record.__post_init__} if hasattr(record, "__post_init__") else {}
+    twin = make_dataclass(f"Unfrozen{frozen.__name__}", spec, slots=True, namespace=namespace)
+
+    def make(*values: Any) -> T:
+        made = twin(*values)
+        made.__class__ = frozen
+        return cast(T, made)
+
+    return make
+
+
+#: ``RecordedEvent(*values)``, made as stores make entries from the log's rows: by the thousand.
+recorded_event = fast_maker(RecordedEvent)
+#: ``NewEvent(*values)``, made as a batch's events are checked: one each.
+new_event_record = fast_maker(NewEvent)
+
+
 class Recorded(list[RecordedEvent]):
     """The events of one write, in the order given, as stored; ``written`` counts those the write stored itself.
 
@@ -110,10 +144,10 @@ def _canonical(value: object) -> bytes:
 
 def content_difference(stored: RecordedEvent, new: NewEvent) -> str | None:
     """Return what differs between a stored event and a retried one, or None if nothing does."""
-    for field in ("negotiation_id", "type", "data"):
+    for name in ("negotiation_id", "type", "data"):
         # Compared as canonical JSON: in Python True == 1, but not in the log.
-        if _canonical(getattr(stored, field)) != _canonical(getattr(new, field)):
-            return f"{field} differs"
+        if _canonical(getattr(stored, name)) != _canonical(getattr(new, name)):
+            return f"{name} differs"
     if _canonical(stored_sources(stored.sources)) != _canonical(stored_sources(new.sources)):
         return "sources differs"
     if new.occurred_at is not None and new.occurred_at != stored.occurred_at:

@@ -62,7 +62,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 
 from ..domain.aggregate import Negotiation, snapshot
-from ..domain.entries import RecordedEvent
+from ..domain.entries import RecordedEvent, recorded_event
 from ..domain.sources import outlets, read_sources, stored_outlets, stored_sources
 from ..errors import StorageError
 from . import migrate
@@ -232,8 +232,8 @@ def _conninfo(url: URL) -> str:
 
 
 def _entry(row: TupleRow) -> RecordedEvent:
-    return RecordedEvent(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], read_sources(row[8]), row[9],
-                         row[10], row[11], row[12])
+    return recorded_event(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], read_sources(row[8]),
+                          row[9], row[10], row[11], row[12])
 
 
 def _head(negotiation_id: str, row: TupleRow | None) -> Head | None:

@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from ..domain.aggregate import Negotiation, snapshot
-from ..domain.entries import RecordedEvent
+from ..domain.entries import RecordedEvent, recorded_event
 from ..domain.sources import outlets, stored_sources
 from ..errors import StorageError
 from . import fastpath, migrate
@@ -103,7 +103,7 @@ class SqliteSession(CoreReads):
         return None if row is None else Head.of(negotiation_id, *row)
 
     def stream(self, negotiation_id: str, until_version: int | None = None) -> list[RecordedEvent]:
-        return [RecordedEvent(*fields) for fields in fastpath.stream(self.conn, negotiation_id, until_version)]
+        return [recorded_event(*fields) for fields in fastpath.stream(self.conn, negotiation_id, until_version)]
 
     def story_rows(self, negotiation_id: str) -> list[StoryRow]:
         parse = _moments()
@@ -124,7 +124,7 @@ class SqliteSession(CoreReads):
         if end <= after:
             return [], after
         # The rows straight from the driver: the hot loop of a projection.
-        found = [RecordedEvent(*fields)
+        found = [recorded_event(*fields)
                  for fields in fastpath.entries(self.conn, after, end, limit, negotiation_id, types)]
         return found, found[-1].position if len(found) == limit else end
 
