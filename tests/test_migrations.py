@@ -34,7 +34,8 @@ Runner = pytest_alembic.MigrationContext
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 #: Every revision a database in the field may still be at.
-PAST_REVISIONS = ["0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010", "0011"]
+PAST_REVISIONS = ["0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010", "0011",
+                  "0012"]
 
 # -- the tables as each revision left them, written without the package's schema -------------
 

@@ -129,8 +129,9 @@ heads = Table(
     Column("state", String(32), nullable=False),
     Column("snapshot", Json, nullable=False),
     Column("last_hash", String(64), nullable=False),
-    # Where the negotiation's first event sits in the log, to list them in opening order.
-    Column("opened_at_position", Position, nullable=False, index=True),
+    # Where the negotiation's first event sits in the log, to list them in opening order. Not indexed
+    # (migration 0012): the listing reads every head anyway, and the index cost each opening a page.
+    Column("opened_at_position", Position, nullable=False),
 )
 
 # The title an event file gives a negotiation: what it is called in reports and exports.
