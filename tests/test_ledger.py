@@ -18,6 +18,7 @@ from negotiation import (
     IllegalTransition,
     InvalidEvent,
     Ledger,
+    Negotiation,
     RecordedEvent,
     UnknownNegotiation,
 )
@@ -47,7 +48,7 @@ def test_recording_returns_the_stored_event_with_plain_values(ledger: Ledger) ->
 
 
 @pytest.mark.every_backend
-def test_entries_read_back_and_told_are_frozen_records_like_those_made_by_hand(ledger: Ledger) -> None:
+def test_entries_and_negotiations_read_back_are_frozen_records_like_those_made_by_hand(ledger: Ledger) -> None:
     recorded = ledger.record_many(US_JAPAN, [
         {"type": "AgreedInPrinciple", "data": OPENING, "occurred_at": "2025-07-22", "sources": ["Reuters"]},
         {"type": "TermsDisputed", "data": {"point": "profit sharing"}, "occurred_at": "2025-07-24"}])
@@ -70,6 +71,13 @@ def test_entries_read_back_and_told_are_frozen_records_like_those_made_by_hand(l
         with pytest.raises(dataclasses.FrozenInstanceError):
             told.data = {}  # type: ignore[misc]
     assert [(told.version, told.corrected_by) for told in ledger.story(US_JAPAN)] == [(1, ()), (2, (3,))]
+    for negotiation in (ledger.get(US_JAPAN), ledger.get(US_JAPAN, as_of="2025-07-23"), *ledger.rebuild_all()):
+        assert type(negotiation) is Negotiation
+        assert negotiation == Negotiation(**{f.name: getattr(negotiation, f.name)
+                                             for f in dataclasses.fields(negotiation)})
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            negotiation.state = "finalised"  # type: ignore[misc]
+    assert ledger.get(US_JAPAN).open_disputes == ("profit sharing",)
 
 
 def test_ids_the_ledger_makes_are_time_ordered_and_increase(ledger: Ledger) -> None:

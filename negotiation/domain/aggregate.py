@@ -15,7 +15,7 @@ from typing import Any
 
 from ..errors import CorruptHistory, IllegalTransition, InvalidEvent, UnknownNegotiation
 from . import machine
-from .entries import Entry, NewEvent
+from .entries import Entry, NewEvent, fast_maker
 from .measures import IN_FORCE, Deadline, Measure
 from .payloads import BESIDE_TYPES, CORRECTION_TYPES, ENTRY_PAYLOADS, parties_invalid
 from .story import folded_story, known_by
@@ -109,6 +109,10 @@ class Negotiation:
         return tuple(sorted(name for name in first.keys() | second.keys() if first.get(name) != second.get(name)))
 
 
+#: ``Negotiation(...)``, made as a fold or a head's snapshot makes one: for every append and every read.
+_negotiation = fast_maker(Negotiation)
+
+
 class _Draft:
     """A mutable copy used while folding, so a long history is not copied once per event."""
 
@@ -154,7 +158,7 @@ class _Draft:
 
     def freeze(self, at: datetime | None = None) -> Negotiation:
         """The negotiation as folded so far (``at``: the time it was asked at, for a state as of a date)."""
-        return Negotiation(
+        return _negotiation(
             id=self.id,
             state=self.state,
             version=self.version,
@@ -394,7 +398,7 @@ SNAPSHOT_KEYS = ("statements", "deals", "suspensions", "meetings", "measures", "
 
 def from_snapshot(negotiation_id: str, state: str, version: int, data: Mapping[str, Any]) -> Negotiation:
     """Read a snapshot written by ``snapshot``."""
-    return Negotiation(
+    return _negotiation(
         id=negotiation_id,
         state=state,
         version=version,
