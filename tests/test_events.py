@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import FrozenInstanceError, dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
 from negotiation import InvalidEvent
 from negotiation.domain.checks import check_payload, new_event
+from negotiation.domain.entries import fast_maker
 from negotiation.domain.times import to_utc
 
 
@@ -116,3 +118,34 @@ def test_a_time_that_is_not_iso_8601_is_refused(bad: object) -> None:
 def test_sources_must_be_a_list_of_names(bad: object) -> None:
     with pytest.raises(InvalidEvent, match="sources"):
         new_event("us-japan-2025", "TermsAmended", {"terms": {"a": 1}}, sources=bad)
+
+
+def test_a_fast_maker_makes_the_frozen_record_its_class_makes_defaults_and_factories_included() -> None:
+    @dataclass(frozen=True, slots=True)
+    class Point:
+        name: str
+        tags: list[str] = field(default_factory=list)
+        weight: int = 1
+        label: str = ""
+
+        def __post_init__(self) -> None:
+            if not self.label:
+                object.__setattr__(self, "label", self.name.upper())
+
+    make = fast_maker(Point)
+    made, by_hand = make("a", weight=2), Point("a", weight=2)
+
+    assert type(made) is Point and made == by_hand and repr(made) == repr(by_hand)
+    assert (made.tags, made.weight, made.label) == ([], 2, "A")
+    assert make("b").tags is not make("b").tags  # a new list each time, as the factory makes
+    with pytest.raises(FrozenInstanceError):
+        made.weight = 3  # type: ignore[misc]
+
+
+def test_a_fast_maker_refuses_a_class_whose_layout_no_twin_can_share() -> None:
+    @dataclass(frozen=True)
+    class Loose:
+        name: str
+
+    with pytest.raises(TypeError, match="Loose is not a dataclass with slots"):
+        fast_maker(Loose)
