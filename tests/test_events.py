@@ -130,7 +130,10 @@ def test_a_fast_maker_makes_the_frozen_record_its_class_makes_defaults_and_facto
 
         def __post_init__(self) -> None:
             if not self.label:
-                object.__setattr__(self, "label", self.name.upper())
+                object.__setattr__(self, "label", self.shouted())
+
+        def shouted(self) -> str:
+            return self.name.upper()
 
     make = fast_maker(Point)
     made, by_hand = make("a", weight=2), Point("a", weight=2)
@@ -140,12 +143,62 @@ def test_a_fast_maker_makes_the_frozen_record_its_class_makes_defaults_and_facto
     assert make("b").tags is not make("b").tags  # a new list each time, as the factory makes
     with pytest.raises(FrozenInstanceError):
         made.weight = 3  # type: ignore[misc]
+    with pytest.raises(TypeError, match=r"Point.__init__\(\) missing 1 required positional argument: 'name'"):
+        make()
 
 
-def test_a_fast_maker_refuses_a_class_whose_layout_no_twin_can_share() -> None:
-    @dataclass(frozen=True)
-    class Loose:
+def test_a_fast_maker_runs_post_init_on_the_frozen_record_so_it_refuses_what_the_class_refuses() -> None:
+    @dataclass(frozen=True, slots=True)
+    class Careless:
         name: str
 
-    with pytest.raises(TypeError, match="Loose is not a dataclass with slots"):
-        fast_maker(Loose)
+        def __post_init__(self) -> None:
+            self.name = self.name.strip()  # type: ignore[misc]  # a frozen record refuses this
+
+    with pytest.raises(FrozenInstanceError):
+        Careless(" a ")
+    with pytest.raises(FrozenInstanceError):
+        fast_maker(Careless)(" a ")
+
+
+@dataclass(frozen=True, slots=True)
+class _Base:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Derived(_Base):
+    weight: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class _Hidden:
+    name: str
+    size: int = field(init=False, default=0)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Named:
+    name: str
+
+
+@dataclass(frozen=True, slots=True, weakref_slot=True)
+class _Referenced:
+    name: str
+
+
+@dataclass(frozen=True)
+class _Loose:
+    name: str
+
+
+@pytest.mark.parametrize(("record", "refusal"), [
+    (_Loose, "_Loose is not a dataclass with slots for its fields alone"),
+    (_Derived, "_Derived is not a dataclass with slots for its fields alone"),
+    (_Referenced, "_Referenced is not a dataclass with slots for its fields alone"),
+    (_Hidden, "_Hidden's __init__ takes other arguments than its fields in order"),
+    (_Named, "_Named's __init__ takes other arguments than its fields in order"),
+])
+def test_a_fast_maker_refuses_a_class_whose_records_no_twin_can_make(record: type, refusal: str) -> None:
+    with pytest.raises(TypeError, match=refusal):
+        fast_maker(record)

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass, make_dataclass
 from datetime import datetime
@@ -98,22 +99,32 @@ def fast_maker(frozen: type[T]) -> Callable[..., T]:
     negotiations folded).
 
     A frozen dataclass sets each field through ``object.__setattr__``: 1.5 µs for an entry's fifteen, and
-    a correction of a 1,000-event negotiation reads a thousand entries. The maker makes the record as a
-    twin class with the same fields, defaults, slots and ``__post_init__``, not frozen, which sets them as
-    plain attributes; the finished record has the very layout of a ``frozen`` one and is then given
-    ``frozen`` as its class, and with it the freeze.
+    a correction of a 1,000-event negotiation reads a thousand entries. The maker sets them through a twin
+    class with the same fields, defaults and slots, not frozen, which sets them as plain attributes; the
+    record, with the very layout of a ``frozen`` one, is then given ``frozen`` as its class, and with it
+    the freeze, and only then does ``frozen``'s ``__post_init__`` run, as on any record of it.
+
+    A class the twin cannot stand in for is refused here, not at its first record: one that inherits
+    slots, has slots beside its fields' (``weakref_slot``), or whose ``__init__`` differs from the twin's
+    (fields left out of it or keyword-only, ``InitVar``).
     """
     record: Any = frozen
-    if not is_dataclass(record) or "__slots__" not in vars(record):  # else no twin has its layout
-        raise TypeError(f"{frozen.__name__} is not a dataclass with slots")
-    spec = [(each.name, each.type, field(default=each.default, default_factory=each.default_factory))
-            for each in fields(record)]
-    namespace = {"__post_init__": record.__post_init__} if hasattr(record, "__post_init__") else {}
-    twin = make_dataclass(f"Unfrozen{frozen.__name__}", spec, slots=True, namespace=namespace)
+    names = tuple(each.name for each in fields(record)) if is_dataclass(record) else ()
+    if not names or record.__bases__ != (object,) or tuple(vars(record).get("__slots__", ())) != names:
+        raise TypeError(f"{frozen.__name__} is not a dataclass with slots for its fields alone")
+    twin = make_dataclass(frozen.__name__, [
+        (each.name, each.type, field(default=each.default, default_factory=each.default_factory))
+        for each in fields(record)], slots=True)
+    twin.__qualname__ = frozen.__qualname__  # its refusals of bad arguments read as the class's own
+    if inspect.signature(twin) != inspect.signature(record):
+        raise TypeError(f"{frozen.__name__}'s __init__ takes other arguments than its fields in order")
+    post_init = getattr(record, "__post_init__", None)
 
     def make(*values: Any, **named: Any) -> T:
         made = twin(*values, **named)
         made.__class__ = frozen
+        if post_init is not None:
+            post_init(made)
         return cast(T, made)
 
     return make
