@@ -109,12 +109,13 @@ def fast_maker(frozen: type[T]) -> Callable[..., T]:
     (fields left out of it or keyword-only, ``InitVar``).
     """
     record: Any = frozen
-    names = tuple(each.name for each in fields(record)) if is_dataclass(record) else ()
-    if not names or record.__bases__ != (object,) or tuple(vars(record).get("__slots__", ())) != names:
+    own = fields(record) if is_dataclass(record) else ()
+    if not own or record.__bases__ != (object,) or tuple(vars(record).get("__slots__", ())) != tuple(
+            each.name for each in own):
         raise TypeError(f"{frozen.__name__} is not a dataclass with slots for its fields alone")
     twin = make_dataclass(frozen.__name__, [
         (each.name, each.type, field(default=each.default, default_factory=each.default_factory))
-        for each in fields(record)], slots=True)
+        for each in own], slots=True)
     twin.__qualname__ = frozen.__qualname__  # its refusals of bad arguments read as the class's own
     if inspect.signature(twin) != inspect.signature(record):
         raise TypeError(f"{frozen.__name__}'s __init__ takes other arguments than its fields in order")
