@@ -110,6 +110,17 @@ def test_reads_by_id_position_and_limit(filled: tuple[Recorder, list[Any]]) -> N
     assert found == {log[0].event_id: log[0], log[4].event_id: log[4]}
 
 
+def test_ids_looked_up_by_the_thousand_are_asked_a_statement_at_a_time_and_all_found(
+        filled: tuple[Recorder, list[Any]]) -> None:
+    recorder, log = filled
+    unknown = [str(uuid.uuid4()) for _ in range(2_500)]
+    asked = unknown[:1_200] + ids(log) + unknown[1_200:]  # the stored ids in the second statement's worth
+    with recorder.reading() as reader:
+        found = reader.by_ids(asked)
+
+    assert found == {entry.event_id: entry for entry in log}
+
+
 def test_following_reads_pages_and_says_how_far(filled: tuple[Recorder, list[Any]]) -> None:
     recorder, log = filled
     end = log[-1].position

@@ -417,8 +417,8 @@ def _json_documents(path: Path) -> list[object]:
 def _refuse_duplicate_keys(path: Path, text: bytes) -> None:
     """Refuse a JSON object that gives a key twice (the fast parser keeps the last silently), naming it."""
     def pairs(items: list[tuple[str, Any]]) -> None:
-        keys = [key for key, _ in items]
-        if len(set(keys)) < len(keys):
+        if len(dict(items)) < len(items):  # built in C: a fifth less than collecting the keys in Python
+            keys = [key for key, _ in items]
             twice = next(key for key in keys if keys.count(key) > 1)
             raise InvalidEvent(f"{path}: not valid JSON: the key {shown(twice)} is given twice in one object")
 

@@ -63,6 +63,7 @@ ENTRY_COLUMNS = ("event_id, negotiation_id, version, position, type, data, occur
 NEXT_POSITION = "SELECT COALESCE(MAX(position), 0) + 1 FROM negotiation_events"
 SELECT_ENTRIES = f"SELECT {ENTRY_COLUMNS} FROM negotiation_events WHERE position > ? AND position <= ?"
 SELECT_STREAM = f"SELECT {ENTRY_COLUMNS} FROM negotiation_events WHERE negotiation_id = ?"
+SELECT_BY_IDS = f"SELECT {ENTRY_COLUMNS} FROM negotiation_events WHERE event_id IN "
 
 
 class UniqueViolation(Exception):
@@ -245,6 +246,18 @@ def stream(conn: Connection, negotiation_id: str, until_version: int | None = No
         sql = SELECT_STREAM + " AND version <= ? ORDER BY version"
         parameters.append(until_version)
     return _decoded(_translated(lambda: _driver(conn).execute(sql, parameters).fetchall()))
+
+
+def by_ids(conn: Connection, event_ids: Sequence[str], chunk: int) -> list[tuple[Any, ...]]:
+    """The entries stored with any of ``event_ids`` (in no order), as ``entries`` gives them, asked
+    ``chunk`` ids a statement."""
+    driver = _driver(conn)
+    found: list[tuple[Any, ...]] = []
+    for start in range(0, len(event_ids), chunk):
+        part = [uuid_text(event_id) for event_id in event_ids[start:start + chunk]]
+        sql = f"{SELECT_BY_IDS}({', '.join('?' * len(part))})"
+        found.extend(_decoded(_translated(lambda: driver.execute(sql, part).fetchall())))  # noqa: B023
+    return found
 
 
 def _decoded(rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
