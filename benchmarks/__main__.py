@@ -47,7 +47,7 @@ from benchmarks.bench import (
     targets,
     workspace,
 )
-from benchmarks.report import (Figures, detail_table, frames_table, growth_table, split_table, targets_table,
+from benchmarks.report import (Figures, btree_table, detail_table, frames_table, growth_table, split_table, targets_table,
                                throughput_table)
 from negotiation.errors import NegotiationError
 
@@ -190,6 +190,7 @@ def show(result: Figures) -> None:
                                "eventsourcing", "SQLite: the ledger against eventsourcing"))
     out.print(detail_table(systems))
     out.print(frames_table(systems))
+    out.print(btree_table(systems))
     out.print(split_table(systems))
     out.print("ledger_tables is the ledger's own rows, tables and statements written by plain sqlite3: "
               f"the ledger's append is {sqlite['ratios_vs_ledger_tables']['append']:.2f}× its events/s, "

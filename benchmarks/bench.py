@@ -294,6 +294,7 @@ def show(result: Figures, as_json: bool) -> None:
               f"ledger / ledger_tables append: {result['ratios_vs_ledger_tables']['append']:.2f}×")
     out.print(bench_report.detail_table(systems))
     out.print(bench_report.frames_table(systems))
+    out.print(bench_report.btree_table(systems))
     out.print(bench_report.split_table(systems))
     if result["growth"]:
         out.print(bench_report.growth_table(result["growth"]))

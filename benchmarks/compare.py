@@ -43,7 +43,7 @@ from benchmarks.bench import (
     workspace,
 )
 from benchmarks.measure import Figures, System
-from benchmarks.report import detail_table, frames_table, ratios, split_table, target, targets_table, throughput_table
+from benchmarks.report import btree_table, detail_table, frames_table, ratios, split_table, target, targets_table, throughput_table
 from negotiation import Ledger
 from negotiation.domain import machine
 
@@ -256,6 +256,7 @@ def main(negotiations: int, events: int, directory: Path | None, page_size: int,
                                "ledger against eventsourcing"))
     out.print(detail_table(systems))
     out.print(frames_table(systems))
+    out.print(btree_table(systems))
     out.print(split_table(systems))
     out.print(targets_table(result["targets"]))
 

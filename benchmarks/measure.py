@@ -12,7 +12,9 @@ throughput a caller reading many negotiations sees. Given each system's SQLite
 file, the last few negotiations are appended one at a time, untimed, with the
 file's write-ahead log checkpointed and truncated around each: the frames it
 held after one append are the pages that append wrote and its commit synced
-(``wal_frames``).
+(``wal_frames``), each frame's page named by the B-tree that holds it
+(``by_btree``: a table or an index, from SQLite's ``dbstat``; page 1, the
+file's header, is the root of ``sqlite_schema``).
 
 Before those, another few negotiations are appended, untimed by the append
 figures, to say where an append's time goes (``split``): the systems take
@@ -31,6 +33,7 @@ import math
 import sqlite3
 import time
 import tracemalloc
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import closing
 from pathlib import Path
@@ -144,6 +147,33 @@ def wal_frames(database: Path) -> int:
     return int(frames)
 
 
+def wal_pages(database: Path) -> list[int]:
+    """The page of each frame in ``database``'s write-ahead log, in the order written.
+
+    The log's format (https://sqlite.org/fileformat2.html#walformat): a 32-byte header whose salts
+    (bytes 16-24) every frame of the log's current run repeats (bytes 8-16 of its own 24-byte header,
+    the page number in bytes 0-4), each frame followed by one page.
+    """
+    log = database.with_name(database.name + "-wal")
+    data = log.read_bytes() if log.exists() else b""
+    if len(data) < 32:
+        return []
+    frame = 24 + int.from_bytes(data[8:12], "big")
+    salts = data[16:24]
+    return [int.from_bytes(data[start:start + 4], "big") for start in range(32, len(data) - frame + 1, frame)
+            if data[start + 8:start + 16] == salts]
+
+
+def btree_pages(database: Path) -> dict[int, str]:
+    """Each page of ``database`` by the table or index whose B-tree holds it (pages on the free list absent),
+    an index named by its table and columns: ``negotiation_events (event_id)``."""
+    with closing(sqlite3.connect(database, timeout=30.0)) as conn:
+        listed = conn.execute("SELECT name, tbl_name FROM sqlite_schema WHERE type = 'index'").fetchall()
+        indexes = {name: f"{table} ({', '.join(row[2] for row in conn.execute(f'PRAGMA index_info({name!r})'))})"
+                   for name, table in listed}
+        return {page: indexes.get(name, name) for page, name in conn.execute("SELECT pageno, name FROM dbstat")}
+
+
 def frame_sample(negotiations: int) -> int:
     """How many of ``negotiations`` are kept back to count frames: a tenth, at most ``FRAME_SAMPLE``."""
     return min(FRAME_SAMPLE, negotiations // 10) if negotiations >= 2 else 0
@@ -203,15 +233,20 @@ def _split(systems: Mapping[str, System], works: Mapping[str, Work], names: Sequ
 def _frames(systems: Mapping[str, System], works: Mapping[str, Work], files: Mapping[str, Path],
             names: Sequence[str]) -> dict[str, Figures]:
     counted: dict[str, list[int]] = {name: [] for name in names}
+    trees: dict[str, Counter[str]] = {name: Counter() for name in names}
     for name in names:
         wal_frames(files[name])  # what the timed appends left in the log, checkpointed away
     for turn in range(len(works[names[0]])):
         for name in _turns(names, turn):
             negotiation_id, items = works[name][turn]
             systems[name].append(negotiation_id, items)
+            pages = wal_pages(files[name])
             counted[name].append(wal_frames(files[name]))
+            owners = btree_pages(files[name])
+            trees[name].update(owners.get(page, "free list") for page in pages)
     return {name: {"appends": len(frames), "events": sum(len(items) for _, items in works[name]),
                    "frames": sum(frames), "frames_per_append": round(sum(frames) / len(frames), 2),
+                   "by_btree": {tree: round(count / len(frames), 2) for tree, count in trees[name].most_common()},
                    "page_size": _page_size(files[name])}
             for name, frames in counted.items()}
 

@@ -96,6 +96,18 @@ def frames_table(systems: Mapping[str, Figures]) -> Table:
     return table
 
 
+def btree_table(systems: Mapping[str, Figures]) -> Table:
+    """The frames of one append by the B-tree (table or index) whose page each wrote, for each system."""
+    table = Table(title="WAL frames per append by B-tree (page 1, sqlite_schema, is the file's header)")
+    for column in ("system", "B-tree", "frames"):
+        table.add_column(column, justify="right" if column == "frames" else "left")
+    for name, figures in systems.items():
+        trees = (figures.get("wal_frames") or {}).get("by_btree", {})
+        for index, (tree, frames) in enumerate(trees.items()):
+            table.add_row(name if index == 0 else "", tree, f"{frames:.2f}", end_section=index == len(trees) - 1)
+    return table
+
+
 def split_table(systems: Mapping[str, Figures]) -> Table:
     """Where one append's time goes, for each system that split it: inside SQLite's calls, and the rest."""
     table = Table(title="where an append's time goes (µs per append)")

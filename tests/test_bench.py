@@ -62,6 +62,11 @@ def assert_phases(system: dict[str, Any], events: int) -> None:
     assert frames["appends"] == NEGOTIATIONS // 10 and frames["events"] == frames["appends"] * EVENTS
     assert frames["frames"] >= frames["appends"] and frames["frames_per_append"] >= 1
     assert frames["page_size"] > 0
+    # Each frame's page read from the log file and named by its B-tree: as many as the checkpoint counted.
+    by_btree = frames["by_btree"]
+    assert all(count > 0 for count in by_btree.values())
+    assert any(tree.endswith("events") for tree in by_btree)  # each system's log table: events, stored_events...
+    assert sum(by_btree.values()) == pytest.approx(frames["frames_per_append"], abs=0.01 * len(by_btree))
     assert_rate(system["append"], events - frames["events"])  # too few negotiations to split an append's time
     assert "split" not in system
     for phase in ("get", "get_loop", "rebuild"):
