@@ -198,7 +198,7 @@ def show(result: Figures) -> None:
     if result["growth"]:
         out.print(growth_table(result["growth"]))
     if result["load"]:
-        out.print(load_table(result["load"]))
+        out.print(load.load_table(result["load"]))
     if result["time_travel"]:
         out.print(time_travel_table(result["time_travel"]))
     pg = result["postgresql"]
@@ -208,19 +208,6 @@ def show(result: Figures) -> None:
         out.print(throughput_table({name: pg[name] for name in ("ledger", "eventsourcing")}, "eventsourcing",
                                    "PostgreSQL: the ledger against eventsourcing"))
     out.print(targets_table(result["targets"]))
-
-
-def load_table(loaded: Figures) -> Table:
-    table = Table(title=f"bulk load of {loaded['workload']['events']:,} events")
-    for column in ("what", "seconds", "inside SQLite", "events/s", "/ baseline"):
-        table.add_column(column, justify="left" if column == "what" else "right")
-    for label, figures, against in (("json.load + sqlite3 executemany", loaded["baseline"], None),
-                                    ("negotiation load, JSON file", loaded["ledger_json"], loaded["ratios"]["json"]),
-                                    ("negotiation load, YAML file", loaded["ledger_yaml"], loaded["ratios"]["yaml"])):
-        inside = figures.get("inside_sqlite_seconds")
-        table.add_row(label, f"{figures['seconds']:,.2f}", "" if inside is None else f"{inside:,.2f}",
-                      f"{figures['events_per_s']:,.0f}", "" if against is None else f"{against:.2f}×")
-    return table
 
 
 def time_travel_table(travelled: Figures) -> Table:

@@ -52,7 +52,7 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.bench import environment, workspace
-from benchmarks.measure import inside_sqlite
+from benchmarks.measure import CollectorClock, inside_sqlite
 from benchmarks.report import Figures, ratio, target, targets_table
 from benchmarks.workload import workload
 from negotiation.errors import NegotiationError
@@ -147,23 +147,29 @@ def baseline(path: Path, database: Path, profile: cProfile.Profile | None = None
         started = time.perf_counter()
         if profile is not None:
             profile.enable()
-        with path.open("rb") as source:
-            docs = json.load(source)
-        if isinstance(docs, dict):
-            docs = [docs]
-        rows = _rows(docs, datetime.now(UTC).replace(tzinfo=None).isoformat(" ", "microseconds"))
-        stored = 0
-        while batch := [row for _, row in zip(range(TRANSACTION), rows)]:
-            conn.execute("BEGIN IMMEDIATE")
-            conn.executemany(_INSERT, batch)
-            conn.execute("COMMIT")
-            stored += len(batch)
+        with CollectorClock() as collector:
+            with path.open("rb") as source:
+                docs = json.load(source)
+            if isinstance(docs, dict):
+                docs = [docs]
+            rows = _rows(docs, datetime.now(UTC).replace(tzinfo=None).isoformat(" ", "microseconds"))
+            stored = 0
+            while batch := [row for _, row in zip(range(TRANSACTION), rows)]:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.executemany(_INSERT, batch)
+                conn.execute("COMMIT")
+                stored += len(batch)
         seconds = time.perf_counter() - started
     finally:
         if profile is not None:
             profile.disable()
         conn.close()
-    return {"events": stored, "seconds": seconds, "events_per_s": stored / seconds, "sqlite": settings}
+    return {"events": stored, "seconds": seconds, "events_per_s": stored / seconds, "sqlite": settings,
+            **_collected(collector)}
+
+
+def _collected(collector: CollectorClock) -> Figures:
+    return {"collector_seconds": round(collector.seconds, 3), "full_collections": collector.full}
 
 
 def ledger_load(path: Path, database: Path, profile: cProfile.Profile | None = None) -> Figures:
@@ -177,16 +183,18 @@ def ledger_load(path: Path, database: Path, profile: cProfile.Profile | None = N
         started = time.perf_counter()
         if profile is not None:
             profile.enable()
-        streams = read_streams([path])
-        read = time.perf_counter()
-        report = load_streams(ledger, streams)
+        with CollectorClock() as collector:
+            streams = read_streams([path])
+            read = time.perf_counter()
+            report = load_streams(ledger, streams)
         done = time.perf_counter()
         if profile is not None:
             profile.disable()
     seconds = done - started
     return {"events": report.recorded, "already_stored": report.already_stored,
             "negotiations": report.negotiations, "seconds": seconds, "events_per_s": report.recorded / seconds,
-            "read_seconds": read - started, "check_and_write_seconds": done - read, "sqlite": settings}
+            "read_seconds": read - started, "check_and_write_seconds": done - read, "sqlite": settings,
+            **_collected(collector)}
 
 
 def _quiet(measure: Any, *args: Any) -> Figures:
@@ -245,16 +253,11 @@ def run(directory: Path, negotiations: int, events: int, seed: int = 0) -> Figur
 # -- the command --------------------------------------------------------------------------------
 
 
-def show(result: Figures, as_json: bool) -> None:
-    if as_json:
-        click.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
-        return
-    out = Console()
-    work = result["workload"]
-    out.print(f"{work['negotiations']:,} negotiations × {work['events_per_negotiation']} events "
-              f"= {work['events']:,} events on SQLite {result['environment']['sqlite']}")
-    table = Table(title="load")
-    for column in ("what", "seconds", "of which reading", "inside SQLite", "events/s", "/ baseline"):
+def load_table(result: Figures) -> Table:
+    """The baseline and both loads: seconds, where they went, events/s and the ratios."""
+    table = Table(title=f"bulk load of {result['workload']['events']:,} events")
+    for column in ("what", "seconds", "of which reading", "inside SQLite", "collector (full)", "events/s",
+                   "/ baseline"):
         table.add_column(column, justify="left" if column == "what" else "right")
     rows = [("json.load + sqlite3 executemany", result["baseline"], None),
             ("ledger load, JSON file", result["ledger_json"], result["ratios"]["json"]),
@@ -263,8 +266,20 @@ def show(result: Figures, as_json: bool) -> None:
         reading, inside = figures.get("read_seconds"), figures.get("inside_sqlite_seconds")
         table.add_row(label, f"{figures['seconds']:,.2f}", "" if reading is None else f"{reading:,.2f}",
                       "" if inside is None else f"{inside:,.2f}",
+                      f"{figures['collector_seconds']:,.2f} ({figures['full_collections']})",
                       f"{figures['events_per_s']:,.0f}", "" if against is None else f"{against:.2f}×")
-    out.print(table)
+    return table
+
+
+def show(result: Figures, as_json: bool) -> None:
+    if as_json:
+        click.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
+        return
+    out = Console()
+    work = result["workload"]
+    out.print(f"{work['negotiations']:,} negotiations × {work['events_per_negotiation']} events "
+              f"= {work['events']:,} events on SQLite {result['environment']['sqlite']}")
+    out.print(load_table(result))
     out.print(targets_table(result["targets"]))
 
 

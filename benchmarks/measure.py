@@ -37,7 +37,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import closing
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 from benchmarks.baseline import LedgerTablesStore, PlainStore
 from negotiation.ledger import Ledger
@@ -183,6 +183,35 @@ def split_sample(negotiations: int) -> int:
     """How many of ``negotiations`` are kept back to split an append's time: a tenth, at most ``SPLIT_SAMPLE``
     (none below 40 negotiations: four appends at least, two of them profiled)."""
     return min(SPLIT_SAMPLE, negotiations // 10) if negotiations >= 40 else 0
+
+
+class CollectorClock:
+    """Seconds spent collecting garbage while it is on (``with CollectorClock() as clock: ...; clock.seconds``).
+
+    Timed through ``gc.callbacks``, which the collector calls as each collection starts and stops; the
+    collections it counts are those of every generation, ``full`` of the oldest alone.
+    """
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.collections = 0
+        self.full = 0
+        self._started = 0.0
+
+    def _tick(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        self.seconds += time.perf_counter() - self._started
+        self.collections += 1
+        self.full += info["generation"] == len(gc.get_threshold()) - 1  # the oldest
+
+    def __enter__(self) -> Self:
+        gc.callbacks.append(self._tick)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        gc.callbacks.remove(self._tick)
 
 
 def inside_sqlite(profile: cProfile.Profile) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import subprocess
@@ -21,6 +22,7 @@ ROOT = Path(__file__).parent.parent
 
 
 def test_run_times_the_baseline_and_both_loads_and_judges_both_targets(tmp_path: Path) -> None:
+    callbacks = list(gc.callbacks)
     result = run(tmp_path, negotiations=20, events=5, seed=3)
 
     assert result["workload"]["events"] == 100
@@ -35,6 +37,10 @@ def test_run_times_the_baseline_and_both_loads_and_judges_both_targets(tmp_path:
             result[name]["seconds"])
     for figures in (result["baseline"], result["ledger_json"], result["ledger_yaml"]):
         assert figures["seconds"] > 0 and math.isfinite(figures["events_per_s"]) and figures["events_per_s"] > 0
+        # The collector's share, timed by its own callbacks: part of the load's time, never more.
+        assert 0 <= figures["collector_seconds"] < figures["seconds"]
+        assert isinstance(figures["full_collections"], int) and figures["full_collections"] >= 0
+    assert gc.callbacks == callbacks  # the clock took its callback away
     for figures in (result["baseline"], result["ledger_json"]):  # where the time goes, from a profiled run
         assert figures["inside_sqlite_seconds"] > 0
         assert figures["outside_sqlite_seconds"] == pytest.approx(figures["seconds"] - figures["inside_sqlite_seconds"],
