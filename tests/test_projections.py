@@ -379,6 +379,33 @@ def test_a_stop_signal_that_comes_as_the_work_starts_still_stops_the_work(stop: 
     assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == mask  # nothing left held back
 
 
+def test_a_sigterm_the_kernel_hands_to_another_thread_still_stops_the_work() -> None:
+    # A signal sent to the process goes to any thread that does not hold it back: here a thread a library
+    # might have started, the waiting thread holding SIGTERM back, so that the kernel cannot choose it.
+    from negotiation.cli.follow import until_stopped
+
+    stopped, done = threading.Event(), threading.Event()
+    bystander = threading.Thread(target=done.wait, daemon=True)
+    bystander.start()
+    seen: list[bool] = []
+
+    def work() -> None:
+        time.sleep(0.05)  # the waiting thread is waiting by then (a signal as the work starts: the test above)
+        os.kill(os.getpid(), signal.SIGTERM)
+        seen.append(stopped.wait(10))
+
+    runners = signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGTERM])
+    try:
+        outcome = until_stopped(work, stopped.set)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if runners is None else runners)
+        done.set()
+
+    assert outcome is None and seen == [True]  # stopped while the work still ran, not after it gave up
+
+
 def test_a_follower_started_with_sigterm_ignored_keeps_it_ignored(ledger: Ledger, database_url: str) -> None:
     ledger.record("us-japan-2025", "AgreedInPrinciple", {"parties": ["US", "JP"]})
     follower = subprocess.Popen([sys.executable, "-m", "negotiation.cli", "--url", database_url, "project", "run",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import TypeVar
 
 import click
@@ -95,6 +95,8 @@ def _raise_stop_signal(_signum: int, _frame: object) -> None:
 
 #: The signals that stop a follower.
 _STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
+#: How long the waiting thread sleeps at most between looks at the signals that came (seconds).
+_SIGNAL_LOOK = 0.2
 
 
 def until_stopped(work: Callable[[], T], stop: Callable[[], object]) -> T | None:
@@ -137,6 +139,11 @@ def until_stopped(work: Callable[[], T], stop: Callable[[], object]) -> T | None
             try:
                 doing = worker.submit(work)
                 release()  # a signal that came meanwhile is taken here
+                # A signal's handler runs when this thread next runs Python. The kernel may hand the signal
+                # to another thread of the process (one a library started), leaving this one asleep on the
+                # work: it wakes to look, a few times a second.
+                while not wait([doing], timeout=_SIGNAL_LOOK).done:
+                    pass
                 return doing.result()  # the work's error, if any, raised here with its traceback
             except (KeyboardInterrupt, _StopSignal):
                 restore()
