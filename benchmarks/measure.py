@@ -188,13 +188,12 @@ def split_sample(negotiations: int) -> int:
 class CollectorClock:
     """Seconds spent collecting garbage while it is on (``with CollectorClock() as clock: ...; clock.seconds``).
 
-    Timed through ``gc.callbacks``, which the collector calls as each collection starts and stops; the
-    collections it counts are those of every generation, ``full`` of the oldest alone.
+    Timed through ``gc.callbacks``, which the collector calls as each collection starts and stops, the
+    collections of every generation; ``full`` counts those of the oldest, each of which walks every object.
     """
 
     def __init__(self) -> None:
         self.seconds = 0.0
-        self.collections = 0
         self.full = 0
         self._started = 0.0
 
@@ -203,7 +202,6 @@ class CollectorClock:
             self._started = time.perf_counter()
             return
         self.seconds += time.perf_counter() - self._started
-        self.collections += 1
         self.full += info["generation"] == len(gc.get_threshold()) - 1  # the oldest
 
     def __enter__(self) -> Self:

@@ -2,8 +2,9 @@
 
 Executing a statement through Core costs 10–20 µs of Python per execution
 (and per row of an executemany): more than SQLite needs to run it. Appending
-events, reading and writing a negotiation's head, and the scan of a full
-rebuild are therefore written here as SQL strings and run on the sqlite3
+events, reading and writing a negotiation's head, reading entries (a
+negotiation's, those after a position, those of given ids) and the scan of a
+full rebuild are therefore written here as SQL strings and run on the sqlite3
 connection of the same SQLAlchemy connection and transaction
 (``Connection.connection.driver_connection``). Everything else goes through
 Core as usual.
