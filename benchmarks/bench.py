@@ -284,9 +284,7 @@ def show(result: Figures, as_json: bool) -> None:
         click.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
         return
     out = Console()
-    work = result["workload"]
-    out.print(f"{work['negotiations']:,} negotiations × {work['events_per_negotiation']} events "
-              f"= {work['events']:,} events on SQLite {result['environment']['sqlite']}")
+    out.print(bench_report.workload_heading(result))
     systems = {name: result[name] for name in ("ledger", "ledger_given_ids", "ledger_tables", "sqlite3",
                                                "sqlite3_given_ids")}
     out.print(bench_report.throughput_table(systems, "sqlite3", "throughput"))

@@ -53,7 +53,7 @@ from rich.table import Table
 
 from benchmarks.bench import environment, workspace
 from benchmarks.measure import CollectorClock, inside_sqlite
-from benchmarks.report import Figures, ratio, target, targets_table
+from benchmarks.report import Figures, ratio, target, targets_table, workload_heading
 from benchmarks.workload import workload
 from negotiation.errors import NegotiationError
 from negotiation.files.loading import load_streams, read_streams
@@ -276,9 +276,7 @@ def show(result: Figures, as_json: bool) -> None:
         click.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
         return
     out = Console()
-    work = result["workload"]
-    out.print(f"{work['negotiations']:,} negotiations × {work['events_per_negotiation']} events "
-              f"= {work['events']:,} events on SQLite {result['environment']['sqlite']}")
+    out.print(workload_heading(result))
     out.print(load_table(result))
     out.print(targets_table(result["targets"]))
 

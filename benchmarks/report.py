@@ -83,6 +83,13 @@ def detail_table(systems: Mapping[str, Figures]) -> Table:
     return table
 
 
+def workload_heading(result: Figures) -> str:
+    """The line a printed report starts with: the workload and the SQLite it ran on."""
+    work = result["workload"]
+    return (f"{work['negotiations']:,} negotiations × {work['events_per_negotiation']} events "
+            f"= {work['events']:,} events on SQLite {result['environment']['sqlite']}")
+
+
 def frames_table(systems: Mapping[str, Figures]) -> Table:
     """The write-ahead-log frames (pages written and synced) of one append, for each system that counted them."""
     table = Table(title="WAL frames per append (one negotiation)")
